@@ -1,0 +1,111 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"loandesk/auth"
+	"loandesk/store"
+	"loandesk/web"
+)
+
+// config is everything read from the environment (12-factor).
+type config struct {
+	Host          string
+	Port          string
+	MongoURI      string
+	DataDir       string
+	PoolMax       uint64
+	AdminEmail    string
+	AdminPassword string
+	LogLevel      slog.Level
+	Web           web.Config
+}
+
+// loadConfig reads and checks the environment; a bad value is an error
+// naming the variable, never a silent default.
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		Host:          getenv("HOST"),
+		Port:          orDefault(getenv("PORT"), "3001"),
+		MongoURI:      strings.TrimSpace(getenv("MONGO_URI")),
+		DataDir:       orDefault(getenv("DATA_DIR"), "./data"),
+		AdminEmail:    strings.TrimSpace(getenv("ADMIN_EMAIL")),
+		AdminPassword: getenv("ADMIN_PASSWORD"),
+		Web:           web.DefaultConfig(),
+	}
+	var errs []string
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+
+	if p, err := strconv.Atoi(c.Port); err != nil || p < 0 || p > 65535 {
+		fail("PORT must be a port number, got %q", c.Port)
+	}
+	if v := getenv("DB_POOL_MAX"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n == 0 {
+			fail("DB_POOL_MAX must be a positive integer, got %q", v)
+		}
+		c.PoolMax = n
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(orDefault(getenv("LOG_LEVEL"), "info"))); err != nil {
+		fail("LOG_LEVEL must be debug, info, warn or error, got %q", getenv("LOG_LEVEL"))
+	}
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+		fail("set both ADMIN_EMAIL and ADMIN_PASSWORD, or neither")
+	}
+	if c.AdminPassword != "" {
+		if err := auth.ValidatePassword(c.AdminPassword); err != nil {
+			fail("ADMIN_PASSWORD: %v", err)
+		}
+	}
+	durations := []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"SESSION_LIFETIME", &c.Web.SessionLifetime},
+		{"SESSION_IDLE_TIMEOUT", &c.Web.SessionIdleTimeout},
+	}
+	for _, d := range durations {
+		if v := getenv(d.name); v != "" {
+			dur, err := time.ParseDuration(v)
+			if err != nil || dur < time.Minute {
+				fail("%s must be a duration of at least 1m (like 12h), got %q", d.name, v)
+				continue
+			}
+			*d.dst = dur
+		}
+	}
+	if v := getenv("BCRYPT_COST"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < auth.MinCost || n > 16 {
+			fail("BCRYPT_COST must be between %d and 16, got %q", auth.MinCost, v)
+		}
+		c.Web.BcryptCost = n
+	}
+	c.Web.SecureCookies = isTrue(getenv("COOKIE_SECURE"))
+	c.Web.TrustProxy = isTrue(getenv("TRUST_PROXY"))
+	if len(errs) > 0 {
+		return config{}, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+// Store is the database part of the configuration.
+func (c config) Store(logger *slog.Logger) store.Config {
+	return store.Config{MongoURI: c.MongoURI, DataDir: c.DataDir, PoolMax: c.PoolMax, Logger: logger}
+}
+
+func orDefault(v, def string) string {
+	if strings.TrimSpace(v) == "" {
+		return def
+	}
+	return v
+}
+
+func isTrue(v string) bool {
+	b, _ := strconv.ParseBool(v)
+	return b
+}

@@ -1,0 +1,143 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"loandesk/auth"
+	"loandesk/store"
+	"loandesk/views"
+)
+
+// maxLoginBody bounds the sign-in form; anything larger is not a sign-in.
+const maxLoginBody = 64 << 10
+
+// msgBadCredentials is the one message for every failed sign-in, so the
+// form never reveals whether an email is registered.
+const msgBadCredentials = "Incorrect email or password."
+
+// ShowLogin renders the sign-in form; a signed-in user goes to the loans.
+func (a *App) ShowLogin(w http.ResponseWriter, r *http.Request) {
+	if _, ok := auth.UserFrom(r.Context()); ok {
+		http.Redirect(w, r, "/loans", http.StatusSeeOther)
+		return
+	}
+	form := views.LoginForm{Next: safeNext(r.URL.Query().Get("next"))}
+	a.render(w, r, http.StatusOK, views.LoginPage(a.page(r, "Sign in", ""), form))
+}
+
+// Login checks the credentials, limits attempts per IP and per email, and
+// on success starts a session under a fresh token.
+func (a *App) Login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxLoginBody)
+	if err := r.ParseForm(); err != nil {
+		a.loginFailed(w, r, http.StatusBadRequest, views.LoginForm{Error: "The form could not be read. Please try again."})
+		return
+	}
+	email := strings.TrimSpace(r.PostForm.Get("email"))
+	password := r.PostForm.Get("password")
+	form := views.LoginForm{Email: email, Next: safeNext(r.PostForm.Get("next"))}
+	if !utf8.ValidString(email) || len(email) > 254 {
+		form.Email = ""
+	}
+	if email == "" || password == "" {
+		form.Error = "Enter your email and password."
+		a.loginFailed(w, r, http.StatusUnprocessableEntity, form)
+		return
+	}
+
+	// Count the attempt before checking anything, per IP and per email.
+	now := time.Now()
+	emailKey := "email:" + store.NormalizeEmail(form.Email)
+	keys := []struct {
+		key   string
+		limit int
+	}{{"ip:" + clientIP(r), a.Limits.PerIP}, {emailKey, a.Limits.PerEmail}}
+	for _, k := range keys {
+		if form.Email == "" && k.key == emailKey {
+			continue // unusable email: limited by IP only
+		}
+		n, resetAt, err := a.Limiter.LoginAttemptAdd(r.Context(), k.key, a.Limits.Window, now)
+		if err != nil {
+			a.serverError(w, r, err)
+			return
+		}
+		if n > k.limit {
+			wait := int(math.Ceil(time.Until(resetAt).Minutes()))
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(time.Until(resetAt).Seconds()))))
+			form.Error = fmt.Sprintf("Too many sign-in attempts. Please wait %d minute%s and try again.", wait, plural(wait))
+			a.loginFailed(w, r, http.StatusTooManyRequests, form)
+			return
+		}
+	}
+
+	var hash []byte
+	user, err := a.Users.UserByEmail(r.Context(), form.Email)
+	switch {
+	case err == nil:
+		hash = user.PasswordHash
+	case !errors.Is(err, store.ErrNotFound):
+		a.serverError(w, r, err)
+		return
+	}
+	if form.Email == "" || utf8.RuneCountInString(password) > auth.MaxPasswordLen || !a.Hasher.Check(hash, password) {
+		form.Error = msgBadCredentials
+		a.loginFailed(w, r, http.StatusUnauthorized, form)
+		return
+	}
+
+	if err := a.Limiter.LoginAttemptsReset(r.Context(), emailKey, a.Limits.Window, now); err != nil {
+		a.Logger.Warn("reset login attempts", "err", err)
+	}
+	// A fresh token on every sign-in defeats session fixation.
+	if err := a.Sessions.RenewToken(r.Context()); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.Sessions.Put(r.Context(), SessionUserID, user.ID.Hex())
+	a.Sessions.Put(r.Context(), SessionAuthAt, now.Unix())
+	a.Logger.Info("signed in", "user", user.Email, "role", user.Role)
+	target := form.Next
+	if target == "" {
+		target = "/loans"
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+func (a *App) loginFailed(w http.ResponseWriter, r *http.Request, status int, form views.LoginForm) {
+	a.render(w, r, status, views.LoginPage(a.page(r, "Sign in", ""), form))
+}
+
+// safeNext accepts only a local absolute path, so the sign-in form cannot
+// be used to send people to another site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		len(next) > 2048 || strings.ContainsAny(next, "\r\n\x00") || next == "/login" {
+		return ""
+	}
+	return next
+}
+
+// clientIP is the request's remote address without the port. Behind a
+// trusted proxy the web layer has already replaced RemoteAddr.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

@@ -1,0 +1,187 @@
+// Package handlers turns HTTP requests into store calls and views: parse,
+// validate, call the store, then render a page, a partial or JSON. One file
+// per area; no MongoDB code here, only the small interfaces below.
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/alexedwards/scs/v2"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"loandesk/auth"
+	"loandesk/store"
+	"loandesk/views"
+)
+
+// Session keys.
+const (
+	SessionUserID = "userID"
+	SessionAuthAt = "authAt"
+	sessionFlash  = "flash"
+)
+
+// UserStore is what the handlers need of users.
+type UserStore interface {
+	UserGet(ctx context.Context, id primitive.ObjectID) (store.User, error)
+	UserByEmail(ctx context.Context, email string) (store.User, error)
+	UserList(ctx context.Context) ([]store.User, error)
+	UserCreate(ctx context.Context, p store.UserCreateParams) (store.User, error)
+}
+
+// LoanStore is what the handlers need of loans.
+type LoanStore interface {
+	LoanCountByStatus(ctx context.Context) (map[string]int64, error)
+	LoanList(ctx context.Context, p store.LoanListParams) ([]store.Loan, error)
+}
+
+// LoginLimiter counts sign-in attempts per key in fixed windows.
+type LoginLimiter interface {
+	LoginAttemptAdd(ctx context.Context, key string, window time.Duration, now time.Time) (int, time.Time, error)
+	LoginAttemptsReset(ctx context.Context, key string, window time.Duration, now time.Time) error
+}
+
+// Pinger answers whether the database is usable.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// LoginLimits bound sign-in attempts per client IP and per email.
+type LoginLimits struct {
+	PerIP    int
+	PerEmail int
+	Window   time.Duration
+}
+
+// DefaultLoginLimits allow a person a few typos and stop password guessing.
+var DefaultLoginLimits = LoginLimits{PerIP: 50, PerEmail: 10, Window: 15 * time.Minute}
+
+// App holds the handlers' dependencies.
+type App struct {
+	Users    UserStore
+	Loans    LoanStore
+	Limiter  LoginLimiter
+	DB       Pinger
+	Sessions *scs.SessionManager
+	Hasher   *auth.Hasher
+	Limits   LoginLimits
+	Assets   views.Assets
+	Logger   *slog.Logger
+	// RequestID returns the id the logging middleware gave the request.
+	RequestID func(context.Context) string
+}
+
+// isFragment reports whether htmx asked for a partial: an htmx request
+// that is neither boosted nor a history restore (those want whole pages).
+func isFragment(r *http.Request) bool {
+	return r.Header.Get("HX-Request") == "true" &&
+		r.Header.Get("HX-Boosted") != "true" &&
+		r.Header.Get("HX-History-Restore-Request") != "true"
+}
+
+// render writes c with status. Output is buffered so a failing component
+// yields a clean error page, never half a page.
+func (a *App) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Add("Vary", "HX-Request")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+// page returns the layout data for r: assets, the signed-in user and the
+// pending flash message (which this consumes).
+func (a *App) page(r *http.Request, title, nav string) views.Page {
+	p := views.Page{Title: title, Assets: a.Assets, Nav: nav}
+	if u, ok := auth.UserFrom(r.Context()); ok {
+		p.Viewer = &views.Viewer{Name: u.Name, Email: u.Email, Role: u.Role, IsAdmin: u.IsAdmin()}
+	}
+	p.Flash = a.Sessions.PopString(r.Context(), sessionFlash)
+	return p
+}
+
+// flash queues msg for the next page the user sees.
+func (a *App) flash(r *http.Request, msg string) {
+	a.Sessions.Put(r.Context(), sessionFlash, msg)
+}
+
+// redirect sends the browser to url after a successful action: a 303 for
+// forms, HX-Redirect for htmx requests (which would otherwise swap the
+// redirected page into the target).
+func (a *App) redirect(w http.ResponseWriter, r *http.Request, url string) {
+	if r.Header.Get("HX-Request") == "true" {
+		w.Header().Set("HX-Redirect", url)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	http.Redirect(w, r, url, http.StatusSeeOther)
+}
+
+// ErrorPage renders an error page with status and a message for people.
+func (a *App) ErrorPage(w http.ResponseWriter, r *http.Request, status int, title, message string) {
+	var rid string
+	if a.RequestID != nil {
+		rid = a.RequestID(r.Context())
+	}
+	p := views.Page{Title: title, Assets: a.Assets}
+	info := views.ErrorInfo{Status: status, Title: title, Message: message, RequestID: rid}
+	var buf bytes.Buffer
+	if err := views.ErrorPage(p, info).Render(r.Context(), &buf); err != nil {
+		http.Error(w, title, status)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+// serverError logs err with the request's context and shows a generic 500.
+func (a *App) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	attrs := []any{"method", r.Method, "uri", r.URL.RequestURI(), "err", err}
+	if a.RequestID != nil {
+		attrs = append(attrs, "request_id", a.RequestID(r.Context()))
+	}
+	if u, ok := auth.UserFrom(r.Context()); ok {
+		attrs = append(attrs, "user", u.Email)
+	}
+	if errors.Is(err, context.Canceled) {
+		a.Logger.Info("request cancelled", attrs...)
+		return
+	}
+	a.Logger.Error("request failed", attrs...)
+	a.ErrorPage(w, r, http.StatusInternalServerError, "Something went wrong",
+		"The request could not be completed. Please try again; if it keeps failing, tell your administrator the request ID below.")
+}
+
+// Forbidden tells a signed-in user their role does not allow this.
+func (a *App) Forbidden(w http.ResponseWriter, r *http.Request) {
+	a.ErrorPage(w, r, http.StatusForbidden, "Not allowed", "Your role does not allow this action.")
+}
+
+// NotFound is the 404 page.
+func (a *App) NotFound(w http.ResponseWriter, r *http.Request) {
+	a.ErrorPage(w, r, http.StatusNotFound, "Page not found", "There is nothing at this address.")
+}
+
+// MethodNotAllowed is the 405 page.
+func (a *App) MethodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	a.ErrorPage(w, r, http.StatusMethodNotAllowed, "Method not allowed", "This address does not accept that kind of request.")
+}
+
+// formatDate renders dates in lists (Indian day-month order).
+func formatDate(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(time.Local).Format("02 Jan 2006")
+}

@@ -1,0 +1,119 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"net/mail"
+	"strings"
+	"unicode/utf8"
+
+	"loandesk/auth"
+	"loandesk/store"
+	"loandesk/views"
+)
+
+// maxUserForm bounds the add-user form body.
+const maxUserForm = 16 << 10
+
+// ShowUsers lists users with the add-user form (admins only; the router
+// enforces the role).
+func (a *App) ShowUsers(w http.ResponseWriter, r *http.Request) {
+	a.renderUsers(w, r, http.StatusOK, views.UserForm{Role: auth.RoleViewer})
+}
+
+// CreateUser adds a user. Invalid input re-renders the form with messages
+// next to the fields (422) and stores nothing.
+func (a *App) CreateUser(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxUserForm)
+	if err := r.ParseForm(); err != nil {
+		a.ErrorPage(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
+		return
+	}
+	req := userCreateRequest{
+		Email:    strings.TrimSpace(r.PostForm.Get("email")),
+		Name:     strings.TrimSpace(r.PostForm.Get("name")),
+		Role:     r.PostForm.Get("role"),
+		Password: r.PostForm.Get("password"),
+	}
+	form := views.UserForm{Email: req.Email, Name: req.Name, Role: req.Role, Errors: req.validate()}
+	if len(form.Errors) == 0 {
+		hash, err := a.Hasher.Hash(req.Password)
+		if err != nil {
+			a.serverError(w, r, err)
+			return
+		}
+		_, err = a.Users.UserCreate(r.Context(), store.UserCreateParams{Email: req.Email, Name: req.Name, Role: req.Role, PasswordHash: hash})
+		switch {
+		case errors.Is(err, store.ErrDuplicate):
+			form.Errors = map[string]string{"email": "A user with this email already exists."}
+		case err != nil:
+			a.serverError(w, r, err)
+			return
+		default:
+			a.flash(r, "Added "+store.NormalizeEmail(req.Email)+" as "+req.Role+".")
+			a.redirect(w, r, "/admin/users")
+			return
+		}
+	}
+	if isFragment(r) {
+		a.render(w, r, http.StatusUnprocessableEntity, views.UserFormPartial(form, auth.Roles))
+		return
+	}
+	a.renderUsers(w, r, http.StatusUnprocessableEntity, form)
+}
+
+func (a *App) renderUsers(w http.ResponseWriter, r *http.Request, status int, form views.UserForm) {
+	users, err := a.Users.UserList(r.Context())
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	vm := views.UserAdmin{Form: form, Roles: auth.Roles}
+	for _, u := range users {
+		vm.Rows = append(vm.Rows, views.UserRow{Email: u.Email, Name: u.Name, Role: u.Role, Created: formatDate(u.CreatedAt)})
+	}
+	a.render(w, r, status, views.UserAdminPage(a.page(r, "Users", "users"), vm))
+}
+
+// userCreateRequest is the add-user form as submitted.
+type userCreateRequest struct {
+	Email, Name, Role, Password string
+}
+
+// validate returns a message per invalid field.
+func (req userCreateRequest) validate() map[string]string {
+	errs := map[string]string{}
+	if msg := validateEmail(req.Email); msg != "" {
+		errs["email"] = msg
+	}
+	switch n := utf8.RuneCountInString(req.Name); {
+	case !utf8.ValidString(req.Name):
+		errs["name"] = "Name contains invalid characters."
+	case n == 0:
+		errs["name"] = "Enter a name."
+	case n > 100:
+		errs["name"] = "Name must be at most 100 characters."
+	}
+	if !auth.ValidRole(req.Role) {
+		errs["role"] = "Choose admin, underwriter or viewer."
+	}
+	if err := auth.ValidatePassword(req.Password); err != nil {
+		errs["password"] = err.Error()
+	}
+	return errs
+}
+
+// validateEmail accepts a bare address (no display name) of sane length.
+func validateEmail(email string) string {
+	if email == "" {
+		return "Enter an email address."
+	}
+	if len(email) > 254 || !utf8.ValidString(email) {
+		return "Enter a valid email address."
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || !strings.Contains(email[strings.LastIndex(email, "@"):], ".") && !strings.HasSuffix(email, "@localhost") {
+		return "Enter a valid email address."
+	}
+	return ""
+}

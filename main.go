@@ -1,0 +1,219 @@
+// Command loandesk is the Loan Desk admin console for lenders.
+//
+//	loandesk [serve]              run the web server (default)
+//	loandesk seed -n N [--seed S] load N synthetic loan applications
+//
+// Configuration comes from the environment; see README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"loandesk/auth"
+	"loandesk/seed"
+	"loandesk/store"
+	"loandesk/web"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "loandesk:", err)
+		os.Exit(1)
+	}
+}
+
+// run parses the subcommand and runs it until ctx ends.
+func run(ctx context.Context, args []string, getenv func(string) string, stderr *os.File) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, logger)
+	case "seed":
+		return seedCommand(ctx, cfg, logger, args)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stderr, "usage: loandesk [serve] | seed -n N [--seed S]")
+		return nil
+	default:
+		return fmt.Errorf("unknown command %q (want serve or seed)", cmd)
+	}
+}
+
+func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
+	st, err := store.Open(ctx, cfg.Store(logger))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(context.Background()); err != nil {
+			logger.Error("close database", "err", err)
+		}
+	}()
+
+	firstRun, err := isEmpty(ctx, st)
+	if err != nil {
+		return err
+	}
+	if err := ensureAdmin(ctx, st, cfg, logger); err != nil {
+		return err
+	}
+	if firstRun && st.Embedded() {
+		n, err := seed.Load(ctx, st, demoLoans, 1, time.Now())
+		if err != nil {
+			return fmt.Errorf("load demo data: %w", err)
+		}
+		logger.Info("new embedded database: loaded demo loan applications", "count", n)
+	}
+
+	srv, err := web.New(cfg.Web, st, logger)
+	if err != nil {
+		return err
+	}
+	httpSrv := web.HTTPServer(net.JoinHostPort(cfg.Host, cfg.Port), srv, logger)
+	ln, err := net.Listen("tcp", httpSrv.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", httpSrv.Addr, err)
+	}
+	engine := "mongodb"
+	if st.Embedded() {
+		engine = "embedded (" + cfg.DataDir + ")"
+	}
+	logger.Info("Loan Desk is serving", "url", "http://"+displayAddr(ln.Addr()), "database", engine)
+
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := httpSrv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// demoLoans is the size of the demo set a new embedded database gets.
+const demoLoans = 200
+
+// isEmpty reports whether the database has neither users nor loans: a
+// first run.
+func isEmpty(ctx context.Context, st *store.Store) (bool, error) {
+	users, err := st.UserCount(ctx)
+	if err != nil {
+		return false, err
+	}
+	loans, err := st.LoanCount(ctx)
+	if err != nil {
+		return false, err
+	}
+	return users == 0 && loans == 0, nil
+}
+
+// ensureAdmin makes ADMIN_EMAIL an admin with ADMIN_PASSWORD when both are
+// set. Otherwise, if there are no users at all, it creates
+// admin@localhost with a random password and logs it once.
+func ensureAdmin(ctx context.Context, st *store.Store, cfg config, logger *slog.Logger) error {
+	hasher := auth.NewHasher(cfg.Web.BcryptCost)
+	if cfg.AdminEmail != "" && cfg.AdminPassword != "" {
+		u, err := st.UserByEmail(ctx, cfg.AdminEmail)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			hash, err := hasher.Hash(cfg.AdminPassword)
+			if err != nil {
+				return err
+			}
+			if _, err := st.UserCreate(ctx, store.UserCreateParams{Email: cfg.AdminEmail, Name: "Administrator", Role: auth.RoleAdmin, PasswordHash: hash}); err != nil {
+				return err
+			}
+			logger.Info("created admin from ADMIN_EMAIL", "email", store.NormalizeEmail(cfg.AdminEmail))
+		case err != nil:
+			return err
+		case u.Role != auth.RoleAdmin || !hasher.Check(u.PasswordHash, cfg.AdminPassword) || hasher.NeedsRehash(u.PasswordHash):
+			hash, err := hasher.Hash(cfg.AdminPassword)
+			if err != nil {
+				return err
+			}
+			if err := st.UserUpdateAccess(ctx, u.ID, auth.RoleAdmin, hash); err != nil {
+				return err
+			}
+			logger.Info("updated admin from ADMIN_EMAIL/ADMIN_PASSWORD", "email", u.Email)
+		}
+		return nil
+	}
+	n, err := st.UserCount(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	password := auth.RandomPassword()
+	hash, err := hasher.Hash(password)
+	if err != nil {
+		return err
+	}
+	if _, err := st.UserCreate(ctx, store.UserCreateParams{Email: "admin@localhost", Name: "Administrator", Role: auth.RoleAdmin, PasswordHash: hash}); err != nil {
+		return err
+	}
+	// Printed once, to the operator's terminal; it is not stored anywhere.
+	logger.Warn("no users and no ADMIN_EMAIL/ADMIN_PASSWORD: created the first admin; sign in and add users, this password is not shown again",
+		"email", "admin@localhost", "password", password)
+	return nil
+}
+
+func seedCommand(ctx context.Context, cfg config, logger *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	n := fs.Int("n", 1000, "number of loan applications to create")
+	seedValue := fs.Uint64("seed", uint64(time.Now().UnixNano()), "random seed (the same seed gives the same applications)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *n < 1 || *n > 10_000_000 {
+		return fmt.Errorf("seed: -n must be between 1 and 10000000")
+	}
+	st, err := store.Open(ctx, cfg.Store(logger))
+	if err != nil {
+		return err
+	}
+	defer st.Close(context.Background())
+	start := time.Now()
+	done, err := seed.Load(ctx, st, *n, *seedValue, time.Now())
+	logger.Info("seeded loan applications", "count", done, "seed", *seedValue, "duration", time.Since(start).Round(time.Millisecond))
+	return err
+}
+
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}

@@ -1,0 +1,154 @@
+// Package seed makes realistic synthetic loan applications: Indian names
+// and cities, valid-format PANs and phone numbers, amounts that fit the
+// product and income, and a spread of statuses and dates. The same seed
+// gives the same applications.
+package seed
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"loandesk/store"
+)
+
+var (
+	firstNames = []string{"Aarav", "Vivaan", "Aditya", "Vihaan", "Arjun", "Sai", "Reyansh", "Krishna", "Ishaan", "Rohan",
+		"Ananya", "Diya", "Aadhya", "Saanvi", "Priya", "Kavya", "Meera", "Lakshmi", "Pooja", "Sneha",
+		"Rahul", "Amit", "Suresh", "Ramesh", "Vikram", "Karthik", "Harpreet", "Gurpreet", "Farhan", "Imran",
+		"Neha", "Divya", "Shreya", "Nisha", "Fatima", "Ayesha", "Deepika", "Anjali", "Swati", "Lavanya"}
+	lastNames = []string{"Sharma", "Verma", "Gupta", "Iyer", "Nair", "Reddy", "Patel", "Shah", "Mehta", "Singh",
+		"Kaur", "Khan", "Das", "Banerjee", "Chatterjee", "Mukherjee", "Rao", "Naidu", "Pillai", "Menon",
+		"Joshi", "Kulkarni", "Deshpande", "Agarwal", "Bansal", "Chopra", "Malhotra", "Kapoor", "Sinha", "Mishra"}
+	cities = []struct{ City, State, PIN string }{
+		{"Mumbai", "Maharashtra", "400"}, {"Pune", "Maharashtra", "411"}, {"Delhi", "Delhi", "110"},
+		{"Bengaluru", "Karnataka", "560"}, {"Chennai", "Tamil Nadu", "600"}, {"Hyderabad", "Telangana", "500"},
+		{"Kolkata", "West Bengal", "700"}, {"Ahmedabad", "Gujarat", "380"}, {"Jaipur", "Rajasthan", "302"},
+		{"Lucknow", "Uttar Pradesh", "226"}, {"Kochi", "Kerala", "682"}, {"Chandigarh", "Chandigarh", "160"},
+		{"Indore", "Madhya Pradesh", "452"}, {"Bhubaneswar", "Odisha", "751"}, {"Coimbatore", "Tamil Nadu", "641"},
+	}
+	streets     = []string{"MG Road", "Station Road", "Gandhi Nagar", "Nehru Street", "Park Street", "Civil Lines", "Anna Salai", "Linking Road", "Brigade Road", "Ring Road"}
+	mailDomains = []string{"gmail.com", "yahoo.co.in", "outlook.com", "rediffmail.com", "hotmail.com"}
+	employments = []string{"salaried", "salaried", "salaried", "self_employed", "business"}
+)
+
+// product describes a loan product's limits (amounts in rupees).
+type product struct {
+	Name                   string
+	MinAmount, MaxAmount   int64
+	MinTenure, MaxTenure   int
+	MinRateBps, MaxRateBps int
+	Purposes               []string
+}
+
+var products = []product{
+	{"personal", 50_000, 40_00_000, 12, 60, 1050, 2400, []string{"Wedding", "Medical expenses", "Home renovation", "Travel", "Debt consolidation", "Education"}},
+	{"home", 10_00_000, 5_00_00_000, 60, 360, 840, 1150, []string{"Purchase of flat", "Construction of house", "Plot purchase", "Balance transfer"}},
+	{"auto", 1_00_000, 1_00_00_000, 12, 84, 875, 1400, []string{"New car", "Used car", "Two-wheeler", "Commercial vehicle"}},
+	{"business", 1_00_000, 50_00_000, 12, 84, 1400, 2600, []string{"Working capital", "Machinery purchase", "Shop expansion", "Inventory"}},
+}
+
+// status weights: most applications are early in the workflow.
+var statuses = []struct {
+	Status string
+	Weight int
+}{
+	{store.StatusSubmitted, 30}, {store.StatusUnderReview, 25}, {store.StatusOnHold, 8},
+	{store.StatusApproved, 17}, {store.StatusRejected, 12}, {store.StatusDisbursed, 8},
+}
+
+// Generator makes loans from a seeded random source.
+type Generator struct {
+	rnd *rand.Rand
+	now time.Time
+}
+
+// NewGenerator returns a generator; the same seed and now give the same
+// loans.
+func NewGenerator(seed uint64, now time.Time) *Generator {
+	return &Generator{rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), now: now.UTC()}
+}
+
+func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
+
+// Loan returns one application numbered seq.
+func (g *Generator) Loan(seq int64) store.Loan {
+	r := g.rnd
+	first, last := pick(r, firstNames), pick(r, lastNames)
+	city := pick(r, cities)
+	p := pick(r, products)
+	employment := pick(r, employments)
+
+	// Monthly income ₹20k–₹5L, skewed low; the amount stays affordable.
+	incomeRupees := int64(20_000 + r.ExpFloat64()*60_000)
+	incomeRupees = min(incomeRupees, 5_00_000) / 500 * 500
+	maxByIncome := incomeRupees * int64(p.MaxTenure) / 2
+	hi := min(p.MaxAmount, max(p.MinAmount, maxByIncome))
+	amountRupees := (p.MinAmount + r.Int64N(hi-p.MinAmount+1)) / 1000 * 1000
+	amountRupees = max(amountRupees, p.MinAmount)
+	tenure := p.MinTenure + r.IntN((p.MaxTenure-p.MinTenure)/12+1)*12
+	rate := (p.MinRateBps + r.IntN(p.MaxRateBps-p.MinRateBps+1)) / 5 * 5
+
+	created := g.now.Add(-time.Duration(r.Int64N(int64(180 * 24 * time.Hour)))).Truncate(time.Millisecond)
+	dob := time.Date(g.now.Year()-21-r.IntN(40), time.Month(1+r.IntN(12)), 1+r.IntN(28), 0, 0, 0, 0, time.UTC)
+	st := weightedStatus(r)
+	updated := created.Add(time.Duration(r.Int64N(int64(g.now.Sub(created)) + 1))).Truncate(time.Millisecond)
+
+	return store.Loan{
+		HumanID: fmt.Sprintf("LN-%d-%06d", created.Year(), seq),
+		Version: 1,
+		Status:  st,
+		Applicant: store.Applicant{
+			Name:          first + " " + last,
+			Email:         fmt.Sprintf("%s.%s%d@%s", strings.ToLower(first), strings.ToLower(last), r.IntN(100), pick(r, mailDomains)),
+			Phone:         fmt.Sprintf("+91 %d%04d %05d", 6+r.IntN(4), r.IntN(10_000), r.IntN(100_000)),
+			PAN:           PAN(r, last),
+			DateOfBirth:   dob,
+			Address:       fmt.Sprintf("%d, %s, %s %s%03d", 1+r.IntN(400), pick(r, streets), city.City, city.PIN, r.IntN(100)),
+			City:          city.City,
+			Employment:    employment,
+			MonthlyIncome: incomeRupees * 100,
+		},
+		Terms: store.LoanTerms{
+			Product:       p.Name,
+			Amount:        amountRupees * 100,
+			TenureMonths:  tenure,
+			AnnualRateBps: rate,
+			Purpose:       pick(r, p.Purposes),
+		},
+		CreatedAt: created,
+		CreatedBy: "seed",
+		UpdatedAt: updated,
+		UpdatedBy: "seed",
+	}
+}
+
+func weightedStatus(r *rand.Rand) string {
+	total := 0
+	for _, s := range statuses {
+		total += s.Weight
+	}
+	n := r.IntN(total)
+	for _, s := range statuses {
+		if n < s.Weight {
+			return s.Status
+		}
+		n -= s.Weight
+	}
+	return store.StatusSubmitted
+}
+
+// PAN returns a valid-format PAN for an individual: three letters, 'P'
+// (person), the surname's initial, four digits, a check letter.
+func PAN(r *rand.Rand, surname string) string {
+	const letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	b := make([]byte, 0, 10)
+	for range 3 {
+		b = append(b, letters[r.IntN(26)])
+	}
+	b = append(b, 'P', strings.ToUpper(surname)[0])
+	b = append(b, fmt.Sprintf("%04d", r.IntN(10_000))...)
+	b = append(b, letters[r.IntN(26)])
+	return string(b)
+}

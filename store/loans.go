@@ -1,0 +1,196 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+	"go.mongodb.org/mongo-driver/mongo/options"
+)
+
+// Loan statuses, in workflow order.
+const (
+	StatusSubmitted   = "submitted"
+	StatusUnderReview = "under_review"
+	StatusOnHold      = "on_hold"
+	StatusApproved    = "approved"
+	StatusRejected    = "rejected"
+	StatusDisbursed   = "disbursed"
+)
+
+// LoanStatuses lists every status in workflow order (for tabs and counts).
+var LoanStatuses = []string{StatusSubmitted, StatusUnderReview, StatusOnHold, StatusApproved, StatusRejected, StatusDisbursed}
+
+// Loan is a loan application. Money is integer minor units (paise).
+type Loan struct {
+	ID        primitive.ObjectID `bson:"_id"`
+	HumanID   string             `bson:"humanId"` // LN-2026-000123
+	Version   int64              `bson:"version"`
+	Status    string             `bson:"status"`
+	Applicant Applicant          `bson:"applicant"`
+	Terms     LoanTerms          `bson:"terms"`
+	Assignee  string             `bson:"assignee,omitempty"` // user email
+	CreatedAt time.Time          `bson:"createdAt"`
+	CreatedBy string             `bson:"createdBy"`
+	UpdatedAt time.Time          `bson:"updatedAt"`
+	UpdatedBy string             `bson:"updatedBy"`
+	// SearchKeys are normalised tokens (name prefixes, id, PAN, email,
+	// phone) matched with $in/$all: neither lungo nor an index-friendly
+	// MongoDB query can use an unanchored regex.
+	SearchKeys []string `bson:"searchKeys"`
+}
+
+// Applicant is the person applying.
+type Applicant struct {
+	Name          string    `bson:"name"`
+	Email         string    `bson:"email"`
+	Phone         string    `bson:"phone"`
+	PAN           string    `bson:"pan"`
+	DateOfBirth   time.Time `bson:"dateOfBirth"`
+	Address       string    `bson:"address"`
+	City          string    `bson:"city"`
+	Employment    string    `bson:"employment"` // salaried, self_employed, business
+	MonthlyIncome int64     `bson:"monthlyIncome"`
+}
+
+// LoanTerms are what is asked for.
+type LoanTerms struct {
+	Product       string `bson:"product"` // personal, home, auto, business
+	Amount        int64  `bson:"amount"`
+	TenureMonths  int    `bson:"tenureMonths"`
+	AnnualRateBps int    `bson:"annualRateBps"` // 1150 = 11.50 %
+	Purpose       string `bson:"purpose"`
+}
+
+// LoanSearchKeys derives the normalised search tokens of a loan.
+func LoanSearchKeys(l Loan) []string {
+	seen := map[string]bool{}
+	var keys []string
+	add := func(k string) {
+		if k != "" && !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	for _, word := range strings.Fields(strings.ToLower(l.Applicant.Name)) {
+		r := []rune(word)
+		for i := 2; i <= len(r); i++ {
+			add(string(r[:i]))
+		}
+	}
+	add(strings.ToLower(l.HumanID))
+	add(strings.ToLower(l.Applicant.PAN))
+	add(strings.ToLower(l.Applicant.Email))
+	add(digitsOnly(l.Applicant.Phone))
+	return keys
+}
+
+func digitsOnly(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// LoanReserveNumbers reserves n consecutive loan numbers and returns the
+// first. The counter is one atomic $inc, so concurrent callers never get
+// the same numbers.
+func (s *Store) LoanReserveNumbers(ctx context.Context, n int) (int64, error) {
+	var doc struct {
+		Seq int64 `bson:"seq"`
+	}
+	err := s.counters.FindOneAndUpdate(ctx,
+		bson.M{"_id": "loan"},
+		bson.M{"$inc": bson.M{"seq": int64(n)}},
+		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After),
+	).Decode(&doc)
+	if err != nil {
+		return 0, fmt.Errorf("store: reserve loan numbers: %w", err)
+	}
+	return doc.Seq - int64(n) + 1, nil
+}
+
+// LoanInsertMany inserts loans in one batch, filling in search keys and
+// version 1. Callers pass at most a few hundred at a time (the embedded
+// engine copies the collection per inserted document).
+func (s *Store) LoanInsertMany(ctx context.Context, loans []Loan) error {
+	docs := make([]any, len(loans))
+	for i := range loans {
+		l := &loans[i]
+		if l.ID.IsZero() {
+			l.ID = primitive.NewObjectID()
+		}
+		if l.Version == 0 {
+			l.Version = 1
+		}
+		l.SearchKeys = LoanSearchKeys(*l)
+		docs[i] = l
+	}
+	if _, err := s.loans.InsertMany(ctx, docs); err != nil {
+		if isDuplicateKey(err) {
+			return fmt.Errorf("store: insert loans: %w", ErrDuplicate)
+		}
+		return fmt.Errorf("store: insert loans: %w", err)
+	}
+	return nil
+}
+
+// LoanCountByStatus returns the number of loans in each status.
+func (s *Store) LoanCountByStatus(ctx context.Context) (map[string]int64, error) {
+	counts := make(map[string]int64, len(LoanStatuses))
+	for _, st := range LoanStatuses {
+		n, err := s.loans.CountDocuments(ctx, bson.M{"status": st})
+		if err != nil {
+			return nil, fmt.Errorf("store: count loans by status: %w", err)
+		}
+		counts[st] = n
+	}
+	return counts, nil
+}
+
+// LoanListParams selects a page of loans, newest first.
+type LoanListParams struct {
+	Status string // empty: every status
+	Limit  int
+}
+
+// LoanList returns loans newest first (ties broken by _id so pages are
+// stable on every engine).
+func (s *Store) LoanList(ctx context.Context, p LoanListParams) ([]Loan, error) {
+	filter := bson.M{}
+	if p.Status != "" {
+		filter["status"] = p.Status
+	}
+	limit := p.Limit
+	if limit <= 0 || limit > 100 {
+		limit = 25
+	}
+	opts := options.Find().
+		SetSort(bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}).
+		SetLimit(int64(limit)).
+		SetProjection(bson.M{"searchKeys": 0})
+	cur, err := s.loans.Find(ctx, filter, opts)
+	if err != nil {
+		return nil, fmt.Errorf("store: list loans: %w", err)
+	}
+	var loans []Loan
+	if err := cur.All(ctx, &loans); err != nil {
+		return nil, fmt.Errorf("store: list loans: %w", err)
+	}
+	return loans, nil
+}
+
+// LoanCount returns the number of loans.
+func (s *Store) LoanCount(ctx context.Context) (int64, error) {
+	n, err := s.loans.CountDocuments(ctx, bson.M{})
+	if err != nil {
+		return 0, fmt.Errorf("store: count loans: %w", err)
+	}
+	return n, nil
+}

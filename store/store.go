@@ -1,0 +1,223 @@
+// Package store is everything that touches MongoDB: opening the database
+// (a real MongoDB through the official driver, or the embedded engine),
+// indexes, and one repository per collection.
+//
+// The rest of the application talks to lungo's mongo-driver-shaped
+// interfaces only through this package, so the same code runs against
+// MongoDB in production and the embedded engine on a laptop or in tests.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/256dpi/lungo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+	"go.mongodb.org/mongo-driver/mongo/readpref"
+	"go.mongodb.org/mongo-driver/mongo/writeconcern"
+	"go.mongodb.org/mongo-driver/x/mongo/driver/connstring"
+)
+
+// DefaultDatabase is the database name used when MONGO_URI names none.
+const DefaultDatabase = "loandesk"
+
+// Config selects and tunes the database.
+type Config struct {
+	// MongoURI selects a real MongoDB. Empty means the embedded engine.
+	MongoURI string
+	// DataDir holds the embedded engine's files.
+	DataDir string
+	// PoolMax caps the driver's connection pool (0 = driver default).
+	PoolMax uint64
+	// ConnectTimeout bounds connecting and server selection so a wrong
+	// MONGO_URI fails start-up quickly instead of hanging.
+	ConnectTimeout time.Duration
+	Logger         *slog.Logger
+}
+
+// Store is the application's handle on its database.
+type Store struct {
+	client   lungo.IClient
+	db       lungo.IDatabase
+	engine   *lungo.Engine // nil when connected to MongoDB
+	lockFile *os.File      // guards DataDir against a second process
+
+	users         lungo.ICollection
+	sessions      lungo.ICollection
+	loginAttempts lungo.ICollection
+	loans         lungo.ICollection
+	counters      lungo.ICollection
+
+	sessionCache *sessionCache
+}
+
+// Open connects to MongoDB when cfg.MongoURI is set, otherwise opens the
+// embedded engine under cfg.DataDir, and creates every index (idempotent).
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 5 * time.Second
+	}
+	var (
+		s   *Store
+		err error
+	)
+	if cfg.MongoURI != "" {
+		s, err = openMongo(ctx, cfg)
+	} else {
+		s, err = openEmbedded(cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.users = s.db.Collection("users")
+	s.sessions = s.db.Collection("sessions")
+	s.loginAttempts = s.db.Collection("login_attempts")
+	s.loans = s.db.Collection("loans")
+	s.counters = s.db.Collection("counters")
+	s.sessionCache = newSessionCache()
+
+	if err := s.ensureIndexes(ctx); err != nil {
+		_ = s.Close(context.Background())
+		return nil, err
+	}
+	return s, nil
+}
+
+func openMongo(ctx context.Context, cfg Config) (*Store, error) {
+	cs, err := connstring.ParseAndValidate(cfg.MongoURI)
+	if err != nil {
+		return nil, fmt.Errorf("store: MONGO_URI is not a valid MongoDB connection string: %w", err)
+	}
+	opts := options.Client().
+		ApplyURI(cfg.MongoURI).
+		// Acknowledged by a majority: a write the app reported as saved
+		// survives a primary failover.
+		SetWriteConcern(writeconcern.Majority()).
+		SetRetryWrites(true).
+		SetConnectTimeout(cfg.ConnectTimeout).
+		SetServerSelectionTimeout(cfg.ConnectTimeout)
+	if cfg.PoolMax > 0 {
+		opts.SetMaxPoolSize(cfg.PoolMax)
+	}
+	client, err := lungo.Connect(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("store: connect to MongoDB at %s: %w", redactURI(cfg.MongoURI), err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
+	defer cancel()
+	if err := client.Ping(pingCtx, readpref.Primary()); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, fmt.Errorf("store: MongoDB at %s did not answer within %s (is it running, and is MONGO_URI right?): %w",
+			redactURI(cfg.MongoURI), cfg.ConnectTimeout, err)
+	}
+	name := cs.Database
+	if name == "" {
+		name = DefaultDatabase
+	}
+	return &Store{client: client, db: client.Database(name)}, nil
+}
+
+func openEmbedded(cfg Config) (*Store, error) {
+	dir := cfg.DataDir
+	if dir == "" {
+		dir = "data"
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: create DATA_DIR %s: %w", dir, err)
+	}
+	lock, err := lockDataDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	engineOpts := lungo.Options{
+		Store: lungo.NewFileStore(filepath.Join(dir, "loandesk.bson"), 0o600),
+		// lungo keeps every change for MinOplogAge (5 minutes by default) to
+		// serve change streams; at our write rates that grows memory and
+		// slows every write. Nothing here resumes streams older than a
+		// second, so keep the oplog short.
+		MinOplogAge:    time.Second,
+		ExpireInterval: 30 * time.Second,
+		ExpireErrors: func(err error) {
+			cfg.Logger.Error("embedded engine: expiring TTL documents failed", "err", err)
+		},
+	}
+	client, engine, err := lungo.Open(context.Background(), engineOpts)
+	if err != nil {
+		_ = lock.Close()
+		return nil, fmt.Errorf("store: open embedded database in %s: %w", dir, err)
+	}
+	return &Store{client: client, db: client.Database(DefaultDatabase), engine: engine, lockFile: lock}, nil
+}
+
+// lockDataDir takes an exclusive lock on DATA_DIR/LOCK so that a second
+// process (a second server, or `seed` while the server runs) cannot
+// overwrite the first one's data.
+func lockDataDir(dir string) (*os.File, error) {
+	path := filepath.Join(dir, "LOCK")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		_ = f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("store: database in use: another Loan Desk process has %s open (stop it first, or use another DATA_DIR)", dir)
+		}
+		return nil, fmt.Errorf("store: lock %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// Embedded reports whether the store runs on the in-process engine.
+func (s *Store) Embedded() bool { return s.engine != nil }
+
+// Ping checks that the database answers a query. On MongoDB it is a
+// server round trip; the embedded engine answers pings even when closed,
+// so a read proves it is usable.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.client.Ping(ctx, readpref.Primary()); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	if s.Embedded() {
+		if _, err := s.counters.CountDocuments(ctx, map[string]any{"_id": "ping"}); err != nil {
+			return fmt.Errorf("store: ping: %w", err)
+		}
+	}
+	return nil
+}
+
+// Close disconnects from MongoDB or closes the embedded engine and
+// releases DATA_DIR.
+func (s *Store) Close(ctx context.Context) error {
+	err := s.client.Disconnect(ctx)
+	if s.engine != nil {
+		s.engine.Close()
+	}
+	if s.lockFile != nil {
+		_ = s.lockFile.Close()
+		s.lockFile = nil
+	}
+	return err
+}
+
+// redactURI hides credentials so connection errors can be logged safely.
+func redactURI(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return "(unparseable URI)"
+	}
+	if u.User != nil {
+		u.User = url.User("REDACTED")
+	}
+	return u.String()
+}

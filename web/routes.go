@@ -1,0 +1,60 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"loandesk/auth"
+)
+
+// routes is the whole route table.
+//
+// Middleware order, outermost first: request id + log line → panic
+// recovery → security headers → cross-origin protection (before anything
+// can change state) → sessions → the signed-in user. Health checks and
+// static files sit outside sessions: they must work without a database
+// write and never create a session.
+func (s *Server) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(s.logRequests, s.recoverPanics)
+	if s.cfg.TrustProxy {
+		r.Use(middleware.RealIP)
+	}
+	r.Use(s.secureHeaders, s.crossOriginProtection)
+	r.NotFound(s.app.NotFound)
+	r.MethodNotAllowed(s.app.MethodNotAllowed)
+
+	// Probes and static files: no session.
+	r.Get("/health", s.app.Health)
+	r.Get("/ready", s.app.Ready)
+	r.Method(http.MethodGet, "/static/*", s.assets)
+	r.Method(http.MethodHead, "/static/*", s.assets)
+
+	r.Group(func(r chi.Router) {
+		r.Use(s.sessions.LoadAndSave, s.loadUser)
+
+		// Signing in and out.
+		r.Get("/login", s.app.ShowLogin)
+		r.Post("/login", s.app.Login)
+		r.Post("/logout", s.app.Logout)
+
+		// Signed-in pages.
+		r.Group(func(r chi.Router) {
+			r.Use(s.requireUser)
+			r.Get("/", func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, "/loans", http.StatusSeeOther)
+			})
+			r.Get("/loans", s.app.ShowLoanList)
+
+			// Administration.
+			r.Group(func(r chi.Router) {
+				r.Use(s.requireRole(auth.RoleAdmin))
+				r.Get("/admin/users", s.app.ShowUsers)
+				r.Post("/admin/users", s.app.CreateUser)
+			})
+		})
+	})
+	return r
+}

@@ -1,0 +1,130 @@
+// Package web is the HTTP server: the chi router with the whole route
+// table, the middleware (request ids and logs, panic recovery, security
+// headers, cross-origin protection, sessions, sign-in and role checks) and
+// static file serving.
+package web
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+
+	"loandesk/auth"
+	"loandesk/handlers"
+	"loandesk/static"
+	"loandesk/store"
+	"loandesk/views"
+)
+
+// Config tunes the server's security and sessions.
+type Config struct {
+	// SessionLifetime is the absolute timeout: a session ends this long
+	// after sign-in whatever happens.
+	SessionLifetime time.Duration
+	// SessionIdleTimeout ends a session not used for this long.
+	SessionIdleTimeout time.Duration
+	// SecureCookies marks the session cookie Secure (behind HTTPS) and
+	// turns on HSTS.
+	SecureCookies bool
+	// TrustProxy takes the client IP from X-Forwarded-For / X-Real-IP
+	// (only behind a proxy that sets them).
+	TrustProxy bool
+	// BcryptCost is the password hashing cost (≥ auth.MinCost in
+	// production; tests may go lower to keep -race runs fast).
+	BcryptCost int
+	// LoginLimits bound sign-in attempts; zero means the defaults.
+	LoginLimits handlers.LoginLimits
+}
+
+// DefaultConfig is what the server runs with unless told otherwise.
+func DefaultConfig() Config {
+	return Config{
+		SessionLifetime:    7 * 24 * time.Hour,
+		SessionIdleTimeout: 24 * time.Hour,
+		BcryptCost:         auth.MinCost,
+		LoginLimits:        handlers.DefaultLoginLimits,
+	}
+}
+
+// Server is the application's http.Handler and what it needs.
+type Server struct {
+	cfg      Config
+	store    *store.Store
+	sessions *scs.SessionManager
+	app      *handlers.App
+	logger   *slog.Logger
+	assets   *assetServer
+	handler  http.Handler
+}
+
+// New builds the server over st.
+func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
+	if cfg.LoginLimits == (handlers.LoginLimits{}) {
+		cfg.LoginLimits = handlers.DefaultLoginLimits
+	}
+	assets, err := newAssetServer(static.Files())
+	if err != nil {
+		return nil, fmt.Errorf("web: static files: %w", err)
+	}
+	s := &Server{cfg: cfg, store: st, logger: logger, assets: assets}
+	s.sessions = newSessionManager(cfg, st)
+	s.app = &handlers.App{
+		Users:    st,
+		Loans:    st,
+		Limiter:  st,
+		DB:       st,
+		Sessions: s.sessions,
+		Hasher:   auth.NewHasher(cfg.BcryptCost),
+		Limits:   cfg.LoginLimits,
+		Assets: views.Assets{
+			CSS:  assets.URL("app.css"),
+			HTMX: assets.URL(static.HTMX),
+			JS:   assets.URL("app.js"),
+		},
+		Logger:    logger,
+		RequestID: RequestID,
+	}
+	s.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		s.logger.Error("session store failed", "err", err, "request_id", RequestID(r.Context()))
+		s.app.ErrorPage(w, r, http.StatusInternalServerError, "Something went wrong", "Your session could not be loaded. Please try again.")
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+func newSessionManager(cfg Config, st *store.Store) *scs.SessionManager {
+	sm := scs.New()
+	sm.Store = st.Sessions()
+	sm.Codec = sortedGobCodec{}
+	sm.Lifetime = cfg.SessionLifetime
+	sm.IdleTimeout = cfg.SessionIdleTimeout
+	sm.Cookie.Name = "loandesk_session"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = cfg.SecureCookies
+	sm.Cookie.Persist = true
+	sm.Cookie.Path = "/"
+	return sm
+}
+
+// HTTPServer wraps h in an http.Server with timeouts that bound slow
+// clients without cutting off uploads.
+func HTTPServer(addr string, h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
