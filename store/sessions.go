@@ -152,7 +152,9 @@ func (c *sessionCache) forget(key string) {
 }
 
 // fresh reports whether writing (data, expiry) would change nothing but
-// push the expiry out by less than SessionTouchInterval.
+// push the expiry out by less than the touch interval: SessionTouchInterval,
+// or a tenth of the time left for short idle timeouts, so that skipping a
+// write never shortens an active session's idle time by more than 10%.
 func (c *sessionCache) fresh(key string, data []byte, expiry time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -161,5 +163,5 @@ func (c *sessionCache) fresh(key string, data []byte, expiry time.Time) bool {
 		return false
 	}
 	ahead := expiry.Sub(e.expiry)
-	return ahead >= 0 && ahead < SessionTouchInterval
+	return ahead >= 0 && ahead < min(SessionTouchInterval, time.Until(expiry)/10)
 }

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"regexp"
+	"strings"
+	"testing"
+
+	"loandesk/auth"
+	"loandesk/store"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadConfig(t *testing.T) {
+	t.Parallel()
+
+	t.Run("Defaults", func(t *testing.T) {
+		t.Parallel()
+		c, err := loadConfig(env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Port != "3001" || c.DataDir != "./data" || c.MongoURI != "" || c.Web.BcryptCost < 12 || c.Web.SessionLifetime.Hours() != 7*24 {
+			t.Fatalf("defaults: %+v", c)
+		}
+	})
+
+	t.Run("BadValuesAreNamed", func(t *testing.T) {
+		t.Parallel()
+		_, err := loadConfig(env(map[string]string{
+			"PORT": "http", "DB_POOL_MAX": "-1", "LOG_LEVEL": "loud", "ADMIN_EMAIL": "a@example.com",
+			"SESSION_IDLE_TIMEOUT": "soon", "BCRYPT_COST": "4",
+		}))
+		if err == nil {
+			t.Fatal("no error")
+		}
+		for _, name := range []string{"PORT", "DB_POOL_MAX", "LOG_LEVEL", "ADMIN_PASSWORD", "SESSION_IDLE_TIMEOUT", "BCRYPT_COST"} {
+			if !strings.Contains(err.Error(), name) {
+				t.Errorf("error does not name %s: %v", name, err)
+			}
+		}
+	})
+
+	t.Run("WeakAdminPasswordIsRefused", func(t *testing.T) {
+		t.Parallel()
+		_, err := loadConfig(env(map[string]string{"ADMIN_EMAIL": "a@example.com", "ADMIN_PASSWORD": "short"}))
+		if err == nil || !strings.Contains(err.Error(), "at least 12") {
+			t.Fatalf("got %v", err)
+		}
+	})
+}
+
+func openTestStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close(context.Background()) })
+	return st
+}
+
+func testConfig(t *testing.T, vars map[string]string) config {
+	t.Helper()
+	c, err := loadConfig(env(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Web.BcryptCost = 4 // fast under -race; the cost itself is tested in web
+	return c
+}
+
+func TestEnsureAdmin(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("RandomAdminWhenNoUsersAndNoVariables", func(t *testing.T) {
+		t.Parallel()
+		st := openTestStore(t)
+		var logs bytes.Buffer
+		logger := slog.New(slog.NewTextHandler(&logs, nil))
+		if err := ensureAdmin(ctx, st, testConfig(t, nil), logger); err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`password=(\S+)`).FindStringSubmatch(logs.String())
+		if m == nil {
+			t.Fatalf("password not logged: %s", logs.String())
+		}
+		u, err := st.UserByEmail(ctx, "admin@localhost")
+		if err != nil || u.Role != auth.RoleAdmin || !auth.NewHasher(4).Check(u.PasswordHash, m[1]) {
+			t.Fatalf("admin@localhost: %+v, %v", u, err)
+		}
+		// The next start creates nothing and prints no password.
+		logs.Reset()
+		if err := ensureAdmin(ctx, st, testConfig(t, nil), logger); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := st.UserCount(ctx); n != 1 || strings.Contains(logs.String(), "password=") {
+			t.Fatalf("second start: %d users, logs %q", n, logs.String())
+		}
+	})
+
+	t.Run("ConfiguredAdminIsCreatedThenKeptInStep", func(t *testing.T) {
+		t.Parallel()
+		st := openTestStore(t)
+		logger := slog.New(slog.DiscardHandler)
+		vars := map[string]string{"ADMIN_EMAIL": "Boss@Example.com", "ADMIN_PASSWORD": "first password 1"}
+		if err := ensureAdmin(ctx, st, testConfig(t, vars), logger); err != nil {
+			t.Fatal(err)
+		}
+		// The operator changes the password; a restart applies it.
+		vars["ADMIN_PASSWORD"] = "second password 2"
+		if err := ensureAdmin(ctx, st, testConfig(t, vars), logger); err != nil {
+			t.Fatal(err)
+		}
+		u, err := st.UserByEmail(ctx, "boss@example.com")
+		h := auth.NewHasher(4)
+		if err != nil || u.Role != auth.RoleAdmin || !h.Check(u.PasswordHash, "second password 2") || h.Check(u.PasswordHash, "first password 1") {
+			t.Fatalf("admin after restart: %+v, %v", u, err)
+		}
+		if n, _ := st.UserCount(ctx); n != 1 {
+			t.Fatalf("%d users, want 1 (no admin@localhost when ADMIN_EMAIL is set)", n)
+		}
+	})
+}

@@ -1,0 +1,348 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"loandesk/auth"
+	"loandesk/handlers"
+	"loandesk/web"
+)
+
+func TestLogin(t *testing.T) {
+	t.Parallel()
+
+	t.Run("SucceedsWithRenewedHttpOnlySessionCookie", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.createUser(t, "asha@example.com", auth.RoleAdmin)
+		c := newClient(t)
+		get(t, c, b.url+"/login") // an anonymous visit first
+		res := login(t, c, b.url, "Asha@Example.com", testPassword)
+		if res.status != http.StatusSeeOther || res.header.Get("Location") != "/loans" {
+			t.Fatalf("status %d location %q", res.status, res.header.Get("Location"))
+		}
+		raw := res.header.Get("Set-Cookie")
+		for _, want := range []string{"loandesk_session=", "HttpOnly", "SameSite=Lax", "Path=/", "Max-Age="} {
+			if !strings.Contains(raw, want) {
+				t.Errorf("Set-Cookie %q lacks %q", raw, want)
+			}
+		}
+		if !signedIn(t, c, b.url) {
+			t.Fatal("not signed in after login")
+		}
+		page := get(t, c, b.url+"/loans")
+		if !strings.Contains(page.body, "asha@example.com") {
+			t.Error("the layout does not show the signed-in user")
+		}
+	})
+
+	t.Run("TokenChangesAtLogin", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.createUser(t, "asha@example.com", auth.RoleAdmin)
+		c := newClient(t)
+		// A flash-carrying anonymous session (as after sign-out) exists first.
+		mustLogin(t, c, b.url, "asha@example.com")
+		postForm(t, c, b.url, "/logout", nil)
+		before := sessionCookie(t, c, b.url)
+		if before == nil {
+			t.Fatal("no anonymous session after sign-out")
+		}
+		mustLogin(t, c, b.url, "asha@example.com")
+		after := sessionCookie(t, c, b.url)
+		if after == nil || after.Value == before.Value {
+			t.Fatal("session token was not renewed at login")
+		}
+	})
+
+	t.Run("FailuresShowOneMessageAndNoSession", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.createUser(t, "asha@example.com", auth.RoleViewer)
+		c := newClient(t)
+		wrongPassword := login(t, c, b.url, "asha@example.com", "wrong password!!")
+		unknownUser := login(t, c, b.url, "nobody@example.com", testPassword)
+		for name, res := range map[string]response{"wrong password": wrongPassword, "unknown user": unknownUser} {
+			if res.status != http.StatusUnauthorized {
+				t.Errorf("%s: status %d, want 401", name, res.status)
+			}
+			if !strings.Contains(res.body, "Incorrect email or password.") {
+				t.Errorf("%s: message missing", name)
+			}
+			if strings.Contains(res.header.Get("Set-Cookie"), "loandesk_session") {
+				t.Errorf("%s: a session cookie was set", name)
+			}
+		}
+		if signedIn(t, c, b.url) {
+			t.Fatal("signed in after failed logins")
+		}
+	})
+
+	t.Run("BadInputGetsTheFormAgainNever5xx", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.createUser(t, "asha@example.com", auth.RoleViewer)
+		c := newClient(t)
+		huge := strings.Repeat("a", 10_000)
+		cases := map[string]url.Values{
+			"empty":             {},
+			"empty strings":     {"email": {""}, "password": {""}},
+			"10 KB email":       {"email": {huge + "@example.com"}, "password": {testPassword}},
+			"10 KB password":    {"email": {"asha@example.com"}, "password": {huge}},
+			"invalid UTF-8":     {"email": {"\xff\xfe@example.com"}, "password": {"\xc3\x28"}},
+			"NUL and RTL marks": {"email": {"asha\x00@example.com\u202e"}, "password": {"pass\u0000word\u200d"}},
+			"emoji":             {"email": {"🦄@example.com"}, "password": {"💥💥💥💥💥💥💥💥💥💥💥💥"}},
+			"array keys":        {"email[$ne]": {"x"}, "password[$gt]": {""}},
+			"script":            {"email": {`<script>alert(1)</script>`}, "password": {"x"}},
+		}
+		for name, form := range cases {
+			res := postForm(t, c, b.url, "/login", form)
+			if res.status < 400 || res.status >= 500 {
+				t.Errorf("%s: status %d, want 4xx", name, res.status)
+			}
+			if !strings.Contains(res.body, `data-testid="login-form"`) || !strings.Contains(res.body, `data-testid="login-error"`) {
+				t.Errorf("%s: the form with a message was not shown again", name)
+			}
+			if strings.Contains(res.body, "<script>alert(1)") {
+				t.Errorf("%s: input echoed unescaped", name)
+			}
+		}
+		if signedIn(t, c, b.url) {
+			t.Fatal("bad input signed someone in")
+		}
+	})
+
+	t.Run("OversizedBodyIsRefusedCleanly", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		c := newClient(t)
+		res := postForm(t, c, b.url, "/login", url.Values{"email": {strings.Repeat("x", 200_000)}, "password": {"y"}})
+		if res.status != http.StatusBadRequest || !strings.Contains(res.body, "could not be read") {
+			t.Fatalf("status %d", res.status)
+		}
+	})
+
+	t.Run("RateLimitedPerEmail", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, func(c *web.Config) { c.LoginLimits = handlers.LoginLimits{PerIP: 100, PerEmail: 3, Window: time.Hour} })
+		b.createUser(t, "asha@example.com", auth.RoleViewer)
+		c := newClient(t)
+		for i := range 3 {
+			if res := login(t, c, b.url, "asha@example.com", "wrong password!!"); res.status != http.StatusUnauthorized {
+				t.Fatalf("attempt %d: status %d", i+1, res.status)
+			}
+		}
+		// Even the right password is refused now: the account is being guessed.
+		res := login(t, c, b.url, "ASHA@example.com", testPassword)
+		if res.status != http.StatusTooManyRequests || !strings.Contains(res.body, "Too many sign-in attempts") || res.header.Get("Retry-After") == "" {
+			t.Fatalf("4th attempt: status %d retry-after %q", res.status, res.header.Get("Retry-After"))
+		}
+		// Another account from the same IP is unaffected.
+		b.createUser(t, "ravi@example.com", auth.RoleViewer)
+		mustLogin(t, newClient(t), b.url, "ravi@example.com")
+	})
+
+	t.Run("RateLimitedPerIPAcrossEmails", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, func(c *web.Config) { c.LoginLimits = handlers.LoginLimits{PerIP: 5, PerEmail: 100, Window: time.Hour} })
+		c := newClient(t)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		limited := 0
+		for i := range 8 {
+			wg.Go(func() {
+				res := login(t, c, b.url, "user"+string(rune('a'+i))+"@example.com", "whatever password")
+				mu.Lock()
+				defer mu.Unlock()
+				if res.status == http.StatusTooManyRequests {
+					limited++
+				}
+			})
+		}
+		wg.Wait()
+		if limited != 3 {
+			t.Fatalf("%d of 8 attempts limited, want exactly 3 (limit 5 per IP)", limited)
+		}
+	})
+
+	t.Run("NextParameterOnlyAllowsLocalPaths", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.createUser(t, "asha@example.com", auth.RoleAdmin)
+		for next, want := range map[string]string{
+			"/admin/users":           "/admin/users",
+			"//evil.example/x":       "/loans",
+			"https://evil.example/x": "/loans",
+			"/\\evil.example":        "/loans",
+		} {
+			c := newClient(t)
+			res := postForm(t, c, b.url, "/login", url.Values{"email": {"asha@example.com"}, "password": {testPassword}, "next": {next}})
+			if got := res.header.Get("Location"); got != want {
+				t.Errorf("next=%q: redirected to %q, want %q", next, got, want)
+			}
+		}
+	})
+}
+
+// TestLogin_ProductionCost checks that the server, as configured by
+// default, stores passwords with bcrypt at cost ≥ 12.
+func TestLogin_ProductionCost(t *testing.T) {
+	t.Parallel()
+	if web.DefaultConfig().BcryptCost < 12 {
+		t.Fatalf("default bcrypt cost %d < 12", web.DefaultConfig().BcryptCost)
+	}
+	b := setup(t, func(c *web.Config) { c.BcryptCost = web.DefaultConfig().BcryptCost })
+	b.createUser(t, "root@example.com", auth.RoleAdmin)
+	c := newClient(t)
+	mustLogin(t, c, b.url, "root@example.com")
+	res := postForm(t, c, b.url, "/admin/users", url.Values{"email": {"new@example.com"}, "name": {"New"}, "role": {"viewer"}, "password": {"a long enough password"}})
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("create user: status %d", res.status)
+	}
+	u, err := b.store.UserByEmail(context.Background(), "new@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cost, err := bcrypt.Cost(u.PasswordHash)
+	if err != nil || cost < 12 {
+		t.Fatalf("stored hash cost %d (err %v), want ≥ 12", cost, err)
+	}
+}
+
+func TestLogout(t *testing.T) {
+	t.Parallel()
+
+	t.Run("DestroysSessionOnServer", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.createUser(t, "asha@example.com", auth.RoleAdmin)
+		c := newClient(t)
+		mustLogin(t, c, b.url, "asha@example.com")
+		stolen := sessionCookie(t, c, b.url)
+		res := postForm(t, c, b.url, "/logout", nil)
+		if res.status != http.StatusSeeOther || res.header.Get("Location") != "/login" {
+			t.Fatalf("logout: status %d location %q", res.status, res.header.Get("Location"))
+		}
+		if !strings.Contains(res.header.Get("Clear-Site-Data"), `"storage"`) {
+			t.Error("logout does not clear site storage")
+		}
+		if signedIn(t, c, b.url) {
+			t.Fatal("still signed in after logout")
+		}
+		// Replaying the old cookie (a copy taken before logout) fails too.
+		replay := newClient(t)
+		u, _ := url.Parse(b.url)
+		replay.Jar.SetCookies(u, []*http.Cookie{stolen})
+		if signedIn(t, replay, b.url) {
+			t.Fatal("the old session token still works after logout")
+		}
+		// The sign-in page says so.
+		if page := get(t, c, b.url+"/login"); !strings.Contains(page.body, "You have been signed out.") {
+			t.Error("no signed-out message")
+		}
+	})
+
+	t.Run("GetDoesNotSignOut", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.createUser(t, "asha@example.com", auth.RoleAdmin)
+		c := newClient(t)
+		mustLogin(t, c, b.url, "asha@example.com")
+		if res := get(t, c, b.url+"/logout"); res.status != http.StatusMethodNotAllowed {
+			t.Fatalf("GET /logout: status %d, want 405", res.status)
+		}
+		if !signedIn(t, c, b.url) {
+			t.Fatal("a GET signed the user out")
+		}
+	})
+}
+
+func TestSession(t *testing.T) {
+	t.Parallel()
+
+	t.Run("SurvivesServerRestart", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.createUser(t, "asha@example.com", auth.RoleAdmin)
+		c := newClient(t)
+		mustLogin(t, c, b.url, "asha@example.com")
+		b.restart(t)
+		if !signedIn(t, c, b.url) {
+			t.Fatal("signed out by a restart")
+		}
+	})
+
+	t.Run("WorksAcrossInstancesSharingADatabase", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.createUser(t, "asha@example.com", auth.RoleAdmin)
+		other := newTestServer(t, newHandler(t, b.store))
+		c := newClient(t)
+		mustLogin(t, c, b.url, "asha@example.com")
+		if !signedIn(t, c, other) {
+			t.Fatal("instance B does not know instance A's session")
+		}
+		postForm(t, c, other, "/logout", nil)
+		if signedIn(t, c, b.url) {
+			t.Fatal("instance A still knows a session ended on B")
+		}
+	})
+
+	t.Run("IdleTimeoutEndsUnusedSession", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, func(c *web.Config) { c.SessionIdleTimeout = 2 * time.Second })
+		b.createUser(t, "asha@example.com", auth.RoleAdmin)
+		c := newClient(t)
+		mustLogin(t, c, b.url, "asha@example.com")
+		for range 3 { // activity keeps it alive past the idle timeout
+			time.Sleep(time.Second)
+			if !signedIn(t, c, b.url) {
+				t.Fatal("an active session timed out")
+			}
+		}
+		time.Sleep(2500 * time.Millisecond)
+		if signedIn(t, c, b.url) {
+			t.Fatal("an idle session did not time out")
+		}
+	})
+
+	t.Run("AbsoluteTimeoutEndsActiveSession", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, func(c *web.Config) { c.SessionLifetime = 3 * time.Second })
+		b.createUser(t, "asha@example.com", auth.RoleAdmin)
+		c := newClient(t)
+		mustLogin(t, c, b.url, "asha@example.com")
+		deadline := time.Now().Add(3 * time.Second)
+		for time.Now().Before(deadline.Add(-time.Second)) {
+			if !signedIn(t, c, b.url) {
+				t.Fatal("signed out before the absolute timeout")
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		time.Sleep(time.Until(deadline) + 500*time.Millisecond)
+		if signedIn(t, c, b.url) {
+			t.Fatal("activity extended the session past its absolute timeout")
+		}
+	})
+
+	t.Run("AnonymousAndProbeRequestsCreateNoSession", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		c := newClient(t)
+		for _, p := range []string{"/login", "/health", "/ready", "/loans", "/"} {
+			get(t, c, b.url+p)
+		}
+		n, err := b.store.SessionCount(context.Background())
+		if err != nil || n != 0 {
+			t.Fatalf("sessions stored: %d (err %v), want 0", n, err)
+		}
+	})
+}
