@@ -14,7 +14,7 @@ import (
 // HTMX is the vendored htmx build (version and sha256 in VERSIONS.md).
 const HTMX = "htmx-2.0.11.min.js"
 
-//go:embed htmx-2.0.11.min.js app.css app.js
+//go:embed htmx-2.0.11.min.js app.css app.js favicon.svg
 var files embed.FS
 
 // Files are the static files.

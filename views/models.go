@@ -8,6 +8,7 @@ type Assets struct {
 	CSS  string
 	HTMX string
 	JS   string
+	Icon string
 }
 
 // Viewer is the signed-in user shown in the navigation.

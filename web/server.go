@@ -83,6 +83,7 @@ func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
 			CSS:  assets.URL("app.css"),
 			HTMX: assets.URL(static.HTMX),
 			JS:   assets.URL("app.js"),
+			Icon: assets.URL("favicon.svg"),
 		},
 		Logger:    logger,
 		RequestID: RequestID,

@@ -1,0 +1,114 @@
+import { test as base, expect, Page } from "@playwright/test";
+import { ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { binary } from "./global-setup";
+
+export const admin = { email: "admin@example.com", password: "e2e admin password" };
+
+/** A running Loan Desk server with its own data directory. */
+export class Server {
+  url = "";
+  private proc?: ChildProcess;
+  private log = "";
+  constructor(readonly dataDir: string, readonly port: number) {
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  async start() {
+    this.proc = spawn(binary, [], {
+      env: {
+        ...process.env,
+        PORT: String(this.port),
+        HOST: "127.0.0.1",
+        DATA_DIR: this.dataDir,
+        ADMIN_EMAIL: admin.email,
+        ADMIN_PASSWORD: admin.password,
+        MONGO_URI: "",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.proc.stdout!.on("data", (d) => (this.log += d));
+    this.proc.stderr!.on("data", (d) => (this.log += d));
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      if (this.proc.exitCode !== null) throw new Error(`server exited:\n${this.log}`);
+      try {
+        const res = await fetch(this.url + "/ready");
+        if (res.ok) return;
+      } catch {
+        /* not listening yet */
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`server not ready in 30s:\n${this.log}`);
+  }
+
+  /** Graceful stop (SIGTERM), as an operator's restart would do. */
+  async stop() {
+    const p = this.proc;
+    if (!p || p.exitCode !== null) return;
+    const exited = new Promise((r) => p.once("exit", r));
+    p.kill("SIGTERM");
+    await exited;
+  }
+
+  async restart() {
+    await this.stop();
+    await this.start();
+  }
+
+  logs() {
+    return this.log;
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+export const test = base.extend<{ server: Server; problems: string[] }>({
+  server: async ({}, use, testInfo) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "loandesk-e2e-"));
+    const server = new Server(dir, await freePort());
+    await server.start();
+    await use(server);
+    await server.stop();
+    if (testInfo.status !== testInfo.expectedStatus) {
+      await testInfo.attach("server.log", { body: server.logs(), contentType: "text/plain" });
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  },
+  // Console errors, page errors and CSP violations seen during the test;
+  // every test ends by expecting none. Chromium also logs every 4xx
+  // response; the ones the app answers on purpose (401 wrong password,
+  // 403, 409, 422 validation, 429) are not problems, a 404 or 5xx is.
+  problems: async ({ page }, use) => {
+    const problems: string[] = [];
+    const expected = /Failed to load resource: the server responded with a status of (401|403|409|422|429)\b/;
+    page.on("console", (m) => {
+      if (m.type() === "error" && !expected.test(m.text())) problems.push(`console: ${m.text()}`);
+    });
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    await use(problems);
+  },
+});
+
+export { expect };
+
+export async function signIn(page: Page, server: Server, email = admin.email, password = admin.password) {
+  await page.goto(server.url + "/");
+  await expect(page).toHaveURL(/\/login$/);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}

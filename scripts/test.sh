@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs every check CI runs, from a fresh machine with Go, Node.js and npm:
+# installs what is missing (Debian's Chromium, npm packages from the
+# lockfile), then gofmt, the generated-files check, go vet, go test -race,
+# and the Playwright browser tests against the real server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 # Playwright uses Debian's Chromium
+if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
+  export PATH="/usr/local/go/bin:$PATH"
+fi
+step() { printf '\n==> %s\n' "$*"; }
+die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
+
+for tool in go node npm; do
+  command -v "$tool" >/dev/null || die "$tool is not installed (see README: Setup)"
+done
+
+step "System packages"
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+chromium --version
+
+step "npm ci"
+npm ci --no-audit --no-fund --loglevel=error
+
+step "gofmt"
+unformatted=$(find . -name '*.go' -not -path './node_modules/*' -not -name '*_templ.go' -print0 | xargs -0 gofmt -l)
+[ -z "$unformatted" ] || die "gofmt would change: $unformatted"
+
+step "Generated files are up to date (templ, Tailwind CSS)"
+generated() { find views -name '*_templ.go' | sort | xargs sha256sum; sha256sum static/app.css; }
+before=$(generated)
+go tool templ generate >/dev/null
+npx tailwindcss -c tailwind.config.js -i static/src/app.css -o static/app.css --minify 2>/dev/null
+after=$(generated)
+if [ "$before" != "$after" ]; then
+  diff <(echo "$before") <(echo "$after") || true
+  die "regenerating changed the files above: run 'go tool templ generate && npm run css' and commit the result"
+fi
+
+step "go vet"
+go vet ./...
+
+step "go test -race"
+go test -race -count=1 ./...
+
+step "Playwright (Chromium)"
+npx playwright test
