@@ -11,11 +11,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/256dpi/lungo"
@@ -23,6 +23,8 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/readpref"
 	"go.mongodb.org/mongo-driver/mongo/writeconcern"
 	"go.mongodb.org/mongo-driver/x/mongo/driver/connstring"
+
+	"loandesk/store/durable"
 )
 
 // DefaultDatabase is the database name used when MONGO_URI names none.
@@ -44,10 +46,10 @@ type Config struct {
 
 // Store is the application's handle on its database.
 type Store struct {
-	client   lungo.IClient
-	db       lungo.IDatabase
-	engine   *lungo.Engine // nil when connected to MongoDB
-	lockFile *os.File      // guards DataDir against a second process
+	client  lungo.IClient
+	db      lungo.IDatabase
+	engine  *lungo.Engine // nil when connected to MongoDB
+	durable *durable.DB   // the embedded engine's file; nil on MongoDB
 
 	users         lungo.ICollection
 	sessions      lungo.ICollection
@@ -135,12 +137,17 @@ func openEmbedded(cfg Config) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: create DATA_DIR %s: %w", dir, err)
 	}
-	lock, err := lockDataDir(dir)
+	// The file's lock also keeps a second process (another server, or
+	// `seed` while the server runs) from opening the same data.
+	db, err := durable.Open(filepath.Join(dir, DataFile), durable.Options{})
 	if err != nil {
-		return nil, err
+		if errors.Is(err, durable.ErrInUse) {
+			return nil, fmt.Errorf("store: database in use: another Loan Desk process has %s open (stop it first, or use another DATA_DIR)", dir)
+		}
+		return nil, fmt.Errorf("store: %w", err)
 	}
 	engineOpts := lungo.Options{
-		Store: lungo.NewFileStore(filepath.Join(dir, "loandesk.bson"), 0o600),
+		Store: newLungoStore(db),
 		// lungo keeps every change for MinOplogAge (5 minutes by default) to
 		// serve change streams; at our write rates that grows memory and
 		// slows every write. Nothing here resumes streams older than a
@@ -153,30 +160,14 @@ func openEmbedded(cfg Config) (*Store, error) {
 	}
 	client, engine, err := lungo.Open(context.Background(), engineOpts)
 	if err != nil {
-		_ = lock.Close()
+		_ = db.Close()
 		return nil, fmt.Errorf("store: open embedded database in %s: %w", dir, err)
 	}
-	return &Store{client: client, db: client.Database(DefaultDatabase), engine: engine, lockFile: lock}, nil
+	return &Store{client: client, db: client.Database(DefaultDatabase), engine: engine, durable: db}, nil
 }
 
-// lockDataDir takes an exclusive lock on DATA_DIR/LOCK so that a second
-// process (a second server, or `seed` while the server runs) cannot
-// overwrite the first one's data.
-func lockDataDir(dir string) (*os.File, error) {
-	path := filepath.Join(dir, "LOCK")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		_ = f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("store: database in use: another Loan Desk process has %s open (stop it first, or use another DATA_DIR)", dir)
-		}
-		return nil, fmt.Errorf("store: lock %s: %w", path, err)
-	}
-	return f, nil
-}
+// DataFile is the embedded database's file inside DATA_DIR.
+const DataFile = "loandesk.db"
 
 // Embedded reports whether the store runs on the in-process engine.
 func (s *Store) Embedded() bool { return s.engine != nil }
@@ -196,6 +187,24 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// Backup writes a consistent snapshot of the embedded database to w while
+// the server keeps running. MongoDB deployments use mongodump instead.
+func (s *Store) Backup(w io.Writer) (int64, error) {
+	if s.durable == nil {
+		return 0, errors.New("store: backup is for the embedded database; use mongodump for MongoDB")
+	}
+	return s.durable.Backup(w)
+}
+
+// Restore loads a backup file into dataDir, which must not hold a
+// database yet.
+func Restore(backupFile, dataDir string) error {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("store: create DATA_DIR %s: %w", dataDir, err)
+	}
+	return durable.Restore(backupFile, filepath.Join(dataDir, DataFile))
+}
+
 // Close disconnects from MongoDB or closes the embedded engine and
 // releases DATA_DIR.
 func (s *Store) Close(ctx context.Context) error {
@@ -203,9 +212,9 @@ func (s *Store) Close(ctx context.Context) error {
 	if s.engine != nil {
 		s.engine.Close()
 	}
-	if s.lockFile != nil {
-		_ = s.lockFile.Close()
-		s.lockFile = nil
+	if s.durable != nil {
+		_ = s.durable.Close()
+		s.durable = nil
 	}
 	return err
 }
