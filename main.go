@@ -2,6 +2,8 @@
 //
 //	loandesk [serve]              run the web server (default)
 //	loandesk seed -n N [--seed S] load N synthetic loan applications
+//	loandesk backup FILE          snapshot the embedded database (server may run)
+//	loandesk restore FILE         load a snapshot into an empty DATA_DIR
 //
 // Configuration comes from the environment; see README.md.
 package main
@@ -51,11 +53,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return serve(ctx, cfg, logger)
 	case "seed":
 		return seedCommand(ctx, cfg, logger, args)
+	case "backup":
+		return backupCommand(ctx, cfg, logger, args)
+	case "restore":
+		if len(args) != 1 {
+			return errors.New("usage: loandesk restore FILE (into an empty DATA_DIR)")
+		}
+		if err := store.Restore(args[0], cfg.DataDir); err != nil {
+			return err
+		}
+		logger.Info("restored backup", "file", args[0], "data_dir", cfg.DataDir)
+		return nil
 	case "help", "-h", "--help":
-		fmt.Fprintln(stderr, "usage: loandesk [serve] | seed -n N [--seed S]")
+		fmt.Fprintln(stderr, "usage: loandesk [serve] | seed -n N [--seed S] | backup FILE | restore FILE")
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (want serve or seed)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, seed, backup or restore)", cmd)
 	}
 }
 
@@ -85,6 +98,10 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		logger.Info("new embedded database: loaded demo loan applications", "count", n)
 	}
 
+	if err := st.ServeBackups(ctx, cfg.DataDir, logger); err != nil {
+		// Serving works without it; only online backups are unavailable.
+		logger.Warn("online backups unavailable", "err", err)
+	}
 	srv, err := web.New(cfg.Web, st, logger)
 	if err != nil {
 		return err
@@ -205,6 +222,43 @@ func seedCommand(ctx context.Context, cfg config, logger *slog.Logger, args []st
 	done, err := seed.Load(ctx, st, *n, *seedValue, time.Now())
 	logger.Info("seeded loan applications", "count", done, "seed", *seedValue, "duration", time.Since(start).Round(time.Millisecond))
 	return err
+}
+
+// backupCommand writes a consistent snapshot of the embedded database.
+// While the server runs it holds DATA_DIR, so the snapshot comes from the
+// server over DATA_DIR/backup.sock; otherwise this process opens DATA_DIR.
+func backupCommand(ctx context.Context, cfg config, logger *slog.Logger, args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: loandesk backup FILE")
+	}
+	if cfg.MongoURI != "" {
+		return errors.New("backup is for the embedded database; back up MongoDB with mongodump")
+	}
+	f, err := os.OpenFile(args[0], os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	var n int64
+	st, err := store.Open(ctx, cfg.Store(logger))
+	switch {
+	case store.ErrInUse(err):
+		n, err = store.FetchBackup(cfg.DataDir, f)
+	case err == nil:
+		n, err = st.Backup(f)
+		_ = st.Close(context.Background())
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(args[0])
+		return fmt.Errorf("backup: %w", err)
+	}
+	logger.Info("backup written", "file", args[0], "bytes", n)
+	return nil
 }
 
 func displayAddr(a net.Addr) string {

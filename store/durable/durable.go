@@ -243,6 +243,14 @@ func (db *DB) Backup(w io.Writer) (int64, error) {
 	return n, err
 }
 
+// Snapshot calls fn inside one read transaction with the snapshot's size
+// and a function writing exactly that many bytes.
+func (db *DB) Snapshot(fn func(size int64, write func(io.Writer) (int64, error)) error) error {
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		return fn(tx.Size(), tx.WriteTo)
+	})
+}
+
 // Restore copies the backup at src to dst, which must not exist yet, after
 // checking that src is a Loan Desk database.
 func Restore(src, dst string) error {
