@@ -112,7 +112,12 @@ func validateEmail(email string) string {
 		return "Enter a valid email address."
 	}
 	addr, err := mail.ParseAddress(email)
-	if err != nil || addr.Address != email || !strings.Contains(email[strings.LastIndex(email, "@"):], ".") && !strings.HasSuffix(email, "@localhost") {
+	if err != nil || addr.Address != email {
+		return "Enter a valid email address."
+	}
+	// A domain needs a dot, except the bootstrap admin's "localhost".
+	domain := email[strings.LastIndex(email, "@")+1:]
+	if !strings.Contains(domain, ".") && domain != "localhost" {
 		return "Enter a valid email address."
 	}
 	return ""
