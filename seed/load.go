@@ -9,8 +9,8 @@ import (
 )
 
 // BatchSize is how many loans go into one insert: about 1 MB, well under
-// MongoDB's 16 MB message limit, and few enough commits for the embedded
-// engine, whose file store rewrites the whole database on each one.
+// MongoDB's 16 MB message limit. Larger batches do not help the embedded
+// engine, whose InsertMany copies the collection per document anyway.
 const BatchSize = 1000
 
 // Inserter is the part of the store Load needs.

@@ -10,6 +10,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+
+	"loandesk/store/durable"
 )
 
 // BackupSocket is the Unix socket, inside DATA_DIR, on which a running
@@ -91,6 +93,4 @@ func FetchBackup(dataDir string, w io.Writer) (int64, error) {
 }
 
 // ErrInUse reports whether err is the "database in use" start-up error.
-func ErrInUse(err error) bool { return errors.Is(err, errInUse) }
-
-var errInUse = errors.New("database in use")
+func ErrInUse(err error) bool { return errors.Is(err, durable.ErrInUse) }

@@ -91,16 +91,14 @@ func (s *lungoStore) Store(catalog *lungo.Catalog) error {
 		}
 	} else {
 		// Resynchronising: namespaces on disk but not in memory must go.
-		stored, err := s.db.Load()
+		names, err := s.db.NamespaceNames()
 		if err != nil {
 			return err
 		}
-		for _, ns := range stored {
-			h := strings.SplitN(ns.Name, ".", 2)
-			if len(h) == 2 {
-				if _, ok := catalog.Namespaces[lungo.Handle{h[0], h[1]}]; !ok {
-					changes = append(changes, durable.Change{Namespace: ns.Name, Drop: true})
-				}
+		for _, name := range names {
+			db, coll, _ := strings.Cut(name, ".")
+			if _, ok := catalog.Namespaces[lungo.Handle{db, coll}]; !ok {
+				changes = append(changes, durable.Change{Namespace: name, Drop: true})
 			}
 		}
 	}

@@ -13,7 +13,6 @@ import (
 // content hash (/static/app.css?v=ab12…): a request with the current hash
 // may be cached for a year, anything else must revalidate (ETag).
 type assetServer struct {
-	files  fs.FS
 	hashes map[string]string
 	fsrv   http.Handler
 }
@@ -23,7 +22,7 @@ func newAssetServer(files fs.FS) (*assetServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &assetServer{files: files, hashes: hashes, fsrv: http.FileServerFS(files)}, nil
+	return &assetServer{hashes: hashes, fsrv: http.FileServerFS(files)}, nil
 }
 
 // URL is the versioned URL of a static file.

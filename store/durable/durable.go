@@ -103,11 +103,17 @@ func (db *DB) checkFormat() error {
 			}
 			return m.Put([]byte("format"), []byte(formatVersion))
 		}
-		if v := meta.Get([]byte("format")); !bytes.Equal(v, []byte(formatVersion)) {
-			return fmt.Errorf("durable: %s has format %q, this build reads %q", db.path, v, formatVersion)
+		if !isOurFormat(tx) {
+			return fmt.Errorf("durable: %s has format %q, this build reads %q", db.path, meta.Get([]byte("format")), formatVersion)
 		}
 		return nil
 	})
+}
+
+// isOurFormat reports whether the file carries this build's format mark.
+func isOurFormat(tx *bolt.Tx) bool {
+	meta := tx.Bucket(metaBucket)
+	return meta != nil && bytes.Equal(meta.Get([]byte("format")), []byte(formatVersion))
 }
 
 func hasBuckets(tx *bolt.Tx) bool {
@@ -188,6 +194,23 @@ func apply(tx *bolt.Tx, changes []Change) error {
 	return nil
 }
 
+// NamespaceNames lists the stored namespaces without reading documents.
+func (db *DB) NamespaceNames() ([]string, error) {
+	var names []string
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			if bytes.HasPrefix(name, []byte(nsPrefix)) {
+				names = append(names, string(name[len(nsPrefix):]))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("durable: list namespaces of %s: %w", db.path, err)
+	}
+	return names, nil
+}
+
 // Namespace is one namespace as stored.
 type Namespace struct {
 	Name    string
@@ -231,24 +254,24 @@ func (db *DB) Load() ([]Namespace, error) {
 	return out, nil
 }
 
-// Backup writes a consistent snapshot of the whole file to w while
-// commits continue (a read transaction sees one committed state).
-func (db *DB) Backup(w io.Writer) (int64, error) {
-	var n int64
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(w)
-		return err
-	})
-	return n, err
-}
-
-// Snapshot calls fn inside one read transaction with the snapshot's size
-// and a function writing exactly that many bytes.
+// Snapshot calls fn inside one read transaction (one committed state,
+// while commits continue) with the snapshot's size and a function writing
+// exactly that many bytes.
 func (db *DB) Snapshot(fn func(size int64, write func(io.Writer) (int64, error)) error) error {
 	return db.bolt.View(func(tx *bolt.Tx) error {
 		return fn(tx.Size(), tx.WriteTo)
 	})
+}
+
+// Backup writes a consistent snapshot of the whole file to w.
+func (db *DB) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := db.Snapshot(func(_ int64, write func(io.Writer) (int64, error)) error {
+		var err error
+		n, err = write(w)
+		return err
+	})
+	return n, err
 }
 
 // Restore copies the backup at src to dst, which must not exist yet, after
@@ -265,8 +288,7 @@ func Restore(src, dst string) error {
 		return fmt.Errorf("durable: restore: %s is not a Loan Desk backup: %w", src, err)
 	}
 	err = check.View(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(metaBucket)
-		if meta == nil || !bytes.Equal(meta.Get([]byte("format")), []byte(formatVersion)) {
+		if !isOurFormat(tx) {
 			return fmt.Errorf("durable: restore: %s is not a Loan Desk backup (format)", src)
 		}
 		return nil

@@ -32,20 +32,22 @@ func checkFile(path string) error {
 		return nil
 	}
 
-	var best *meta
-	for _, off := range []int64{0, -1} {
-		if off < 0 {
-			if best == nil {
-				break // without a valid first meta page the page size is unknown
-			}
-			off = int64(best.pageSize)
-		}
-		m, ok := readMeta(f, off)
-		if ok && (best == nil || m.txid > best.txid) {
-			best = &m
-		}
+	// bbolt keeps two meta pages, at page 0 and page 1, and uses the valid
+	// one with the newer transaction. Page 1's offset is the page size,
+	// which page 0 records (or, if page 0 is damaged, the OS page size).
+	m0, ok0 := readMeta(f, 0)
+	pageSize := int64(os.Getpagesize())
+	if ok0 {
+		pageSize = int64(m0.pageSize)
 	}
-	if best == nil {
+	m1, ok1 := readMeta(f, pageSize)
+	var best meta
+	switch {
+	case ok0 && ok1 && m1.txid > m0.txid, !ok0 && ok1:
+		best = m1
+	case ok0:
+		best = m0
+	default:
 		return fmt.Errorf("durable: %s is not a Loan Desk database (no valid bbolt header)", path)
 	}
 	if need := int64(best.highWater) * int64(best.pageSize); need > size {
