@@ -66,7 +66,7 @@ func (a *App) Login(w http.ResponseWriter, r *http.Request) {
 		}
 		n, resetAt, err := a.Limiter.LoginAttemptAdd(r.Context(), k.key, a.Limits.Window, now)
 		if err != nil {
-			a.serverError(w, r, err)
+			a.ServerError(w, r, err)
 			return
 		}
 		if n > k.limit {
@@ -84,7 +84,7 @@ func (a *App) Login(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		hash = user.PasswordHash
 	case !errors.Is(err, store.ErrNotFound):
-		a.serverError(w, r, err)
+		a.ServerError(w, r, err)
 		return
 	}
 	if form.Email == "" || utf8.RuneCountInString(password) > auth.MaxPasswordLen || !a.Hasher.Check(hash, password) {
@@ -98,7 +98,7 @@ func (a *App) Login(w http.ResponseWriter, r *http.Request) {
 	}
 	// A fresh token on every sign-in defeats session fixation.
 	if err := a.Sessions.RenewToken(r.Context()); err != nil {
-		a.serverError(w, r, err)
+		a.ServerError(w, r, err)
 		return
 	}
 	a.Sessions.Put(r.Context(), SessionUserID, user.ID.Hex())

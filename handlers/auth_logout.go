@@ -8,7 +8,7 @@ import (
 // the browser to drop cached pages and stored data of this site.
 func (a *App) Logout(w http.ResponseWriter, r *http.Request) {
 	if err := a.Sessions.Destroy(r.Context()); err != nil {
-		a.serverError(w, r, err)
+		a.ServerError(w, r, err)
 		return
 	}
 	// Destroy cleared the token: the flash below starts a new anonymous

@@ -90,7 +90,7 @@ func isFragment(r *http.Request) bool {
 func (a *App) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
 	var buf bytes.Buffer
 	if err := c.Render(r.Context(), &buf); err != nil {
-		a.serverError(w, r, err)
+		a.ServerError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -145,8 +145,8 @@ func (a *App) ErrorPage(w http.ResponseWriter, r *http.Request, status int, titl
 	_, _ = buf.WriteTo(w)
 }
 
-// serverError logs err with the request's context and shows a generic 500.
-func (a *App) serverError(w http.ResponseWriter, r *http.Request, err error) {
+// ServerError logs err with the request's context and shows a generic 500.
+func (a *App) ServerError(w http.ResponseWriter, r *http.Request, err error) {
 	attrs := []any{"method", r.Method, "uri", r.URL.RequestURI(), "err", err}
 	if a.RequestID != nil {
 		attrs = append(attrs, "request_id", a.RequestID(r.Context()))

@@ -33,12 +33,12 @@ func (a *App) ShowLoanList(w http.ResponseWriter, r *http.Request) {
 	}
 	counts, err := a.Loans.LoanCountByStatus(r.Context())
 	if err != nil {
-		a.serverError(w, r, err)
+		a.ServerError(w, r, err)
 		return
 	}
 	loans, err := a.Loans.LoanList(r.Context(), store.LoanListParams{Status: status, Limit: loanPageSize})
 	if err != nil {
-		a.serverError(w, r, err)
+		a.ServerError(w, r, err)
 		return
 	}
 

@@ -39,7 +39,7 @@ func (a *App) CreateUser(w http.ResponseWriter, r *http.Request) {
 	if len(form.Errors) == 0 {
 		hash, err := a.Hasher.Hash(req.Password)
 		if err != nil {
-			a.serverError(w, r, err)
+			a.ServerError(w, r, err)
 			return
 		}
 		_, err = a.Users.UserCreate(r.Context(), store.UserCreateParams{Email: req.Email, Name: req.Name, Role: req.Role, PasswordHash: hash})
@@ -47,7 +47,7 @@ func (a *App) CreateUser(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, store.ErrDuplicate):
 			form.Errors = map[string]string{"email": "A user with this email already exists."}
 		case err != nil:
-			a.serverError(w, r, err)
+			a.ServerError(w, r, err)
 			return
 		default:
 			a.flash(r, "Added "+store.NormalizeEmail(req.Email)+" as "+req.Role+".")
@@ -65,7 +65,7 @@ func (a *App) CreateUser(w http.ResponseWriter, r *http.Request) {
 func (a *App) renderUsers(w http.ResponseWriter, r *http.Request, status int, form views.UserForm) {
 	users, err := a.Users.UserList(r.Context())
 	if err != nil {
-		a.serverError(w, r, err)
+		a.ServerError(w, r, err)
 		return
 	}
 	vm := views.UserAdmin{Form: form, Roles: auth.Roles}

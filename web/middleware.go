@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 
 	"loandesk/auth"
 	"loandesk/handlers"
+	"loandesk/store"
 )
 
 type requestIDKey struct{}
@@ -122,7 +124,8 @@ func (s *Server) crossOriginProtection(next http.Handler) http.Handler {
 }
 
 // loadUser puts the signed-in user (if any) into the request context. A
-// session whose user no longer exists is ended.
+// session whose user no longer exists is ended; a failed lookup is a 500,
+// not a sign-out.
 func (s *Server) loadUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		idHex := s.sessions.GetString(r.Context(), handlers.SessionUserID)
@@ -130,22 +133,32 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		id, err := primitive.ObjectIDFromHex(idHex)
-		if err == nil {
-			u, getErr := s.store.UserGet(r.Context(), id)
-			if getErr == nil {
-				ctx := auth.WithUser(r.Context(), auth.User{ID: idHex, Email: u.Email, Name: u.Name, Role: u.Role})
-				next.ServeHTTP(w, r.WithContext(ctx))
+		u, err := s.sessionUser(r.Context(), idHex)
+		switch {
+		case err == nil:
+			ctx := auth.WithUser(r.Context(), auth.User{ID: idHex, Email: u.Email, Name: u.Name, Role: u.Role})
+			next.ServeHTTP(w, r.WithContext(ctx))
+		case errors.Is(err, store.ErrNotFound):
+			s.logger.Info("ending session of unknown user", "user_id", idHex)
+			if err := s.sessions.Destroy(r.Context()); err != nil {
+				s.app.ServerError(w, r, err)
 				return
 			}
-			err = getErr
+			next.ServeHTTP(w, r)
+		default:
+			s.app.ServerError(w, r, err)
 		}
-		s.logger.Info("ending session of unknown user", "user_id", idHex, "err", err)
-		if err := s.sessions.Destroy(r.Context()); err != nil {
-			s.logger.Error("destroy session", "err", err)
-		}
-		next.ServeHTTP(w, r)
 	})
+}
+
+// sessionUser looks up the user a session names; a malformed id is
+// ErrNotFound like a deleted user.
+func (s *Server) sessionUser(ctx context.Context, idHex string) (store.User, error) {
+	id, err := primitive.ObjectIDFromHex(idHex)
+	if err != nil {
+		return store.User{}, store.ErrNotFound
+	}
+	return s.store.UserGet(ctx, id)
 }
 
 // requireUser sends signed-out visitors to the sign-in page (htmx requests
