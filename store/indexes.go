@@ -9,37 +9,69 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
-// ensureIndexes creates every index the application's queries need.
-// CreateMany is idempotent for identical definitions on both engines, so
-// this runs on every start.
+var (
+	ttl    = options.Index().SetExpireAfterSeconds(0)
+	unique = options.Index().SetUnique(true)
+)
+
+// indexes are every index the application's queries need, per collection.
+var indexes = []struct {
+	coll   string
+	models []mongo.IndexModel
+}{
+	{coll: "users", models: []mongo.IndexModel{
+		{Keys: bson.D{{Key: "email", Value: 1}}, Options: unique},
+	}},
+	{coll: "sessions", models: []mongo.IndexModel{
+		{Keys: bson.D{{Key: "token", Value: 1}}, Options: unique},
+		{Keys: bson.D{{Key: "expiry", Value: 1}}, Options: ttl},
+	}},
+	{coll: "login_attempts", models: []mongo.IndexModel{
+		{Keys: bson.D{{Key: "expiresAt", Value: 1}}, Options: ttl},
+	}},
+	{coll: "loans", models: []mongo.IndexModel{
+		{Keys: bson.D{{Key: "humanId", Value: 1}}, Options: unique},
+		{Keys: bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
+		{Keys: bson.D{{Key: "searchKeys", Value: 1}}},
+	}},
+}
+
+// enforces reports whether an index does something besides speeding up
+// reads: keeps keys unique or expires documents.
+func enforces(m mongo.IndexModel) bool {
+	return m.Options != nil && (m.Options.Unique != nil && *m.Options.Unique || m.Options.ExpireAfterSeconds != nil)
+}
+
+// ensureIndexes creates every index (CreateMany is idempotent for
+// identical definitions on both engines, so this runs on every start).
+//
+// On lungo's engine only the enforcing ones are created: lungo answers
+// every query by scanning, never from an index, so the others would only
+// cost memory (the multikey search index alone is as large as the
+// documents), start-up time and time on every write.
 func (s *Store) ensureIndexes(ctx context.Context) error {
-	ttl := options.Index().SetExpireAfterSeconds(0)
-	unique := options.Index().SetUnique(true)
-	all := []struct {
-		coll   string
-		models []mongo.IndexModel
-	}{
-		{coll: "users", models: []mongo.IndexModel{
-			{Keys: bson.D{{Key: "email", Value: 1}}, Options: unique},
-		}},
-		{coll: "sessions", models: []mongo.IndexModel{
-			{Keys: bson.D{{Key: "token", Value: 1}}, Options: unique},
-			{Keys: bson.D{{Key: "expiry", Value: 1}}, Options: ttl},
-		}},
-		{coll: "login_attempts", models: []mongo.IndexModel{
-			{Keys: bson.D{{Key: "expiresAt", Value: 1}}, Options: ttl},
-		}},
-		{coll: "loans", models: []mongo.IndexModel{
-			{Keys: bson.D{{Key: "humanId", Value: 1}}, Options: unique},
-			{Keys: bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
-			{Keys: bson.D{{Key: "status", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
-			{Keys: bson.D{{Key: "searchKeys", Value: 1}}},
-		}},
-	}
-	for _, c := range all {
-		if _, err := s.db.Collection(c.coll).Indexes().CreateMany(ctx, c.models); err != nil {
+	for _, c := range indexes {
+		models := c.models
+		if s.engine != nil {
+			models = enforcingOnly(models)
+		}
+		if len(models) == 0 {
+			continue
+		}
+		if _, err := s.db.Collection(c.coll).Indexes().CreateMany(ctx, models); err != nil {
 			return fmt.Errorf("store: create indexes on %s: %w", c.coll, err)
 		}
 	}
 	return nil
+}
+
+func enforcingOnly(models []mongo.IndexModel) []mongo.IndexModel {
+	var out []mongo.IndexModel
+	for _, m := range models {
+		if enforces(m) {
+			out = append(out, m)
+		}
+	}
+	return out
 }

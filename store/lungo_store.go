@@ -2,13 +2,16 @@ package store
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 
 	"github.com/256dpi/lungo"
 	"github.com/256dpi/lungo/bsonkit"
 	"github.com/256dpi/lungo/mongokit"
 	"go.mongodb.org/mongo-driver/bson"
+	"golang.org/x/sync/errgroup"
 
+	"loandesk/store/bsondoc"
 	"loandesk/store/durable"
 )
 
@@ -29,37 +32,99 @@ type lungoStore struct {
 
 func newLungoStore(db *durable.DB) *lungoStore { return &lungoStore{db: db} }
 
-// Load rebuilds the catalog from disk.
+// Load rebuilds the catalog from disk. It does lungo's File.BuildCatalog
+// with the work spread over the CPUs: documents are decoded in parallel
+// straight from the mapped file, then each index is built on its own
+// goroutine. At 100k documents this is most of the start-up time.
 func (s *lungoStore) Load() (*lungo.Catalog, error) {
-	stored, err := s.db.Load()
-	if err != nil {
-		return nil, err
-	}
-	file := lungo.File{Namespaces: map[string]lungo.FileNamespace{}}
-	for _, ns := range stored {
-		fns := lungo.FileNamespace{Indexes: map[string]lungo.FileIndex{}, Documents: make(bsonkit.List, 0, len(ns.Docs))}
-		for name, def := range ns.Indexes {
-			var idx lungo.FileIndex
-			if err := bson.Unmarshal(def, &idx); err != nil {
-				return nil, fmt.Errorf("store: %s: index %s of %s is unreadable: %w", s.db.Path(), name, ns.Name, err)
-			}
-			fns.Indexes[name] = idx
+	catalog := lungo.NewCatalog()
+	err := s.db.View(func(ns durable.Namespace) error {
+		db, coll, ok := strings.Cut(ns.Name, ".")
+		if !ok {
+			return fmt.Errorf("invalid namespace name %q", ns.Name)
 		}
-		for _, body := range ns.Docs {
-			var d bson.D
-			if err := bson.Unmarshal(body, &d); err != nil {
-				return nil, fmt.Errorf("store: %s: a document of %s is unreadable: %w", s.db.Path(), ns.Name, err)
-			}
-			fns.Documents = append(fns.Documents, &d)
+		c, err := buildCollection(ns)
+		if err != nil {
+			return fmt.Errorf("%s: %w", ns.Name, err)
 		}
-		file.Namespaces[ns.Name] = fns
-	}
-	catalog, err := file.BuildCatalog()
+		catalog.Namespaces[lungo.Handle{db, coll}] = c
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", s.db.Path(), err)
 	}
 	s.last = catalog
 	return catalog, nil
+}
+
+// buildCollection decodes a stored namespace and builds its indexes.
+func buildCollection(ns durable.Namespace) (*mongokit.Collection, error) {
+	docs, err := decodeAll(ns.Docs)
+	if err != nil {
+		return nil, err
+	}
+	coll := mongokit.NewCollection(false)
+	coll.Documents = bsonkit.NewSet(docs)
+
+	names := make([]string, 0, len(ns.Indexes))
+	built := make([]*mongokit.Index, 0, len(ns.Indexes))
+	for name, def := range ns.Indexes {
+		var fi lungo.FileIndex
+		if err := bson.Unmarshal(def, &fi); err != nil {
+			return nil, fmt.Errorf("index %s is unreadable: %w", name, err)
+		}
+		idx, err := mongokit.CreateIndex(mongokit.IndexConfig{Key: fi.Key, Unique: fi.Unique, Partial: fi.Partial, Expiry: fi.Expiry})
+		if err != nil {
+			return nil, fmt.Errorf("index %s: %w", name, err)
+		}
+		names = append(names, name)
+		built = append(built, idx)
+	}
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, idx := range built {
+		g.Go(func() error {
+			ok, err := idx.Build(docs)
+			if err != nil {
+				return fmt.Errorf("index %s: %w", names[i], err)
+			}
+			if !ok {
+				return fmt.Errorf("duplicate document for index %q", names[i])
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for i, name := range names {
+		coll.Indexes[name] = built[i]
+	}
+	return coll, nil
+}
+
+// decodeAll decodes documents on every CPU, each worker with its own
+// bsondoc.Decoder (so shared strings are shared per worker).
+func decodeAll(raws [][]byte) (bsonkit.List, error) {
+	docs := make(bsonkit.List, len(raws))
+	workers := runtime.GOMAXPROCS(0)
+	chunk := (len(raws) + workers - 1) / workers
+	var g errgroup.Group
+	for start := 0; start < len(raws); start += chunk {
+		end := min(start+chunk, len(raws))
+		g.Go(func() error {
+			dec := bsondoc.NewDecoder()
+			for i := start; i < end; i++ {
+				d, err := dec.Decode(raws[i])
+				if err != nil {
+					return fmt.Errorf("a document is unreadable: %w", err)
+				}
+				docs[i] = d
+			}
+			return nil
+		})
+	}
+	return docs, g.Wait()
 }
 
 // Store writes the difference between catalog and the last stored one,
@@ -119,19 +184,15 @@ func diffNamespace(name string, old, ns *mongokit.Collection) (durable.Change, e
 		old = mongokit.NewCollection(false)
 	}
 	if old.Documents != ns.Documents {
-		for _, d := range old.Documents.List {
-			if _, ok := ns.Documents.Index[d]; !ok {
-				key, err := docKey(d)
-				if err != nil {
-					return c, err
-				}
-				c.Deletes = append(c.Deletes, key)
+		puts, deletes := changedDocs(old.Documents, ns.Documents)
+		for _, d := range deletes {
+			key, err := docKey(d)
+			if err != nil {
+				return c, err
 			}
+			c.Deletes = append(c.Deletes, key)
 		}
-		for _, d := range ns.Documents.List {
-			if _, ok := old.Documents.Index[d]; ok {
-				continue
-			}
+		for _, d := range puts {
 			key, err := docKey(d)
 			if err != nil {
 				return c, err
@@ -160,6 +221,43 @@ func diffNamespace(name string, old, ns *mongokit.Collection) (durable.Change, e
 		}
 	}
 	return c, nil
+}
+
+// changedDocs lists the documents of cur that old lacks (puts) and those
+// of old that cur lacks (deletes). lungo keeps a set's order (a replace is
+// in place, a remove shifts, an add appends), so the two lists are walked
+// in step and only where they differ is a map consulted: a commit that
+// changed one document costs a pointer comparison per document, not two
+// map lookups.
+func changedDocs(old, cur *bsonkit.Set) (puts, deletes bsonkit.List) {
+	i, j := 0, 0
+	for i < len(old.List) && j < len(cur.List) {
+		o, n := old.List[i], cur.List[j]
+		if o == n {
+			i, j = i+1, j+1
+			continue
+		}
+		if _, kept := cur.Index[o]; !kept {
+			deletes = append(deletes, o)
+			i++
+		} else if _, existed := old.Index[n]; !existed {
+			puts = append(puts, n)
+			j++
+		} else {
+			break // reordered: classify the rest one by one
+		}
+	}
+	for _, o := range old.List[i:] {
+		if _, kept := cur.Index[o]; !kept {
+			deletes = append(deletes, o)
+		}
+	}
+	for _, n := range cur.List[j:] {
+		if _, existed := old.Index[n]; !existed {
+			puts = append(puts, n)
+		}
+	}
+	return puts, deletes
 }
 
 // docKey is the storage key of a document: its _id's BSON type byte and

@@ -168,6 +168,15 @@ func TestMain(m *testing.M) {
 		crashChild(dir, os.Getenv("LOANDESK_CRASH_ROUND"))
 		return
 	}
+	if name := os.Getenv("LOANDESK_TEST_CHILD"); name != "" {
+		child, ok := TestChildren[name]
+		if !ok {
+			fmt.Fprintf(os.Stderr, "unknown test child %q\n", name)
+			os.Exit(2)
+		}
+		child(os.Getenv("LOANDESK_TEST_CHILD_ARG"))
+		return
+	}
 	os.Exit(m.Run())
 }
 

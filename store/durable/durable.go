@@ -218,9 +218,11 @@ type Namespace struct {
 	Docs    [][]byte // bodies in _id-key order
 }
 
-// Load reads every namespace. The byte slices are copies, safe to keep.
-func (db *DB) Load() ([]Namespace, error) {
-	var out []Namespace
+// View calls fn with every namespace, inside one read transaction. The
+// byte slices point into the memory-mapped file: they are valid only
+// until fn returns, and must not be modified. Start-up uses this to decode
+// straight from the file without copying every document first.
+func (db *DB) View(fn func(Namespace) error) error {
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
 			if !bytes.HasPrefix(name, []byte(nsPrefix)) {
@@ -229,29 +231,43 @@ func (db *DB) Load() ([]Namespace, error) {
 			ns := Namespace{Name: string(name[len(nsPrefix):]), Indexes: map[string][]byte{}}
 			if idx := b.Bucket(idxBucket); idx != nil {
 				if err := idx.ForEach(func(k, v []byte) error {
-					ns.Indexes[string(k)] = bytes.Clone(v)
+					ns.Indexes[string(k)] = v
 					return nil
 				}); err != nil {
 					return err
 				}
 			}
 			if docs := b.Bucket(docsBucket); docs != nil {
-				ns.Docs = make([][]byte, 0, docs.Stats().KeyN)
 				if err := docs.ForEach(func(_, v []byte) error {
-					ns.Docs = append(ns.Docs, bytes.Clone(v))
+					ns.Docs = append(ns.Docs, v)
 					return nil
 				}); err != nil {
 					return err
 				}
 			}
-			out = append(out, ns)
-			return nil
+			return fn(ns)
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("durable: load %s: %w", db.path, err)
+		return fmt.Errorf("durable: load %s: %w", db.path, err)
 	}
-	return out, nil
+	return nil
+}
+
+// Load reads every namespace. The byte slices are copies, safe to keep.
+func (db *DB) Load() ([]Namespace, error) {
+	var out []Namespace
+	err := db.View(func(ns Namespace) error {
+		for k, v := range ns.Indexes {
+			ns.Indexes[k] = bytes.Clone(v)
+		}
+		for i, d := range ns.Docs {
+			ns.Docs[i] = bytes.Clone(d)
+		}
+		out = append(out, ns)
+		return nil
+	})
+	return out, err
 }
 
 // Snapshot calls fn inside one read transaction (one committed state,
