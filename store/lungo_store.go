@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -168,7 +169,9 @@ func (s *lungoStore) Store(catalog *lungo.Catalog) error {
 		}
 	}
 	if err := s.db.CommitSerial(changes); err != nil {
-		s.last = nil
+		if !errors.Is(err, durable.ErrRefused) {
+			s.last = nil // what landed is unknown: resynchronise next time
+		}
 		return fmt.Errorf("store: persist commit: %w", err)
 	}
 	s.last = catalog
@@ -228,7 +231,8 @@ func diffNamespace(name string, old, ns *mongokit.Collection) (durable.Change, e
 // in place, a remove shifts, an add appends), so the two lists are walked
 // in step and only where they differ is a map consulted: a commit that
 // changed one document costs a pointer comparison per document, not two
-// map lookups.
+// map lookups. Each document is classified by membership alone, so any
+// order gives the right answer; lungo's order only makes it fast.
 func changedDocs(old, cur *bsonkit.Set) (puts, deletes bsonkit.List) {
 	i, j := 0, 0
 	for i < len(old.List) && j < len(cur.List) {
@@ -244,7 +248,7 @@ func changedDocs(old, cur *bsonkit.Set) (puts, deletes bsonkit.List) {
 			puts = append(puts, n)
 			j++
 		} else {
-			break // reordered: classify the rest one by one
+			i, j = i+1, j+1 // both in the other list too: neither changed
 		}
 	}
 	for _, o := range old.List[i:] {

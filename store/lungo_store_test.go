@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/256dpi/lungo"
+	"github.com/256dpi/lungo/bsonkit"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
@@ -337,4 +338,71 @@ func TestLungoStore_SurvivesSIGKILL(t *testing.T) {
 		}
 		t.Logf("round %d: killed after %s, %d acknowledged writes so far, %d lost; %d documents after restart", round, killAfter, acks, lost, len(docs))
 	}
+}
+
+// TestChangedDocs checks the in-step diff against a plain set difference
+// over random edits, including reorderings lungo itself never makes.
+func TestChangedDocs(t *testing.T) {
+	t.Parallel()
+	rnd := rand.New(rand.NewPCG(5, 6))
+	newDoc := func(i int) bsonkit.Doc { return &bson.D{{Key: "_id", Value: i}} }
+	next := 0
+	var list bsonkit.List
+	for range 20 {
+		list = append(list, newDoc(next))
+		next++
+	}
+	for round := range 500 {
+		old := bsonkit.NewSet(list)
+		cur := bsonkit.NewSet(slices.Clone(list))
+		for range rnd.IntN(4) + 1 {
+			switch op := rnd.IntN(4); {
+			case op == 0 || len(cur.List) == 0:
+				cur.Add(newDoc(next))
+				next++
+			case op == 1:
+				cur.Replace(cur.List[rnd.IntN(len(cur.List))], newDoc(next))
+				next++
+			case op == 2:
+				cur.Remove(cur.List[rnd.IntN(len(cur.List))])
+			default:
+				shuffled := slices.Clone(cur.List)
+				rnd.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+				cur = bsonkit.NewSet(shuffled)
+			}
+		}
+		puts, deletes := changedDocs(old, cur)
+		var wantPuts, wantDeletes bsonkit.List
+		for _, d := range cur.List {
+			if _, ok := old.Index[d]; !ok {
+				wantPuts = append(wantPuts, d)
+			}
+		}
+		for _, d := range old.List {
+			if _, ok := cur.Index[d]; !ok {
+				wantDeletes = append(wantDeletes, d)
+			}
+		}
+		if !sameDocs(puts, wantPuts) || !sameDocs(deletes, wantDeletes) {
+			t.Fatalf("round %d: puts %v deletes %v, want %v and %v", round, puts, deletes, wantPuts, wantDeletes)
+		}
+		list = cur.List
+	}
+}
+
+// sameDocs compares two lists as sets of pointers.
+func sameDocs(a, b bsonkit.List) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	in := map[bsonkit.Doc]bool{}
+	for _, d := range a {
+		in[d] = true
+	}
+	for _, d := range b {
+		if !in[d] {
+			return false
+		}
+	}
+	return true
 }

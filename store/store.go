@@ -8,6 +8,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,7 +42,11 @@ type Config struct {
 	// ConnectTimeout bounds connecting and server selection so a wrong
 	// MONGO_URI fails start-up quickly instead of hanging.
 	ConnectTimeout time.Duration
-	Logger         *slog.Logger
+	// TTLInterval is how often the embedded engine deletes documents
+	// past a TTL index's expiry (default 30 s; MongoDB's monitor runs
+	// every 60 s).
+	TTLInterval time.Duration
+	Logger      *slog.Logger
 }
 
 // Store is the application's handle on its database.
@@ -153,7 +158,7 @@ func openEmbedded(cfg Config) (*Store, error) {
 		// slows every write. Nothing here resumes streams older than a
 		// second, so keep the oplog short.
 		MinOplogAge:    time.Second,
-		ExpireInterval: 30 * time.Second,
+		ExpireInterval: cmp.Or(cfg.TTLInterval, 30*time.Second),
 		ExpireErrors: func(err error) {
 			cfg.Logger.Error("embedded engine: expiring TTL documents failed", "err", err)
 		},

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -35,6 +36,14 @@ var (
 
 // ErrInUse means another process holds the database file.
 var ErrInUse = errors.New("database in use")
+
+// ErrRefused means a commit was refused before anything was written, so
+// the file is unchanged and the caller need not resynchronise.
+var ErrRefused = errors.New("commit refused")
+
+// idIndex is the primary index every collection keeps: documents are
+// stored by _id, so it cannot be dropped.
+const idIndex = "_id_"
 
 // Change is what one commit did to one namespace ("db.collection").
 // Deletes are applied before Puts, so a document deleted and re-put under
@@ -134,6 +143,9 @@ func (db *DB) Commit(changes []Change) error {
 	if len(changes) == 0 {
 		return nil
 	}
+	if err := validate(changes); err != nil {
+		return err
+	}
 	return db.bolt.Batch(func(tx *bolt.Tx) error { return apply(tx, changes) })
 }
 
@@ -143,7 +155,23 @@ func (db *DB) CommitSerial(changes []Change) error {
 	if len(changes) == 0 {
 		return nil
 	}
+	if err := validate(changes); err != nil {
+		return err
+	}
 	return db.bolt.Update(func(tx *bolt.Tx) error { return apply(tx, changes) })
+}
+
+// validate refuses changes that no engine may make.
+func validate(changes []Change) error {
+	for _, c := range changes {
+		if c.Namespace == "" {
+			return fmt.Errorf("durable: %w: a change without a namespace", ErrRefused)
+		}
+		if slices.Contains(c.IndexDrops, idIndex) {
+			return fmt.Errorf("durable: %w: the %s index of %s cannot be dropped", ErrRefused, idIndex, c.Namespace)
+		}
+	}
+	return nil
 }
 
 func apply(tx *bolt.Tx, changes []Change) error {

@@ -59,6 +59,22 @@ func TestDB_Commit(t *testing.T) {
 		}
 	})
 
+	t.Run("RefusesDroppingIDIndex", func(t *testing.T) {
+		t.Parallel()
+		db := open(t, filepath.Join(t.TempDir(), "x.db"))
+		_ = db.Commit([]Change{{Namespace: "a.b", Puts: []Doc{{[]byte("k"), []byte("v")}}, IndexPuts: map[string][]byte{"_id_": []byte("def")}}})
+		for _, commit := range []func([]Change) error{db.Commit, db.CommitSerial} {
+			err := commit([]Change{{Namespace: "a.b", Puts: []Doc{{[]byte("k2"), []byte("v2")}}, IndexDrops: []string{"_id_"}}})
+			if !errors.Is(err, ErrRefused) {
+				t.Fatalf("got %v, want ErrRefused", err)
+			}
+		}
+		got, _ := db.Load()
+		if len(got) != 1 || len(got[0].Docs) != 1 || len(got[0].Indexes) != 1 {
+			t.Fatalf("a refused commit changed the file: %+v", got)
+		}
+	})
+
 	t.Run("DropRemovesNamespaceAndIndexes", func(t *testing.T) {
 		t.Parallel()
 		db := open(t, filepath.Join(t.TempDir(), "x.db"))
