@@ -160,14 +160,12 @@ func refusedAsExpected(err error) bool {
 	return isDuplicateKey(err) || strings.Contains(msg, "missing index") || strings.Contains(msg, "missing namespace")
 }
 
-// The crash test's child: a write storm that prints every acknowledged
-// write, until it is killed. Round r, iteration i writes batch "r-i" of
-// three documents, updates one of them to version 2 and, when i%3 == 0,
-// deletes "r-i-0".
+// TestMain runs a registered child (see TestChildren) instead of the
+// tests when asked to.
 func TestMain(m *testing.M) {
-	if dir := os.Getenv("LOANDESK_CRASH_CHILD"); dir != "" {
-		crashChild(dir, os.Getenv("LOANDESK_CRASH_ROUND"))
-		return
+	TestChildren["crash"] = func(arg string) {
+		dir, round, _ := strings.Cut(arg, "|")
+		crashChild(dir, round)
 	}
 	if name := os.Getenv("LOANDESK_TEST_CHILD"); name != "" {
 		child, ok := TestChildren[name]
@@ -181,6 +179,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// The crash test's child: a write storm that prints every acknowledged
+// write, until it is killed. Round r, iteration i writes batch "r-i" of
+// three documents, updates one of them to version 2 and, when i%3 == 0,
+// deletes "r-i-0".
 func crashChild(dir, round string) {
 	ctx := context.Background()
 	fail := func(what string, err error) {
@@ -233,7 +235,7 @@ func TestLungoStore_SurvivesSIGKILL(t *testing.T) {
 	deleted := map[string]bool{}
 	for round := range 4 {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "LOANDESK_CRASH_CHILD="+dir, fmt.Sprintf("LOANDESK_CRASH_ROUND=%d", round))
+		cmd.Env = append(os.Environ(), "LOANDESK_TEST_CHILD=crash", fmt.Sprintf("LOANDESK_TEST_CHILD_ARG=%s|%d", dir, round))
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)
