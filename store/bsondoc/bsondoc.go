@@ -67,35 +67,25 @@ func (d *Decoder) share(b []byte) string {
 }
 
 // elements returns the element bytes of a document or array, checked
-// against its length prefix and terminator.
-func elements(raw []byte) ([]byte, error) {
+// against its length prefix and terminator, and how many there are (so
+// the result can be allocated at its exact size).
+func elements(raw []byte) ([]byte, int, error) {
 	length, _, ok := bsoncore.ReadLength(raw)
 	if !ok || length < 5 || int(length) > len(raw) || raw[length-1] != 0 {
-		return nil, errCorrupt
+		return nil, 0, errCorrupt
 	}
-	return raw[4 : length-1], nil
-}
-
-// count returns how many elements els holds.
-func count(els []byte) (int, error) {
+	els := raw[4 : length-1]
 	n := 0
-	for len(els) > 0 {
-		_, rest, ok := bsoncore.ReadElement(els)
-		if !ok {
-			return 0, errCorrupt
+	for rest := els; len(rest) > 0; n++ {
+		if _, rest, ok = bsoncore.ReadElement(rest); !ok {
+			return nil, 0, errCorrupt
 		}
-		els = rest
-		n++
 	}
-	return n, nil
+	return els, n, nil
 }
 
 func (d *Decoder) document(raw []byte) (bson.D, error) {
-	els, err := elements(raw)
-	if err != nil {
-		return nil, err
-	}
-	n, err := count(els)
+	els, n, err := elements(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -112,11 +102,7 @@ func (d *Decoder) document(raw []byte) (bson.D, error) {
 }
 
 func (d *Decoder) array(raw []byte) (bson.A, error) {
-	els, err := elements(raw)
-	if err != nil {
-		return nil, err
-	}
-	n, err := count(els)
+	els, n, err := elements(raw)
 	if err != nil {
 		return nil, err
 	}
