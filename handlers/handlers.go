@@ -15,6 +15,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
+	"loandesk/application"
 	"loandesk/auth"
 	"loandesk/store"
 	"loandesk/views"
@@ -39,6 +40,8 @@ type UserStore interface {
 type LoanStore interface {
 	LoanCountByStatus(ctx context.Context) (map[string]int64, error)
 	LoanList(ctx context.Context, p store.LoanListParams) ([]store.Loan, error)
+	LoanGet(ctx context.Context, humanID string) (store.Loan, error)
+	LoanUpdate(ctx context.Context, p store.LoanUpdateParams) (store.Loan, error)
 }
 
 // LoginLimiter counts sign-in attempts per key in fixed windows.
@@ -71,10 +74,20 @@ type App struct {
 	Sessions *scs.SessionManager
 	Hasher   *auth.Hasher
 	Limits   LoginLimits
+	Policy   application.Policy
 	Assets   views.Assets
 	Logger   *slog.Logger
 	// RequestID returns the id the logging middleware gave the request.
 	RequestID func(context.Context) string
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+func (a *App) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
 }
 
 // isFragment reports whether htmx asked for a partial: an htmx request

@@ -22,3 +22,25 @@ func TestFormatINR(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRupees(t *testing.T) {
+	good := map[string]int64{
+		"150000": 15000000, "1,50,000": 15000000, "₹ 2,500.75": 250075, "2500.5": 250050, " 0 ": 0, "0.01": 1,
+	}
+	for in, want := range good {
+		got, err := ParseRupees(in)
+		if err != nil || got != want {
+			t.Errorf("ParseRupees(%q) = %d, %v; want %d", in, got, err, want)
+		}
+		if err == nil && in != " 0 " {
+			if back, _ := ParseRupees(FormatRupees(got)); back != got {
+				t.Errorf("FormatRupees(%d) does not parse back", got)
+			}
+		}
+	}
+	for _, in := range []string{"", "-5", "+5", "1.234", "1.", ".5", "1e5", "abc", "12 34", "99999999999999", "0x10", "１２"} {
+		if _, err := ParseRupees(in); err == nil {
+			t.Errorf("ParseRupees(%q) accepted", in)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"loandesk/application"
 	"loandesk/store"
 )
 
@@ -32,22 +33,6 @@ var (
 	mailDomains = []string{"gmail.com", "yahoo.co.in", "outlook.com", "rediffmail.com", "hotmail.com"}
 	employments = []string{"salaried", "salaried", "salaried", "self_employed", "business"}
 )
-
-// product describes a loan product's limits (amounts in rupees).
-type product struct {
-	Name                   string
-	MinAmount, MaxAmount   int64
-	MinTenure, MaxTenure   int
-	MinRateBps, MaxRateBps int
-	Purposes               []string
-}
-
-var products = []product{
-	{"personal", 50_000, 40_00_000, 12, 60, 1050, 2400, []string{"Wedding", "Medical expenses", "Home renovation", "Travel", "Debt consolidation", "Education"}},
-	{"home", 10_00_000, 5_00_00_000, 60, 360, 840, 1150, []string{"Purchase of flat", "Construction of house", "Plot purchase", "Balance transfer"}},
-	{"auto", 1_00_000, 1_00_00_000, 12, 84, 875, 1400, []string{"New car", "Used car", "Two-wheeler", "Commercial vehicle"}},
-	{"business", 1_00_000, 50_00_000, 12, 84, 1400, 2600, []string{"Working capital", "Machinery purchase", "Shop expansion", "Inventory"}},
-}
 
 // status weights: most applications are early in the workflow.
 var statuses = []struct {
@@ -77,7 +62,7 @@ func (g *Generator) Loan(seq int64) store.Loan {
 	r := g.rnd
 	first, last := pick(r, firstNames), pick(r, lastNames)
 	city := pick(r, cities)
-	p := pick(r, products)
+	p := pick(r, application.Products)
 	employment := pick(r, employments)
 
 	// Monthly income ₹20k–₹5L, skewed low; the amount stays affordable.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"loandesk/application"
 	"loandesk/store"
 )
 
@@ -50,13 +51,8 @@ func TestGenerator_Loan(t *testing.T) {
 			if !idPattern.MatchString(l.HumanID) {
 				t.Fatalf("id %q", l.HumanID)
 			}
-			var p product
-			for _, q := range products {
-				if q.Name == l.Terms.Product {
-					p = q
-				}
-			}
-			if p.Name == "" || l.Terms.Amount < p.MinAmount*100 || l.Terms.Amount > p.MaxAmount*100 || l.Terms.Amount%100 != 0 {
+			p, ok := application.ProductByName(l.Terms.Product)
+			if !ok || l.Terms.Amount < p.MinAmount*100 || l.Terms.Amount > p.MaxAmount*100 || l.Terms.Amount%100 != 0 {
 				t.Fatalf("%s amount %d out of range", l.Terms.Product, l.Terms.Amount)
 			}
 			if l.Terms.TenureMonths < p.MinTenure || l.Terms.TenureMonths > p.MaxTenure || l.Terms.AnnualRateBps < p.MinRateBps || l.Terms.AnnualRateBps > p.MaxRateBps {

@@ -12,6 +12,9 @@ var (
 	ErrNotFound = errors.New("store: not found")
 	// ErrDuplicate means a unique field (an email, a token) is taken.
 	ErrDuplicate = errors.New("store: duplicate")
+	// ErrConflict means a versioned write found a newer version: someone
+	// else saved first.
+	ErrConflict = errors.New("store: conflict")
 )
 
 // isDuplicateKey recognises a unique-index violation from either engine:

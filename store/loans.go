@@ -2,12 +2,14 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
+	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
@@ -37,10 +39,32 @@ type Loan struct {
 	CreatedBy string             `bson:"createdBy"`
 	UpdatedAt time.Time          `bson:"updatedAt"`
 	UpdatedBy string             `bson:"updatedBy"`
+	// History is every change since the application was created, oldest
+	// first. It is appended in the same atomic update as the change it
+	// records, so it can never miss one; lists leave it out.
+	History []LoanChange `bson:"history,omitempty"`
 	// SearchKeys are normalised tokens (name prefixes, id, PAN, email,
 	// phone) matched with $in/$all: neither lungo nor an index-friendly
 	// MongoDB query can use an unanchored regex.
 	SearchKeys []string `bson:"searchKeys"`
+}
+
+// LoanChange is one entry of an application's history: who made which
+// version, when, and what changed.
+type LoanChange struct {
+	Version int64         `bson:"version"` // the version this change produced
+	At      time.Time     `bson:"at"`
+	By      string        `bson:"by"` // user email
+	ByName  string        `bson:"byName"`
+	Fields  []FieldChange `bson:"fields"`
+	Reason  string        `bson:"reason,omitempty"` // why a status changed
+}
+
+// FieldChange is one field's old and new value, as canonical text.
+type FieldChange struct {
+	Field string `bson:"field"`
+	From  string `bson:"from"`
+	To    string `bson:"to"`
 }
 
 // Applicant is the person applying.
@@ -174,7 +198,7 @@ func (s *Store) LoanList(ctx context.Context, p LoanListParams) ([]Loan, error) 
 	opts := options.Find().
 		SetSort(bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}).
 		SetLimit(int64(limit)).
-		SetProjection(bson.M{"searchKeys": 0})
+		SetProjection(bson.M{"searchKeys": 0, "history": 0})
 	cur, err := s.loans.Find(ctx, filter, opts)
 	if err != nil {
 		return nil, fmt.Errorf("store: list loans: %w", err)
@@ -184,6 +208,64 @@ func (s *Store) LoanList(ctx context.Context, p LoanListParams) ([]Loan, error) 
 		return nil, fmt.Errorf("store: list loans: %w", err)
 	}
 	return loans, nil
+}
+
+// LoanGet returns the application numbered humanID (LN-2026-000123),
+// with its history, or ErrNotFound.
+func (s *Store) LoanGet(ctx context.Context, humanID string) (Loan, error) {
+	var l Loan
+	err := s.loans.FindOne(ctx, bson.M{"humanId": humanID}, options.FindOne().SetProjection(bson.M{"searchKeys": 0})).Decode(&l)
+	if err != nil {
+		return Loan{}, fmt.Errorf("store: get loan %s: %w", humanID, notFound(err))
+	}
+	return l, nil
+}
+
+// LoanUpdateParams is one versioned change to an application.
+type LoanUpdateParams struct {
+	ID      primitive.ObjectID
+	Version int64          // the version the change was made against
+	Set     map[string]any // store paths → new values ("terms.amount")
+	// SearchKeys replace the stored ones when the change touches what
+	// search matches (nil: unchanged).
+	SearchKeys []string
+	Change     LoanChange // its Version is filled in here
+}
+
+// LoanUpdate applies a change only if the application is still at
+// p.Version: the filter is {_id, version}, the update sets the fields,
+// increments version and appends the history entry, all in one atomic
+// write. It returns the updated application. A newer version gives
+// ErrConflict (with nothing written); a missing application ErrNotFound.
+func (s *Store) LoanUpdate(ctx context.Context, p LoanUpdateParams) (Loan, error) {
+	set := bson.M{"updatedAt": p.Change.At, "updatedBy": p.Change.By}
+	for path, v := range p.Set {
+		set[path] = v
+	}
+	if p.SearchKeys != nil {
+		set["searchKeys"] = p.SearchKeys
+	}
+	p.Change.Version = p.Version + 1
+	var l Loan
+	err := s.loans.FindOneAndUpdate(ctx,
+		bson.M{"_id": p.ID, "version": p.Version},
+		bson.M{"$set": set, "$inc": bson.M{"version": int64(1)}, "$push": bson.M{"history": p.Change}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After).SetProjection(bson.M{"searchKeys": 0}),
+	).Decode(&l)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		n, cerr := s.loans.CountDocuments(ctx, bson.M{"_id": p.ID})
+		switch {
+		case cerr != nil:
+			return Loan{}, fmt.Errorf("store: update loan %s: %w", p.ID.Hex(), cerr)
+		case n == 0:
+			return Loan{}, fmt.Errorf("store: update loan %s: %w", p.ID.Hex(), ErrNotFound)
+		}
+		return Loan{}, fmt.Errorf("store: update loan %s at version %d: %w", p.ID.Hex(), p.Version, ErrConflict)
+	}
+	if err != nil {
+		return Loan{}, fmt.Errorf("store: update loan %s: %w", p.ID.Hex(), err)
+	}
+	return l, nil
 }
 
 // LoanCount returns the number of loans.

@@ -1,0 +1,109 @@
+package application
+
+import (
+	"fmt"
+
+	"loandesk/auth"
+	"loandesk/money"
+	"loandesk/store"
+)
+
+// StatusLabels are the people-facing names of statuses.
+var StatusLabels = map[string]string{
+	store.StatusSubmitted:   "Submitted",
+	store.StatusUnderReview: "Under review",
+	store.StatusOnHold:      "On hold",
+	store.StatusApproved:    "Approved",
+	store.StatusRejected:    "Rejected",
+	store.StatusDisbursed:   "Disbursed",
+}
+
+// Action is a status change offered on an application.
+type Action struct {
+	To          string
+	Label       string
+	NeedsReason bool // rejecting or holding must say why
+}
+
+// transitions are the workflow's edges. Disbursement belongs to the
+// ledger, not to this workflow.
+var transitions = map[string][]Action{
+	store.StatusSubmitted:   {{To: store.StatusUnderReview, Label: "Start review"}},
+	store.StatusUnderReview: {{To: store.StatusApproved, Label: "Approve"}, {To: store.StatusRejected, Label: "Reject", NeedsReason: true}, {To: store.StatusOnHold, Label: "Put on hold", NeedsReason: true}},
+	store.StatusOnHold:      {{To: store.StatusUnderReview, Label: "Resume review"}},
+}
+
+// Policy holds the workflow's configurable limits.
+type Policy struct {
+	// UnderwriterApprovalLimit is the largest amount (paise) an
+	// underwriter may approve; above it only an admin can.
+	UnderwriterApprovalLimit int64
+}
+
+// DefaultPolicy lets underwriters approve up to ₹25,00,000.
+var DefaultPolicy = Policy{UnderwriterApprovalLimit: 25_00_000 * 100}
+
+// Actions lists the status changes role may make on an application in
+// status asking for amount (paise).
+func (p Policy) Actions(role, status string, amount int64) []Action {
+	var out []Action
+	for _, a := range transitions[status] {
+		if p.CheckTransition(role, status, a.To, amount) == nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// TransitionError says why a status change is refused, for people.
+type TransitionError struct{ Message string }
+
+func (e *TransitionError) Error() string { return e.Message }
+
+// CheckTransition returns nil when role may move an application from one
+// status to another, else a *TransitionError.
+func (p Policy) CheckTransition(role, from, to string, amount int64) error {
+	allowed := false
+	for _, a := range transitions[from] {
+		allowed = allowed || a.To == to
+	}
+	if !allowed {
+		return &TransitionError{fmt.Sprintf("An application that is %s cannot be moved to %s.", lower(from), lower(to))}
+	}
+	switch role {
+	case auth.RoleAdmin:
+		return nil
+	case auth.RoleUnderwriter:
+		if to == store.StatusApproved && amount > p.UnderwriterApprovalLimit {
+			return &TransitionError{fmt.Sprintf("Underwriters approve up to %s; this one needs an admin.", money.FormatINR(p.UnderwriterApprovalLimit))}
+		}
+		return nil
+	}
+	return &TransitionError{"Your role cannot change an application's status."}
+}
+
+// NeedsReason reports whether moving to status must say why.
+func NeedsReason(from, to string) bool {
+	for _, a := range transitions[from] {
+		if a.To == to {
+			return a.NeedsReason
+		}
+	}
+	return false
+}
+
+// CanEdit reports whether role may edit an application in status: only
+// staff who work applications, and only before a decision.
+func CanEdit(role, status string) bool {
+	if role != auth.RoleAdmin && role != auth.RoleUnderwriter {
+		return false
+	}
+	return status == store.StatusSubmitted || status == store.StatusUnderReview || status == store.StatusOnHold
+}
+
+func lower(status string) string {
+	if l, ok := StatusLabels[status]; ok {
+		return fmt.Sprintf("%q", l)
+	}
+	return fmt.Sprintf("%q", status)
+}

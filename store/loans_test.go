@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+func insertTestLoan(t *testing.T, st *Store) Loan {
+	t.Helper()
+	l := Loan{HumanID: "LN-2026-000001", Status: StatusSubmitted, Terms: LoanTerms{Purpose: "start"}, CreatedAt: time.Now()}
+	if err := st.LoanInsertMany(context.Background(), []Loan{l}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.LoanGet(context.Background(), l.HumanID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// TestStore_LoanUpdateRace races 50 goroutines that each read the loan
+// and write with the version they read. Every version must be won by
+// exactly one writer, the losers get ErrConflict, and the history must
+// chain every accepted change onto the one before it: no lost updates.
+func TestStore_LoanUpdateRace(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	loan := insertTestLoan(t, b.store)
+
+	const writers, attempts = 50, 4
+	var (
+		mu        sync.Mutex
+		won       = map[int64]string{} // version produced → value written
+		conflicts int
+		wg        sync.WaitGroup
+	)
+	for g := range writers {
+		wg.Go(func() {
+			for n := range attempts {
+				cur, err := b.store.LoanGet(ctx, loan.HumanID)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				value := fmt.Sprintf("g%d-n%d", g, n)
+				updated, err := b.store.LoanUpdate(ctx, LoanUpdateParams{
+					ID: cur.ID, Version: cur.Version,
+					Set:    map[string]any{"terms.purpose": value},
+					Change: LoanChange{At: time.Now(), By: "race@test", Fields: []FieldChange{{Field: "purpose", From: cur.Terms.Purpose, To: value}}},
+				})
+				mu.Lock()
+				switch {
+				case errors.Is(err, ErrConflict):
+					conflicts++
+				case err != nil:
+					t.Error(err)
+				default:
+					if prev, dup := won[updated.Version]; dup {
+						t.Errorf("version %d won twice: %s and %s", updated.Version, prev, value)
+					}
+					won[updated.Version] = value
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+
+	final, err := b.store.LoanGet(ctx, loan.HumanID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := int64(len(won))
+	if final.Version != 1+accepted || int64(len(final.History)) != accepted {
+		t.Fatalf("final version %d with %d history entries, want %d and %d", final.Version, len(final.History), 1+accepted, accepted)
+	}
+	if accepted+int64(conflicts) != writers*attempts {
+		t.Fatalf("%d accepted + %d conflicts != %d attempts", accepted, conflicts, writers*attempts)
+	}
+	prev := "start"
+	for i, h := range final.History {
+		v := int64(i) + 2
+		if h.Version != v || won[v] != h.Fields[0].To || h.Fields[0].From != prev {
+			t.Fatalf("history[%d] = %+v, want version %d from %q to %q", i, h, v, prev, won[v])
+		}
+		prev = h.Fields[0].To
+	}
+	if final.Terms.Purpose != prev {
+		t.Fatalf("final purpose %q, want the last accepted %q", final.Terms.Purpose, prev)
+	}
+	t.Logf("%d attempts: %d accepted (one per version), %d conflicts, 0 lost", writers*attempts, accepted, conflicts)
+}
+
+func TestStore_LoanUpdate(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	loan := insertTestLoan(t, b.store)
+
+	t.Run("MissingLoanIsNotFound", func(t *testing.T) {
+		_, err := b.store.LoanUpdate(ctx, LoanUpdateParams{ID: [12]byte{1}, Version: 1, Change: LoanChange{At: time.Now()}})
+		if !errors.Is(err, ErrNotFound) {
+			t.Fatalf("got %v, want ErrNotFound", err)
+		}
+		if _, err := b.store.LoanGet(ctx, "LN-0000-000000"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("LoanGet: got %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("StaleVersionChangesNothing", func(t *testing.T) {
+		_, err := b.store.LoanUpdate(ctx, LoanUpdateParams{ID: loan.ID, Version: 7, Set: map[string]any{"terms.purpose": "x"}, Change: LoanChange{At: time.Now()}})
+		if !errors.Is(err, ErrConflict) {
+			t.Fatalf("got %v, want ErrConflict", err)
+		}
+		got, _ := b.store.LoanGet(ctx, loan.HumanID)
+		if got.Version != loan.Version || got.Terms.Purpose != "start" || len(got.History) != 0 {
+			t.Fatalf("a refused update changed the loan: %+v", got)
+		}
+	})
+	t.Run("SearchKeysFollowTheChange", func(t *testing.T) {
+		_, err := b.store.LoanUpdate(ctx, LoanUpdateParams{ID: loan.ID, Version: loan.Version,
+			Set: map[string]any{"applicant.name": "Zoya Qureshi"}, SearchKeys: []string{"zo", "zoya"}, Change: LoanChange{At: time.Now()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := b.store.loans.CountDocuments(ctx, map[string]any{"searchKeys": "zoya"})
+		if err != nil || n != 1 {
+			t.Fatalf("search keys not updated: %d, %v", n, err)
+		}
+	})
+}
