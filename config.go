@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"loandesk/auth"
+	"loandesk/money"
 	"loandesk/store"
 	"loandesk/web"
 )
@@ -84,6 +85,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 			fail("BCRYPT_COST must be between %d and 16, got %q", auth.MinCost, v)
 		}
 		c.Web.BcryptCost = n
+	}
+	if v := getenv("UNDERWRITER_APPROVAL_LIMIT"); v != "" {
+		paise, err := money.ParseRupees(v)
+		if err != nil || paise == 0 {
+			fail("UNDERWRITER_APPROVAL_LIMIT must be an amount in rupees (like 2500000), got %q", v)
+		}
+		c.Web.Policy.UnderwriterApprovalLimit = paise
 	}
 	c.Web.SecureCookies = isTrue(getenv("COOKIE_SECURE"))
 	c.Web.TrustProxy = isTrue(getenv("TRUST_PROXY"))

@@ -63,11 +63,7 @@ func (e *TransitionError) Error() string { return e.Message }
 // CheckTransition returns nil when role may move an application from one
 // status to another, else a *TransitionError.
 func (p Policy) CheckTransition(role, from, to string, amount int64) error {
-	allowed := false
-	for _, a := range transitions[from] {
-		allowed = allowed || a.To == to
-	}
-	if !allowed {
+	if _, ok := Transition(from, to); !ok {
 		return &TransitionError{fmt.Sprintf("An application that is %s cannot be moved to %s.", lower(from), lower(to))}
 	}
 	switch role {
@@ -82,14 +78,14 @@ func (p Policy) CheckTransition(role, from, to string, amount int64) error {
 	return &TransitionError{"Your role cannot change an application's status."}
 }
 
-// NeedsReason reports whether moving to status must say why.
-func NeedsReason(from, to string) bool {
+// Transition returns the workflow's move from one status to another.
+func Transition(from, to string) (Action, bool) {
 	for _, a := range transitions[from] {
 		if a.To == to {
-			return a.NeedsReason
+			return a, true
 		}
 	}
-	return false
+	return Action{}, false
 }
 
 // CanEdit reports whether role may edit an application in status: only

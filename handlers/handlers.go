@@ -198,3 +198,11 @@ func formatDate(t time.Time) string {
 	}
 	return t.In(time.Local).Format("02 Jan 2006")
 }
+
+// formatDateTime renders a moment in histories and headers.
+func formatDateTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(time.Local).Format("02 Jan 2006, 15:04")
+}

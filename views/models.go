@@ -63,6 +63,104 @@ type LoanRow struct {
 	Created   string
 }
 
+// LoanDetail is one application's page.
+type LoanDetail struct {
+	HumanID   string
+	Applicant string
+	Version   int64
+	Created   string
+	Updated   string
+	EMI       string
+	Sections  []LoanSection
+	Status    StatusPanel
+	History   []HistoryEntry
+}
+
+// LoanSection is one editable part of an application, shown read-only or
+// as its form.
+type LoanSection struct {
+	Key     string
+	Title   string
+	URL     string // GET: the read-only section; PUT/POST: save
+	Version int64
+	CanEdit bool
+	Editing bool
+	Rows    []FieldRow   // read-only
+	Inputs  []FieldInput // editing
+	Notice  string       // after a save, or why editing is not allowed
+	Error   string       // about the whole form
+	// Conflict is set when someone saved first (answered with 409).
+	Conflict *Conflict
+}
+
+// FieldRow is one field shown read-only.
+type FieldRow struct{ Label, Value string }
+
+// FieldInput is one form field with its value and error.
+type FieldInput struct {
+	Key     string
+	Label   string
+	Value   string
+	Error   string
+	Type    string // text, email, tel, date, select
+	MaxLen  int
+	Choices []Choice
+}
+
+// Choice is one option of a select.
+type Choice struct {
+	Value, Label string
+	Selected     bool
+}
+
+// Conflict shows an edit that lost the race beside what the winners
+// changed, with the two ways on.
+type Conflict struct {
+	Version int64         // the version now stored
+	Since   []HistoryEntry // the changes made after the version edited
+	Mine    []Change       // what the editor tried
+	Clashes int
+	Exact   bool // false: no field-level history; compared with today's values
+	// Apply re-submits only the editor's changed fields on top of Version.
+	Apply []Hidden
+}
+
+// Change is one field's change.
+type Change struct {
+	Label, From, To string
+	Clash           bool   // also changed by someone else, differently
+	Theirs          string // their value, when Clash
+}
+
+// Hidden is a hidden form field.
+type Hidden struct{ Name, Value string }
+
+// StatusPanel is the status with the moves the viewer may make.
+type StatusPanel struct {
+	URL       string
+	Version   int64
+	Status    string
+	StatusKey string
+	Actions   []StatusAction
+	Error     string
+	Reason    string // the reason typed, kept after an error
+}
+
+// StatusAction is one status move.
+type StatusAction struct {
+	To, Label   string
+	NeedsReason bool
+}
+
+// HistoryEntry is one change in an application's history.
+type HistoryEntry struct {
+	Version int64
+	When    string
+	Who     string
+	Reason  string
+	Changes []Change
+}
+
 // UserAdmin is the user management page.
 type UserAdmin struct {
 	Rows  []UserRow

@@ -47,6 +47,13 @@ func (s *Server) routes() http.Handler {
 				http.Redirect(w, r, "/loans", http.StatusSeeOther)
 			})
 			r.Get("/loans", s.app.ShowLoanList)
+			r.Get("/loans/{id}", s.app.ShowLoan)
+			r.Post("/loans/{id}/status", s.app.ChangeLoanStatus)
+			r.Get("/loans/{id}/{section}", s.app.ShowLoanSection)
+			r.Get("/loans/{id}/{section}/edit", s.app.EditLoanSection)
+			// Sections save with PUT from htmx and POST from plain forms.
+			r.Put("/loans/{id}/{section}", s.app.UpdateLoanSection)
+			r.Post("/loans/{id}/{section}", s.app.UpdateLoanSection)
 
 			// Administration.
 			r.Group(func(r chi.Router) {

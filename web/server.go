@@ -12,6 +12,7 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 
+	"loandesk/application"
 	"loandesk/auth"
 	"loandesk/handlers"
 	"loandesk/static"
@@ -37,6 +38,8 @@ type Config struct {
 	BcryptCost int
 	// LoginLimits bound sign-in attempts; zero means the defaults.
 	LoginLimits handlers.LoginLimits
+	// Policy holds the loan workflow's limits.
+	Policy application.Policy
 }
 
 // DefaultConfig is what the server runs with unless told otherwise.
@@ -46,6 +49,7 @@ func DefaultConfig() Config {
 		SessionIdleTimeout: 24 * time.Hour,
 		BcryptCost:         auth.MinCost,
 		LoginLimits:        handlers.DefaultLoginLimits,
+		Policy:             application.DefaultPolicy,
 	}
 }
 
@@ -65,6 +69,9 @@ func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
 	if cfg.LoginLimits == (handlers.LoginLimits{}) {
 		cfg.LoginLimits = handlers.DefaultLoginLimits
 	}
+	if cfg.Policy == (application.Policy{}) {
+		cfg.Policy = application.DefaultPolicy
+	}
 	assets, err := newAssetServer(static.Files())
 	if err != nil {
 		return nil, fmt.Errorf("web: static files: %w", err)
@@ -79,6 +86,7 @@ func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
 		Sessions: s.sessions,
 		Hasher:   auth.NewHasher(cfg.BcryptCost),
 		Limits:   cfg.LoginLimits,
+		Policy:   cfg.Policy,
 		Assets: views.Assets{
 			CSS:  assets.URL("app.css"),
 			HTMX: assets.URL(static.HTMX),

@@ -1,0 +1,151 @@
+package handlers
+
+import (
+	"slices"
+	"strconv"
+
+	"loandesk/application"
+	"loandesk/auth"
+	"loandesk/money"
+	"loandesk/store"
+	"loandesk/views"
+)
+
+// sectionTitles are the headings of the editable sections.
+var sectionTitles = map[application.Section]string{
+	application.SectionApplicant: "Applicant",
+	application.SectionTerms:     "Loan terms",
+}
+
+func loanURL(humanID string) string { return "/loans/" + humanID }
+
+// loanDetail builds an application's page as user sees it.
+func (a *App) loanDetail(l store.Loan, user auth.User) views.LoanDetail {
+	d := views.LoanDetail{
+		HumanID:   l.HumanID,
+		Applicant: l.Applicant.Name,
+		Version:   l.Version,
+		Created:   formatDate(l.CreatedAt),
+		Updated:   formatDateTime(l.UpdatedAt) + " by " + l.UpdatedBy,
+		EMI:       money.FormatINR(application.EMI(l.Terms.Amount, l.Terms.TenureMonths, l.Terms.AnnualRateBps)),
+		Status:    a.statusPanel(l, user),
+		History:   historyEntries(l.History),
+	}
+	for _, s := range application.Sections {
+		d.Sections = append(d.Sections, sectionView(l, s, user))
+	}
+	return d
+}
+
+// sectionView is a section read-only.
+func sectionView(l store.Loan, s application.Section, user auth.User) views.LoanSection {
+	values := application.ValuesOf(l)
+	v := views.LoanSection{
+		Key:     string(s),
+		Title:   sectionTitles[s],
+		URL:     loanURL(l.HumanID) + "/" + string(s),
+		Version: l.Version,
+		CanEdit: application.CanEdit(user.Role, l.Status),
+	}
+	for _, f := range application.SectionFields(s) {
+		v.Rows = append(v.Rows, views.FieldRow{Label: f.Label, Value: application.Display(f.Key, values[f.Key])})
+	}
+	return v
+}
+
+// sectionForm is a section being edited at version, showing values and
+// the errors against them.
+func sectionForm(l store.Loan, s application.Section, version int64, values application.Values, errs application.Errors) views.LoanSection {
+	v := views.LoanSection{
+		Key:     string(s),
+		Title:   sectionTitles[s],
+		URL:     loanURL(l.HumanID) + "/" + string(s),
+		Version: version,
+		CanEdit: true,
+		Editing: true,
+	}
+	for _, f := range application.SectionFields(s) {
+		in := views.FieldInput{Key: f.Key, Label: f.Label, Value: values[f.Key], Error: errs[f.Key], Type: "text", MaxLen: f.MaxLen()}
+		switch {
+		case f.IsChoice():
+			in.Type = "select"
+			for _, c := range f.Choices() {
+				in.Choices = append(in.Choices, views.Choice{Value: c.Value, Label: c.Label, Selected: c.Value == values[f.Key]})
+			}
+		case f.IsDate():
+			in.Type = "date"
+		case f.Key == "email":
+			in.Type = "email"
+		case f.Key == "phone":
+			in.Type = "tel"
+		}
+		v.Inputs = append(v.Inputs, in)
+	}
+	if msg, ok := errs["version"]; ok {
+		v.Error = msg
+	}
+	return v
+}
+
+// conflictView shows a lost edit beside the winners' changes.
+func conflictView(c *editConflict, current store.Loan) *views.Conflict {
+	now := application.ValuesOf(current)
+	out := &views.Conflict{Version: current.Version, Clashes: c.Clashes, Exact: c.Exact, Since: historyEntries(c.Since)}
+	slices.Reverse(out.Since) // oldest first, as they happened
+	for _, m := range c.Mine {
+		ch := views.Change{Label: m.Label, From: application.Display(m.Key, m.From), To: application.Display(m.Key, m.To), Clash: m.Clash}
+		if m.Clash {
+			ch.Theirs = application.Display(m.Key, now[m.Key])
+		}
+		out.Mine = append(out.Mine, ch)
+		out.Apply = append(out.Apply, views.Hidden{Name: m.Key, Value: m.To})
+	}
+	return out
+}
+
+// statusPanel is the status with the moves user may make.
+func (a *App) statusPanel(l store.Loan, user auth.User) views.StatusPanel {
+	sp := views.StatusPanel{
+		URL:       loanURL(l.HumanID) + "/status",
+		Version:   l.Version,
+		Status:    application.StatusLabels[l.Status],
+		StatusKey: l.Status,
+	}
+	for _, act := range a.Policy.Actions(user.Role, l.Status, l.Terms.Amount) {
+		sp.Actions = append(sp.Actions, views.StatusAction{To: act.To, Label: act.Label, NeedsReason: act.NeedsReason})
+	}
+	return sp
+}
+
+// historyEntries lists history newest first, values shown for people.
+func historyEntries(history []store.LoanChange) []views.HistoryEntry {
+	out := make([]views.HistoryEntry, 0, len(history))
+	for i := len(history) - 1; i >= 0; i-- {
+		h := history[i]
+		who := h.ByName
+		if who == "" {
+			who = h.By
+		}
+		e := views.HistoryEntry{Version: h.Version, When: formatDateTime(h.At), Who: who, Reason: h.Reason}
+		for _, c := range h.Fields {
+			label := c.Field
+			if f, ok := application.FieldByKey(c.Field); ok {
+				label = f.Label
+			} else if c.Field == "status" {
+				label = "Status"
+			}
+			e.Changes = append(e.Changes, views.Change{Label: label, From: application.Display(c.Field, c.From), To: application.Display(c.Field, c.To)})
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// parseVersion reads a form's version field.
+func parseVersion(s string) int64 {
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0
+	}
+	return v
+}

@@ -1,0 +1,428 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"loandesk/auth"
+	"loandesk/store"
+	"loandesk/web"
+)
+
+// send makes a same-site request with a form body, as htmx (hx=true) or
+// a plain browser form would.
+func send(t *testing.T, c *http.Client, method, base, path string, form url.Values, hx bool) response {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	if hx {
+		req.Header.Set("HX-Request", "true")
+	}
+	return do(t, c, req)
+}
+
+// loanFixture is a fresh database with one known application, an admin,
+// an underwriter and a viewer.
+type loanFixture struct {
+	*testBundle
+	loan store.Loan
+}
+
+func newLoanFixture(t *testing.T) loanFixture {
+	t.Helper()
+	b := setup(t)
+	for email, role := range map[string]string{"admin@example.com": auth.RoleAdmin, "uw@example.com": auth.RoleUnderwriter, "viewer@example.com": auth.RoleViewer} {
+		b.createUser(t, email, role)
+	}
+	ctx := context.Background()
+	l := store.Loan{
+		HumanID: "LN-2026-000042", Status: store.StatusSubmitted, CreatedAt: time.Now(), CreatedBy: "seed", UpdatedAt: time.Now(), UpdatedBy: "seed",
+		Applicant: store.Applicant{Name: "Asha Verma", Email: "asha@example.com", Phone: "+91 98765 43210", PAN: "ABCPV1234K",
+			DateOfBirth: time.Date(1990, 5, 17, 0, 0, 0, 0, time.UTC), Address: "12, MG Road, Pune 411001", City: "Pune", Employment: "salaried", MonthlyIncome: 85_000_00},
+		Terms: store.LoanTerms{Product: "personal", Amount: 5_00_000_00, TenureMonths: 36, AnnualRateBps: 1150, Purpose: "Wedding"},
+	}
+	if err := b.store.LoanInsertMany(ctx, []store.Loan{l}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.store.LoanGet(ctx, l.HumanID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loanFixture{testBundle: b, loan: got}
+}
+
+func (f loanFixture) current(t *testing.T) store.Loan {
+	t.Helper()
+	l, err := f.store.LoanGet(context.Background(), f.loan.HumanID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func v(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestLoanDetail(t *testing.T) {
+	t.Parallel()
+	f := newLoanFixture(t)
+	uw, viewer := newClient(t), newClient(t)
+	mustLogin(t, uw, f.url, "uw@example.com")
+	mustLogin(t, viewer, f.url, "viewer@example.com")
+
+	res := get(t, uw, f.url+"/loans/LN-2026-000042")
+	if res.status != http.StatusOK {
+		t.Fatalf("status %d", res.status)
+	}
+	doc := parse(t, res.body)
+	for sel, want := range map[string]string{
+		`[data-testid="loan-id"]`:     "LN-2026-000042",
+		`[data-testid="loan-status"]`: "Submitted",
+		// ₹5,00,000 over 36 months at 11.50 %: ₹16,488.14 (bank tables agree).
+		`[data-testid="loan-emi"]`: "₹16,488",
+	} {
+		if got := strings.TrimSpace(doc.Find(sel).Text()); !strings.HasPrefix(got, want) {
+			t.Errorf("%s = %q, want %q", sel, got, want)
+		}
+	}
+	if !strings.Contains(doc.Find(`[data-testid="section-applicant"]`).Text(), "ABCPV1234K") {
+		t.Error("applicant section lacks the PAN")
+	}
+	if doc.Find(`[data-testid="edit"]`).Length() != 2 || doc.Find(`[data-testid="status-under_review"]`).Length() != 1 {
+		t.Error("an underwriter should see two Edit links and Start review")
+	}
+
+	vdoc := parse(t, get(t, viewer, f.url+"/loans/LN-2026-000042").body)
+	if vdoc.Find(`[data-testid="edit"]`).Length() != 0 || vdoc.Find(`button[data-testid^="status-"]`).Length() != 0 {
+		t.Error("a viewer sees edit links or status actions")
+	}
+	for _, path := range []string{"/loans/LN-2026-999999", "/loans/<script>", "/loans/LN-2026-000042/nosuchsection/edit"} {
+		if r := get(t, uw, f.url+path); r.status != http.StatusNotFound || strings.Contains(r.body, "<script>") {
+			t.Errorf("%s: status %d", path, r.status)
+		}
+	}
+}
+
+func TestLoanEdit(t *testing.T) {
+	t.Parallel()
+
+	t.Run("HtmxSaveSwapsTheSectionAndRecordsHistory", func(t *testing.T) {
+		t.Parallel()
+		f := newLoanFixture(t)
+		c := newClient(t)
+		mustLogin(t, c, f.url, "uw@example.com")
+		form := get(t, c, f.url+"/loans/LN-2026-000042/applicant/edit")
+		if form.status != http.StatusOK || parse(t, form.body).Find(`input[name="version"]`).AttrOr("value", "") != "1" {
+			t.Fatalf("edit form: status %d", form.status)
+		}
+		res := send(t, c, http.MethodPut, f.url, "/loans/LN-2026-000042/applicant", url.Values{"version": {"1"}, "name": {"Asha  Verma-Rao "}, "pan": {"abcpv1234k"}}, true)
+		if res.status != http.StatusOK || !strings.Contains(res.body, "Saved as version 2") || !strings.Contains(res.body, `hx-swap-oob="true"`) {
+			t.Fatalf("save: status %d\n%s", res.status, res.body)
+		}
+		l := f.current(t)
+		if l.Version != 2 || l.Applicant.Name != "Asha Verma-Rao" || l.Applicant.PAN != "ABCPV1234K" || len(l.History) != 1 {
+			t.Fatalf("stored %+v", l)
+		}
+		h := l.History[0]
+		if h.By != "uw@example.com" || h.Version != 2 || len(h.Fields) != 1 || h.Fields[0] != (store.FieldChange{Field: "name", From: "Asha Verma", To: "Asha Verma-Rao"}) {
+			t.Fatalf("history %+v", h)
+		}
+	})
+
+	t.Run("StaleVersionGets409WithBothSidesAndApplyOnTopKeepsBoth", func(t *testing.T) {
+		t.Parallel()
+		f := newLoanFixture(t)
+		admin, uw := newClient(t), newClient(t)
+		mustLogin(t, admin, f.url, "admin@example.com")
+		mustLogin(t, uw, f.url, "uw@example.com")
+		// Both load version 1; the admin saves the amount first.
+		if r := send(t, admin, http.MethodPut, f.url, "/loans/LN-2026-000042/terms", url.Values{"version": {"1"}, "amount": {"6,00,000"}, "purpose": {"Wedding"}}, true); r.status != http.StatusOK {
+			t.Fatalf("admin save: %d", r.status)
+		}
+		res := send(t, uw, http.MethodPut, f.url, "/loans/LN-2026-000042/terms", url.Values{"version": {"1"}, "amount": {"500000"}, "tenureMonths": {"48"}}, true)
+		if res.status != http.StatusConflict {
+			t.Fatalf("stale save: status %d, want 409", res.status)
+		}
+		doc := parse(t, res.body)
+		theirs, mine := doc.Find(`[data-testid="conflict-theirs"]`).Text(), doc.Find(`[data-testid="conflict-mine"]`).Text()
+		if !strings.Contains(theirs, "admin") || !strings.Contains(theirs, "₹5,00,000 → ₹6,00,000") {
+			t.Errorf("their changes: %q", theirs)
+		}
+		if !strings.Contains(mine, "Tenure (months): 36 months → 48 months") || strings.Contains(mine, "Amount") {
+			t.Errorf("my changes: %q (the amount was not changed by me)", mine)
+		}
+		if f.current(t).Version != 2 {
+			t.Fatal("the conflicting save changed something")
+		}
+		// "Apply my changes on top" resubmits only my fields at version 2.
+		apply := url.Values{}
+		doc.Find(`[data-testid="conflict"] form input`).Each(func(_ int, s *goquery.Selection) {
+			apply.Add(s.AttrOr("name", ""), s.AttrOr("value", ""))
+		})
+		if apply.Get("version") != "2" || apply.Get("tenureMonths") != "48" || apply.Has("amount") {
+			t.Fatalf("apply form %v", apply)
+		}
+		if r := send(t, uw, http.MethodPut, f.url, "/loans/LN-2026-000042/terms", apply, true); r.status != http.StatusOK {
+			t.Fatalf("apply on top: %d", r.status)
+		}
+		l := f.current(t)
+		if l.Version != 3 || l.Terms.Amount != 6_00_000_00 || l.Terms.TenureMonths != 48 {
+			t.Fatalf("after apply: version %d amount %d tenure %d; want both edits", l.Version, l.Terms.Amount, l.Terms.TenureMonths)
+		}
+	})
+
+	t.Run("SameFieldIsAClashShownNotGuessed", func(t *testing.T) {
+		t.Parallel()
+		f := newLoanFixture(t)
+		c := newClient(t)
+		mustLogin(t, c, f.url, "admin@example.com")
+		send(t, c, http.MethodPut, f.url, "/loans/LN-2026-000042/applicant", url.Values{"version": {"1"}, "city": {"Mumbai"}}, true)
+		res := send(t, c, http.MethodPut, f.url, "/loans/LN-2026-000042/applicant", url.Values{"version": {"1"}, "city": {"Nagpur"}}, true)
+		doc := parse(t, res.body)
+		if res.status != http.StatusConflict || !strings.Contains(doc.Find(`[data-testid="clash"]`).Text(), "they set Mumbai") {
+			t.Fatalf("status %d, clash %q", res.status, doc.Find(`[data-testid="clash"]`).Text())
+		}
+		if f.current(t).Applicant.City != "Mumbai" {
+			t.Fatal("the clashing save overwrote the first one")
+		}
+	})
+
+	t.Run("WithoutJavaScriptPostRedirects", func(t *testing.T) {
+		t.Parallel()
+		f := newLoanFixture(t)
+		c := newClient(t)
+		mustLogin(t, c, f.url, "uw@example.com")
+		res := send(t, c, http.MethodPost, f.url, "/loans/LN-2026-000042/terms", url.Values{"version": {"1"}, "purpose": {"Medical expenses"}}, false)
+		if res.status != http.StatusSeeOther || res.header.Get("Location") != "/loans/LN-2026-000042" {
+			t.Fatalf("status %d location %q", res.status, res.header.Get("Location"))
+		}
+		if !strings.Contains(get(t, c, f.url+"/loans/LN-2026-000042").body, "Saved as version 2") {
+			t.Error("no flash after the redirect")
+		}
+	})
+
+	t.Run("BadInputIsRefusedAndNothingStored", func(t *testing.T) {
+		t.Parallel()
+		f := newLoanFixture(t)
+		c := newClient(t)
+		mustLogin(t, c, f.url, "admin@example.com")
+		bad := []struct{ section, field, value string }{
+			{"applicant", "name", "<script>alert(1)</script>"},
+			{"applicant", "name", strings.Repeat("a", 5000)},
+			{"applicant", "name", "Asha\x00Verma"},
+			{"applicant", "name", "\xff\xfe"},
+			{"applicant", "email", "not-an-email"},
+			{"applicant", "email", "a@b"},
+			{"applicant", "phone", "12345"},
+			{"applicant", "pan", "ABCD1234K"},
+			{"applicant", "dateOfBirth", "2020-01-01"},
+			{"applicant", "dateOfBirth", "17/05/1990"},
+			{"applicant", "address", "<img src=x onerror=alert(1)>"},
+			{"applicant", "employment", "astronaut"},
+			{"applicant", "monthlyIncome", "-5"},
+			{"applicant", "monthlyIncome", "lots"},
+			{"terms", "amount", "0"},
+			{"terms", "amount", "1e9"},
+			{"terms", "amount", "99,00,00,000"}, // above the personal maximum
+			{"terms", "tenureMonths", "twelve"},
+			{"terms", "tenureMonths", "600"},
+			{"terms", "annualRate", "0"},
+			{"terms", "annualRate", "11.555"},
+			{"terms", "product", "{\"$ne\": null}"},
+			{"terms", "purpose", ""},
+		}
+		for _, tc := range bad {
+			res := send(t, c, http.MethodPut, f.url, "/loans/LN-2026-000042/"+tc.section, url.Values{"version": {"1"}, tc.field: {tc.value}}, true)
+			doc := parse(t, res.body)
+			msg := doc.Find(`[data-testid="error-` + tc.field + `"]`).Text()
+			if res.status != http.StatusUnprocessableEntity || msg == "" {
+				t.Errorf("%s=%.30q: status %d, message %q", tc.field, tc.value, res.status, msg)
+			}
+			if strings.Contains(res.body, "<script>alert") || strings.Contains(res.body, "<img src=x") {
+				t.Errorf("%s: input echoed unescaped", tc.field)
+			}
+		}
+		twice := url.Values{"version": {"1"}, "city": {"Pune", "Delhi"}}
+		if r := send(t, c, http.MethodPut, f.url, "/loans/LN-2026-000042/applicant", twice, true); r.status != http.StatusUnprocessableEntity {
+			t.Errorf("a field sent twice: status %d", r.status)
+		}
+		// Operator-style keys are not fields: nothing to save.
+		ops := url.Values{"version": {"1"}, "name[$ne]": {"x"}, "status": {"approved"}, "version[$gt]": {"0"}}
+		if r := send(t, c, http.MethodPut, f.url, "/loans/LN-2026-000042/applicant", ops, true); r.status != http.StatusOK || !strings.Contains(r.body, "Nothing had changed") {
+			t.Errorf("operator keys: status %d", r.status)
+		}
+		for _, ver := range []string{"", "abc", "0", "99", "-1"} {
+			if r := send(t, c, http.MethodPut, f.url, "/loans/LN-2026-000042/applicant", url.Values{"version": {ver}, "city": {"Delhi"}}, true); r.status != http.StatusUnprocessableEntity {
+				t.Errorf("version %q: status %d", ver, r.status)
+			}
+		}
+		if l := f.current(t); l.Version != 1 || l.Status != store.StatusSubmitted || l.Applicant.City != "Pune" || len(l.History) != 0 {
+			t.Fatalf("bad input changed the loan: %+v", l)
+		}
+	})
+
+	t.Run("ViewerCannotEdit", func(t *testing.T) {
+		t.Parallel()
+		f := newLoanFixture(t)
+		c := newClient(t)
+		mustLogin(t, c, f.url, "viewer@example.com")
+		if r := get(t, c, f.url+"/loans/LN-2026-000042/applicant/edit"); r.status != http.StatusForbidden {
+			t.Errorf("edit form: status %d", r.status)
+		}
+		if r := send(t, c, http.MethodPut, f.url, "/loans/LN-2026-000042/applicant", url.Values{"version": {"1"}, "city": {"Delhi"}}, true); r.status != http.StatusForbidden {
+			t.Errorf("save: status %d", r.status)
+		}
+		if f.current(t).Version != 1 {
+			t.Fatal("a viewer's save changed the loan")
+		}
+	})
+}
+
+func TestLoanStatus(t *testing.T) {
+	t.Parallel()
+	f := newLoanFixture(t)
+	admin, uw, viewer := newClient(t), newClient(t), newClient(t)
+	mustLogin(t, admin, f.url, "admin@example.com")
+	mustLogin(t, uw, f.url, "uw@example.com")
+	mustLogin(t, viewer, f.url, "viewer@example.com")
+	move := func(c *http.Client, version int64, to, reason string) response {
+		return send(t, c, http.MethodPost, f.url, "/loans/LN-2026-000042/status", url.Values{"version": {v(version)}, "to": {to}, "reason": {reason}}, true)
+	}
+
+	if r := move(viewer, 1, store.StatusUnderReview, ""); r.status != http.StatusForbidden {
+		t.Fatalf("viewer: status %d", r.status)
+	}
+	if r := move(uw, 1, store.StatusApproved, ""); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "cannot be moved") {
+		t.Fatalf("skipping review: status %d", r.status)
+	}
+	if r := move(uw, 1, store.StatusUnderReview, ""); r.status != http.StatusNoContent || r.header.Get("HX-Redirect") != "/loans/LN-2026-000042" {
+		t.Fatalf("start review: status %d", r.status)
+	}
+	if r := move(uw, 1, store.StatusRejected, "stale"); r.status != http.StatusConflict {
+		t.Fatalf("stale version: status %d", r.status)
+	}
+	if r := move(uw, 2, store.StatusRejected, "  "); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "reason is required") {
+		t.Fatalf("reject without reason: status %d", r.status)
+	}
+	if r := move(admin, 2, store.StatusOnHold, "Awaiting salary slips"); r.status != http.StatusNoContent {
+		t.Fatalf("hold: status %d", r.status)
+	}
+	if r := move(uw, 3, store.StatusUnderReview, ""); r.status != http.StatusNoContent {
+		t.Fatalf("resume: status %d", r.status)
+	}
+	if r := move(uw, 4, store.StatusApproved, ""); r.status != http.StatusNoContent {
+		t.Fatalf("approve: status %d", r.status)
+	}
+	l := f.current(t)
+	if l.Status != store.StatusApproved || l.Version != 5 || len(l.History) != 4 || l.History[1].Reason != "Awaiting salary slips" {
+		t.Fatalf("after the workflow: %+v", l)
+	}
+	if r := send(t, uw, http.MethodPut, f.url, "/loans/LN-2026-000042/terms", url.Values{"version": {"5"}, "purpose": {"Travel"}}, true); r.status != http.StatusForbidden {
+		t.Fatalf("editing an approved application: status %d", r.status)
+	}
+}
+
+func TestLoanStatus_ApprovalLimit(t *testing.T) {
+	t.Parallel()
+	f := newLoanFixture(t)
+	f.restart(t, func(c *web.Config) { c.Policy.UnderwriterApprovalLimit = 1_00_000_00 })
+	uw, admin := newClient(t), newClient(t)
+	mustLogin(t, uw, f.url, "uw@example.com")
+	mustLogin(t, admin, f.url, "admin@example.com")
+	move := func(c *http.Client, version int64, to string) response {
+		return send(t, c, http.MethodPost, f.url, "/loans/LN-2026-000042/status", url.Values{"version": {v(version)}, "to": {to}}, true)
+	}
+	if r := move(uw, 1, store.StatusUnderReview); r.status != http.StatusNoContent {
+		t.Fatalf("start review: %d", r.status)
+	}
+	if r := move(uw, 2, store.StatusApproved); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "needs an admin") {
+		t.Fatalf("underwriter above the limit: status %d", r.status)
+	}
+	if r := move(admin, 2, store.StatusApproved); r.status != http.StatusNoContent {
+		t.Fatalf("admin: status %d", r.status)
+	}
+}
+
+// TestLoanEditRace_TwoInstances races 50 editors through two server
+// instances on one database: each loads the terms form, changes the
+// purpose and saves with the version it loaded, reloading after a 409.
+// Every version is won once, the rest get 409, and the history chains
+// every accepted change onto the one before it.
+func TestLoanEditRace_TwoInstances(t *testing.T) {
+	t.Parallel()
+	f := newLoanFixture(t)
+	second := newTestServer(t, newHandler(t, f.store))
+	bases := []string{f.url, second}
+	clients := make([]*http.Client, len(bases))
+	for i, base := range bases {
+		clients[i] = newClient(t)
+		mustLogin(t, clients[i], base, "admin@example.com")
+	}
+
+	const editors = 50
+	var (
+		mu        sync.Mutex
+		won       = map[string]bool{}
+		conflicts int
+		wg        sync.WaitGroup
+	)
+	for e := range editors {
+		wg.Go(func() {
+			c, base := clients[e%2], bases[e%2]
+			// Up to three tries: after a 409 the editor loads the latest
+			// form and tries again, as a person would.
+			for try := range 3 {
+				req, _ := http.NewRequest(http.MethodGet, base+"/loans/LN-2026-000042/terms/edit", nil)
+				req.Header.Set("HX-Request", "true")
+				form := parse(t, do(t, c, req).body)
+				version := form.Find(`input[name="version"]`).AttrOr("value", "")
+				purpose := fmt.Sprintf("Purpose from editor %d try %d", e, try)
+				res := send(t, c, http.MethodPut, base, "/loans/LN-2026-000042/terms", url.Values{"version": {version}, "purpose": {purpose}}, true)
+				mu.Lock()
+				switch res.status {
+				case http.StatusOK:
+					won[purpose] = true
+				case http.StatusConflict:
+					conflicts++
+				default:
+					t.Errorf("editor %d: status %d", e, res.status)
+				}
+				mu.Unlock()
+				if res.status != http.StatusConflict {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	l := f.current(t)
+	if int(l.Version) != 1+len(won) || len(l.History) != len(won) || len(won) < 2 {
+		t.Fatalf("version %d, %d history entries, %d won, %d conflicts", l.Version, len(l.History), len(won), conflicts)
+	}
+	prev := "Wedding"
+	for i, h := range l.History {
+		c := h.Fields[0]
+		if h.Version != int64(i)+2 || c.From != prev || !won[c.To] {
+			t.Fatalf("history[%d] = %+v does not chain from %q", i, h, prev)
+		}
+		prev = c.To
+	}
+	if l.Terms.Purpose != prev {
+		t.Fatalf("final purpose %q, want %q", l.Terms.Purpose, prev)
+	}
+	t.Logf("%d editors over 2 instances: %d saves accepted (one per version), %d answered 409, 0 lost", editors, len(won), conflicts)
+}
