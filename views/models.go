@@ -116,7 +116,7 @@ type Choice struct {
 // Conflict shows an edit that lost the race beside what the winners
 // changed, with the two ways on.
 type Conflict struct {
-	Version int64         // the version now stored
+	Version int64          // the version now stored
 	Since   []HistoryEntry // the changes made after the version edited
 	Mine    []Change       // what the editor tried
 	Clashes int
