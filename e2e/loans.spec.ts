@@ -1,0 +1,76 @@
+import { test, expect, signIn } from "./fixtures";
+
+test("two admins edit one application: the second gets the conflict prompt and applies on top", async ({
+  page,
+  browser,
+  server,
+  problems,
+}) => {
+  // Admin A in the test's page, admin B in a second browser context.
+  const contextB = await browser.newContext();
+  const pageB = await contextB.newPage();
+  const problemsB: string[] = [];
+  pageB.on("pageerror", (e) => problemsB.push(e.message));
+  pageB.on("console", (m) => {
+    if (m.type() === "error" && !/status of 409\b/.test(m.text())) problemsB.push(m.text());
+  });
+
+  await signIn(page, server);
+  await page.getByTestId("loan-row").first().getByRole("link").click();
+  await expect(page).toHaveURL(/\/loans\/LN-\d{4}-\d{6}$/);
+  const loanURL = page.url();
+  await signIn(pageB, server);
+  await pageB.goto(loanURL);
+
+  // Both open the applicant form at the same version.
+  const sectionA = page.getByTestId("section-applicant");
+  const sectionB = pageB.getByTestId("section-applicant");
+  await sectionA.getByTestId("edit").click();
+  await sectionB.getByTestId("edit").click();
+  await expect(sectionA.getByTestId("section-form")).toBeVisible();
+  await expect(sectionB.getByTestId("section-form")).toBeVisible();
+
+  // A saves first.
+  await sectionA.getByLabel("City").fill("Shimla");
+  await sectionA.getByTestId("save").click();
+  await expect(sectionA.getByTestId("notice")).toContainText("Saved as version");
+  await expect(sectionA).toContainText("Shimla");
+
+  // B's save meets the newer version: the prompt is swapped in place.
+  await sectionB.getByLabel("Address").fill("7, Mall Road, Shimla 171001");
+  await sectionB.getByTestId("save").click();
+  const conflict = sectionB.getByTestId("conflict");
+  await expect(conflict).toBeVisible();
+  await expect(conflict.getByTestId("conflict-theirs")).toContainText("City:");
+  await expect(conflict.getByTestId("conflict-theirs")).toContainText("Shimla");
+  await expect(conflict.getByTestId("conflict-mine")).toContainText("7, Mall Road, Shimla 171001");
+
+  await conflict.getByTestId("apply-mine").click();
+  await expect(sectionB.getByTestId("notice")).toContainText("Saved as version");
+  await expect(sectionB.getByTestId("conflict")).toHaveCount(0);
+
+  // Both edits are kept, and the history shows both.
+  await page.reload();
+  await expect(page.getByTestId("section-applicant")).toContainText("Shimla");
+  await expect(page.getByTestId("section-applicant")).toContainText("7, Mall Road, Shimla 171001");
+  await expect(page.getByTestId("history-entry")).toHaveCount(2);
+
+  await contextB.close();
+  expect(problems).toEqual([]);
+  expect(problemsB).toEqual([]);
+});
+
+test("a status change asks for a reason and records it", async ({ page, server, problems }) => {
+  await signIn(page, server);
+  await page.goto(server.url + "/loans?status=under_review");
+  await page.getByTestId("loan-row").first().getByRole("link").click();
+  const panel = page.getByTestId("status-panel");
+  await panel.getByTestId("status-rejected").click();
+  await expect(panel.getByTestId("status-error")).toContainText("reason is required");
+  await panel.getByLabel(/Reason/).fill("Income could not be verified");
+  await panel.getByTestId("status-rejected").click();
+  await expect(page.getByTestId("flash")).toContainText("is now Rejected");
+  await expect(page.getByTestId("loan-status")).toHaveText("Rejected");
+  await expect(page.getByTestId("history")).toContainText("Income could not be verified");
+  expect(problems).toEqual([]);
+});
