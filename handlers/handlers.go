@@ -38,7 +38,7 @@ type UserStore interface {
 
 // LoanStore is what the handlers need of loans.
 type LoanStore interface {
-	LoanCountByStatus(ctx context.Context) (map[string]int64, error)
+	LoanCountByStatus(ctx context.Context, f store.LoanFilter) (map[string]int64, error)
 	LoanList(ctx context.Context, p store.LoanListParams) ([]store.Loan, error)
 	LoanGet(ctx context.Context, humanID string) (store.Loan, error)
 	LoanUpdate(ctx context.Context, p store.LoanUpdateParams) (store.Loan, error)

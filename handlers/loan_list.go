@@ -1,82 +1,257 @@
 package handlers
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
+	"loandesk/application"
+	"loandesk/auth"
 	"loandesk/money"
 	"loandesk/store"
 	"loandesk/views"
 )
 
-// statusLabels are the people-facing names of loan statuses.
-var statusLabels = map[string]string{
-	store.StatusSubmitted:   "Submitted",
-	store.StatusUnderReview: "Under review",
-	store.StatusOnHold:      "On hold",
-	store.StatusApproved:    "Approved",
-	store.StatusRejected:    "Rejected",
-	store.StatusDisbursed:   "Disbursed",
-}
-
 const loanPageSize = 25
 
-// ShowLoanList renders the loan list: status tabs with counts and the
-// newest applications in the chosen status. htmx tab clicks get tabs and
-// table alone.
-func (a *App) ShowLoanList(w http.ResponseWriter, r *http.Request) {
-	status := r.URL.Query().Get("status")
-	if _, ok := statusLabels[status]; status != "" && !ok {
-		a.ErrorPage(w, r, http.StatusBadRequest, "Unknown status", "There is no loan status by that name.")
-		return
-	}
-	counts, err := a.Loans.LoanCountByStatus(r.Context())
-	if err != nil {
-		a.ServerError(w, r, err)
-		return
-	}
-	loans, err := a.Loans.LoanList(r.Context(), store.LoanListParams{Status: status, Limit: loanPageSize})
-	if err != nil {
-		a.ServerError(w, r, err)
-		return
-	}
+// listQuery is the loan list's state, all of it in the URL so reload,
+// back and forward show the same page.
+type listQuery struct {
+	Status   string
+	Q        string
+	Assignee string // "", "me", "none" or an email
+	Sort     string
+	Page     int
+}
 
-	vm := views.LoanList{Shown: len(loans)}
-	for _, c := range counts {
-		vm.Total += c
+var sortLabels = []views.Choice{
+	{Value: store.SortNewest, Label: "Newest first"},
+	{Value: store.SortOldest, Label: "Oldest first"},
+	{Value: store.SortUpdated, Label: "Recently updated"},
+	{Value: store.SortAmountDesc, Label: "Largest amount"},
+	{Value: store.SortAmountAsc, Label: "Smallest amount"},
+}
+
+// parseListQuery reads and checks the list's parameters; the message is
+// for people.
+func parseListQuery(v url.Values) (listQuery, string) {
+	q := listQuery{
+		Status:   v.Get("status"),
+		Q:        strings.TrimSpace(v.Get("q")),
+		Assignee: strings.TrimSpace(v.Get("assignee")),
+		Sort:     v.Get("sort"),
+		Page:     1,
 	}
-	vm.Tabs = append(vm.Tabs, views.StatusTab{Label: "All", URL: "/loans", Count: vm.Total, Active: status == ""})
-	for _, st := range store.LoanStatuses {
-		vm.Tabs = append(vm.Tabs, views.StatusTab{
-			Label:  statusLabels[st],
-			URL:    "/loans?status=" + url.QueryEscape(st),
-			Count:  counts[st],
-			Active: st == status,
-		})
+	if _, ok := application.StatusLabels[q.Status]; q.Status != "" && !ok {
+		return q, "There is no loan status by that name."
 	}
-	for _, l := range loans {
-		vm.Rows = append(vm.Rows, views.LoanRow{
-			HumanID:   l.HumanID,
-			Applicant: l.Applicant.Name,
-			City:      l.Applicant.City,
-			Product:   titleCase(l.Terms.Product),
-			Amount:    money.FormatINR(l.Terms.Amount),
-			Status:    statusLabels[l.Status],
-			StatusKey: l.Status,
-			Created:   formatDate(l.CreatedAt),
-		})
+	if q.Sort == "" {
+		q.Sort = store.SortNewest
+	}
+	if !store.ValidLoanSort(q.Sort) {
+		return q, "There is no list order by that name."
+	}
+	if !utf8.ValidString(q.Q) || utf8.RuneCountInString(q.Q) > 100 {
+		return q, "Search for at most 100 characters."
+	}
+	if a := q.Assignee; a != "" && a != "me" && a != store.AssigneeNone && (len(a) > 254 || !strings.Contains(a, "@")) {
+		return q, "Filter by a user's email, me or none."
+	}
+	if p := v.Get("page"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 1_000_000 {
+			return q, "The page must be a positive whole number."
+		}
+		q.Page = n
+	}
+	return q, ""
+}
+
+// url is the list's address with q's state, changed by set.
+func (q listQuery) url(set func(*listQuery)) string {
+	if set != nil {
+		set(&q)
+	}
+	v := url.Values{}
+	for key, val := range map[string]string{"status": q.Status, "q": q.Q, "assignee": q.Assignee} {
+		if val != "" {
+			v.Set(key, val)
+		}
+	}
+	if q.Sort != store.SortNewest {
+		v.Set("sort", q.Sort)
+	}
+	if q.Page > 1 {
+		v.Set("page", strconv.Itoa(q.Page))
+	}
+	if len(v) == 0 {
+		return "/loans"
+	}
+	return "/loans?" + v.Encode()
+}
+
+// filter is q as a store filter, for user.
+func (q listQuery) filter(user auth.User) store.LoanFilter {
+	f := store.LoanFilter{Status: q.Status, Search: store.SearchTokens(q.Q), Assignee: q.Assignee}
+	if q.Assignee == "me" {
+		f.Assignee = user.Email
+	}
+	return f
+}
+
+// ShowLoanList renders the loan list: status tabs with counts, search,
+// assignee filter, order and pages. htmx requests get the results alone;
+// the filter form works as a plain GET form without JavaScript.
+func (a *App) ShowLoanList(w http.ResponseWriter, r *http.Request) {
+	q, msg := parseListQuery(r.URL.Query())
+	if msg != "" {
+		a.ErrorPage(w, r, http.StatusBadRequest, "Unknown list settings", msg)
+		return
+	}
+	user, _ := auth.UserFrom(r.Context())
+	page, err := a.loanPage(r.Context(), q, user)
+	if err != nil {
+		a.ServerError(w, r, err)
+		return
+	}
+	vm := views.LoanList{
+		Tabs:      listTabs(q, page.Counts),
+		Rows:      loanRows(page.Loans),
+		Total:     page.Total,
+		Matching:  page.Matching,
+		Query:     q.Q,
+		Status:    q.Status,
+		Assignee:  q.Assignee,
+		Assignees: a.assigneeChoices(r.Context(), q.Assignee),
+		Sort:      q.Sort,
+		Sorts:     choices(sortLabels, q.Sort),
+		Pager:     pager(q, page),
 	}
 	if isFragment(r) {
-		a.render(w, r, http.StatusOK, views.LoanListBody(vm))
+		a.render(w, r, http.StatusOK, views.LoanListResults(vm, true))
 		return
 	}
 	a.render(w, r, http.StatusOK, views.LoanListPage(a.page(r, "Loans", "loans"), vm))
 }
 
-func titleCase(s string) string {
-	if s == "" {
-		return s
+// loanPage is one page of the list with the counts around it.
+type loanPage struct {
+	Loans    []store.Loan
+	Counts   map[string]int64 // per status, under the search and assignee
+	Total    int64            // under the search and assignee, every status
+	Matching int64            // in the chosen tab
+	Page     int              // clamped to the last page
+	Pages    int
+}
+
+func (a *App) loanPage(ctx context.Context, q listQuery, user auth.User) (loanPage, error) {
+	f := q.filter(user)
+	counts, err := a.Loans.LoanCountByStatus(ctx, f)
+	if err != nil {
+		return loanPage{}, err
 	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	p := loanPage{Counts: counts}
+	for _, c := range counts {
+		p.Total += c
+	}
+	p.Matching = p.Total
+	if q.Status != "" {
+		p.Matching = counts[q.Status]
+	}
+	p.Pages = max(1, int((p.Matching+loanPageSize-1)/loanPageSize))
+	p.Page = min(q.Page, p.Pages)
+	p.Loans, err = a.Loans.LoanList(ctx, store.LoanListParams{
+		LoanFilter: f, Sort: q.Sort, Skip: (p.Page - 1) * loanPageSize, Limit: loanPageSize,
+	})
+	return p, err
+}
+
+func listTabs(q listQuery, counts map[string]int64) []views.StatusTab {
+	var total int64
+	for _, c := range counts {
+		total += c
+	}
+	tabs := []views.StatusTab{{Label: "All", URL: q.url(func(t *listQuery) { t.Status, t.Page = "", 1 }), Count: total, Active: q.Status == ""}}
+	for _, st := range store.LoanStatuses {
+		tabs = append(tabs, views.StatusTab{
+			Label:  application.StatusLabels[st],
+			URL:    q.url(func(t *listQuery) { t.Status, t.Page = st, 1 }),
+			Count:  counts[st],
+			Active: st == q.Status,
+		})
+	}
+	return tabs
+}
+
+func loanRows(loans []store.Loan) []views.LoanRow {
+	rows := make([]views.LoanRow, 0, len(loans))
+	for _, l := range loans {
+		rows = append(rows, views.LoanRow{
+			HumanID:   l.HumanID,
+			Applicant: l.Applicant.Name,
+			City:      l.Applicant.City,
+			Product:   application.Display("product", l.Terms.Product),
+			Amount:    money.FormatINR(l.Terms.Amount),
+			Status:    application.StatusLabels[l.Status],
+			StatusKey: l.Status,
+			Assignee:  l.Assignee,
+			Created:   formatDate(l.CreatedAt),
+		})
+	}
+	return rows
+}
+
+func pager(q listQuery, p loanPage) views.Pager {
+	pg := views.Pager{Page: p.Page, Pages: p.Pages}
+	if p.Matching > 0 {
+		first := int64(p.Page-1)*loanPageSize + 1
+		pg.Range = fmt.Sprintf("%d–%d of %d", first, first+int64(len(p.Loans))-1, p.Matching)
+	}
+	if p.Page > 1 {
+		pg.PrevURL = q.url(func(t *listQuery) { t.Page = p.Page - 1 })
+	}
+	if p.Page < p.Pages {
+		pg.NextURL = q.url(func(t *listQuery) { t.Page = p.Page + 1 })
+	}
+	return pg
+}
+
+// assigneeChoices are the assignee filter's options: anyone, me, nobody,
+// then every user who works applications.
+func (a *App) assigneeChoices(ctx context.Context, selected string) []views.Choice {
+	out := []views.Choice{{Value: "", Label: "Anyone"}, {Value: "me", Label: "Assigned to me"}, {Value: store.AssigneeNone, Label: "Unassigned"}}
+	for _, u := range a.staff(ctx) {
+		out = append(out, views.Choice{Value: u.Email, Label: u.Name})
+	}
+	return choices(out, selected)
+}
+
+// staff are the users applications can be assigned to; on error the list
+// is empty (the filters still work by email).
+func (a *App) staff(ctx context.Context) []store.User {
+	users, err := a.Users.UserList(ctx)
+	if err != nil {
+		a.Logger.Warn("listing users for the assignee choices failed", "err", err)
+		return nil
+	}
+	var out []store.User
+	for _, u := range users {
+		if u.Role == auth.RoleAdmin || u.Role == auth.RoleUnderwriter {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+func choices(cs []views.Choice, selected string) []views.Choice {
+	out := make([]views.Choice, len(cs))
+	for i, c := range cs {
+		c.Selected = c.Value == selected
+		out[i] = c
+	}
+	return out
 }

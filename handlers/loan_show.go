@@ -19,7 +19,7 @@ func (a *App) ShowLoan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, _ := auth.UserFrom(r.Context())
-	a.renderLoanPage(w, r, http.StatusOK, l, a.loanDetail(l, user))
+	a.renderLoanPage(w, r, http.StatusOK, l, a.loanDetail(r.Context(), l, user))
 }
 
 // ShowLoanSection renders one section read-only: the "Cancel" and "Load
@@ -36,7 +36,7 @@ func (a *App) ShowLoanSection(w http.ResponseWriter, r *http.Request) {
 	}
 	user, _ := auth.UserFrom(r.Context())
 	if !isFragment(r) {
-		a.renderLoanPage(w, r, http.StatusOK, l, a.loanDetail(l, user))
+		a.renderLoanPage(w, r, http.StatusOK, l, a.loanDetail(r.Context(), l, user))
 		return
 	}
 	a.render(w, r, http.StatusOK, views.LoanSectionCard(sectionView(l, section, user)))
@@ -90,7 +90,7 @@ func (a *App) renderSection(w http.ResponseWriter, r *http.Request, status int, 
 		a.render(w, r, status, views.LoanSectionCard(s))
 		return
 	}
-	d := a.loanDetail(l, user)
+	d := a.loanDetail(r.Context(), l, user)
 	for i := range d.Sections {
 		if d.Sections[i].Key == s.Key {
 			d.Sections[i] = s

@@ -91,7 +91,7 @@ func (a *App) renderStatusPanel(w http.ResponseWriter, r *http.Request, status i
 		a.render(w, r, status, views.LoanStatusPanel(sp, false))
 		return
 	}
-	d := a.loanDetail(l, user)
+	d := a.loanDetail(r.Context(), l, user)
 	d.Status = sp
 	a.renderLoanPage(w, r, status, l, d)
 }

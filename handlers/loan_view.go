@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"slices"
 	"strconv"
 
@@ -20,7 +21,7 @@ var sectionTitles = map[application.Section]string{
 func loanURL(humanID string) string { return "/loans/" + humanID }
 
 // loanDetail builds an application's page as user sees it.
-func (a *App) loanDetail(l store.Loan, user auth.User) views.LoanDetail {
+func (a *App) loanDetail(ctx context.Context, l store.Loan, user auth.User) views.LoanDetail {
 	d := views.LoanDetail{
 		HumanID:   l.HumanID,
 		Applicant: l.Applicant.Name,
@@ -29,6 +30,7 @@ func (a *App) loanDetail(l store.Loan, user auth.User) views.LoanDetail {
 		Updated:   formatDateTime(l.UpdatedAt) + " by " + l.UpdatedBy,
 		EMI:       money.FormatINR(application.EMI(l.Terms.Amount, l.Terms.TenureMonths, l.Terms.AnnualRateBps)),
 		Status:    a.statusPanel(l, user),
+		Assign:    a.assignPanel(ctx, l, user),
 		History:   historyEntries(l.History),
 	}
 	for _, s := range application.Sections {
@@ -117,6 +119,9 @@ func (a *App) statusPanel(l store.Loan, user auth.User) views.StatusPanel {
 	return sp
 }
 
+// otherLabels name the history's fields that are not form fields.
+var otherLabels = map[string]string{"status": "Status", "assignee": "Assignee"}
+
 // historyEntries lists history newest first, values shown for people.
 func historyEntries(history []store.LoanChange) []views.HistoryEntry {
 	out := make([]views.HistoryEntry, 0, len(history))
@@ -131,8 +136,8 @@ func historyEntries(history []store.LoanChange) []views.HistoryEntry {
 			label := c.Field
 			if f, ok := application.FieldByKey(c.Field); ok {
 				label = f.Label
-			} else if c.Field == "status" {
-				label = "Status"
+			} else if label, ok = otherLabels[c.Field]; !ok {
+				label = c.Field
 			}
 			e.Changes = append(e.Changes, views.Change{Label: label, From: application.Display(c.Field, c.From), To: application.Display(c.Field, c.To)})
 		}

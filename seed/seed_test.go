@@ -104,7 +104,7 @@ func TestLoad(t *testing.T) {
 	if n, err := st.LoanCount(ctx); err != nil || n != 2*(BatchSize+7) {
 		t.Fatalf("count = %d, %v", n, err)
 	}
-	counts, err := st.LoanCountByStatus(ctx)
+	counts, err := st.LoanCountByStatus(ctx, store.LoanFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,8 +31,16 @@ var indexes = []struct {
 	}},
 	{coll: "loans", models: []mongo.IndexModel{
 		{Keys: bson.D{{Key: "humanId", Value: 1}}, Options: unique},
+		// One per list order, with and without the status tab (read
+		// backwards for the ascending orders); the status prefix also
+		// serves the tab counts.
 		{Keys: bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
+		{Keys: bson.D{{Key: "terms.amount", Value: -1}, {Key: "_id", Value: -1}}},
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "terms.amount", Value: -1}, {Key: "_id", Value: -1}}},
+		{Keys: bson.D{{Key: "updatedAt", Value: -1}, {Key: "_id", Value: -1}}},
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "updatedAt", Value: -1}, {Key: "_id", Value: -1}}},
+		{Keys: bson.D{{Key: "assignee", Value: 1}, {Key: "status", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
 		{Keys: bson.D{{Key: "searchKeys", Value: 1}}},
 	}},
 }

@@ -106,10 +106,59 @@ func LoanSearchKeys(l Loan) []string {
 		}
 	}
 	add(strings.ToLower(l.HumanID))
+	if _, seq, ok := strings.Cut(strings.TrimPrefix(l.HumanID, "LN-"), "-"); ok {
+		add(seq)                        // "000123"
+		add(strings.TrimLeft(seq, "0")) // "123"
+	}
 	add(strings.ToLower(l.Applicant.PAN))
 	add(strings.ToLower(l.Applicant.Email))
-	add(digitsOnly(l.Applicant.Phone))
+	if phone := digitsOnly(l.Applicant.Phone); len(phone) >= 10 {
+		add(phone[len(phone)-10:]) // as people type it, without +91
+	}
 	return keys
+}
+
+// SearchTokens turns what someone typed into the search box into search
+// keys to match with $all: lower-cased words, and a phone number (typed
+// with or without +91, spaces or dashes) as its last ten digits. Words
+// under two characters are dropped; at most six count.
+func SearchTokens(q string) []string {
+	if isPhoneLike(q) {
+		d := digitsOnly(q)
+		return []string{d[len(d)-10:]}
+	}
+	var tokens []string
+	seen := map[string]bool{}
+	for _, w := range strings.Fields(strings.ToLower(q)) {
+		if isPhoneLike(w) {
+			d := digitsOnly(w)
+			w = d[len(d)-10:]
+		}
+		if len([]rune(w)) < 2 || seen[w] {
+			continue
+		}
+		seen[w] = true
+		tokens = append(tokens, w)
+		if len(tokens) == 6 {
+			break
+		}
+	}
+	return tokens
+}
+
+// isPhoneLike reports whether s is only a phone number's characters, with
+// ten to thirteen digits.
+func isPhoneLike(s string) bool {
+	n := 0
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			n++
+		case !strings.ContainsRune(" +-()", r):
+			return false
+		}
+	}
+	return n >= 10 && n <= 13
 }
 
 func digitsOnly(s string) string {
@@ -165,11 +214,41 @@ func (s *Store) LoanInsertMany(ctx context.Context, loans []Loan) error {
 	return nil
 }
 
-// LoanCountByStatus returns the number of loans in each status.
-func (s *Store) LoanCountByStatus(ctx context.Context) (map[string]int64, error) {
+// LoanFilter narrows the loans a list or a count covers.
+type LoanFilter struct {
+	Status   string   // empty: every status
+	Search   []string // SearchTokens; every one must match
+	Assignee string   // a user's email, AssigneeNone, or empty for anyone
+}
+
+// AssigneeNone filters for loans nobody is assigned to.
+const AssigneeNone = "none"
+
+func (f LoanFilter) query() bson.M {
+	q := bson.M{}
+	if f.Status != "" {
+		q["status"] = f.Status
+	}
+	if len(f.Search) > 0 {
+		q["searchKeys"] = bson.M{"$all": f.Search}
+	}
+	switch f.Assignee {
+	case "":
+	case AssigneeNone:
+		q["assignee"] = bson.M{"$in": bson.A{nil, ""}}
+	default:
+		q["assignee"] = f.Assignee
+	}
+	return q
+}
+
+// LoanCountByStatus returns how many loans f matches in each status
+// (f.Status is ignored: these are the tab counts).
+func (s *Store) LoanCountByStatus(ctx context.Context, f LoanFilter) (map[string]int64, error) {
 	counts := make(map[string]int64, len(LoanStatuses))
 	for _, st := range LoanStatuses {
-		n, err := s.loans.CountDocuments(ctx, bson.M{"status": st})
+		f.Status = st
+		n, err := s.loans.CountDocuments(ctx, f.query())
 		if err != nil {
 			return nil, fmt.Errorf("store: count loans by status: %w", err)
 		}
@@ -178,28 +257,52 @@ func (s *Store) LoanCountByStatus(ctx context.Context) (map[string]int64, error)
 	return counts, nil
 }
 
-// LoanListParams selects a page of loans, newest first.
-type LoanListParams struct {
-	Status string // empty: every status
-	Limit  int
+// Loan list orders. Every one ends on _id so pages are stable on every
+// engine.
+const (
+	SortNewest     = "newest"
+	SortOldest     = "oldest"
+	SortAmountDesc = "amount_desc"
+	SortAmountAsc  = "amount_asc"
+	SortUpdated    = "updated"
+)
+
+var loanSorts = map[string]bson.D{
+	SortNewest:     {{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}},
+	SortOldest:     {{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}},
+	SortAmountDesc: {{Key: "terms.amount", Value: -1}, {Key: "_id", Value: -1}},
+	SortAmountAsc:  {{Key: "terms.amount", Value: 1}, {Key: "_id", Value: 1}},
+	SortUpdated:    {{Key: "updatedAt", Value: -1}, {Key: "_id", Value: -1}},
 }
 
-// LoanList returns loans newest first (ties broken by _id so pages are
-// stable on every engine).
+// ValidLoanSort reports whether sort names a list order.
+func ValidLoanSort(sort string) bool { _, ok := loanSorts[sort]; return ok }
+
+// LoanListParams selects a page of loans.
+type LoanListParams struct {
+	LoanFilter
+	Sort  string // one of the Sort constants; empty is newest first
+	Skip  int
+	Limit int // 1–100; 0 means 25
+}
+
+// LoanList returns one page of the loans p matches, without their
+// histories.
 func (s *Store) LoanList(ctx context.Context, p LoanListParams) ([]Loan, error) {
-	filter := bson.M{}
-	if p.Status != "" {
-		filter["status"] = p.Status
-	}
 	limit := p.Limit
 	if limit <= 0 || limit > 100 {
 		limit = 25
 	}
+	sort, ok := loanSorts[p.Sort]
+	if !ok {
+		sort = loanSorts[SortNewest]
+	}
 	opts := options.Find().
-		SetSort(bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}).
+		SetSort(sort).
+		SetSkip(int64(max(p.Skip, 0))).
 		SetLimit(int64(limit)).
 		SetProjection(bson.M{"searchKeys": 0, "history": 0})
-	cur, err := s.loans.Find(ctx, filter, opts)
+	cur, err := s.loans.Find(ctx, p.LoanFilter.query(), opts)
 	if err != nil {
 		return nil, fmt.Errorf("store: list loans: %w", err)
 	}

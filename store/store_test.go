@@ -209,8 +209,27 @@ func TestLoanSearchKeys(t *testing.T) {
 	t.Parallel()
 	l := Loan{HumanID: "LN-2026-000123", Applicant: Applicant{Name: "Asha Iyer", PAN: "ABCPI1234K", Email: "Asha@Mail.com", Phone: "+91 98765 43210"}}
 	got := strings.Join(LoanSearchKeys(l), " ")
-	want := "as ash asha iy iye iyer ln-2026-000123 abcpi1234k asha@mail.com 919876543210"
+	want := "as ash asha iy iye iyer ln-2026-000123 000123 123 abcpi1234k asha@mail.com 9876543210"
 	if got != want {
 		t.Fatalf("keys = %q\nwant   %q", got, want)
+	}
+}
+
+func TestSearchTokens(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string]string{
+		"  Asha   IYER ":          "asha iyer",
+		"+91 98765-43210":         "9876543210",
+		"+919876543210":           "9876543210",
+		"098765 43210 a":          "098765 43210",
+		"LN-2026-000123 x":        "ln-2026-000123",
+		"a b c d e f g h i j k l": "",
+		"aa bb cc dd ee ff gg hh": "aa bb cc dd ee ff",
+		"asha asha":               "asha",
+		`{"$ne": 1}`:              `{"$ne": 1}`,
+	} {
+		if got := strings.Join(SearchTokens(q), " "); got != want {
+			t.Errorf("SearchTokens(%q) = %q, want %q", q, got, want)
+		}
 	}
 }

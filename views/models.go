@@ -37,10 +37,24 @@ type LoginForm struct {
 
 // LoanList is the loan list page.
 type LoanList struct {
-	Tabs  []StatusTab
-	Rows  []LoanRow
-	Shown int
-	Total int64
+	Tabs      []StatusTab
+	Rows      []LoanRow
+	Total     int64 // under the search and filters, every status
+	Matching  int64 // in the chosen tab
+	Query     string
+	Status    string
+	Assignee  string
+	Assignees []Choice
+	Sort      string
+	Sorts     []Choice
+	Pager     Pager
+}
+
+// Pager links the pages of a list.
+type Pager struct {
+	Page, Pages      int
+	Range            string // "26–50 of 1234"
+	PrevURL, NextURL string
 }
 
 // StatusTab is one status filter with its count.
@@ -60,6 +74,7 @@ type LoanRow struct {
 	Amount    string
 	Status    string
 	StatusKey string
+	Assignee  string
 	Created   string
 }
 
@@ -73,7 +88,18 @@ type LoanDetail struct {
 	EMI       string
 	Sections  []LoanSection
 	Status    StatusPanel
+	Assign    AssignPanel
 	History   []HistoryEntry
+}
+
+// AssignPanel shows who works an application and lets staff change it.
+type AssignPanel struct {
+	URL       string
+	Version   int64
+	Current   string // email; empty when nobody
+	CanAssign bool
+	Choices   []Choice
+	Error     string
 }
 
 // LoanSection is one editable part of an application, shown read-only or

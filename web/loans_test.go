@@ -426,3 +426,35 @@ func TestLoanEditRace_TwoInstances(t *testing.T) {
 	}
 	t.Logf("%d editors over 2 instances: %d saves accepted (one per version), %d answered 409, 0 lost", editors, len(won), conflicts)
 }
+
+func TestLoanAssign(t *testing.T) {
+	t.Parallel()
+	f := newLoanFixture(t)
+	admin, viewer := newClient(t), newClient(t)
+	mustLogin(t, admin, f.url, "admin@example.com")
+	mustLogin(t, viewer, f.url, "viewer@example.com")
+	assign := func(c *http.Client, version int64, to string) response {
+		return send(t, c, http.MethodPost, f.url, "/loans/LN-2026-000042/assignee", url.Values{"version": {v(version)}, "assignee": {to}}, true)
+	}
+	if r := assign(viewer, 1, "uw@example.com"); r.status != http.StatusForbidden {
+		t.Fatalf("viewer: status %d", r.status)
+	}
+	for _, to := range []string{"viewer@example.com", "nobody@example.com", "<script>"} {
+		if r := assign(admin, 1, to); r.status != http.StatusUnprocessableEntity || strings.Contains(r.body, "<script>") {
+			t.Fatalf("assign to %q: status %d", to, r.status)
+		}
+	}
+	if r := assign(admin, 1, "uw@example.com"); r.status != http.StatusNoContent {
+		t.Fatalf("assign: status %d", r.status)
+	}
+	if r := assign(admin, 1, ""); r.status != http.StatusConflict {
+		t.Fatalf("stale: status %d", r.status)
+	}
+	l := f.current(t)
+	if l.Assignee != "uw@example.com" || l.Version != 2 || l.History[0].Fields[0] != (store.FieldChange{Field: "assignee", From: "", To: "uw@example.com"}) {
+		t.Fatalf("after assigning: %+v", l)
+	}
+	if !strings.Contains(parse(t, get(t, admin, f.url+"/loans/LN-2026-000042").body).Find(`[data-testid="history"]`).Text(), "Assignee") {
+		t.Error("history does not name the assignee change")
+	}
+}

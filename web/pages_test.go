@@ -1,14 +1,20 @@
 package web_test
 
 import (
+	"cmp"
+	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
 	"loandesk/auth"
+	"loandesk/store"
 )
 
 func parse(t *testing.T, body string) *goquery.Document {
@@ -67,7 +73,7 @@ func TestLoanList(t *testing.T) {
 	t.Run("UnknownStatusIsAClearError", func(t *testing.T) {
 		for _, q := range []string{"status=<script>", "status=approved%00", "status=" + strings.Repeat("x", 5000)} {
 			r := get(t, c, b.url+"/loans?"+q)
-			if r.status != http.StatusBadRequest || !strings.Contains(r.body, "Unknown status") || strings.Contains(r.body, "<script>") {
+			if r.status != http.StatusBadRequest || !strings.Contains(r.body, "no loan status by that name") || strings.Contains(r.body, "<script>") {
 				t.Fatalf("%.40s: status %d", q, r.status)
 			}
 		}
@@ -157,6 +163,117 @@ func TestUserAdmin(t *testing.T) {
 		res := do(t, c, req)
 		if res.status != http.StatusUnprocessableEntity || strings.Contains(res.body, "<html") || !strings.Contains(res.body, `id="user-form"`) {
 			t.Fatalf("status %d, form only: %v", res.status, !strings.Contains(res.body, "<html"))
+		}
+	})
+}
+
+func TestLoanList_SearchFiltersAndPages(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.createUser(t, "uw@example.com", auth.RoleUnderwriter)
+	b.seedLoans(t, 60)
+	c := newClient(t)
+	mustLogin(t, c, b.url, "uw@example.com")
+	ctx := context.Background()
+	all, err := b.store.LoanList(ctx, store.LoanListParams{Limit: 100})
+	if err != nil || len(all) != 60 {
+		t.Fatalf("%d loans, %v", len(all), err)
+	}
+	target := all[17]
+	rows := func(path string) []string {
+		t.Helper()
+		res := get(t, c, b.url+path)
+		if res.status != http.StatusOK {
+			t.Fatalf("%s: status %d", path, res.status)
+		}
+		var ids []string
+		parse(t, res.body).Find(`[data-testid="loan-row"] td:first-child`).Each(func(_ int, s *goquery.Selection) {
+			ids = append(ids, strings.TrimSpace(s.Text()))
+		})
+		return ids
+	}
+
+	t.Run("SearchFindsByEveryKey", func(t *testing.T) {
+		a := target.Applicant
+		for _, q := range []string{target.HumanID, strings.ToLower(a.PAN), a.Email, a.Phone, strings.ReplaceAll(a.Phone[4:], " ", ""), a.Name, strings.Fields(a.Name)[0][:3]} {
+			ids := rows("/loans?q=" + url.QueryEscape(q))
+			if !slices.Contains(ids, target.HumanID) {
+				t.Errorf("q=%q: %s not among %v", q, target.HumanID, ids)
+			}
+		}
+		if ids := rows("/loans?q=" + url.QueryEscape("zzqx nobody")); len(ids) != 0 {
+			t.Errorf("nonsense search matched %v", ids)
+		}
+	})
+
+	t.Run("PagesCoverEveryLoanOnce", func(t *testing.T) {
+		seen := map[string]bool{}
+		for page := 1; page <= 3; page++ {
+			for _, id := range rows(fmt.Sprintf("/loans?page=%d", page)) {
+				if seen[id] {
+					t.Fatalf("%s on two pages", id)
+				}
+				seen[id] = true
+			}
+		}
+		if len(seen) != 60 {
+			t.Fatalf("three pages showed %d loans, want 60", len(seen))
+		}
+		res := get(t, c, b.url+"/loans?page=99")
+		doc := parse(t, res.body)
+		if got := doc.Find(`[data-testid="page-of"]`).Text(); got != "Page 3 of 3" || doc.Find(`[data-testid="next-page"]`).Length() != 0 {
+			t.Errorf("page 99: %q", got)
+		}
+		if got := doc.Find(`[data-testid="page-range"]`).Text(); got != "51–60 of 60" {
+			t.Errorf("range %q", got)
+		}
+	})
+
+	t.Run("SortByAmount", func(t *testing.T) {
+		ids := rows("/loans?sort=amount_desc")
+		want := slices.Clone(all)
+		slices.SortStableFunc(want, func(x, y store.Loan) int { return cmp.Compare(y.Terms.Amount, x.Terms.Amount) })
+		if ids[0] != want[0].HumanID {
+			t.Errorf("largest first: got %s, want %s", ids[0], want[0].HumanID)
+		}
+	})
+
+	t.Run("AssigneeFilter", func(t *testing.T) {
+		if _, err := b.store.LoanUpdate(ctx, store.LoanUpdateParams{ID: target.ID, Version: target.Version, Set: map[string]any{"assignee": "uw@example.com"}, Change: store.LoanChange{At: time.Now(), By: "test"}}); err != nil {
+			t.Fatal(err)
+		}
+		if ids := rows("/loans?assignee=me"); len(ids) != 1 || ids[0] != target.HumanID {
+			t.Errorf("assigned to me: %v", ids)
+		}
+		if ids := rows("/loans?assignee=none&page=3"); slices.Contains(ids, target.HumanID) || len(ids) != 9 {
+			t.Errorf("unassigned, page 3: %d rows", len(ids))
+		}
+	})
+
+	t.Run("TabsKeepTheSearchAndHtmxUpdatesTheForm", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodGet, b.url+"/loans?q=a&status=approved", nil)
+		req.Header.Set("HX-Request", "true")
+		res := do(t, c, req)
+		doc := parse(t, res.body)
+		if doc.Find(`#filter-status[hx-swap-oob="true"]`).AttrOr("value", "") != "approved" {
+			t.Error("the fragment does not update the form's status")
+		}
+		doc.Find(`[data-testid="status-tabs"] a`).Each(func(_ int, s *goquery.Selection) {
+			if !strings.Contains(s.AttrOr("href", ""), "q=a") {
+				t.Errorf("tab %q drops the search", s.AttrOr("href", ""))
+			}
+		})
+	})
+
+	t.Run("BadParametersAreClearErrors", func(t *testing.T) {
+		for _, q := range []string{"sort=price", "page=0", "page=abc", "page=-1", "q=" + strings.Repeat("x", 101), "assignee=bob", "q=%ff"} {
+			if r := get(t, c, b.url+"/loans?"+q); r.status != http.StatusBadRequest {
+				t.Errorf("%.30s: status %d", q, r.status)
+			}
+		}
+		// Operator-looking searches are just text.
+		if r := get(t, c, b.url+"/loans?q="+url.QueryEscape(`{"$ne": null}`)); r.status != http.StatusOK || parse(t, r.body).Find(`[data-testid="loan-row"]`).Length() != 0 {
+			t.Errorf("operator search: status %d", r.status)
 		}
 	})
 }

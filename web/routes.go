@@ -49,6 +49,7 @@ func (s *Server) routes() http.Handler {
 			r.Get("/loans", s.app.ShowLoanList)
 			r.Get("/loans/{id}", s.app.ShowLoan)
 			r.Post("/loans/{id}/status", s.app.ChangeLoanStatus)
+			r.Post("/loans/{id}/assignee", s.app.AssignLoan)
 			r.Get("/loans/{id}/{section}", s.app.ShowLoanSection)
 			r.Get("/loans/{id}/{section}/edit", s.app.EditLoanSection)
 			// Sections save with PUT from htmx and POST from plain forms.
