@@ -22,6 +22,7 @@ type config struct {
 	PoolMax       uint64
 	AdminEmail    string
 	AdminPassword string
+	AdminToken    string
 	LogLevel      slog.Level
 	Web           web.Config
 }
@@ -36,6 +37,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DataDir:       orDefault(getenv("DATA_DIR"), "./data"),
 		AdminEmail:    strings.TrimSpace(getenv("ADMIN_EMAIL")),
 		AdminPassword: getenv("ADMIN_PASSWORD"),
+		AdminToken:    strings.TrimSpace(getenv("ADMIN_TOKEN")),
 		Web:           web.DefaultConfig(),
 	}
 	var errs []string
@@ -61,6 +63,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if err := auth.ValidatePassword(c.AdminPassword); err != nil {
 			fail("ADMIN_PASSWORD: %v", err)
 		}
+	}
+	if t := c.AdminToken; t != "" && (len(t) < 32 || len(t) > 256 || strings.ContainsFunc(t, func(r rune) bool { return r <= ' ' || r > '~' })) {
+		fail("ADMIN_TOKEN must be 32 to 256 printable ASCII characters without spaces (try: openssl rand -hex 32)")
 	}
 	durations := []struct {
 		name string

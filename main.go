@@ -91,6 +91,9 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if err := ensureAdmin(ctx, st, cfg, logger); err != nil {
 		return err
 	}
+	if err := ensureAdminToken(ctx, st, cfg.AdminToken, logger); err != nil {
+		return err
+	}
 	if firstRun && st.Embedded() {
 		n, err := seed.Load(ctx, st, demoLoans, 1, time.Now())
 		if err != nil {
@@ -153,6 +156,23 @@ func isEmpty(ctx context.Context, st *store.Store) (bool, error) {
 		return false, err
 	}
 	return users == 0 && loans == 0, nil
+}
+
+// adminTokenName is the API token ADMIN_TOKEN sets.
+const adminTokenName = "ADMIN_TOKEN"
+
+// ensureAdminToken makes ADMIN_TOKEN a working admin API token, or, when
+// it is unset, revokes the one an earlier start set: the environment is
+// the token's only source.
+func ensureAdminToken(ctx context.Context, st *store.Store, token string, logger *slog.Logger) error {
+	if token == "" {
+		return st.APITokenDelete(ctx, adminTokenName)
+	}
+	if err := st.APITokenSet(ctx, adminTokenName, token, auth.RoleAdmin); err != nil {
+		return err
+	}
+	logger.Info("API token from ADMIN_TOKEN is active")
+	return nil
 }
 
 // ensureAdmin makes ADMIN_EMAIL an admin with ADMIN_PASSWORD when both are

@@ -4,9 +4,11 @@ import "loandesk/store"
 
 // FieldDiff is one field's change between two sets of values.
 type FieldDiff struct {
-	Key, Label string
-	From, To   string // canonical values
-	Clash      bool   // both sides changed it, to different values
+	Key   string `json:"field"`
+	Label string `json:"label"`
+	From  string `json:"from"` // canonical values
+	To    string `json:"to"`
+	Clash bool   `json:"clash,omitempty"` // both sides changed it, to different values
 }
 
 // Comparison is an edit made against an older version, set beside what

@@ -151,8 +151,32 @@ func (v Values) Clone() Values {
 	return out
 }
 
-// Errors maps a field's key to a message for people.
-type Errors map[string]string
+// Problem is what is wrong with a field: a stable code for programs
+// and a message for people.
+type Problem struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Problem codes.
+const (
+	CodeRequired          = "required"
+	CodeTooLong           = "too_long"
+	CodeInvalidCharacters = "invalid_characters"
+	CodeInvalidFormat     = "invalid_format"
+	CodeOutOfRange        = "out_of_range"
+	CodeInvalidChoice     = "invalid_choice"
+	CodeUnknownField      = "unknown_field"
+	CodeWrongType         = "wrong_type"
+	CodeRepeated          = "repeated"
+	CodeStale             = "stale_version"
+)
+
+// Errors maps a field's key to its problem.
+type Errors map[string]Problem
+
+// Add records a problem with key.
+func (e Errors) Add(key, code, message string) { e[key] = Problem{Code: code, Message: message} }
 
 var (
 	panPattern   = regexp.MustCompile(`^[A-Z]{5}[0-9]{4}[A-Z]$`)
@@ -161,38 +185,39 @@ var (
 	textRejected = "<>{}\\`"
 )
 
-// Normalize checks one typed value and returns its canonical form, or a
-// message saying what is wrong. now dates the age check.
-func (f Field) Normalize(raw string, now time.Time) (string, string) {
+// Normalize checks one typed value and returns its canonical form, or
+// what is wrong with it. now dates the age check.
+func (f Field) Normalize(raw string, now time.Time) (string, *Problem) {
+	bad := func(code, msg string) (string, *Problem) { return "", &Problem{Code: code, Message: msg} }
 	if !utf8.ValidString(raw) || strings.ContainsFunc(raw, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) {
-		return "", "Contains characters that are not allowed."
+		return bad(CodeInvalidCharacters, "Contains characters that are not allowed.")
 	}
 	s := strings.Join(strings.Fields(raw), " ") // trim and collapse whitespace
 	if f.max > 0 && utf8.RuneCountInString(s) > f.max {
-		return "", fmt.Sprintf("Use at most %d characters.", f.max)
+		return bad(CodeTooLong, fmt.Sprintf("Use at most %d characters.", f.max))
 	}
 	if s == "" {
-		return "", "Required."
+		return bad(CodeRequired, "Required.")
 	}
 	switch f.kind {
 	case kindName:
 		if utf8.RuneCountInString(s) < 2 || !strings.ContainsFunc(s, unicode.IsLetter) {
-			return "", "Enter at least two letters."
+			return bad(CodeInvalidFormat, "Enter at least two letters.")
 		}
 		if strings.IndexFunc(s, func(r rune) bool { return !nameAllowed(r) }) >= 0 {
-			return "", "Use letters, spaces, dots, apostrophes and hyphens only."
+			return bad(CodeInvalidCharacters, "Use letters, spaces, dots, apostrophes and hyphens only.")
 		}
 	case kindText:
 		if utf8.RuneCountInString(s) < 2 {
-			return "", "Enter at least two characters."
+			return bad(CodeInvalidFormat, "Enter at least two characters.")
 		}
 		if strings.ContainsAny(s, textRejected) {
-			return "", "Angle brackets, braces, backslashes and backticks are not allowed."
+			return bad(CodeInvalidCharacters, "Angle brackets, braces, backslashes and backticks are not allowed.")
 		}
 	case kindEmail:
 		addr, err := mail.ParseAddress(s)
 		if err != nil || addr.Address != s || !strings.Contains(s[strings.LastIndex(s, "@")+1:], ".") {
-			return "", "Enter an email address like name@example.com."
+			return bad(CodeInvalidFormat, "Enter an email address like name@example.com.")
 		}
 		s = strings.ToLower(s)
 	case kindPhone:
@@ -212,43 +237,43 @@ func (f Field) Normalize(raw string, now time.Time) (string, string) {
 			digits = digits[1:]
 		}
 		if !phoneDigits.MatchString(digits) {
-			return "", "Enter a 10-digit Indian mobile number (it starts with 6, 7, 8 or 9)."
+			return bad(CodeInvalidFormat, "Enter a 10-digit Indian mobile number (it starts with 6, 7, 8 or 9).")
 		}
 		s = "+91 " + digits[:5] + " " + digits[5:]
 	case kindPAN:
 		s = strings.ToUpper(s)
 		if !panPattern.MatchString(s) {
-			return "", "A PAN is five letters, four digits and a letter, like ABCDE1234F."
+			return bad(CodeInvalidFormat, "A PAN is five letters, four digits and a letter, like ABCDE1234F.")
 		}
 	case kindDate:
 		d, err := time.Parse(time.DateOnly, s)
 		if err != nil {
-			return "", "Enter a date as YYYY-MM-DD."
+			return bad(CodeInvalidFormat, "Enter a date as YYYY-MM-DD.")
 		}
 		if f.Key == "dateOfBirth" {
 			if age := yearsBetween(d, now); age < 18 || age > 100 {
-				return "", "The applicant must be between 18 and 100 years old."
+				return bad(CodeOutOfRange, "The applicant must be between 18 and 100 years old.")
 			}
 		}
 	case kindRupees:
 		p, err := money.ParseRupees(s)
 		if err != nil {
-			return "", "Enter an amount in rupees, like 250000 or 2,50,000.50."
+			return bad(CodeInvalidFormat, "Enter an amount in rupees, like 250000 or 2,50,000.50.")
 		}
 		if f.Key == "amount" && p == 0 {
-			return "", "The amount must be more than zero."
+			return bad(CodeOutOfRange, "The amount must be more than zero.")
 		}
 		s = money.FormatRupees(p)
 	case kindInt:
 		n, err := strconv.Atoi(s)
 		if err != nil || n <= 0 {
-			return "", "Enter a whole number of months."
+			return bad(CodeInvalidFormat, "Enter a whole number of months.")
 		}
 		s = strconv.Itoa(n)
 	case kindPercent:
 		bps, ok := parsePercent(s)
 		if !ok || bps <= 0 || bps > 6000 {
-			return "", "Enter a yearly rate between 0.01 and 60, like 11.5."
+			return bad(CodeOutOfRange, "Enter a yearly rate between 0.01 and 60, like 11.5.")
 		}
 		s = formatPercent(bps)
 	case kindChoice:
@@ -257,10 +282,10 @@ func (f Field) Normalize(raw string, now time.Time) (string, string) {
 			found = found || c.Value == s
 		}
 		if !found {
-			return "", "Choose one of the options."
+			return bad(CodeInvalidChoice, "Choose one of the options.")
 		}
 	}
-	return s, ""
+	return s, nil
 }
 
 // CheckTogether applies the rules that span fields to a complete set of
@@ -272,13 +297,13 @@ func CheckTogether(v Values) Errors {
 		return errs // the product field itself reports this
 	}
 	if paise, err := money.ParseRupees(v["amount"]); err == nil && (paise < p.MinAmount*100 || paise > p.MaxAmount*100) {
-		errs["amount"] = fmt.Sprintf("A %s loan is between %s and %s.", strings.ToLower(p.Label), money.FormatINR(p.MinAmount*100), money.FormatINR(p.MaxAmount*100))
+		errs.Add("amount", CodeOutOfRange, fmt.Sprintf("A %s loan is between %s and %s.", strings.ToLower(p.Label), money.FormatINR(p.MinAmount*100), money.FormatINR(p.MaxAmount*100)))
 	}
 	if n, err := strconv.Atoi(v["tenureMonths"]); err == nil && (n < p.MinTenure || n > p.MaxTenure) {
-		errs["tenureMonths"] = fmt.Sprintf("A %s loan runs %d to %d months.", strings.ToLower(p.Label), p.MinTenure, p.MaxTenure)
+		errs.Add("tenureMonths", CodeOutOfRange, fmt.Sprintf("A %s loan runs %d to %d months.", strings.ToLower(p.Label), p.MinTenure, p.MaxTenure))
 	}
 	if bps, ok := parsePercent(v["annualRate"]); ok && (bps < p.MinRateBps || bps > p.MaxRateBps) {
-		errs["annualRate"] = fmt.Sprintf("A %s loan's rate is %s%% to %s%%.", strings.ToLower(p.Label), formatPercent(p.MinRateBps), formatPercent(p.MaxRateBps))
+		errs.Add("annualRate", CodeOutOfRange, fmt.Sprintf("A %s loan's rate is %s%% to %s%%.", strings.ToLower(p.Label), formatPercent(p.MinRateBps), formatPercent(p.MaxRateBps)))
 	}
 	return errs
 }

@@ -56,7 +56,8 @@ func (a *App) saveLoanEdit(ctx context.Context, user auth.User, humanID string, 
 			return out, nil
 		}
 		if version < 1 || version > current.Version {
-			out.Errors = application.Errors{"version": "This form is out of date. Load the application again."}
+			out.Errors = application.Errors{}
+			out.Errors.Add("version", application.CodeStale, "This form is out of date. Load the application again.")
 			return out, nil
 		}
 		now := application.ValuesOf(current)
@@ -104,12 +105,12 @@ func normalizeFields(raw map[string]string, now time.Time) (application.Values, 
 	for key, v := range raw {
 		f, ok := application.FieldByKey(key)
 		if !ok {
-			errs[key] = "There is no such field."
+			errs.Add(key, application.CodeUnknownField, "There is no such field.")
 			continue
 		}
-		canonical, msg := f.Normalize(v, now)
-		if msg != "" {
-			errs[key] = msg
+		canonical, problem := f.Normalize(v, now)
+		if problem != nil {
+			errs[key] = *problem
 			continue
 		}
 		mine[key] = canonical

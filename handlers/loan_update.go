@@ -82,7 +82,7 @@ func sectionInput(r *http.Request, section application.Section) (map[string]stri
 		switch {
 		case !ok:
 		case len(vs) != 1:
-			errs[f.Key] = "Send this field once."
+			errs.Add(f.Key, application.CodeRepeated, "Send this field once.")
 		default:
 			raw[f.Key] = vs[0]
 		}

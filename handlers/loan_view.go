@@ -67,7 +67,7 @@ func sectionForm(l store.Loan, s application.Section, version int64, values appl
 		Editing: true,
 	}
 	for _, f := range application.SectionFields(s) {
-		in := views.FieldInput{Key: f.Key, Label: f.Label, Value: values[f.Key], Error: errs[f.Key], Type: "text", MaxLen: f.MaxLen()}
+		in := views.FieldInput{Key: f.Key, Label: f.Label, Value: values[f.Key], Error: errs[f.Key].Message, Type: "text", MaxLen: f.MaxLen()}
 		switch {
 		case f.IsChoice():
 			in.Type = "select"
@@ -83,8 +83,8 @@ func sectionForm(l store.Loan, s application.Section, version int64, values appl
 		}
 		v.Inputs = append(v.Inputs, in)
 	}
-	if msg, ok := errs["version"]; ok {
-		v.Error = msg
+	if p, ok := errs["version"]; ok {
+		v.Error = p.Message
 	}
 	return v
 }

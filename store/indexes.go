@@ -26,6 +26,9 @@ var indexes = []struct {
 		{Keys: bson.D{{Key: "token", Value: 1}}, Options: unique},
 		{Keys: bson.D{{Key: "expiry", Value: 1}}, Options: ttl},
 	}},
+	{coll: "api_tokens", models: []mongo.IndexModel{
+		{Keys: bson.D{{Key: "hash", Value: 1}}, Options: unique},
+	}},
 	{coll: "login_attempts", models: []mongo.IndexModel{
 		{Keys: bson.D{{Key: "expiresAt", Value: 1}}, Options: ttl},
 	}},

@@ -61,6 +61,7 @@ type Store struct {
 	loginAttempts lungo.ICollection
 	loans         lungo.ICollection
 	counters      lungo.ICollection
+	apiTokens     lungo.ICollection
 
 	sessionCache *sessionCache
 }
@@ -91,6 +92,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.loginAttempts = s.db.Collection("login_attempts")
 	s.loans = s.db.Collection("loans")
 	s.counters = s.db.Collection("counters")
+	s.apiTokens = s.db.Collection("api_tokens")
 	s.sessionCache = newSessionCache()
 
 	if err := s.ensureIndexes(ctx); err != nil {

@@ -91,7 +91,7 @@ func TestLoanDetail(t *testing.T) {
 	for sel, want := range map[string]string{
 		`[data-testid="loan-id"]`:     "LN-2026-000042",
 		`[data-testid="loan-status"]`: "Submitted",
-		// ₹5,00,000 over 36 months at 11.50 %: ₹16,488.14 (bank tables agree).
+		// ₹5,00,000 over 36 months at 11.50 %: ₹16,488.00 (P·r·(1+r)^n/((1+r)^n−1)).
 		`[data-testid="loan-emi"]`: "₹16,488",
 	} {
 		if got := strings.TrimSpace(doc.Find(sel).Text()); !strings.HasPrefix(got, want) {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"runtime/debug"
 	"time"
 
@@ -194,4 +195,41 @@ func (s *Server) requireRole(roles ...string) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// apiAuth authenticates JSON API requests: a bearer token when the
+// request carries one (no session is read or created), else the session
+// cookie. Neither gives a JSON 401.
+func (s *Server) apiAuth(next http.Handler) http.Handler {
+	requireUser := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := auth.UserFrom(r.Context()); !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="loandesk"`)
+			s.app.APIError(w, r, http.StatusUnauthorized, "unauthorized", "Sign in, or send Authorization: Bearer <token>.")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+	withSession := s.sessions.LoadAndSave(s.loadUser(requireUser))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		if h == "" {
+			withSession.ServeHTTP(w, r)
+			return
+		}
+		scheme, token, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Bearer") || token == "" {
+			requireUser.ServeHTTP(w, r)
+			return
+		}
+		t, err := s.store.APITokenByValue(r.Context(), strings.TrimSpace(token))
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			requireUser.ServeHTTP(w, r)
+		case err != nil:
+			s.app.APIServerError(w, r, err)
+		default:
+			user := auth.User{Email: "token:" + t.Name, Name: t.Name, Role: t.Role}
+			requireUser.ServeHTTP(w, r.WithContext(auth.WithUser(r.Context(), user)))
+		}
+	})
 }

@@ -32,6 +32,17 @@ func (s *Server) routes() http.Handler {
 	r.Method(http.MethodGet, "/static/*", s.assets)
 	r.Method(http.MethodHead, "/static/*", s.assets)
 
+	// The JSON API: a bearer token or the session cookie; errors as JSON.
+	r.Route("/api", func(r chi.Router) {
+		r.Use(s.apiAuth)
+		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+			s.app.APIError(w, r, http.StatusNotFound, "not_found", "There is no such endpoint.")
+		})
+		r.Get("/applications", s.app.APIListApplications)
+		r.Get("/applications/{id}", s.app.APIGetApplication)
+		r.Patch("/applications/{id}", s.app.APIPatchApplication)
+	})
+
 	r.Group(func(r chi.Router) {
 		r.Use(s.sessions.LoadAndSave, s.loadUser)
 

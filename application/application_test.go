@@ -1,0 +1,115 @@
+package application
+
+import (
+	"testing"
+	"time"
+
+	"loandesk/auth"
+	"loandesk/store"
+)
+
+func TestEMI(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		amount      int64
+		months, bps int
+		want        int64
+	}{
+		{1_00_000_00, 12, 1000, 8_791_59}, // ₹1,00,000 at 10 % for a year: ₹8,791.59
+		{5_00_000_00, 36, 1150, 16_488_00},
+		{1_20_000_00, 12, 0, 10_000_00}, // no interest: equal parts
+		{0, 12, 1000, 0},
+	} {
+		if got := EMI(tc.amount, tc.months, tc.bps); got != tc.want {
+			t.Errorf("EMI(%d, %d, %d) = %d, want %d", tc.amount, tc.months, tc.bps, got, tc.want)
+		}
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	good := map[string]map[string]string{
+		"phone":         {"9876543210": "+91 98765 43210", "+91-98765-43210": "+91 98765 43210", "098765 43210": "+91 98765 43210"},
+		"pan":           {"abcpv1234k": "ABCPV1234K"},
+		"email":         {"Asha@Example.COM": "asha@example.com"},
+		"amount":        {"5,00,000": "500000", "2500.5": "2500.50"},
+		"annualRate":    {"11.5": "11.50", "9": "9.00"},
+		"name":          {"  Asha   Verma-Rao ": "Asha Verma-Rao", "Ñandú O'Neil": "Ñandú O'Neil"},
+		"dateOfBirth":   {"1990-05-17": "1990-05-17"},
+		"tenureMonths":  {"036": "36"},
+		"monthlyIncome": {"0": "0"},
+	}
+	for key, cases := range good {
+		f, _ := FieldByKey(key)
+		for in, want := range cases {
+			if got, p := f.Normalize(in, now); p != nil || got != want {
+				t.Errorf("%s %q = %q, %v; want %q", key, in, got, p, want)
+			}
+		}
+	}
+	bad := map[string][]string{
+		"phone":       {"5876543210", "98765", "98765abcde"},
+		"dateOfBirth": {"2010-01-01", "1900-01-01", "1990-02-30"},
+		"amount":      {"0", "-1", "abc"},
+		"annualRate":  {"0", "60.01", "abc", "11.555"},
+		"employment":  {"astronaut"},
+		"address":     {"x", "<b>", "a\x00b"},
+	}
+	for key, cases := range bad {
+		f, _ := FieldByKey(key)
+		for _, in := range cases {
+			if _, p := f.Normalize(in, now); p == nil || p.Code == "" || p.Message == "" {
+				t.Errorf("%s %q accepted", key, in)
+			}
+		}
+	}
+}
+
+func TestValuesAtAndCompare(t *testing.T) {
+	t.Parallel()
+
+	history := []store.LoanChange{
+		{Version: 2, Fields: []store.FieldChange{{Field: "city", From: "Pune", To: "Mumbai"}}},
+		{Version: 3, Fields: []store.FieldChange{{Field: "amount", From: "500000", To: "600000"}, {Field: "status", From: "submitted", To: "under_review"}}},
+	}
+	current := Values{"city": "Mumbai", "amount": "600000", "purpose": "Wedding"}
+	base, since, ok := ValuesAt(current, 3, history, 1)
+	if !ok || len(since) != 2 || base["city"] != "Pune" || base["amount"] != "500000" {
+		t.Fatalf("ValuesAt = %v, %d entries, %v", base, len(since), ok)
+	}
+	if _, _, ok := ValuesAt(current, 3, history[1:], 1); ok {
+		t.Error("a gap in the history was not reported")
+	}
+	cmp := Compare(base, current, Values{"city": "Nagpur", "purpose": "Travel", "amount": "500000"})
+	if len(cmp.Theirs) != 2 || len(cmp.Mine) != 2 || cmp.Clashes != 1 || !cmp.Mine[0].Clash || cmp.Mine[0].Key != "city" {
+		t.Fatalf("Compare = %+v", cmp)
+	}
+}
+
+func TestPolicy(t *testing.T) {
+	t.Parallel()
+	p := Policy{UnderwriterApprovalLimit: 10_00_000_00}
+	for _, tc := range []struct {
+		role, from, to string
+		amount         int64
+		ok             bool
+	}{
+		{auth.RoleUnderwriter, store.StatusSubmitted, store.StatusUnderReview, 1, true},
+		{auth.RoleUnderwriter, store.StatusUnderReview, store.StatusApproved, 10_00_000_00, true},
+		{auth.RoleUnderwriter, store.StatusUnderReview, store.StatusApproved, 10_00_000_01, false},
+		{auth.RoleAdmin, store.StatusUnderReview, store.StatusApproved, 99_00_000_00, true},
+		{auth.RoleViewer, store.StatusSubmitted, store.StatusUnderReview, 1, false},
+		{auth.RoleAdmin, store.StatusSubmitted, store.StatusApproved, 1, false},
+		{auth.RoleAdmin, store.StatusApproved, store.StatusDisbursed, 1, false},
+		{auth.RoleAdmin, store.StatusOnHold, store.StatusUnderReview, 1, true},
+		{auth.RoleAdmin, store.StatusRejected, store.StatusUnderReview, 1, false},
+	} {
+		if err := p.CheckTransition(tc.role, tc.from, tc.to, tc.amount); (err == nil) != tc.ok {
+			t.Errorf("%s %s→%s (%d): %v", tc.role, tc.from, tc.to, tc.amount, err)
+		}
+	}
+	if !CanEdit(auth.RoleUnderwriter, store.StatusOnHold) || CanEdit(auth.RoleViewer, store.StatusSubmitted) || CanEdit(auth.RoleAdmin, store.StatusApproved) {
+		t.Error("CanEdit")
+	}
+}

@@ -1,0 +1,236 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"loandesk/application"
+	"loandesk/auth"
+	"loandesk/store"
+)
+
+// apiApplication is an application in the JSON API. Fields holds the
+// editable fields as canonical text: exactly what PATCH accepts.
+type apiApplication struct {
+	ID        string             `json:"id"`
+	Version   int64              `json:"version"`
+	Status    string             `json:"status"`
+	Assignee  string             `json:"assignee"`
+	Fields    application.Values `json:"fields"`
+	Applicant apiApplicant       `json:"applicant"`
+	Terms     apiTerms           `json:"terms"`
+	EMIPaise  int64              `json:"emiPaise"`
+	CreatedAt time.Time          `json:"createdAt"`
+	CreatedBy string             `json:"createdBy"`
+	UpdatedAt time.Time          `json:"updatedAt"`
+	UpdatedBy string             `json:"updatedBy"`
+	History   []apiChange        `json:"history,omitempty"`
+}
+
+type apiApplicant struct {
+	Name               string `json:"name"`
+	Email              string `json:"email"`
+	Phone              string `json:"phone"`
+	PAN                string `json:"pan"`
+	DateOfBirth        string `json:"dateOfBirth"`
+	City               string `json:"city"`
+	Employment         string `json:"employment"`
+	MonthlyIncomePaise int64  `json:"monthlyIncomePaise"`
+}
+
+type apiTerms struct {
+	Product       string `json:"product"`
+	AmountPaise   int64  `json:"amountPaise"`
+	TenureMonths  int    `json:"tenureMonths"`
+	AnnualRateBps int    `json:"annualRateBps"`
+	Purpose       string `json:"purpose"`
+}
+
+type apiChange struct {
+	Version int64               `json:"version"`
+	At      time.Time           `json:"at"`
+	By      string              `json:"by"`
+	Fields  []store.FieldChange `json:"fields"`
+	Reason  string              `json:"reason,omitempty"`
+}
+
+func toAPI(l store.Loan) apiApplication {
+	v := application.ValuesOf(l)
+	out := apiApplication{
+		ID: l.HumanID, Version: l.Version, Status: l.Status, Assignee: l.Assignee, Fields: v,
+		Applicant: apiApplicant{Name: l.Applicant.Name, Email: l.Applicant.Email, Phone: l.Applicant.Phone, PAN: l.Applicant.PAN,
+			DateOfBirth: v["dateOfBirth"], City: l.Applicant.City, Employment: l.Applicant.Employment, MonthlyIncomePaise: l.Applicant.MonthlyIncome},
+		Terms:    apiTerms{Product: l.Terms.Product, AmountPaise: l.Terms.Amount, TenureMonths: l.Terms.TenureMonths, AnnualRateBps: l.Terms.AnnualRateBps, Purpose: l.Terms.Purpose},
+		EMIPaise: application.EMI(l.Terms.Amount, l.Terms.TenureMonths, l.Terms.AnnualRateBps),
+		CreatedAt: l.CreatedAt, CreatedBy: l.CreatedBy, UpdatedAt: l.UpdatedAt, UpdatedBy: l.UpdatedBy,
+	}
+	for _, h := range l.History {
+		out.History = append(out.History, apiChange{Version: h.Version, At: h.At, By: h.By, Fields: h.Fields, Reason: h.Reason})
+	}
+	return out
+}
+
+// apiListItem is an application in a list.
+type apiListItem struct {
+	ID            string    `json:"id"`
+	Version       int64     `json:"version"`
+	Status        string    `json:"status"`
+	ApplicantName string    `json:"applicantName"`
+	City          string    `json:"city"`
+	Product       string    `json:"product"`
+	AmountPaise   int64     `json:"amountPaise"`
+	Assignee      string    `json:"assignee"`
+	CreatedAt     time.Time `json:"createdAt"`
+	UpdatedAt     time.Time `json:"updatedAt"`
+}
+
+type apiList struct {
+	Items    []apiListItem `json:"items"`
+	Page     int           `json:"page"`
+	Pages    int           `json:"pages"`
+	PageSize int           `json:"pageSize"`
+	Total    int64         `json:"total"`
+}
+
+// APIListApplications is GET /api/applications: the list page's filters
+// (status, q, assignee, sort, page) as JSON.
+func (a *App) APIListApplications(w http.ResponseWriter, r *http.Request) {
+	q, msg := parseListQuery(r.URL.Query())
+	if msg != "" {
+		a.APIError(w, r, http.StatusBadRequest, "invalid_parameter", msg)
+		return
+	}
+	user, _ := auth.UserFrom(r.Context())
+	page, err := a.loanPage(r.Context(), q, user)
+	if err != nil {
+		a.APIServerError(w, r, err)
+		return
+	}
+	out := apiList{Items: []apiListItem{}, Page: page.Page, Pages: page.Pages, PageSize: loanPageSize, Total: page.Matching}
+	for _, l := range page.Loans {
+		out.Items = append(out.Items, apiListItem{
+			ID: l.HumanID, Version: l.Version, Status: l.Status, ApplicantName: l.Applicant.Name, City: l.Applicant.City,
+			Product: l.Terms.Product, AmountPaise: l.Terms.Amount, Assignee: l.Assignee, CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt,
+		})
+	}
+	a.writeJSON(w, r, http.StatusOK, out)
+}
+
+// APIGetApplication is GET /api/applications/{id}.
+func (a *App) APIGetApplication(w http.ResponseWriter, r *http.Request) {
+	l, err := a.Loans.LoanGet(r.Context(), chi.URLParam(r, "id"))
+	if errors.Is(err, store.ErrNotFound) {
+		a.APIError(w, r, http.StatusNotFound, "not_found", "There is no application with that id.")
+		return
+	}
+	if err != nil {
+		a.APIServerError(w, r, err)
+		return
+	}
+	a.writeJSON(w, r, http.StatusOK, toAPI(l))
+}
+
+// apiPatch is PATCH's body: the version the changes were made against
+// and the changed fields by key (see apiApplication.Fields).
+type apiPatch struct {
+	Version *int64                     `json:"version"`
+	Changes map[string]json.RawMessage `json:"changes"`
+}
+
+// apiConflict is PATCH's 409: the application as it is now, what others
+// changed since the caller's version, and which of the caller's fields
+// they changed differently.
+type apiConflict struct {
+	Error   string                  `json:"error"`
+	Current apiApplication          `json:"current"`
+	Theirs  []application.FieldDiff `json:"theirs"`
+	Clashes []string                `json:"clashes"`
+}
+
+// APIPatchApplication is PATCH /api/applications/{id}: a versioned edit.
+// 200 with the new document; 409 with the current one; 422 with
+// per-field codes; nothing is stored unless every field is valid.
+func (a *App) APIPatchApplication(w http.ResponseWriter, r *http.Request) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		a.APIError(w, r, http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the changes as application/json.")
+		return
+	}
+	var body apiPatch
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFormBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil || dec.More() {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			a.APIError(w, r, http.StatusRequestEntityTooLarge, "too_large", "The body is larger than 64 KB.")
+			return
+		}
+		a.APIError(w, r, http.StatusBadRequest, "bad_json", `The body must be one JSON object: {"version": 3, "changes": {"city": "Pune"}}.`)
+		return
+	}
+	errs := application.Errors{}
+	if body.Version == nil {
+		errs.Add("version", application.CodeRequired, "Send the version the changes were made against.")
+	}
+	raw := map[string]string{}
+	for key, val := range body.Changes {
+		s, ok := jsonText(val)
+		if !ok {
+			errs.Add(key, application.CodeWrongType, "Send a string (or a number).")
+			continue
+		}
+		raw[key] = s
+	}
+	if len(errs) > 0 {
+		a.writeJSON(w, r, http.StatusUnprocessableEntity, apiError{Error: "invalid", Message: "Some fields are not valid.", Fields: errs})
+		return
+	}
+
+	user, _ := auth.UserFrom(r.Context())
+	out, err := a.saveLoanEdit(r.Context(), user, chi.URLParam(r, "id"), *body.Version, raw)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		a.APIError(w, r, http.StatusNotFound, "not_found", "There is no application with that id.")
+	case err != nil:
+		a.APIServerError(w, r, err)
+	case out.Refused != "":
+		a.APIError(w, r, http.StatusForbidden, "forbidden", out.Refused)
+	case len(out.Errors) > 0:
+		a.writeJSON(w, r, http.StatusUnprocessableEntity, apiError{Error: "invalid", Message: "Some fields are not valid.", Fields: out.Errors})
+	case out.Conflict != nil:
+		c := apiConflict{Error: "conflict", Current: toAPI(out.Loan), Theirs: out.Conflict.Theirs, Clashes: []string{}}
+		for _, m := range out.Conflict.Mine {
+			if m.Clash {
+				c.Clashes = append(c.Clashes, m.Key)
+			}
+		}
+		a.writeJSON(w, r, http.StatusConflict, c)
+	default:
+		a.writeJSON(w, r, http.StatusOK, toAPI(out.Loan))
+	}
+}
+
+// jsonText accepts a JSON string, or a number as its literal text.
+func jsonText(v json.RawMessage) (string, bool) {
+	v = bytes.TrimSpace(v)
+	if bytes.Equal(v, []byte("null")) {
+		return "", false
+	}
+	var s string
+	if err := json.Unmarshal(v, &s); err == nil {
+		return s, true
+	}
+	var n json.Number
+	if err := json.Unmarshal(v, &n); err == nil {
+		if _, err := strconv.ParseFloat(n.String(), 64); err == nil {
+			return n.String(), true
+		}
+	}
+	return "", false
+}
