@@ -74,3 +74,67 @@ test("a status change asks for a reason and records it", async ({ page, server, 
   await expect(page.getByTestId("history")).toContainText("Income could not be verified");
   expect(problems).toEqual([]);
 });
+
+test("search, tab, order and pages swap with htmx; back and reload restore each state", async ({ page, server, problems }) => {
+  await signIn(page, server);
+  await expect(page.getByTestId("loan-row")).toHaveCount(25);
+  await expect(page.getByTestId("page-of")).toHaveText("Page 1 of 8"); // 200 demo loans
+
+  // Next page, then a tab: the URL follows, the tab resets the page.
+  await page.getByTestId("next-page").click();
+  await expect(page).toHaveURL(/\/loans\?page=2$/);
+  await expect(page.getByTestId("page-range")).toHaveText("26–50 of 200");
+  await page.getByTestId("status-tabs").getByRole("link", { name: /^Submitted/ }).click();
+  await expect(page).toHaveURL(/\/loans\?status=submitted$/);
+
+  // Type a search: results narrow as you type, and the tab is kept.
+  const firstName = (await page.getByTestId("loan-row").first().locator("td").nth(1).locator("div").first().textContent())!.split(" ")[0];
+  await page.getByLabel("Search").fill(firstName);
+  await expect(page).toHaveURL(new RegExp(`q=${firstName}`));
+  await expect(page).toHaveURL(/status=submitted/);
+  for (const name of await page.getByTestId("loan-row").locator("td:nth-child(2) div:first-child").allTextContents()) {
+    expect(name.toLowerCase()).toContain(firstName.toLowerCase());
+  }
+  for (const badge of await page.getByTestId("loan-row").locator(".badge").allTextContents()) {
+    expect(badge).toBe("Submitted");
+  }
+
+  // Order by amount: the largest comes first.
+  await page.getByLabel("Order").selectOption("amount_desc");
+  await expect(page).toHaveURL(/sort=amount_desc/);
+  const amounts = (await page.getByTestId("loan-row").locator("td:nth-child(4)").allTextContents()).map((a) => Number(a.replace(/[₹,]/g, "")));
+  expect(amounts).toEqual([...amounts].sort((x, y) => y - x));
+
+  // Back walks the states in reverse; reload keeps the current one.
+  await page.goBack();
+  await expect(page).toHaveURL(new RegExp(`q=${firstName}`));
+  await expect(page).not.toHaveURL(/sort=/);
+  await page.reload();
+  await expect(page.getByLabel("Search")).toHaveValue(firstName);
+  await page.goBack();
+  await expect(page).toHaveURL(/\/loans\?status=submitted$/);
+  await page.goBack();
+  await expect(page).toHaveURL(/\/loans\?page=2$/);
+  await expect(page.getByTestId("page-range")).toHaveText("26–50 of 200");
+  expect(problems).toEqual([]);
+});
+
+test("the list works without JavaScript", async ({ browser, server }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await signIn(page, server);
+  await page.getByTestId("next-page").click();
+  await expect(page).toHaveURL(/page=2/);
+  const id = (await page.getByTestId("loan-row").first().getByRole("link").textContent())!;
+  await page.getByLabel("Search").fill(id);
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(page).toHaveURL(/q=LN/);
+  await expect(page.getByTestId("loan-row")).toHaveCount(1);
+  await page.getByTestId("loan-row").first().getByRole("link").click();
+  await page.getByTestId("section-terms").getByTestId("edit").click();
+  await page.getByLabel("Purpose").fill("Purchase without scripts");
+  await page.getByTestId("save").click();
+  await expect(page.getByTestId("flash")).toContainText("Saved as version");
+  await expect(page.getByTestId("section-terms")).toContainText("Purchase without scripts");
+  await context.close();
+});

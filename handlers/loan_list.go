@@ -132,6 +132,9 @@ func (a *App) ShowLoanList(w http.ResponseWriter, r *http.Request) {
 		Pager:     pager(q, page),
 	}
 	if isFragment(r) {
+		// The filter form sends every field; push the canonical address
+		// (defaults left out) so URLs stay short and comparable.
+		w.Header().Set("HX-Push-Url", q.url(nil))
 		a.render(w, r, http.StatusOK, views.LoanListResults(vm, true))
 		return
 	}

@@ -42,7 +42,7 @@ func LoanListPage(p Page, l LoanList) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"mb-4 flex items-baseline justify-between\"><h1 class=\"text-2xl font-semibold\">Loan applications</h1></div><form id=\"loan-filters\" method=\"get\" action=\"/loans\" hx-get=\"/loans\" hx-target=\"#loan-list\" hx-swap=\"outerHTML\" hx-push-url=\"true\" hx-trigger=\"submit, input changed delay:300ms from:#loan-search, search from:#loan-search, change from:#loan-filters select\" class=\"mb-4 flex flex-wrap items-end gap-3\" role=\"search\" data-testid=\"loan-filters\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"mb-4 flex items-baseline justify-between\"><h1 class=\"text-2xl font-semibold\">Loan applications</h1></div><form id=\"loan-filters\" method=\"get\" action=\"/loans\" hx-get=\"/loans\" hx-target=\"#loan-list\" hx-swap=\"outerHTML\" hx-push-url=\"true\" hx-trigger=\"submit, input changed delay:300ms from:#loan-search, search from:#loan-search, change from:#loan-assignee, change from:#loan-sort\" class=\"mb-4 flex flex-wrap items-end gap-3\" role=\"search\" data-testid=\"loan-filters\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
