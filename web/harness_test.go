@@ -36,7 +36,7 @@ type testBundle struct {
 type option func(*web.Config)
 
 // setup runs the real server over HTTP on a fresh embedded database.
-func setup(t *testing.T, opts ...option) *testBundle {
+func setup(t testing.TB, opts ...option) *testBundle {
 	t.Helper()
 	b := &testBundle{dir: t.TempDir()}
 	b.start(t, opts...)
@@ -44,7 +44,7 @@ func setup(t *testing.T, opts ...option) *testBundle {
 }
 
 // start opens the database in b.dir and serves it on a new port.
-func (b *testBundle) start(t *testing.T, opts ...option) {
+func (b *testBundle) start(t testing.TB, opts ...option) {
 	t.Helper()
 	st, err := store.Open(context.Background(), store.Config{DataDir: b.dir})
 	if err != nil {
@@ -56,7 +56,7 @@ func (b *testBundle) start(t *testing.T, opts ...option) {
 	t.Cleanup(b.stop)
 }
 
-func newHandler(t *testing.T, st *store.Store, opts ...option) http.Handler {
+func newHandler(t testing.TB, st *store.Store, opts ...option) http.Handler {
 	t.Helper()
 	cfg := web.DefaultConfig()
 	cfg.BcryptCost = testCost
@@ -84,13 +84,13 @@ func (b *testBundle) stop() {
 }
 
 // restart stops the server and starts it again on the same data.
-func (b *testBundle) restart(t *testing.T, opts ...option) {
+func (b *testBundle) restart(t testing.TB, opts ...option) {
 	t.Helper()
 	b.stop()
 	b.start(t, opts...)
 }
 
-func (b *testBundle) createUser(t *testing.T, email, role string) {
+func (b *testBundle) createUser(t testing.TB, email, role string) {
 	t.Helper()
 	hash, err := auth.NewHasher(testCost).Hash(testPassword)
 	if err != nil {
@@ -101,7 +101,7 @@ func (b *testBundle) createUser(t *testing.T, email, role string) {
 	}
 }
 
-func (b *testBundle) seedLoans(t *testing.T, n int) {
+func (b *testBundle) seedLoans(t testing.TB, n int) {
 	t.Helper()
 	if _, err := seed.Load(context.Background(), b.store, n, 42, time.Now()); err != nil {
 		t.Fatal(err)
@@ -109,7 +109,7 @@ func (b *testBundle) seedLoans(t *testing.T, n int) {
 }
 
 // newClient is a browser stand-in: a cookie jar, redirects not followed.
-func newClient(t *testing.T) *http.Client {
+func newClient(t testing.TB) *http.Client {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -128,7 +128,7 @@ type response struct {
 	body   string
 }
 
-func do(t *testing.T, c *http.Client, req *http.Request) response {
+func do(t testing.TB, c *http.Client, req *http.Request) response {
 	t.Helper()
 	res, err := c.Do(req)
 	if err != nil {
@@ -142,7 +142,7 @@ func do(t *testing.T, c *http.Client, req *http.Request) response {
 	return response{status: res.StatusCode, header: res.Header, body: string(body)}
 }
 
-func get(t *testing.T, c *http.Client, u string) response {
+func get(t testing.TB, c *http.Client, u string) response {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, u, nil)
 	if err != nil {
@@ -153,7 +153,7 @@ func get(t *testing.T, c *http.Client, u string) response {
 
 // postForm posts like a browser on the same site would (Origin and
 // Sec-Fetch-Site set).
-func postForm(t *testing.T, c *http.Client, base, path string, form url.Values) response {
+func postForm(t testing.TB, c *http.Client, base, path string, form url.Values) response {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, base+path, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -165,13 +165,13 @@ func postForm(t *testing.T, c *http.Client, base, path string, form url.Values) 
 	return do(t, c, req)
 }
 
-func login(t *testing.T, c *http.Client, base, email, password string) response {
+func login(t testing.TB, c *http.Client, base, email, password string) response {
 	t.Helper()
 	return postForm(t, c, base, "/login", url.Values{"email": {email}, "password": {password}})
 }
 
 // mustLogin signs in and checks that it worked.
-func mustLogin(t *testing.T, c *http.Client, base, email string) {
+func mustLogin(t testing.TB, c *http.Client, base, email string) {
 	t.Helper()
 	res := login(t, c, base, email, testPassword)
 	if res.status != http.StatusSeeOther || res.header.Get("Location") != "/loans" {
@@ -180,7 +180,7 @@ func mustLogin(t *testing.T, c *http.Client, base, email string) {
 }
 
 // signedIn reports whether c's session shows the loan list.
-func signedIn(t *testing.T, c *http.Client, base string) bool {
+func signedIn(t testing.TB, c *http.Client, base string) bool {
 	t.Helper()
 	res := get(t, c, base+"/loans")
 	switch res.status {
@@ -193,7 +193,7 @@ func signedIn(t *testing.T, c *http.Client, base string) bool {
 	return false
 }
 
-func sessionCookie(t *testing.T, c *http.Client, base string) *http.Cookie {
+func sessionCookie(t testing.TB, c *http.Client, base string) *http.Cookie {
 	t.Helper()
 	u, _ := url.Parse(base)
 	for _, ck := range c.Jar.Cookies(u) {
@@ -205,7 +205,7 @@ func sessionCookie(t *testing.T, c *http.Client, base string) *http.Cookie {
 }
 
 // newTestServer serves h on a new port (a second instance) until the test ends.
-func newTestServer(t *testing.T, h http.Handler) string {
+func newTestServer(t testing.TB, h http.Handler) string {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
