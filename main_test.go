@@ -34,12 +34,12 @@ func TestLoadConfig(t *testing.T) {
 		t.Parallel()
 		_, err := loadConfig(env(map[string]string{
 			"PORT": "http", "DB_POOL_MAX": "-1", "LOG_LEVEL": "loud", "ADMIN_EMAIL": "a@example.com",
-			"SESSION_IDLE_TIMEOUT": "soon", "BCRYPT_COST": "4",
+			"SESSION_IDLE_TIMEOUT": "soon", "BCRYPT_COST": "4", "ADMIN_TOKEN": "short", "UNDERWRITER_APPROVAL_LIMIT": "lots",
 		}))
 		if err == nil {
 			t.Fatal("no error")
 		}
-		for _, name := range []string{"PORT", "DB_POOL_MAX", "LOG_LEVEL", "ADMIN_PASSWORD", "SESSION_IDLE_TIMEOUT", "BCRYPT_COST"} {
+		for _, name := range []string{"PORT", "DB_POOL_MAX", "LOG_LEVEL", "ADMIN_PASSWORD", "SESSION_IDLE_TIMEOUT", "BCRYPT_COST", "ADMIN_TOKEN", "UNDERWRITER_APPROVAL_LIMIT"} {
 			if !strings.Contains(err.Error(), name) {
 				t.Errorf("error does not name %s: %v", name, err)
 			}
@@ -127,4 +127,31 @@ func TestEnsureAdmin(t *testing.T) {
 			t.Fatalf("%d users, want 1 (no admin@localhost when ADMIN_EMAIL is set)", n)
 		}
 	})
+}
+
+func TestEnsureAdminToken(t *testing.T) {
+	t.Parallel()
+	st := openTestStore(t)
+	ctx := context.Background()
+	logger := slog.New(slog.DiscardHandler)
+	first, second := strings.Repeat("a", 40), strings.Repeat("b", 40)
+	if err := ensureAdminToken(ctx, st, first, logger); err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := st.APITokenByValue(ctx, first); err != nil || tok.Role != auth.RoleAdmin {
+		t.Fatalf("ADMIN_TOKEN not usable: %+v, %v", tok, err)
+	}
+	// A changed ADMIN_TOKEN replaces the old one; an unset one revokes it.
+	if err := ensureAdminToken(ctx, st, second, logger); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.APITokenByValue(ctx, first); err == nil {
+		t.Fatal("the replaced token still works")
+	}
+	if err := ensureAdminToken(ctx, st, "", logger); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.APITokenByValue(ctx, second); err == nil {
+		t.Fatal("the token still works after ADMIN_TOKEN was unset")
+	}
 }

@@ -212,6 +212,12 @@ func TestLoanEdit(t *testing.T) {
 		if !strings.Contains(get(t, c, f.url+"/loans/LN-2026-000042").body, "Saved as version 2") {
 			t.Error("no flash after the redirect")
 		}
+		// A stale plain POST gets the whole page, with the prompt in it.
+		res = send(t, c, http.MethodPost, f.url, "/loans/LN-2026-000042/terms", url.Values{"version": {"1"}, "purpose": {"Travel"}}, false)
+		doc := parse(t, res.body)
+		if res.status != http.StatusConflict || doc.Find("html").Length() != 1 || doc.Find(`[data-testid="conflict"] form[method="post"]`).Length() != 1 {
+			t.Fatalf("stale POST: status %d, prompt with a plain form: %d", res.status, doc.Find(`[data-testid="conflict"] form[method="post"]`).Length())
+		}
 	})
 
 	t.Run("BadInputIsRefusedAndNothingStored", func(t *testing.T) {
