@@ -15,16 +15,10 @@ import (
 // against the version it was shown at. Only admins and underwriters
 // assign, and only to admins and underwriters.
 func (a *App) AssignLoan(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		a.ErrorPage(w, r, http.StatusBadRequest, "Unreadable form", "The form could not be read. Reload the page and try again.")
-		return
-	}
-	l, ok := a.loadLoan(w, r)
+	l, user, ok := a.loadLoanForm(w, r)
 	if !ok {
 		return
 	}
-	user, _ := auth.UserFrom(r.Context())
 	to := r.PostForm.Get("assignee")
 	refuse := func(status int, msg string) {
 		ap := a.assignPanel(r.Context(), l, user)

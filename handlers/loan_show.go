@@ -25,16 +25,10 @@ func (a *App) ShowLoan(w http.ResponseWriter, r *http.Request) {
 // ShowLoanSection renders one section read-only: the "Cancel" and "Load
 // latest" of an edit. Without htmx it is the whole page.
 func (a *App) ShowLoanSection(w http.ResponseWriter, r *http.Request) {
-	section, ok := sectionParam(r)
-	if !ok {
-		a.NotFound(w, r)
-		return
-	}
-	l, ok := a.loadLoan(w, r)
+	section, l, user, ok := a.loadLoanSection(w, r)
 	if !ok {
 		return
 	}
-	user, _ := auth.UserFrom(r.Context())
 	if !isFragment(r) {
 		a.renderLoanPage(w, r, http.StatusOK, l, a.loanDetail(r.Context(), l, user))
 		return
@@ -44,16 +38,10 @@ func (a *App) ShowLoanSection(w http.ResponseWriter, r *http.Request) {
 
 // EditLoanSection turns a section into its form, at the version shown.
 func (a *App) EditLoanSection(w http.ResponseWriter, r *http.Request) {
-	section, ok := sectionParam(r)
-	if !ok {
-		a.NotFound(w, r)
-		return
-	}
-	l, ok := a.loadLoan(w, r)
+	section, l, user, ok := a.loadLoanSection(w, r)
 	if !ok {
 		return
 	}
-	user, _ := auth.UserFrom(r.Context())
 	if !application.CanEdit(user.Role, l.Status) {
 		a.ErrorPage(w, r, http.StatusForbidden, "Not editable", refusalReason(user.Role, l.Status))
 		return
@@ -75,6 +63,32 @@ func (a *App) loadLoan(w http.ResponseWriter, r *http.Request) (store.Loan, bool
 		return store.Loan{}, false
 	}
 	return l, true
+}
+
+// loadLoanSection reads the section and application named in the URL,
+// answering 404 itself.
+func (a *App) loadLoanSection(w http.ResponseWriter, r *http.Request) (application.Section, store.Loan, auth.User, bool) {
+	section, ok := sectionParam(r)
+	if !ok {
+		a.NotFound(w, r)
+		return "", store.Loan{}, auth.User{}, false
+	}
+	l, ok := a.loadLoan(w, r)
+	user, _ := auth.UserFrom(r.Context())
+	return section, l, user, ok
+}
+
+// loadLoanForm reads a posted form (64 KB at most) and the application
+// named in the URL, answering errors itself.
+func (a *App) loadLoanForm(w http.ResponseWriter, r *http.Request) (store.Loan, auth.User, bool) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		a.ErrorPage(w, r, http.StatusBadRequest, "Unreadable form", "The form could not be read. Reload the page and try again.")
+		return store.Loan{}, auth.User{}, false
+	}
+	l, ok := a.loadLoan(w, r)
+	user, _ := auth.UserFrom(r.Context())
+	return l, user, ok
 }
 
 func sectionParam(r *http.Request) (application.Section, bool) {

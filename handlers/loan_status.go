@@ -22,16 +22,10 @@ const maxReasonLen = 500
 // roles), a newer version 409; either way with the status panel
 // refreshed and nothing changed.
 func (a *App) ChangeLoanStatus(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		a.ErrorPage(w, r, http.StatusBadRequest, "Unreadable form", "The form could not be read. Reload the page and try again.")
-		return
-	}
-	l, ok := a.loadLoan(w, r)
+	l, user, ok := a.loadLoanForm(w, r)
 	if !ok {
 		return
 	}
-	user, _ := auth.UserFrom(r.Context())
 	to := r.PostForm.Get("to")
 	reason, reasonErr := normalizeReason(r.PostForm.Get("reason"))
 	version := parseVersion(r.PostForm.Get("version"))
