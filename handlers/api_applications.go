@@ -67,8 +67,8 @@ func toAPI(l store.Loan) apiApplication {
 		ID: l.HumanID, Version: l.Version, Status: l.Status, Assignee: l.Assignee, Fields: v,
 		Applicant: apiApplicant{Name: l.Applicant.Name, Email: l.Applicant.Email, Phone: l.Applicant.Phone, PAN: l.Applicant.PAN,
 			DateOfBirth: v["dateOfBirth"], City: l.Applicant.City, Employment: l.Applicant.Employment, MonthlyIncomePaise: l.Applicant.MonthlyIncome},
-		Terms:    apiTerms{Product: l.Terms.Product, AmountPaise: l.Terms.Amount, TenureMonths: l.Terms.TenureMonths, AnnualRateBps: l.Terms.AnnualRateBps, Purpose: l.Terms.Purpose},
-		EMIPaise: application.EMI(l.Terms.Amount, l.Terms.TenureMonths, l.Terms.AnnualRateBps),
+		Terms:     apiTerms{Product: l.Terms.Product, AmountPaise: l.Terms.Amount, TenureMonths: l.Terms.TenureMonths, AnnualRateBps: l.Terms.AnnualRateBps, Purpose: l.Terms.Purpose},
+		EMIPaise:  application.EMI(l.Terms.Amount, l.Terms.TenureMonths, l.Terms.AnnualRateBps),
 		CreatedAt: l.CreatedAt, CreatedBy: l.CreatedBy, UpdatedAt: l.UpdatedAt, UpdatedBy: l.UpdatedBy,
 	}
 	for _, h := range l.History {
