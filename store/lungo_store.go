@@ -60,7 +60,7 @@ func (s *lungoStore) Load() (*lungo.Catalog, error) {
 
 // buildCollection decodes a stored namespace and builds its indexes.
 func buildCollection(ns durable.Namespace) (*mongokit.Collection, error) {
-	docs, err := decodeAll(ns.Docs)
+	docs, err := bsondoc.DecodeAll(ns.Docs)
 	if err != nil {
 		return nil, err
 	}
@@ -102,30 +102,6 @@ func buildCollection(ns durable.Namespace) (*mongokit.Collection, error) {
 		coll.Indexes[name] = built[i]
 	}
 	return coll, nil
-}
-
-// decodeAll decodes documents on every CPU, each worker with its own
-// bsondoc.Decoder (so shared strings are shared per worker).
-func decodeAll(raws [][]byte) (bsonkit.List, error) {
-	docs := make(bsonkit.List, len(raws))
-	workers := runtime.GOMAXPROCS(0)
-	chunk := (len(raws) + workers - 1) / workers
-	var g errgroup.Group
-	for start := 0; start < len(raws); start += chunk {
-		end := min(start+chunk, len(raws))
-		g.Go(func() error {
-			dec := bsondoc.NewDecoder()
-			for i := start; i < end; i++ {
-				d, err := dec.Decode(raws[i])
-				if err != nil {
-					return fmt.Errorf("a document is unreadable: %w", err)
-				}
-				docs[i] = d
-			}
-			return nil
-		})
-	}
-	return docs, g.Wait()
 }
 
 // Store writes the difference between catalog and the last stored one,
@@ -189,14 +165,14 @@ func diffNamespace(name string, old, ns *mongokit.Collection) (durable.Change, e
 	if old.Documents != ns.Documents {
 		puts, deletes := changedDocs(old.Documents, ns.Documents)
 		for _, d := range deletes {
-			key, err := docKey(d)
+			key, err := durable.DocKey(bsonkit.Get(d, "_id"))
 			if err != nil {
 				return c, err
 			}
 			c.Deletes = append(c.Deletes, key)
 		}
 		for _, d := range puts {
-			key, err := docKey(d)
+			key, err := durable.DocKey(bsonkit.Get(d, "_id"))
 			if err != nil {
 				return c, err
 			}
@@ -262,14 +238,4 @@ func changedDocs(old, cur *bsonkit.Set) (puts, deletes bsonkit.List) {
 		}
 	}
 	return puts, deletes
-}
-
-// docKey is the storage key of a document: its _id's BSON type byte and
-// value bytes, so ids of different types never collide.
-func docKey(d bsonkit.Doc) ([]byte, error) {
-	t, data, err := bson.MarshalValue(bsonkit.Get(d, "_id"))
-	if err != nil {
-		return nil, fmt.Errorf("store: encode _id: %w", err)
-	}
-	return append([]byte{byte(t)}, data...), nil
 }

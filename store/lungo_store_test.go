@@ -84,7 +84,7 @@ func TestLungoStore_MatchesEngineStepByStep(t *testing.T) {
 			// A commit that landed on disk although Store reported an error
 			// (so the engine dropped it): the next commit must undo it.
 			ghost := bson.D{{Key: "_id", Value: "ghost"}}
-			key, _ := docKey(&ghost)
+			key, _ := durable.DocKey("ghost")
 			body, _ := bson.Marshal(ghost)
 			if err := db.CommitSerial([]durable.Change{
 				{Namespace: "t.diff", Puts: []durable.Doc{{Key: key, Body: body}}},

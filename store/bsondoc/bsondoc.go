@@ -12,11 +12,13 @@ package bsondoc
 import (
 	"errors"
 	"fmt"
+	"runtime"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/bsontype"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
+	"golang.org/x/sync/errgroup"
 )
 
 // maxSharedLen bounds which string values are shared: short ones repeat
@@ -208,4 +210,28 @@ func (d *Decoder) value(val bsoncore.Value) (any, error) {
 		return nil, errRare
 	}
 	return nil, errCorrupt
+}
+
+// DecodeAll decodes documents on every CPU, each worker with its own
+// Decoder (so strings are shared per worker).
+func DecodeAll(raws [][]byte) ([]*bson.D, error) {
+	docs := make([]*bson.D, len(raws))
+	workers := runtime.GOMAXPROCS(0)
+	chunk := max(1, (len(raws)+workers-1)/workers)
+	var g errgroup.Group
+	for start := 0; start < len(raws); start += chunk {
+		end := min(start+chunk, len(raws))
+		g.Go(func() error {
+			dec := NewDecoder()
+			for i := start; i < end; i++ {
+				d, err := dec.Decode(raws[i])
+				if err != nil {
+					return fmt.Errorf("a document is unreadable: %w", err)
+				}
+				docs[i] = d
+			}
+			return nil
+		})
+	}
+	return docs, g.Wait()
 }

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"time"
 
+	"go.mongodb.org/mongo-driver/bson"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 )
@@ -365,4 +366,14 @@ func Restore(src, dst string) error {
 		return err
 	}
 	return os.Rename(tmp, dst)
+}
+
+// DocKey is the storage key of a document with this _id: the value's BSON
+// type byte and value bytes, so ids of different types never collide.
+func DocKey(id any) ([]byte, error) {
+	t, data, err := bson.MarshalValue(id)
+	if err != nil {
+		return nil, fmt.Errorf("durable: encode _id: %w", err)
+	}
+	return append([]byte{byte(t)}, data...), nil
 }

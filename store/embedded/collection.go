@@ -1,0 +1,273 @@
+package embedded
+
+import (
+	"fmt"
+
+	"github.com/256dpi/lungo/bsonkit"
+	"github.com/256dpi/lungo/mongokit"
+	"github.com/tidwall/btree"
+	"go.mongodb.org/mongo-driver/bson"
+)
+
+// record is one stored document, keyed by its _id.
+type record struct {
+	id  any
+	doc bsonkit.Doc
+}
+
+func recordLess(a, b record) bool { return bsonkit.Compare(a.id, b.id) < 0 }
+
+// entry is one index entry: a document's key tuple (one per combination
+// of array elements when the index is multikey) and the document.
+type entry struct {
+	keys []any
+	id   any // lowest or highest marks a range bound, not a document
+	doc  bsonkit.Doc
+}
+
+// bound is an id that sorts below (or above) every real id, to start or
+// end a range scan over equal keys.
+type bound int
+
+const (
+	lowest bound = iota - 1
+	_
+	highest
+)
+
+func compareIDs(a, b any) int {
+	ab, aIsBound := a.(bound)
+	bb, bIsBound := b.(bound)
+	switch {
+	case aIsBound && bIsBound:
+		return int(ab) - int(bb)
+	case aIsBound:
+		return int(ab)
+	case bIsBound:
+		return -int(bb)
+	}
+	return bsonkit.Compare(a, b)
+}
+
+// index is a secondary index: its definition and its entries ordered by
+// key tuple (each column in its direction), then _id.
+type index struct {
+	name    string
+	config  mongokit.IndexConfig
+	columns []bsonkit.Column
+	tree    *btree.BTreeG[entry]
+	// multikey is set once any document gave a column an array value;
+	// from then on the index order cannot serve a sort (MongoDB sorts an
+	// array by its smallest or largest element, not by each element).
+	multikey bool
+}
+
+func newIndex(name string, config mongokit.IndexConfig) (*index, error) {
+	if config.Key == nil || len(*config.Key) == 0 {
+		return nil, fmt.Errorf("index %s: empty key", name)
+	}
+	columns, err := mongokit.Columns(config.Key)
+	if err != nil {
+		return nil, fmt.Errorf("index %s: %w", name, err)
+	}
+	if config.Expiry > 0 && len(columns) > 1 {
+		return nil, fmt.Errorf("index %s: a TTL index has one field", name)
+	}
+	ix := &index{name: name, config: config, columns: columns}
+	ix.tree = btree.NewBTreeGOptions(ix.less, btree.Options{Degree: 16})
+	return ix, nil
+}
+
+func (ix *index) less(a, b entry) bool { return ix.compare(a, b) < 0 }
+
+func (ix *index) compare(a, b entry) int {
+	for i, col := range ix.columns {
+		if i >= len(a.keys) || i >= len(b.keys) {
+			break // a prefix bound: equal so far
+		}
+		c := bsonkit.Compare(a.keys[i], b.keys[i])
+		if col.Reverse {
+			c = -c
+		}
+		if c != 0 {
+			return c
+		}
+	}
+	return compareIDs(a.id, b.id)
+}
+
+// clone returns a copy that shares the tree copy-on-write.
+func (ix *index) clone() *index {
+	c := *ix
+	c.tree = ix.tree.Copy()
+	return &c
+}
+
+// covers reports whether doc belongs in the index (partial indexes hold
+// only the documents their filter matches).
+func (ix *index) covers(doc bsonkit.Doc) (bool, error) {
+	if ix.config.Partial == nil {
+		return true, nil
+	}
+	return mongokit.Match(doc, ix.config.Partial)
+}
+
+// tuples are doc's key tuples: arrays at indexed paths expand to one tuple
+// per element (the Cartesian product across columns), like MongoDB's
+// multikey indexes. An empty array indexes under itself.
+func (ix *index) tuples(doc bsonkit.Doc) ([][]any, bool) {
+	tuples := [][]any{make([]any, 0, len(ix.columns))}
+	multi := false
+	for _, col := range ix.columns {
+		v, _ := bsonkit.All(doc, col.Path, true, true)
+		values := []any{v}
+		if a, ok := v.(bson.A); ok && len(a) > 0 {
+			values, multi = a, true
+		}
+		next := make([][]any, 0, len(tuples)*len(values))
+		for _, t := range tuples {
+			for _, val := range values {
+				nt := make([]any, len(t)+1)
+				copy(nt, t)
+				nt[len(t)] = val
+				next = append(next, nt)
+			}
+		}
+		tuples = next
+	}
+	return tuples, multi
+}
+
+// add indexes doc; for a unique index it first checks that no other
+// document has any of its key tuples.
+func (ix *index) add(id any, doc bsonkit.Doc) error {
+	if ok, err := ix.covers(doc); err != nil || !ok {
+		return err
+	}
+	tuples, multi := ix.tuples(doc)
+	if ix.config.Unique {
+		for _, t := range tuples {
+			if other, taken := ix.holder(t); taken && compareIDs(other, id) != 0 {
+				return &DuplicateKeyError{Index: ix.name, Key: t}
+			}
+		}
+	}
+	ix.multikey = ix.multikey || multi
+	for _, t := range tuples {
+		ix.tree.Set(entry{keys: t, id: id, doc: doc})
+	}
+	return nil
+}
+
+// remove drops doc's entries.
+func (ix *index) remove(id any, doc bsonkit.Doc) error {
+	if ok, err := ix.covers(doc); err != nil || !ok {
+		return err
+	}
+	tuples, _ := ix.tuples(doc)
+	for _, t := range tuples {
+		ix.tree.Delete(entry{keys: t, id: id})
+	}
+	return nil
+}
+
+// holder returns the id of a document indexed under key, if any.
+func (ix *index) holder(key []any) (any, bool) {
+	var found any
+	ok := false
+	ix.tree.Ascend(entry{keys: key, id: lowest}, func(e entry) bool {
+		if ix.compare(entry{keys: e.keys, id: lowest}, entry{keys: key, id: lowest}) == 0 {
+			found, ok = e.id, true
+		}
+		return false
+	})
+	return found, ok
+}
+
+// collection is one namespace's documents and indexes. Published
+// collections are immutable; a writer works on a clone.
+type collection struct {
+	docs    *btree.BTreeG[record]
+	indexes map[string]*index // never holds _id_: docs is that index
+}
+
+func newCollection() *collection {
+	return &collection{docs: btree.NewBTreeGOptions(recordLess, btree.Options{Degree: 32}), indexes: map[string]*index{}}
+}
+
+func (c *collection) clone() *collection {
+	out := &collection{docs: c.docs.Copy(), indexes: make(map[string]*index, len(c.indexes))}
+	for name, ix := range c.indexes {
+		out.indexes[name] = ix.clone()
+	}
+	return out
+}
+
+func (c *collection) get(id any) (bsonkit.Doc, bool) {
+	r, ok := c.docs.Get(record{id: id})
+	return r.doc, ok
+}
+
+// insert adds a new document; a taken _id or unique key is a
+// DuplicateKeyError and leaves the collection as it was.
+func (c *collection) insert(doc bsonkit.Doc) error {
+	id := bsonkit.Get(doc, "_id")
+	if _, taken := c.get(id); taken {
+		return &DuplicateKeyError{Index: "_id_", Key: []any{id}}
+	}
+	for name, ix := range c.indexes {
+		if err := ix.add(id, doc); err != nil {
+			c.undo(id, doc, name)
+			return err
+		}
+	}
+	c.docs.Set(record{id: id, doc: doc})
+	return nil
+}
+
+// undo removes doc from the other indexes after the one named failed
+// (removing entries that were never added is a no-op: entries are keyed
+// by _id too, so no other document's can go).
+func (c *collection) undo(id any, doc bsonkit.Doc, failed string) {
+	for name, ix := range c.indexes {
+		if name != failed {
+			_ = ix.remove(id, doc)
+		}
+	}
+}
+
+// replace swaps old for doc (same _id), keeping every index right; a
+// unique violation restores old and returns the error.
+func (c *collection) replace(old, doc bsonkit.Doc) error {
+	if err := c.remove(old); err != nil {
+		return err
+	}
+	if err := c.insert(doc); err != nil {
+		if rerr := c.insert(old); rerr != nil {
+			return fmt.Errorf("restoring after %v: %w", err, rerr)
+		}
+		return err
+	}
+	return nil
+}
+
+func (c *collection) remove(doc bsonkit.Doc) error {
+	id := bsonkit.Get(doc, "_id")
+	for _, ix := range c.indexes {
+		if err := ix.remove(id, doc); err != nil {
+			return err
+		}
+	}
+	c.docs.Delete(record{id: id})
+	return nil
+}
+
+// DuplicateKeyError is a unique index violation.
+type DuplicateKeyError struct {
+	Index string
+	Key   []any
+}
+
+func (e *DuplicateKeyError) Error() string {
+	return fmt.Sprintf("E11000 duplicate key error index: %s dup key: %v", e.Index, e.Key)
+}
