@@ -56,9 +56,11 @@ type index struct {
 	config  mongokit.IndexConfig
 	columns []bsonkit.Column
 	tree    *btree.BTreeG[entry]
-	// multikey is set once any document gave a column an array value;
-	// from then on the index order cannot serve a sort (MongoDB sorts an
-	// array by its smallest or largest element, not by each element).
+	// multikey is set once any document gave a column an array value (or
+	// a key that differs from the value a sort reads, as for a path
+	// through an array). From then on the index order cannot serve a sort
+	// (MongoDB sorts an array by its smallest or largest element, not by
+	// each element) and a range may list a document more than once.
 	multikey bool
 }
 
@@ -121,8 +123,13 @@ func (ix *index) tuples(doc bsonkit.Doc) ([][]any, bool) {
 	for _, col := range ix.columns {
 		v, _ := bsonkit.All(doc, col.Path, true, true)
 		values := []any{v}
-		if a, ok := v.(bson.A); ok && len(a) > 0 {
-			values, multi = a, true
+		if a, ok := v.(bson.A); ok {
+			multi = true
+			if len(a) > 0 {
+				values = a
+			}
+		} else if bsonkit.Compare(v, bsonkit.Get(doc, col.Path)) != 0 {
+			multi = true
 		}
 		next := make([][]any, 0, len(tuples)*len(values))
 		for _, t := range tuples {

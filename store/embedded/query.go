@@ -1,0 +1,316 @@
+package embedded
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/256dpi/lungo/bsonkit"
+	"github.com/256dpi/lungo/mongokit"
+	"go.mongodb.org/mongo-driver/bson"
+)
+
+// Query is a read: which documents, in which order, which window.
+type Query struct {
+	Filter bsonkit.Doc
+	Sort   bsonkit.Doc
+	Skip   int
+	Limit  int // 0: no limit
+}
+
+// Plan says how a query was served: by an _id lookup ("_id_"), by an
+// index (its name, with how many leading fields were equalities and
+// whether the index order gave the sort), or by a full scan ("").
+type Plan struct {
+	Index         string
+	EqualityKeys  int
+	SortFromIndex bool
+	Examined      int // documents Match ran on
+}
+
+// plan picks the access path for filter and sort over c.
+type plan struct {
+	Plan
+	ix      *index
+	eq      []any // equality values for the index's leading columns
+	reverse bool  // walk the index backwards for the sort
+	id      any   // set for an _id lookup
+	byID    bool
+	sort    []bsonkit.Column
+}
+
+// equality returns the value a top-level filter field must equal, when
+// the condition is a plain equality on a value an index can look up
+// exactly: strings, numbers, dates, object ids and booleans. Anything else
+// (null, which also matches missing; arrays and documents, which match
+// by element or whole; regular expressions; operators) is left to Match.
+func equality(filter bsonkit.Doc, path string) (any, bool) {
+	if filter == nil {
+		return nil, false
+	}
+	for _, e := range *filter {
+		if e.Key != path {
+			continue
+		}
+		v := e.Value
+		if d, ok := v.(bson.D); ok {
+			if len(d) != 1 || d[0].Key != "$eq" {
+				return nil, false
+			}
+			v = d[0].Value
+		}
+		switch c, _ := bsonkit.Inspect(v); c {
+		case bsonkit.String, bsonkit.Number, bsonkit.Date, bsonkit.ObjectID, bsonkit.Boolean:
+			return v, true
+		}
+		return nil, false
+	}
+	return nil, false
+}
+
+func choosePlan(c *collection, q Query) (plan, error) {
+	var p plan
+	if q.Sort != nil && len(*q.Sort) > 0 {
+		cols, err := mongokit.Columns(q.Sort)
+		if err != nil {
+			return p, err
+		}
+		p.sort = cols
+	}
+	if id, ok := equality(q.Filter, "_id"); ok {
+		p.Index, p.id, p.byID = idIndexName, id, true
+		return p, nil
+	}
+	for _, ix := range c.indexes {
+		if ix.config.Partial != nil {
+			continue // holds only some documents: never a complete candidate set
+		}
+		var eq []any
+		for _, col := range ix.columns {
+			v, ok := equality(q.Filter, col.Path)
+			if !ok {
+				break
+			}
+			eq = append(eq, v)
+		}
+		served, reverse := sortServed(ix, len(eq), p.sort)
+		better := len(eq) > p.EqualityKeys || len(eq) == p.EqualityKeys && served && !p.SortFromIndex
+		if (len(eq) > 0 || served) && better {
+			p.ix, p.eq, p.reverse = ix, eq, reverse
+			p.Index, p.EqualityKeys, p.SortFromIndex = ix.name, len(eq), served
+		}
+	}
+	return p, nil
+}
+
+// sortServed reports whether walking ix within an equality prefix of eq
+// columns yields documents in the sort's order, and in which direction.
+// The entries tie-break on _id ascending, which serves a final _id
+// column going the same way as the walk.
+func sortServed(ix *index, eq int, sort []bsonkit.Column) (served, reverse bool) {
+	if len(sort) == 0 || ix.multikey {
+		return false, false
+	}
+	rest := ix.columns[eq:]
+	for i, col := range sort {
+		if i < len(rest) {
+			if rest[i].Path != col.Path {
+				return false, false
+			}
+			flipped := rest[i].Reverse != col.Reverse
+			if i == 0 {
+				reverse = flipped
+			} else if flipped != reverse {
+				return false, false
+			}
+			continue
+		}
+		// Past the index's columns only _id can follow, as the tiebreak,
+		// and only if every index column was used (else ties are not by _id).
+		if i == len(sort)-1 && col.Path == "_id" && len(rest) == i && col.Reverse == reverse {
+			continue
+		}
+		return false, false
+	}
+	return true, reverse
+}
+
+// find runs q over c and returns the matching documents in order.
+func find(ctx context.Context, c *collection, q Query) ([]bsonkit.Doc, Plan, error) {
+	if q.Filter == nil {
+		q.Filter = &bson.D{}
+	}
+	p, err := choosePlan(c, q)
+	if err != nil {
+		return nil, Plan{}, err
+	}
+	var out []bsonkit.Doc
+	skipped := 0
+	// With the order given by the access path, skip and limit apply as the
+	// documents come and the walk stops early.
+	ordered := len(p.sort) == 0 || p.SortFromIndex
+	visit := func(doc bsonkit.Doc) (bool, error) {
+		p.Examined++
+		if p.Examined%512 == 0 {
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
+		}
+		ok, err := mongokit.Match(doc, q.Filter)
+		if err != nil || !ok {
+			return err == nil, err
+		}
+		if ordered && skipped < q.Skip {
+			skipped++
+			return true, nil
+		}
+		out = append(out, doc)
+		return !(ordered && q.Limit > 0 && len(out) >= q.Limit), nil
+	}
+	if err := p.walk(c, visit); err != nil {
+		return nil, p.Plan, err
+	}
+	if !ordered {
+		bsonkit.Sort(out, append(p.sort, bsonkit.Column{Path: "_id"}))
+		out = window(out, q.Skip, q.Limit)
+	}
+	return out, p.Plan, nil
+}
+
+// walk calls visit with each candidate document of the plan, in the plan's
+// order, until visit returns false.
+func (p *plan) walk(c *collection, visit func(bsonkit.Doc) (bool, error)) error {
+	var err error
+	step := func(doc bsonkit.Doc) bool {
+		var more bool
+		more, err = visit(doc)
+		return more && err == nil
+	}
+	switch {
+	case p.byID:
+		if doc, ok := c.get(p.id); ok {
+			step(doc)
+		}
+	case p.ix != nil:
+		seen := map[any]bool{} // a multikey index lists a document once per key
+		each := func(e entry) bool {
+			if p.ix.compare(entry{keys: e.keys[:len(p.eq)], id: lowest}, entry{keys: p.eq, id: lowest}) != 0 {
+				return false // past the equality prefix
+			}
+			if p.ix.multikey {
+				if seen[e.id] {
+					return true
+				}
+				seen[e.id] = true
+			}
+			return step(e.doc)
+		}
+		if p.reverse {
+			p.ix.tree.Descend(entry{keys: p.eq, id: highest}, each)
+		} else {
+			p.ix.tree.Ascend(entry{keys: p.eq, id: lowest}, each)
+		}
+	default:
+		c.docs.Scan(func(r record) bool { return step(r.doc) })
+	}
+	return err
+}
+
+func window(list []bsonkit.Doc, skip, limit int) []bsonkit.Doc {
+	if skip >= len(list) {
+		return nil
+	}
+	list = list[skip:]
+	if limit > 0 && limit < len(list) {
+		list = list[:limit]
+	}
+	return list
+}
+
+// count returns how many documents match filter. When an index's
+// equality prefix is the whole filter (and the index lists each document
+// once), the count is the size of a key range, found by rank in the
+// counted B-tree without visiting the documents.
+func count(ctx context.Context, c *collection, filter bsonkit.Doc) (int, Plan, error) {
+	if filter == nil {
+		filter = &bson.D{}
+	}
+	p, err := choosePlan(c, Query{Filter: filter})
+	if err != nil {
+		return 0, Plan{}, err
+	}
+	if p.ix != nil && !p.ix.multikey && coversExactly(p.ix.columns[:p.EqualityKeys], filter) {
+		lo := rank(p.ix, entry{keys: p.eq, id: lowest})
+		hi := rank(p.ix, entry{keys: p.eq, id: highest})
+		return hi - lo, p.Plan, nil
+	}
+	if (filter == nil || len(*filter) == 0) && !p.byID {
+		return c.docs.Len(), p.Plan, nil
+	}
+	n := 0
+	err = p.walk(c, func(doc bsonkit.Doc) (bool, error) {
+		p.Examined++
+		if p.Examined%512 == 0 {
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
+		}
+		ok, err := mongokit.Match(doc, filter)
+		if ok {
+			n++
+		}
+		return err == nil, err
+	})
+	return n, p.Plan, err
+}
+
+// coversExactly reports whether the filter is nothing but the equalities
+// on these columns: one condition per column, no other field.
+func coversExactly(cols []bsonkit.Column, filter bsonkit.Doc) bool {
+	if len(cols) == 0 || len(*filter) != len(cols) {
+		return false
+	}
+	for i, col := range cols {
+		if (*filter)[i].Key != col.Path && !slices.ContainsFunc(*filter, func(e bson.E) bool { return e.Key == col.Path }) {
+			return false
+		}
+		for _, other := range cols[:i] {
+			if other.Path == col.Path {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// rank is the number of entries ordered before pivot: a binary search
+// over positions, each read in O(log n) from the counted tree.
+func rank(ix *index, pivot entry) int {
+	lo, hi := 0, ix.tree.Len()
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		e, _ := ix.tree.GetAt(mid)
+		if ix.compare(e, pivot) < 0 {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// project applies a projection to each document (nil keeps them whole).
+func project(docs []bsonkit.Doc, projection bsonkit.Doc) ([]bsonkit.Doc, error) {
+	if projection == nil || len(*projection) == 0 {
+		return docs, nil
+	}
+	out := make([]bsonkit.Doc, len(docs))
+	for i, d := range docs {
+		pd, err := mongokit.Project(d, projection)
+		if err != nil {
+			return nil, fmt.Errorf("embedded: projection: %w", err)
+		}
+		out[i] = pd
+	}
+	return out, nil
+}
