@@ -86,12 +86,19 @@ func (t *txn) update(ctx context.Context, ns string, spec UpdateSpec) (UpdateRes
 		}
 		return t.upsert(ns, spec)
 	}
-	c := t.write(ns)
+	// Apply to every match before changing anything, so an update that
+	// fails on one document (a non-number to $inc) fails as a whole.
+	nexts := make([]bsonkit.Doc, len(matches))
 	for i, old := range matches {
 		next, err := apply(old, spec)
 		if err != nil {
 			return res, err
 		}
+		nexts[i] = next
+	}
+	c := t.write(ns)
+	for i, old := range matches {
+		next := nexts[i]
 		res.Matched++
 		if i == 0 {
 			res.Before, res.After = old, next
