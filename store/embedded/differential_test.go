@@ -114,9 +114,11 @@ func (p *pair) field() string {
 }
 
 func (p *pair) filter() bson.D {
-	switch p.rnd.IntN(9) {
+	switch p.rnd.IntN(10) {
 	case 0:
 		return bson.D{}
+	case 8:
+		return bson.D{{Key: p.field(), Value: bson.D{{Key: "$all", Value: bson.A{p.value(1), p.value(1)}}}}}
 	case 1:
 		return bson.D{{Key: p.field(), Value: bson.D{{Key: "$gt", Value: p.value(1)}}}}
 	case 2:

@@ -32,8 +32,9 @@ type Plan struct {
 type plan struct {
 	Plan
 	ix      *index
-	eq      []any // equality values for the index's leading columns
-	reverse bool  // walk the index backwards for the sort
+	eq      []any   // equality values for the index's leading columns
+	alts    [][]any // or several such prefixes (an $in), walked in turn
+	reverse bool    // walk the index backwards for the sort
 	id      any   // set for an _id lookup
 	byID    bool
 	sort    []bsonkit.Column
@@ -68,6 +69,54 @@ func equality(filter bsonkit.Doc, path string) (any, bool) {
 	return nil, false
 }
 
+// eligible reports whether an index can look v up exactly.
+func eligible(v any) bool {
+	switch c, _ := bsonkit.Inspect(v); c {
+	case bsonkit.String, bsonkit.Number, bsonkit.Date, bsonkit.ObjectID, bsonkit.Boolean:
+		return true
+	}
+	return false
+}
+
+// setCondition returns the values of a top-level {path: {$in: [...]}} or
+// {path: {$all: [...]}} whose values an index can look up: a document
+// matching $in has one of them, one matching $all has every one.
+func setCondition(filter bsonkit.Doc, path string) (op string, values []any) {
+	for _, e := range *filter {
+		if e.Key != path {
+			continue
+		}
+		d, ok := e.Value.(bson.D)
+		if !ok || len(d) != 1 || d[0].Key != "$in" && d[0].Key != "$all" {
+			return "", nil
+		}
+		list, ok := d[0].Value.(bson.A)
+		if !ok || len(list) == 0 || len(list) > 100 {
+			return "", nil
+		}
+		for _, v := range list {
+			if !eligible(v) {
+				return "", nil
+			}
+		}
+		return d[0].Key, list
+	}
+	return "", nil
+}
+
+// rarest returns the value of vs with the fewest entries after prefix.
+func rarest(ix *index, prefix []any, vs []any) any {
+	best, bestN := vs[0], -1
+	for _, v := range vs {
+		key := append(slices.Clip(prefix), v)
+		n := rank(ix, entry{keys: key, id: highest}) - rank(ix, entry{keys: key, id: lowest})
+		if bestN < 0 || n < bestN {
+			best, bestN = v, n
+		}
+	}
+	return best
+}
+
 func choosePlan(c *collection, q Query) (plan, error) {
 	var p plan
 	if q.Sort != nil && len(*q.Sort) > 0 {
@@ -86,18 +135,33 @@ func choosePlan(c *collection, q Query) (plan, error) {
 			continue // holds only some documents: never a complete candidate set
 		}
 		var eq []any
+		var alts [][]any
 		for _, col := range ix.columns {
-			v, ok := equality(q.Filter, col.Path)
-			if !ok {
-				break
+			if v, ok := equality(q.Filter, col.Path); ok {
+				eq = append(eq, v)
+				continue
 			}
-			eq = append(eq, v)
+			switch op, vs := setCondition(q.Filter, col.Path); op {
+			case "$all":
+				eq = append(eq, rarest(ix, eq, vs))
+			case "$in":
+				for _, v := range vs {
+					alts = append(alts, append(slices.Clip(eq), v))
+				}
+			}
+			break
 		}
-		served, reverse := sortServed(ix, len(eq), p.sort)
-		better := len(eq) > p.EqualityKeys || len(eq) == p.EqualityKeys && served && !p.SortFromIndex
-		if (len(eq) > 0 || served) && better {
-			p.ix, p.eq, p.reverse = ix, eq, reverse
-			p.Index, p.EqualityKeys, p.SortFromIndex = ix.name, len(eq), served
+		keys := len(eq)
+		served, reverse := false, false
+		if alts != nil {
+			keys = len(alts[0]) // an $in: several ranges, in no useful order
+		} else {
+			served, reverse = sortServed(ix, keys, p.sort)
+		}
+		better := keys > p.EqualityKeys || keys == p.EqualityKeys && served && !p.SortFromIndex
+		if (keys > 0 || served) && better {
+			p.ix, p.eq, p.alts, p.reverse = ix, eq, alts, reverse
+			p.Index, p.EqualityKeys, p.SortFromIndex = ix.name, keys, served
 		}
 	}
 	return p, nil
@@ -192,23 +256,35 @@ func (p *plan) walk(c *collection, visit func(bsonkit.Doc) (bool, error)) error 
 			step(doc)
 		}
 	case p.ix != nil:
-		seen := map[any]bool{} // a multikey index lists a document once per key
-		each := func(e entry) bool {
-			if p.ix.compare(entry{keys: e.keys[:len(p.eq)], id: lowest}, entry{keys: p.eq, id: lowest}) != 0 {
-				return false // past the equality prefix
-			}
-			if p.ix.multikey {
-				if seen[e.id] {
-					return true
-				}
-				seen[e.id] = true
-			}
-			return step(e.doc)
+		prefixes := p.alts
+		if prefixes == nil {
+			prefixes = [][]any{p.eq}
 		}
-		if p.reverse {
-			p.ix.tree.Descend(entry{keys: p.eq, id: highest}, each)
-		} else {
-			p.ix.tree.Ascend(entry{keys: p.eq, id: lowest}, each)
+		dedupe := p.ix.multikey || len(prefixes) > 1
+		seen := map[any]bool{} // a document can sit under several keys
+		for _, prefix := range prefixes {
+			more := true
+			each := func(e entry) bool {
+				if p.ix.compare(entry{keys: e.keys[:len(prefix)], id: lowest}, entry{keys: prefix, id: lowest}) != 0 {
+					return false // past the prefix
+				}
+				if dedupe {
+					if seen[e.id] {
+						return true
+					}
+					seen[e.id] = true
+				}
+				more = step(e.doc)
+				return more
+			}
+			if p.reverse {
+				p.ix.tree.Descend(entry{keys: prefix, id: highest}, each)
+			} else {
+				p.ix.tree.Ascend(entry{keys: prefix, id: lowest}, each)
+			}
+			if !more {
+				break
+			}
 		}
 	default:
 		c.docs.Scan(func(r record) bool { return step(r.doc) })
@@ -239,7 +315,7 @@ func count(ctx context.Context, c *collection, filter bsonkit.Doc) (int, Plan, e
 	if err != nil {
 		return 0, Plan{}, err
 	}
-	if p.ix != nil && !p.ix.multikey && coversExactly(p.ix.columns[:p.EqualityKeys], filter) {
+	if p.ix != nil && p.alts == nil && !p.ix.multikey && coversExactly(p.ix.columns[:p.EqualityKeys], filter) {
 		lo := rank(p.ix, entry{keys: p.eq, id: lowest})
 		hi := rank(p.ix, entry{keys: p.eq, id: highest})
 		return hi - lo, p.Plan, nil
@@ -271,7 +347,7 @@ func coversExactly(cols []bsonkit.Column, filter bsonkit.Doc) bool {
 		return false
 	}
 	for i, col := range cols {
-		if (*filter)[i].Key != col.Path && !slices.ContainsFunc(*filter, func(e bson.E) bool { return e.Key == col.Path }) {
+		if _, ok := equality(filter, col.Path); !ok {
 			return false
 		}
 		for _, other := range cols[:i] {
