@@ -34,6 +34,9 @@ type plan struct {
 	ix      *index
 	eq      []any   // equality values for the index's leading columns
 	alts    [][]any // or several such prefixes (an $in), walked in turn
+	// also are further values the last key must take too (an $all): their
+	// ranges intersect the candidates before Match runs.
+	also    []any
 	reverse bool    // walk the index backwards for the sort
 	id      any   // set for an _id lookup
 	byID    bool
@@ -104,17 +107,64 @@ func setCondition(filter bsonkit.Doc, path string) (op string, values []any) {
 	return "", nil
 }
 
-// rarest returns the value of vs with the fewest entries after prefix.
-func rarest(ix *index, prefix []any, vs []any) any {
-	best, bestN := vs[0], -1
-	for _, v := range vs {
-		key := append(slices.Clip(prefix), v)
-		n := rank(ix, entry{keys: key, id: highest}) - rank(ix, entry{keys: key, id: lowest})
-		if bestN < 0 || n < bestN {
-			best, bestN = v, n
-		}
+// byRarity orders vs by how many entries each has after prefix, fewest
+// first.
+func byRarity(ix *index, prefix []any, vs []any) []any {
+	sizes := make(map[int]int, len(vs))
+	order := make([]int, len(vs))
+	for i, v := range vs {
+		sizes[i] = rangeSize(ix, append(slices.Clip(prefix), v))
+		order[i] = i
 	}
-	return best
+	slices.SortStableFunc(order, func(a, b int) int { return sizes[a] - sizes[b] })
+	out := make([]any, len(vs))
+	for i, j := range order {
+		out[i] = vs[j]
+	}
+	return out
+}
+
+// eachInRange calls fn with every entry whose keys start with prefix.
+// It counts the range first (by rank) and then takes exactly that many
+// entries, so it never reads the keys: they live in separate allocations,
+// and reading them costs a cache miss or three per entry.
+func eachInRange(ix *index, prefix []any, fn func(entry)) {
+	n := rangeSize(ix, prefix)
+	if n == 0 {
+		return
+	}
+	ix.tree.Ascend(newEntry(prefix, lowest, nil), func(e entry) bool {
+		fn(e)
+		n--
+		return n > 0
+	})
+}
+
+// rangeSize counts the entries whose keys start with prefix.
+func rangeSize(ix *index, prefix []any) int {
+	return rank(ix, newEntry(prefix, highest, nil)) - rank(ix, newEntry(prefix, lowest, nil))
+}
+
+// intersect keeps the candidates that also have an entry under each of
+// the also values (after prefix); it gives up on a value whose range is
+// much larger than the candidates (Match will check it anyway).
+func intersect(ix *index, prefix []any, also []any, cands []entry) []entry {
+	for _, v := range also {
+		key := append(slices.Clip(prefix), v)
+		if len(cands) == 0 || rangeSize(ix, key) > 16*len(cands)+64 {
+			break
+		}
+		docs := make(map[bsonkit.Doc]bool, rangeSize(ix, key)) // one pointer per document in a snapshot
+		eachInRange(ix, key, func(e entry) { docs[e.doc] = true })
+		kept := cands[:0]
+		for _, c := range cands {
+			if docs[c.doc] {
+				kept = append(kept, c)
+			}
+		}
+		cands = kept
+	}
+	return cands
 }
 
 func choosePlan(c *collection, q Query) (plan, error) {
@@ -134,7 +184,7 @@ func choosePlan(c *collection, q Query) (plan, error) {
 		if ix.config.Partial != nil {
 			continue // holds only some documents: never a complete candidate set
 		}
-		var eq []any
+		var eq, also []any
 		var alts [][]any
 		for _, col := range ix.columns {
 			if v, ok := equality(q.Filter, col.Path); ok {
@@ -143,7 +193,9 @@ func choosePlan(c *collection, q Query) (plan, error) {
 			}
 			switch op, vs := setCondition(q.Filter, col.Path); op {
 			case "$all":
-				eq = append(eq, rarest(ix, eq, vs))
+				byCount := byRarity(ix, eq, vs)
+				eq = append(eq, byCount[0])
+				also = byCount[1:min(len(byCount), 4)]
 			case "$in":
 				for _, v := range vs {
 					alts = append(alts, append(slices.Clip(eq), v))
@@ -160,7 +212,7 @@ func choosePlan(c *collection, q Query) (plan, error) {
 		}
 		better := keys > p.EqualityKeys || keys == p.EqualityKeys && served && !p.SortFromIndex
 		if (keys > 0 || served) && better {
-			p.ix, p.eq, p.alts, p.reverse = ix, eq, alts, reverse
+			p.ix, p.eq, p.alts, p.also, p.reverse = ix, eq, alts, also, reverse
 			p.Index, p.EqualityKeys, p.SortFromIndex = ix.name, keys, served
 		}
 	}
@@ -261,26 +313,37 @@ func (p *plan) walk(c *collection, visit func(bsonkit.Doc) (bool, error)) error 
 			prefixes = [][]any{p.eq}
 		}
 		dedupe := p.ix.multikey || len(prefixes) > 1
-		seen := map[any]bool{} // a document can sit under several keys
+		seen := map[bsonkit.Doc]bool{} // a document can sit under several keys
 		for _, prefix := range prefixes {
 			more := true
 			each := func(e entry) bool {
-				if p.ix.compare(entry{keys: e.keys[:len(prefix)], id: lowest}, entry{keys: prefix, id: lowest}) != 0 {
+				if !hasPrefix(e.keys, prefix) {
 					return false // past the prefix
 				}
 				if dedupe {
-					if seen[e.id] {
+					if seen[e.doc] {
 						return true
 					}
-					seen[e.id] = true
+					seen[e.doc] = true
 				}
 				more = step(e.doc)
 				return more
 			}
-			if p.reverse {
-				p.ix.tree.Descend(entry{keys: prefix, id: highest}, each)
-			} else {
-				p.ix.tree.Ascend(entry{keys: prefix, id: lowest}, each)
+			switch {
+			case len(p.also) > 0:
+				// Gather the rarest value's entries, narrow them by the
+				// others' ranges, then visit what is left.
+				var cands []entry
+				eachInRange(p.ix, prefix, func(e entry) { cands = append(cands, e) })
+				for _, e := range intersect(p.ix, prefix[:len(prefix)-1], p.also, cands) {
+					if !each(e) {
+						break
+					}
+				}
+			case p.reverse:
+				p.ix.tree.Descend(newEntry(prefix, highest, nil), each)
+			default:
+				p.ix.tree.Ascend(newEntry(prefix, lowest, nil), each)
 			}
 			if !more {
 				break
@@ -316,8 +379,8 @@ func count(ctx context.Context, c *collection, filter bsonkit.Doc) (int, Plan, e
 		return 0, Plan{}, err
 	}
 	if p.ix != nil && p.alts == nil && !p.ix.multikey && coversExactly(p.ix.columns[:p.EqualityKeys], filter) {
-		lo := rank(p.ix, entry{keys: p.eq, id: lowest})
-		hi := rank(p.ix, entry{keys: p.eq, id: highest})
+		lo := rank(p.ix, newEntry(p.eq, lowest, nil))
+		hi := rank(p.ix, newEntry(p.eq, highest, nil))
 		return hi - lo, p.Plan, nil
 	}
 	if (filter == nil || len(*filter) == 0) && !p.byID {
@@ -338,6 +401,26 @@ func count(ctx context.Context, c *collection, filter bsonkit.Doc) (int, Plan, e
 		return err == nil, err
 	})
 	return n, p.Plan, err
+}
+
+// hasPrefix reports whether keys start with prefix (equal in BSON
+// order: 1 and 1.0 are equal). Strings, the common case, skip the
+// generic comparison.
+func hasPrefix(keys, prefix []any) bool {
+	for i, p := range prefix {
+		if ks, ok := keys[i].(string); ok {
+			if ps, ok := p.(string); ok {
+				if ks != ps {
+					return false
+				}
+				continue
+			}
+		}
+		if bsonkit.Compare(keys[i], p) != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // coversExactly reports whether the filter is nothing but the equalities

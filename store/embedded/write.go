@@ -290,7 +290,7 @@ func (t *txn) expire(now time.Time) (int, error) {
 			seen := map[any]bool{}
 			// Dates sort together (by type, then value): start at the
 			// earliest possible date, stop at the first key not an expired date.
-			ix.tree.Ascend(entry{keys: []any{primitive.DateTime(-1 << 63)}, id: lowest}, func(e entry) bool {
+			ix.tree.Ascend(newEntry([]any{primitive.DateTime(-1 << 63)}, lowest, nil), func(e entry) bool {
 				k, ok := e.keys[0].(primitive.DateTime)
 				if !ok {
 					if tm, isTime := e.keys[0].(time.Time); isTime {
