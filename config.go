@@ -19,6 +19,7 @@ type config struct {
 	Port          string
 	MongoURI      string
 	DataDir       string
+	Engine        string
 	PoolMax       uint64
 	AdminEmail    string
 	AdminPassword string
@@ -35,6 +36,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Port:          orDefault(getenv("PORT"), "3001"),
 		MongoURI:      strings.TrimSpace(getenv("MONGO_URI")),
 		DataDir:       orDefault(getenv("DATA_DIR"), "./data"),
+		Engine:        orDefault(getenv("EMBEDDED_ENGINE"), store.EngineIndexed),
 		AdminEmail:    strings.TrimSpace(getenv("ADMIN_EMAIL")),
 		AdminPassword: getenv("ADMIN_PASSWORD"),
 		AdminToken:    strings.TrimSpace(getenv("ADMIN_TOKEN")),
@@ -45,6 +47,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 
 	if p, err := strconv.Atoi(c.Port); err != nil || p < 0 || p > 65535 {
 		fail("PORT must be a port number, got %q", c.Port)
+	}
+	if c.Engine != store.EngineIndexed && c.Engine != store.EngineLungo {
+		fail("EMBEDDED_ENGINE must be %s or %s, got %q", store.EngineIndexed, store.EngineLungo, c.Engine)
 	}
 	if v := getenv("DB_POOL_MAX"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
@@ -108,7 +113,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 
 // Store is the database part of the configuration.
 func (c config) Store(logger *slog.Logger) store.Config {
-	return store.Config{MongoURI: c.MongoURI, DataDir: c.DataDir, PoolMax: c.PoolMax, Logger: logger}
+	return store.Config{MongoURI: c.MongoURI, DataDir: c.DataDir, Engine: c.Engine, PoolMax: c.PoolMax, Logger: logger}
 }
 
 func orDefault(v, def string) string {

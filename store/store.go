@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/256dpi/lungo"
@@ -26,6 +27,7 @@ import (
 	"go.mongodb.org/mongo-driver/x/mongo/driver/connstring"
 
 	"loandesk/store/durable"
+	"loandesk/store/embedded"
 )
 
 // DefaultDatabase is the database name used when MONGO_URI names none.
@@ -42,6 +44,9 @@ type Config struct {
 	// ConnectTimeout bounds connecting and server selection so a wrong
 	// MONGO_URI fails start-up quickly instead of hanging.
 	ConnectTimeout time.Duration
+	// Engine picks the embedded engine: EngineIndexed (the default) or
+	// EngineLungo (lungo's own engine: the oracle and a fallback).
+	Engine string
 	// TTLInterval is how often the embedded engine deletes documents
 	// past a TTL index's expiry (default 30 s; MongoDB's monitor runs
 	// every 60 s).
@@ -51,10 +56,13 @@ type Config struct {
 
 // Store is the application's handle on its database.
 type Store struct {
-	client  lungo.IClient
-	db      lungo.IDatabase
-	engine  *lungo.Engine // nil when connected to MongoDB
-	durable *durable.DB   // the embedded engine's file; nil on MongoDB
+	client    lungo.IClient
+	db        lungo.IDatabase
+	engine    *lungo.Engine    // lungo's engine, when chosen
+	indexed   *embedded.Engine // the indexed engine, when chosen
+	durable   *durable.DB      // the embedded engine's file; nil on MongoDB
+	stopTTL   chan struct{}    // ends the indexed engine's TTL sweeps
+	closeOnce sync.Once
 
 	users         lungo.ICollection
 	sessions      lungo.ICollection
@@ -153,6 +161,14 @@ func openEmbedded(cfg Config) (*Store, error) {
 		}
 		return nil, fmt.Errorf("store: %w", err)
 	}
+	switch cfg.Engine {
+	case "", EngineIndexed:
+		return openIndexed(cfg, dir, db)
+	case EngineLungo:
+	default:
+		_ = db.Close()
+		return nil, fmt.Errorf("store: unknown embedded engine %q (use %q or %q)", cfg.Engine, EngineIndexed, EngineLungo)
+	}
 	engineOpts := lungo.Options{
 		Store: newLungoStore(db),
 		// lungo keeps every change for MinOplogAge (5 minutes by default) to
@@ -173,11 +189,46 @@ func openEmbedded(cfg Config) (*Store, error) {
 	return &Store{client: client, db: client.Database(DefaultDatabase), engine: engine, durable: db}, nil
 }
 
+// The embedded engines.
+const (
+	EngineIndexed = "indexed"
+	EngineLungo   = "lungo"
+)
+
+// openIndexed opens the indexed engine on db and starts its TTL sweeps.
+func openIndexed(cfg Config, dir string, db *durable.DB) (*Store, error) {
+	e, err := embedded.Open(db)
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: open embedded database in %s: %w", dir, err)
+	}
+	client := embedded.NewClient(e)
+	s := &Store{client: client, db: client.Database(DefaultDatabase), indexed: e, durable: db, stopTTL: make(chan struct{})}
+	go sweepTTL(e, cmp.Or(cfg.TTLInterval, 30*time.Second), s.stopTTL, cfg.Logger)
+	return s, nil
+}
+
+// sweepTTL deletes expired documents every interval until stop closes.
+func sweepTTL(e *embedded.Engine, interval time.Duration, stop <-chan struct{}, logger *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			if _, err := e.Expire(now); err != nil && !errors.Is(err, embedded.ErrClosed) {
+				logger.Error("embedded engine: expiring TTL documents failed", "err", err)
+			}
+		}
+	}
+}
+
 // DataFile is the embedded database's file inside DATA_DIR.
 const DataFile = "loandesk.db"
 
-// Embedded reports whether the store runs on the in-process engine.
-func (s *Store) Embedded() bool { return s.engine != nil }
+// Embedded reports whether the store runs on an in-process engine.
+func (s *Store) Embedded() bool { return s.engine != nil || s.indexed != nil }
 
 // Ping checks that the database answers a query. On MongoDB it is a
 // server round trip; the embedded engine answers pings even when closed,
@@ -218,6 +269,10 @@ func (s *Store) Close(ctx context.Context) error {
 	err := s.client.Disconnect(ctx)
 	if s.engine != nil {
 		s.engine.Close()
+	}
+	if s.indexed != nil {
+		s.closeOnce.Do(func() { close(s.stopTTL) })
+		s.indexed.Close()
 	}
 	if s.durable != nil {
 		_ = s.durable.Close()

@@ -133,8 +133,13 @@ func decodeIndex(def []byte) (mongokit.IndexConfig, error) {
 
 var idIndexDef, _ = encodeIndex(mongokit.IndexConfig{Key: &bson.D{{Key: "_id", Value: int32(1)}}, Unique: true})
 
-// Close stops the engine; the caller closes the durable file.
-func (e *Engine) Close() { e.closed.Store(true) }
+// Close stops the engine once the write in progress, if any, is done;
+// the caller closes the durable file after.
+func (e *Engine) Close() {
+	e.writer.Lock()
+	defer e.writer.Unlock()
+	e.closed.Store(true)
+}
 
 // snapshot is the current committed state.
 func (e *Engine) snapshot() (*catalog, error) {
