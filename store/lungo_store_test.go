@@ -164,8 +164,8 @@ func refusedAsExpected(err error) bool {
 // tests when asked to.
 func TestMain(m *testing.M) {
 	TestChildren["crash"] = func(arg string) {
-		dir, round, _ := strings.Cut(arg, "|")
-		crashChild(dir, round)
+		parts := strings.Split(arg, "|")
+		crashChild(parts[0], parts[1], parts[2])
 	}
 	if name := os.Getenv("LOANDESK_TEST_CHILD"); name != "" {
 		child, ok := TestChildren[name]
@@ -183,13 +183,13 @@ func TestMain(m *testing.M) {
 // write, until it is killed. Round r, iteration i writes batch "r-i" of
 // three documents, updates one of them to version 2 and, when i%3 == 0,
 // deletes "r-i-0".
-func crashChild(dir, round string) {
+func crashChild(dir, round, engine string) {
 	ctx := context.Background()
 	fail := func(what string, err error) {
 		fmt.Printf("error %s: %v\n", what, err)
 		os.Exit(2)
 	}
-	st, err := Open(ctx, Config{DataDir: dir})
+	st, err := Open(ctx, Config{DataDir: dir, Engine: engine})
 	if err != nil {
 		fail("open", err)
 	}
@@ -225,17 +225,26 @@ func crashChild(dir, round string) {
 	}
 }
 
-// TestLungoStore_SurvivesSIGKILL kills a writing child process mid-storm,
+// TestStore_SurvivesSIGKILL kills, on each embedded engine, a writing child process mid-storm,
 // several times, and checks after each restart that every acknowledged
 // write is there, no batch is half-applied, and the unique index holds.
-func TestLungoStore_SurvivesSIGKILL(t *testing.T) {
+func TestStore_SurvivesSIGKILL(t *testing.T) {
 	t.Parallel()
+	for _, engine := range []string{EngineLungo, EngineIndexed} {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			survivesSIGKILL(t, engine)
+		})
+	}
+}
+
+func survivesSIGKILL(t *testing.T, engine string) {
 	dir := t.TempDir()
 	version := map[string]int{} // acknowledged documents → acknowledged version
 	deleted := map[string]bool{}
 	for round := range 4 {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "LOANDESK_TEST_CHILD=crash", fmt.Sprintf("LOANDESK_TEST_CHILD_ARG=%s|%d", dir, round))
+		cmd.Env = append(os.Environ(), "LOANDESK_TEST_CHILD=crash", fmt.Sprintf("LOANDESK_TEST_CHILD_ARG=%s|%d|%s", dir, round, engine))
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)
@@ -283,7 +292,7 @@ func TestLungoStore_SurvivesSIGKILL(t *testing.T) {
 			}
 		}
 
-		st, err := Open(context.Background(), Config{DataDir: dir})
+		st, err := Open(context.Background(), Config{DataDir: dir, Engine: engine})
 		if err != nil {
 			t.Fatalf("round %d: reopen after SIGKILL: %v", round, err)
 		}
@@ -332,6 +341,9 @@ func TestLungoStore_SurvivesSIGKILL(t *testing.T) {
 			case ok && got < v:
 				t.Errorf("round %d: %s has version %d, acknowledged %d", round, id, got, v)
 			}
+		}
+		if _, ok := present[maybeDeleted]; maybeDeleted != "" && !ok {
+			deleted[maybeDeleted] = true // the in-flight delete landed
 		}
 		for batch, n := range perBatch {
 			if _, acked := version[batch+"-0"]; !acked && n != 3 {
