@@ -38,6 +38,7 @@ type plan struct {
 	// ranges intersect the candidates before Match runs.
 	also    []any
 	reverse bool    // walk the index backwards for the sort
+	cost    int     // entries the walk may visit
 	id      any   // set for an _id lookup
 	byID    bool
 	sort    []bsonkit.Column
@@ -205,18 +206,42 @@ func choosePlan(c *collection, q Query) (plan, error) {
 		}
 		keys := len(eq)
 		served, reverse := false, false
+		var size int
 		if alts != nil {
 			keys = len(alts[0]) // an $in: several ranges, in no useful order
+			for _, a := range alts {
+				size += rangeSize(ix, a)
+			}
 		} else {
 			served, reverse = sortServed(ix, keys, p.sort)
+			size = rangeSize(ix, eq)
 		}
-		better := keys > p.EqualityKeys || keys == p.EqualityKeys && served && !p.SortFromIndex
-		if (keys > 0 || served) && better {
-			p.ix, p.eq, p.alts, p.also, p.reverse = ix, eq, alts, also, reverse
+		if keys == 0 && !served {
+			continue
+		}
+		// The cost is the entries the walk may visit. A walk in sort order
+		// over a prefix that is the whole filter stops after skip+limit.
+		cost := size
+		if served && q.Limit > 0 && filterFields(q.Filter) == keys {
+			cost = min(size, q.Skip+q.Limit)
+		}
+		if p.ix == nil || cost < p.cost || cost == p.cost && served && !p.SortFromIndex {
+			p.ix, p.eq, p.alts, p.also, p.reverse, p.cost = ix, eq, alts, also, reverse, cost
 			p.Index, p.EqualityKeys, p.SortFromIndex = ix.name, keys, served
 		}
 	}
+	if p.ix != nil && p.cost >= c.docs.Len() && !p.SortFromIndex {
+		p.ix, p.Index, p.EqualityKeys = nil, "", 0 // no better than a full scan
+	}
 	return p, nil
+}
+
+// filterFields counts a filter's top-level conditions.
+func filterFields(filter bsonkit.Doc) int {
+	if filter == nil {
+		return 0
+	}
+	return len(*filter)
 }
 
 // sortServed reports whether walking ix within an equality prefix of eq
