@@ -58,7 +58,7 @@ func newPair(t testing.TB, seed uint64) *pair {
 
 // value draws an awkward value for a field.
 func (p *pair) value(depth int) any {
-	switch p.rnd.IntN(11) {
+	switch p.rnd.IntN(12) {
 	case 0:
 		return nil
 	case 1:
@@ -83,6 +83,11 @@ func (p *pair) value(depth int) any {
 		return bson.D{{Key: "x", Value: p.value(1)}}
 	case 9:
 		return bson.A{}
+	case 10:
+		if depth > 0 {
+			return int32(2)
+		}
+		return bson.A{bson.D{{Key: "x", Value: p.value(1)}}, bson.D{{Key: "x", Value: p.value(1)}}} // a path through an array
 	}
 	return false
 }
