@@ -97,19 +97,29 @@ func (t *txn) update(ctx context.Context, ns string, spec UpdateSpec) (UpdateRes
 		nexts[i] = next
 	}
 	c := t.write(ns)
+	var changed []int
 	for i, old := range matches {
-		next := nexts[i]
 		res.Matched++
 		if i == 0 {
-			res.Before, res.After = old, next
+			res.Before, res.After = old, nexts[i]
 		}
-		if same(old, next) {
-			continue
+		if !same(old, nexts[i]) {
+			changed = append(changed, i)
 		}
-		if err := c.replace(old, next); err != nil {
+	}
+	// Take every old version out before putting any new one in (as lungo
+	// does), so a multi-update that shifts unique keys along (b: 1→2,
+	// 2→3) does not collide with itself.
+	for _, i := range changed {
+		if err := c.remove(matches[i]); err != nil {
 			return res, err
 		}
-		if err := t.put(ns, next); err != nil {
+	}
+	for _, i := range changed {
+		if err := c.insert(nexts[i]); err != nil {
+			return res, err // the engine discards the whole transaction
+		}
+		if err := t.put(ns, nexts[i]); err != nil {
 			return res, err
 		}
 		res.Modified++
