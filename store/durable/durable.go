@@ -19,9 +19,9 @@ import (
 	"slices"
 	"time"
 
-	"go.mongodb.org/mongo-driver/bson"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+	"go.mongodb.org/mongo-driver/bson"
 )
 
 // formatVersion is stored in the meta bucket; a file without it, or with

@@ -4,7 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,13 +38,16 @@ var loanIndexes = []bson.D{
 
 type benchDB struct {
 	engine *embedded.Engine
+	file   *durable.DB
+	path   string
 	ids    []primitive.ObjectID
 	loans  []store.Loan
 }
 
 // openLoans loads n seeded loans through Insert in batches of 1,000.
 func openLoans(b *testing.B, n int) benchDB {
-	db, err := durable.Open(filepath.Join(b.TempDir(), "bench.db"), durable.Options{})
+	path := filepath.Join(b.TempDir(), "bench.db")
+	db, err := durable.Open(path, durable.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -54,7 +63,7 @@ func openLoans(b *testing.B, n int) benchDB {
 		}
 	}
 	g := seed.NewGenerator(1, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
-	out := benchDB{engine: e}
+	out := benchDB{engine: e, file: db, path: path}
 	start := time.Now()
 	for i := 0; i < n; i += 1000 {
 		batch := make([]bsonkit.Doc, 0, 1000)
@@ -183,4 +192,82 @@ func BenchmarkEngine(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkEngineStartup reopens 10k and 100k seeded loans in a fresh
+// process, which reports how long the load took and its anonymous
+// resident memory once garbage is collected:
+//
+//	go test -run '^$' -bench EngineStartup -benchtime 3x ./store/embedded/
+func BenchmarkEngineStartup(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("docs=%dk", n/1000), func(b *testing.B) {
+			db := openLoans(b, n)
+			var raw int64
+			for _, l := range db.loans {
+				body, _ := bson.Marshal(l)
+				raw += int64(len(body))
+			}
+			path := db.path
+			db.engine.Close()
+			_ = db.file.Close()
+			var loadMS, anonMB float64
+			for b.Loop() {
+				cmd := exec.Command(os.Args[0], "-test.run=^$")
+				cmd.Env = append(os.Environ(), "LOANDESK_LOAD_CHILD="+path)
+				out, err := cmd.CombinedOutput()
+				if err != nil {
+					b.Fatalf("%v: %s", err, out)
+				}
+				var count int
+				var micros, anonKB int64
+				if _, err := fmt.Sscanf(string(out), "loaded %d in %dus anon %dkB", &count, &micros, &anonKB); err != nil || count != n {
+					b.Fatalf("child said %q (%v)", out, err)
+				}
+				loadMS += float64(micros) / 1000
+				anonMB += float64(anonKB) / 1024
+			}
+			b.ReportMetric(loadMS/float64(b.N), "load-ms")
+			b.ReportMetric(anonMB/float64(b.N), "rss-anon-MB")
+			b.ReportMetric(anonMB/float64(b.N)*1024*1024/float64(raw), "rss/bson")
+		})
+	}
+}
+
+func TestMain(m *testing.M) {
+	if path := os.Getenv("LOANDESK_LOAD_CHILD"); path != "" {
+		loadChild(path)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// loadChild opens the engine on path and prints the load time and the
+// process's anonymous resident memory after a full collection.
+func loadChild(path string) {
+	start := time.Now()
+	db, err := durable.Open(path, durable.Options{})
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(2)
+	}
+	e, err := embedded.Open(db)
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(2)
+	}
+	took := time.Since(start)
+	n, _, _ := e.Count(context.Background(), loansNS, nil)
+	runtime.GC()
+	debug.FreeOSMemory()
+	var anon int64
+	if status, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, line := range strings.Split(string(status), "\n") {
+			if v, ok := strings.CutPrefix(line, "RssAnon:"); ok {
+				anon, _ = strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			}
+		}
+	}
+	fmt.Printf("loaded %d in %dus anon %dkB\n", n, took.Microseconds(), anon)
+	runtime.KeepAlive(e)
 }

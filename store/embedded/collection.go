@@ -1,13 +1,19 @@
 package embedded
 
 import (
+	"bytes"
+	"cmp"
 	"fmt"
+	"runtime"
+	"slices"
+	"strings"
 
 	"github.com/256dpi/lungo/bsonkit"
 	"github.com/256dpi/lungo/mongokit"
 	"github.com/tidwall/btree"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
+	"golang.org/x/sync/errgroup"
 )
 
 // record is one stored document, keyed by its _id.
@@ -16,7 +22,7 @@ type record struct {
 	doc bsonkit.Doc
 }
 
-func recordLess(a, b record) bool { return bsonkit.Compare(a.id, b.id) < 0 }
+func recordLess(a, b record) bool { return compareValues(a.id, b.id) < 0 }
 
 // entry is one index entry: a document's key tuple (one per combination
 // of array elements when the index is multikey) and the document.
@@ -82,6 +88,34 @@ const (
 	highest
 )
 
+// compareValues is bsonkit.Compare with the common same-type cases
+// first.
+func compareValues(a, b any) int {
+	switch x := a.(type) {
+	case string:
+		if y, ok := b.(string); ok {
+			return strings.Compare(x, y)
+		}
+	case primitive.ObjectID:
+		if y, ok := b.(primitive.ObjectID); ok {
+			return bytes.Compare(x[:], y[:])
+		}
+	case primitive.DateTime:
+		if y, ok := b.(primitive.DateTime); ok {
+			return cmp.Compare(x, y)
+		}
+	case int64:
+		if y, ok := b.(int64); ok {
+			return cmp.Compare(x, y)
+		}
+	case int32:
+		if y, ok := b.(int32); ok {
+			return cmp.Compare(x, y)
+		}
+	}
+	return bsonkit.Compare(a, b)
+}
+
 func compareIDs(a, b any) int {
 	ab, aIsBound := a.(bound)
 	bb, bIsBound := b.(bound)
@@ -93,7 +127,7 @@ func compareIDs(a, b any) int {
 	case bIsBound:
 		return -int(bb)
 	}
-	return bsonkit.Compare(a, b)
+	return compareValues(a, b)
 }
 
 // index is a secondary index: its definition and its entries ordered by
@@ -144,7 +178,7 @@ func (ix *index) compare(a, b entry) int {
 		if i >= len(a.keys) || i >= len(b.keys) {
 			break // a prefix bound: equal so far
 		}
-		c := bsonkit.Compare(a.keys[i], b.keys[i])
+		c := compareValues(a.keys[i], b.keys[i])
 		if col.Reverse {
 			c = -c
 		}
@@ -223,6 +257,36 @@ func (ix *index) add(id any, doc bsonkit.Doc) error {
 	return nil
 }
 
+// build fills an empty index with recs at once: all entries made, sorted
+// and loaded in order (appending to a B-tree in order never searches it),
+// which at start-up is several times faster than adding one by one.
+func (ix *index) build(recs []record) error {
+	var entries []entry
+	for _, r := range recs {
+		if ok, err := ix.covers(r.doc); err != nil {
+			return err
+		} else if !ok {
+			continue
+		}
+		tuples, multi := ix.tuples(r.doc)
+		ix.multikey = ix.multikey || multi
+		for _, t := range tuples {
+			entries = append(entries, newEntry(t, r.id, r.doc))
+		}
+	}
+	slices.SortFunc(entries, ix.compare)
+	for i, e := range entries {
+		if ix.config.Unique && i > 0 {
+			prev := entries[i-1]
+			if compareIDs(prev.id, e.id) != 0 && ix.compare(newEntry(prev.keys, lowest, nil), newEntry(e.keys, lowest, nil)) == 0 {
+				return &DuplicateKeyError{Index: ix.name, Key: e.keys}
+			}
+		}
+		ix.tree.Load(e)
+	}
+	return nil
+}
+
 // remove drops doc's entries.
 func (ix *index) remove(id any, doc bsonkit.Doc) error {
 	if ok, err := ix.covers(doc); err != nil || !ok {
@@ -287,6 +351,43 @@ func (c *collection) insert(doc bsonkit.Doc) error {
 	}
 	c.docs.Set(record{id: id, doc: doc})
 	return nil
+}
+
+// insertMany adds new documents, each index filled on its own goroutine
+// (the trees are independent). On a duplicate key the collection is left
+// part-way: callers discard it (a failed write discards its transaction).
+func (c *collection) insertMany(docs []bsonkit.Doc) error {
+	if len(docs) < 64 {
+		for _, d := range docs {
+			if err := c.insert(d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	recs := make([]record, len(docs))
+	for i, d := range docs {
+		recs[i] = record{id: bsonkit.Get(d, "_id"), doc: d}
+		if _, taken := c.get(recs[i].id); taken {
+			return &DuplicateKeyError{Index: "_id_", Key: []any{recs[i].id}}
+		}
+		if _, replaced := c.docs.Set(recs[i]); replaced {
+			return &DuplicateKeyError{Index: "_id_", Key: []any{recs[i].id}}
+		}
+	}
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for _, ix := range c.indexes {
+		g.Go(func() error {
+			for _, r := range recs {
+				if err := ix.add(r.id, r.doc); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 // undo removes doc from the other indexes after the one named failed

@@ -223,7 +223,9 @@ func (p *pair) lungoFind(filter, sort bson.D, skip, limit int) ([]bsonkit.Doc, e
 func (p *pair) step() {
 	t, ctx := p.t, context.Background()
 	p.steps++
-	where := func(op string, args ...any) string { return fmt.Sprintf("seed %d step %d %s %v", p.seed, p.steps, op, args) }
+	where := func(op string, args ...any) string {
+		return fmt.Sprintf("seed %d step %d %s %v", p.seed, p.steps, op, args)
+	}
 	switch op := p.rnd.IntN(10); op {
 	case 0, 1:
 		d := p.doc()

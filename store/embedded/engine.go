@@ -101,10 +101,8 @@ func loadCollection(ns durable.Namespace) (*collection, error) {
 			if err != nil {
 				return err
 			}
-			for _, r := range recs {
-				if err := ix.add(r.id, r.doc); err != nil {
-					return fmt.Errorf("index %s: %w", name, err)
-				}
+			if err := ix.build(recs); err != nil {
+				return fmt.Errorf("index %s: %w", name, err)
 			}
 			mu.Lock()
 			c.indexes[name] = ix

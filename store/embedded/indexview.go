@@ -154,4 +154,3 @@ func (v *IndexView) ListSpecifications(ctx context.Context, _ ...*options.ListIn
 	}
 	return out, nil
 }
-

@@ -31,15 +31,15 @@ type Plan struct {
 // plan picks the access path for filter and sort over c.
 type plan struct {
 	Plan
-	ix      *index
-	eq      []any   // equality values for the index's leading columns
-	alts    [][]any // or several such prefixes (an $in), walked in turn
+	ix   *index
+	eq   []any   // equality values for the index's leading columns
+	alts [][]any // or several such prefixes (an $in), walked in turn
 	// also are further values the last key must take too (an $all): their
 	// ranges intersect the candidates before Match runs.
 	also    []any
-	reverse bool    // walk the index backwards for the sort
-	cost    int     // entries the walk may visit
-	id      any   // set for an _id lookup
+	reverse bool // walk the index backwards for the sort
+	cost    int  // entries the walk may visit
+	id      any  // set for an _id lookup
 	byID    bool
 	sort    []bsonkit.Column
 }

@@ -31,16 +31,19 @@ func withID(doc bsonkit.Doc) bsonkit.Doc {
 // key, none.
 func (t *txn) insert(ns string, docs []bsonkit.Doc) ([]any, error) {
 	c := t.write(ns)
-	ids := make([]any, 0, len(docs))
-	for _, d := range docs {
-		d = withID(d)
-		if err := c.insert(d); err != nil {
-			return nil, err
-		}
+	ids := make([]any, len(docs))
+	full := make([]bsonkit.Doc, len(docs))
+	for i, d := range docs {
+		full[i] = withID(d)
+		ids[i] = bsonkit.Get(full[i], "_id")
+	}
+	if err := c.insertMany(full); err != nil {
+		return nil, err
+	}
+	for _, d := range full {
 		if err := t.put(ns, d); err != nil {
 			return nil, err
 		}
-		ids = append(ids, bsonkit.Get(d, "_id"))
 	}
 	return ids, nil
 }
