@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -11,13 +12,19 @@ import (
 )
 
 // BenchmarkLoanPages measures the loan pages through the real router and
-// middleware (sessions included) on the embedded engine with 10,000
-// seeded loans:
+// middleware (sessions included) on the embedded engine with 10,000 and
+// 100,000 seeded loans:
 //
 //	go test -run '^$' -bench LoanPages ./web/
 func BenchmarkLoanPages(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("loans=%dk", n/1000), func(b *testing.B) { benchLoanPages(b, n) })
+	}
+}
+
+func benchLoanPages(b *testing.B, n int) {
 	bundle := setup(b)
-	bundle.seedLoans(b, 10_000)
+	bundle.seedLoans(b, n)
 	bundle.createUser(b, "uw@example.com", auth.RoleUnderwriter)
 	c := newClient(b)
 	mustLogin(b, c, bundle.url, "uw@example.com")

@@ -271,3 +271,53 @@ func loadChild(path string) {
 	fmt.Printf("loaded %d in %dus anon %dkB\n", n, took.Microseconds(), anon)
 	runtime.KeepAlive(e)
 }
+
+// BenchmarkEngineClaim claims jobs one at a time from 10,000 pending,
+// as a job runner does (FindOneAndUpdate on {status, due}), each claim
+// durable:
+//
+//	go test -run '^$' -bench EngineClaim -benchtime 2000x ./store/embedded/
+func BenchmarkEngineClaim(b *testing.B) {
+	db, err := durable.Open(filepath.Join(b.TempDir(), "claim.db"), durable.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	e, err := embedded.Open(db)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const ns = "loandesk.events"
+	if _, err := e.CreateIndex(ns, "", mongokit.IndexConfig{Key: conv(b, bson.D{{Key: "status", Value: int32(1)}, {Key: "due", Value: int32(1)}})}); err != nil {
+		b.Fatal(err)
+	}
+	const pending = 10_000
+	add := func(n int) {
+		batch := make([]bsonkit.Doc, n)
+		for i := range batch {
+			batch[i] = conv(b, bson.D{{Key: "status", Value: "pending"}, {Key: "due", Value: time.Now().Add(time.Duration(i) * time.Millisecond)}, {Key: "type", Value: "ocr"}})
+		}
+		if _, err := e.Insert(ns, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	add(pending)
+	spec := embedded.UpdateSpec{
+		Filter: conv(b, bson.D{{Key: "status", Value: "pending"}}),
+		Sort:   conv(b, bson.D{{Key: "due", Value: int32(1)}}),
+		Update: conv(b, bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: "running"}}}}),
+	}
+	claimed := 0
+	for b.Loop() {
+		res, err := e.Update(context.Background(), ns, spec)
+		if err != nil || res.Modified != 1 {
+			b.Fatalf("claim: %+v %v", res, err)
+		}
+		if claimed++; claimed%(pending/2) == 0 {
+			b.StopTimer()
+			add(pending / 2) // keep about 10k pending
+			b.StartTimer()
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "claims/s")
+}
