@@ -26,21 +26,54 @@ func recordLess(a, b record) bool { return compareValues(a.id, b.id) < 0 }
 
 // entry is one index entry: a document's key tuple (one per combination
 // of array elements when the index is multikey) and the document.
+//
+// The first key is held inline and the others (compound indexes only) in
+// rest, so a single-field index's entry is one value in the tree's node,
+// not a value plus a slice allocated beside it.
 type entry struct {
-	keys []any
+	k0   any
+	rest []any
 	id   any // lowest or highest marks a range bound, not a document
 	doc  bsonkit.Doc
 	// pfx orders the first key coarsely without following pointers (see
-	// keyPrefix), plus one; 0 means unknown.
+	// keyPrefix), plus one; 0 means the entry has no keys (an open bound).
 	pfx uint64
 }
 
 func newEntry(keys []any, id any, doc bsonkit.Doc) entry {
-	e := entry{keys: keys, id: id, doc: doc}
+	e := entry{id: id, doc: doc}
 	if len(keys) > 0 {
-		e.pfx = keyPrefix(keys[0]) + 1
+		e.k0, e.pfx = keys[0], keyPrefix(keys[0])+1
+		if len(keys) > 1 {
+			e.rest = keys[1:]
+		}
 	}
 	return e
+}
+
+// keyCount is how many keys the entry has.
+func (e entry) keyCount() int {
+	if e.pfx == 0 {
+		return 0
+	}
+	return 1 + len(e.rest)
+}
+
+// key returns the entry's i-th key.
+func (e entry) key(i int) any {
+	if i == 0 {
+		return e.k0
+	}
+	return e.rest[i-1]
+}
+
+// keys returns the entry's keys as a new slice.
+func (e entry) keys() []any {
+	out := make([]any, 0, e.keyCount())
+	for i := range e.keyCount() {
+		out = append(out, e.key(i))
+	}
+	return out
 }
 
 // keyPrefix maps a value to a number that never orders two values
@@ -175,10 +208,10 @@ func (ix *index) compare(a, b entry) int {
 		return c
 	}
 	for i, col := range ix.columns {
-		if i >= len(a.keys) || i >= len(b.keys) {
+		if i >= a.keyCount() || i >= b.keyCount() {
 			break // a prefix bound: equal so far
 		}
-		c := compareValues(a.keys[i], b.keys[i])
+		c := compareValues(a.key(i), b.key(i))
 		if col.Reverse {
 			c = -c
 		}
@@ -274,17 +307,78 @@ func (ix *index) build(recs []record) error {
 			entries = append(entries, newEntry(t, r.id, r.doc))
 		}
 	}
-	slices.SortFunc(entries, ix.compare)
-	for i, e := range entries {
+	sorted := sortEntries(ix, entries)
+	for i, e := range sorted {
 		if ix.config.Unique && i > 0 {
-			prev := entries[i-1]
-			if compareIDs(prev.id, e.id) != 0 && ix.compare(newEntry(prev.keys, lowest, nil), newEntry(e.keys, lowest, nil)) == 0 {
-				return &DuplicateKeyError{Index: ix.name, Key: e.keys}
+			prev := sorted[i-1]
+			if compareIDs(prev.id, e.id) != 0 && ix.compare(entry{k0: prev.k0, rest: prev.rest, pfx: prev.pfx, id: lowest}, entry{k0: e.k0, rest: e.rest, pfx: e.pfx, id: lowest}) == 0 {
+				return &DuplicateKeyError{Index: ix.name, Key: e.keys()}
 			}
 		}
 		ix.tree.Load(e)
 	}
 	return nil
+}
+
+// sortEntries puts entries, made in _id order, into index order. It
+// sorts small (prefix, position) pairs, which sit together in memory,
+// and compares whole keys only within runs of equal prefixes; position
+// breaks ties, which keeps equal keys in _id order. Sorting the entries
+// themselves with the full comparison took most of the start-up time.
+func sortEntries(ix *index, entries []entry) []entry {
+	type pair struct {
+		p0, p1 uint64 // the first two keys' prefixes, in index direction
+		pos    uint32
+	}
+	pairs := make([]pair, len(entries))
+	for i, e := range entries {
+		p := pair{p0: e.pfx, pos: uint32(i)}
+		if ix.columns[0].Reverse {
+			p.p0 = ^p.p0
+		}
+		if len(e.rest) > 0 {
+			p.p1 = keyPrefix(e.rest[0])
+			if ix.columns[1].Reverse {
+				p.p1 = ^p.p1
+			}
+		}
+		pairs[i] = p
+	}
+	slices.SortFunc(pairs, func(a, b pair) int {
+		if c := cmp.Compare(a.p0, b.p0); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.p1, b.p1); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.pos, b.pos)
+	})
+	keysOnly := func(e entry) entry { return entry{k0: e.k0, rest: e.rest, pfx: e.pfx, id: lowest} }
+	for start := 0; start < len(pairs); {
+		end := start + 1
+		for end < len(pairs) && pairs[end].p0 == pairs[start].p0 && pairs[end].p1 == pairs[start].p1 {
+			end++
+		}
+		run := pairs[start:end]
+		sorted := true
+		for i := 1; i < len(run) && sorted; i++ {
+			sorted = ix.compare(keysOnly(entries[run[i-1].pos]), keysOnly(entries[run[i].pos])) <= 0
+		}
+		if !sorted {
+			slices.SortFunc(run, func(a, b pair) int {
+				if c := ix.compare(keysOnly(entries[a.pos]), keysOnly(entries[b.pos])); c != 0 {
+					return c
+				}
+				return cmp.Compare(a.pos, b.pos)
+			})
+		}
+		start = end
+	}
+	out := make([]entry, len(entries))
+	for i, p := range pairs {
+		out[i] = entries[p.pos]
+	}
+	return out
 }
 
 // remove drops doc's entries.
@@ -304,7 +398,7 @@ func (ix *index) holder(key []any) (any, bool) {
 	var found any
 	ok := false
 	ix.tree.Ascend(newEntry(key, lowest, nil), func(e entry) bool {
-		if ix.compare(newEntry(e.keys, lowest, nil), newEntry(key, lowest, nil)) == 0 {
+		if ix.compare(entry{k0: e.k0, rest: e.rest, pfx: e.pfx, id: lowest}, newEntry(key, lowest, nil)) == 0 {
 			found, ok = e.id, true
 		}
 		return false

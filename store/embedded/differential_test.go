@@ -32,6 +32,7 @@ const ns = "t.c"
 type pair struct {
 	seed  uint64
 	t     testing.TB
+	db    *durable.DB
 	ours  *Engine
 	coll  lungo.ICollection
 	rnd   *rand.Rand
@@ -53,7 +54,7 @@ func newPair(t testing.TB, seed uint64) *pair {
 		t.Fatal(err)
 	}
 	t.Cleanup(engine.Close)
-	return &pair{seed: seed, t: t, ours: ours, coll: client.Database("t").Collection("c"), rnd: rand.New(rand.NewPCG(seed, seed*7+1))}
+	return &pair{seed: seed, t: t, db: db, ours: ours, coll: client.Database("t").Collection("c"), rnd: rand.New(rand.NewPCG(seed, seed*7+1))}
 }
 
 // value draws an awkward value for a field.
@@ -310,6 +311,16 @@ func (p *pair) step() {
 		if errClass(errL) != errClass(errO) || int(nL) != nO {
 			t.Fatalf("%s: lungo %d %v, ours %d %v", where("count", filter), nL, errL, nO, errO)
 		}
+	}
+	if p.steps%20 == 0 {
+		// Reload from disk now and then: start-up must rebuild the same
+		// documents and indexes (queries after it compare again).
+		p.ours.Close()
+		ours, err := Open(p.db)
+		if err != nil {
+			t.Fatalf("seed %d step %d: reopen: %v", p.seed, p.steps, err)
+		}
+		p.ours = ours
 	}
 	p.compareAll()
 }

@@ -342,7 +342,7 @@ func (p *plan) walk(c *collection, visit func(bsonkit.Doc) (bool, error)) error 
 		for _, prefix := range prefixes {
 			more := true
 			each := func(e entry) bool {
-				if !hasPrefix(e.keys, prefix) {
+				if !hasPrefix(e, prefix) {
 					return false // past the prefix
 				}
 				if dedupe {
@@ -431,9 +431,10 @@ func count(ctx context.Context, c *collection, filter bsonkit.Doc) (int, Plan, e
 // hasPrefix reports whether keys start with prefix (equal in BSON
 // order: 1 and 1.0 are equal). Strings, the common case, skip the
 // generic comparison.
-func hasPrefix(keys, prefix []any) bool {
+func hasPrefix(e entry, prefix []any) bool {
 	for i, p := range prefix {
-		if ks, ok := keys[i].(string); ok {
+		k := e.key(i)
+		if ks, ok := k.(string); ok {
 			if ps, ok := p.(string); ok {
 				if ks != ps {
 					return false
@@ -441,7 +442,7 @@ func hasPrefix(keys, prefix []any) bool {
 				continue
 			}
 		}
-		if bsonkit.Compare(keys[i], p) != 0 {
+		if bsonkit.Compare(k, p) != 0 {
 			return false
 		}
 	}

@@ -304,9 +304,9 @@ func (t *txn) expire(now time.Time) (int, error) {
 			// Dates sort together (by type, then value): start at the
 			// earliest possible date, stop at the first key not an expired date.
 			ix.tree.Ascend(newEntry([]any{primitive.DateTime(-1 << 63)}, lowest, nil), func(e entry) bool {
-				k, ok := e.keys[0].(primitive.DateTime)
+				k, ok := e.k0.(primitive.DateTime)
 				if !ok {
-					if tm, isTime := e.keys[0].(time.Time); isTime {
+					if tm, isTime := e.k0.(time.Time); isTime {
 						k, ok = primitive.NewDateTimeFromTime(tm), true
 					}
 				}
