@@ -307,10 +307,11 @@ func (ix *index) build(recs []record) error {
 			entries = append(entries, newEntry(t, r.id, r.doc))
 		}
 	}
-	sorted := sortEntries(ix, entries)
-	for i, e := range sorted {
+	order := sortEntries(ix, entries)
+	for i, pos := range order {
+		e := entries[pos]
 		if ix.config.Unique && i > 0 {
-			prev := sorted[i-1]
+			prev := entries[order[i-1]]
 			if compareIDs(prev.id, e.id) != 0 && ix.compare(entry{k0: prev.k0, rest: prev.rest, pfx: prev.pfx, id: lowest}, entry{k0: e.k0, rest: e.rest, pfx: e.pfx, id: lowest}) == 0 {
 				return &DuplicateKeyError{Index: ix.name, Key: e.keys()}
 			}
@@ -320,12 +321,13 @@ func (ix *index) build(recs []record) error {
 	return nil
 }
 
-// sortEntries puts entries, made in _id order, into index order. It
+// sortEntries returns the positions of entries, made in _id order, in
+// index order. It
 // sorts small (prefix, position) pairs, which sit together in memory,
 // and compares whole keys only within runs of equal prefixes; position
 // breaks ties, which keeps equal keys in _id order. Sorting the entries
 // themselves with the full comparison took most of the start-up time.
-func sortEntries(ix *index, entries []entry) []entry {
+func sortEntries(ix *index, entries []entry) []uint32 {
 	type pair struct {
 		p0, p1 uint64 // the first two keys' prefixes, in index direction
 		pos    uint32
@@ -374,11 +376,11 @@ func sortEntries(ix *index, entries []entry) []entry {
 		}
 		start = end
 	}
-	out := make([]entry, len(entries))
+	order := make([]uint32, len(pairs))
 	for i, p := range pairs {
-		out[i] = entries[p.pos]
+		order[i] = p.pos
 	}
-	return out
+	return order
 }
 
 // remove drops doc's entries.
