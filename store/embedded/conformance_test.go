@@ -1,6 +1,7 @@
 package embedded_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -317,6 +318,38 @@ func TestConformance_ExactlyOnceClaims(t *testing.T) {
 		}
 		if len(claimed) != 300 || dups != 0 {
 			t.Fatalf("%d jobs claimed, %d more than once", len(claimed), dups)
+		}
+	})
+}
+
+// TestConformance_GridFS stores a file through lungo's GridFS bucket
+// (what document uploads use) and reads it back.
+func TestConformance_GridFS(t *testing.T) {
+	t.Parallel()
+	conform(t, func(t *testing.T, _ string, db lungo.IDatabase) {
+		ctx := context.Background()
+		bucket := lungo.NewBucket(db, options.GridFSBucket().SetChunkSizeBytes(1024))
+		if err := bucket.EnsureIndexes(ctx, false); err != nil {
+			t.Fatal(err)
+		}
+		content := make([]byte, 5000) // five chunks, the last partial
+		for i := range content {
+			content[i] = byte(i * 7)
+		}
+		id, err := bucket.UploadFromStream(ctx, "scan.png", bytes.NewReader(content))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		n, err := bucket.DownloadToStream(ctx, id, &out)
+		if err != nil || n != int64(len(content)) || !bytes.Equal(out.Bytes(), content) {
+			t.Fatalf("download: %d bytes, %v, equal %v", n, err, bytes.Equal(out.Bytes(), content))
+		}
+		if err := bucket.Delete(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := bucket.DownloadToStream(ctx, id, &out); err == nil {
+			t.Fatal("a deleted file downloads")
 		}
 	})
 }
