@@ -15,13 +15,9 @@ import (
 
 // Find returns the documents of ns that q selects, projected.
 func (e *Engine) Find(ctx context.Context, ns string, q Query, projection bsonkit.Doc) ([]bsonkit.Doc, Plan, error) {
-	cat, err := e.snapshot()
-	if err != nil {
+	c, ok, err := e.view(ctx, ns)
+	if err != nil || !ok {
 		return nil, Plan{}, err
-	}
-	c, ok := cat.colls[ns]
-	if !ok {
-		return nil, Plan{}, nil
 	}
 	docs, plan, err := find(ctx, c, q)
 	if err != nil {
@@ -33,22 +29,18 @@ func (e *Engine) Find(ctx context.Context, ns string, q Query, projection bsonki
 
 // Count returns how many documents of ns match filter.
 func (e *Engine) Count(ctx context.Context, ns string, filter bsonkit.Doc) (int, Plan, error) {
-	cat, err := e.snapshot()
-	if err != nil {
+	c, ok, err := e.view(ctx, ns)
+	if err != nil || !ok {
 		return 0, Plan{}, err
-	}
-	c, ok := cat.colls[ns]
-	if !ok {
-		return 0, Plan{}, nil
 	}
 	return count(ctx, c, filter)
 }
 
 // Insert adds documents to ns (all or, on a duplicate key, none) and
 // returns their ids.
-func (e *Engine) Insert(ns string, docs []bsonkit.Doc) ([]any, error) {
+func (e *Engine) Insert(ctx context.Context, ns string, docs []bsonkit.Doc) ([]any, error) {
 	var ids []any
-	err := e.update(func(t *txn) error {
+	err := e.update(ctx, func(t *txn) error {
 		var err error
 		ids, err = t.insert(ns, docs)
 		return err
@@ -59,7 +51,7 @@ func (e *Engine) Insert(ns string, docs []bsonkit.Doc) ([]any, error) {
 // Update applies one update, replacement or upsert.
 func (e *Engine) Update(ctx context.Context, ns string, spec UpdateSpec) (UpdateResult, error) {
 	var res UpdateResult
-	err := e.update(func(t *txn) error {
+	err := e.update(ctx, func(t *txn) error {
 		var err error
 		res, err = t.update(ctx, ns, spec)
 		return err
@@ -71,7 +63,7 @@ func (e *Engine) Update(ctx context.Context, ns string, spec UpdateSpec) (Update
 // them when multi) and returns what it removed.
 func (e *Engine) Delete(ctx context.Context, ns string, filter, sort bsonkit.Doc, multi bool) ([]bsonkit.Doc, error) {
 	var gone []bsonkit.Doc
-	err := e.update(func(t *txn) error {
+	err := e.update(ctx, func(t *txn) error {
 		var err error
 		gone, err = t.delete(ctx, ns, filter, sort, multi)
 		return err
@@ -81,7 +73,7 @@ func (e *Engine) Delete(ctx context.Context, ns string, filter, sort bsonkit.Doc
 
 // CreateIndex adds an index to ns and returns its name.
 func (e *Engine) CreateIndex(ns, name string, cfg mongokit.IndexConfig) (string, error) {
-	err := e.update(func(t *txn) error {
+	err := e.update(context.Background(), func(t *txn) error {
 		var err error
 		name, err = t.createIndex(ns, name, cfg)
 		return err
@@ -91,12 +83,12 @@ func (e *Engine) CreateIndex(ns, name string, cfg mongokit.IndexConfig) (string,
 
 // DropIndex removes an index of ns.
 func (e *Engine) DropIndex(ns, name string) error {
-	return e.update(func(t *txn) error { return t.dropIndex(ns, name) })
+	return e.update(context.Background(), func(t *txn) error { return t.dropIndex(ns, name) })
 }
 
 // Drop removes a namespace.
 func (e *Engine) Drop(ns string) error {
-	return e.update(func(t *txn) error {
+	return e.update(context.Background(), func(t *txn) error {
 		if _, ok := t.read(ns); ok {
 			t.drop(ns)
 		}
@@ -107,7 +99,7 @@ func (e *Engine) Drop(ns string) error {
 // Expire deletes the documents TTL indexes say are past their time.
 func (e *Engine) Expire(now time.Time) (int, error) {
 	n := 0
-	err := e.update(func(t *txn) error {
+	err := e.update(context.Background(), func(t *txn) error {
 		var err error
 		n, err = t.expire(now)
 		return err

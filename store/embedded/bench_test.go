@@ -75,7 +75,7 @@ func openLoans(b *testing.B, n int) benchDB {
 			out.loans = append(out.loans, l)
 			batch = append(batch, conv(b, l))
 		}
-		if _, err := e.Insert(loansNS, batch); err != nil {
+		if _, err := e.Insert(context.Background(), loansNS, batch); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -297,7 +297,7 @@ func BenchmarkEngineClaim(b *testing.B) {
 		for i := range batch {
 			batch[i] = conv(b, bson.D{{Key: "status", Value: "pending"}, {Key: "due", Value: time.Now().Add(time.Duration(i) * time.Millisecond)}, {Key: "type", Value: "ocr"}})
 		}
-		if _, err := e.Insert(ns, batch); err != nil {
+		if _, err := e.Insert(context.Background(), ns, batch); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -66,7 +66,7 @@ func (c *Client) ListDatabases(context.Context, any, ...*options.ListDatabasesOp
 	return mongo.ListDatabasesResult{}, unsupported("ListDatabases")
 }
 
-// NumberSessionsInProgress is always 0: sessions are not supported yet.
+// NumberSessionsInProgress is not tracked.
 func (c *Client) NumberSessionsInProgress() int { return 0 }
 
 // Ping answers whether the engine is open.
@@ -75,22 +75,24 @@ func (c *Client) Ping(context.Context, *readpref.ReadPref) error {
 	return err
 }
 
-// StartSession is not supported yet.
+// StartSession returns a new session.
 func (c *Client) StartSession(...*options.SessionOptions) (lungo.ISession, error) {
-	return nil, unsupported("sessions")
+	return c.startSession(), nil
 }
 
 // Timeout is not set.
 func (c *Client) Timeout() *time.Duration { return nil }
 
-// UseSession is not supported yet.
-func (c *Client) UseSession(context.Context, func(lungo.ISessionContext) error) error {
-	return unsupported("sessions")
+// UseSession runs fn with a new session, ending it afterwards.
+func (c *Client) UseSession(ctx context.Context, fn func(lungo.ISessionContext) error) error {
+	return c.UseSessionWithOptions(ctx, nil, fn)
 }
 
-// UseSessionWithOptions is not supported yet.
-func (c *Client) UseSessionWithOptions(context.Context, *options.SessionOptions, func(lungo.ISessionContext) error) error {
-	return unsupported("sessions")
+// UseSessionWithOptions runs fn with a new session, ending it afterwards.
+func (c *Client) UseSessionWithOptions(ctx context.Context, _ *options.SessionOptions, fn func(lungo.ISessionContext) error) error {
+	s := c.startSession()
+	defer s.EndSession(ctx)
+	return fn(&SessionContext{Context: context.WithValue(ctx, sessionKey{}, s), Session: s})
 }
 
 // Watch is not supported.
@@ -121,7 +123,7 @@ func (d *Database) Collection(name string, _ ...*options.CollectionOptions) lung
 
 // CreateCollection creates an empty collection (a no-op if it exists).
 func (d *Database) CreateCollection(_ context.Context, name string, _ ...*options.CreateCollectionOptions) error {
-	return d.client.engine.update(func(t *txn) error {
+	return d.client.engine.update(context.Background(), func(t *txn) error {
 		t.write(d.name + "." + name)
 		return nil
 	})

@@ -248,7 +248,7 @@ func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update any, o
 func (c *Collection) Indexes() lungo.IIndexView { return &IndexView{coll: c} }
 
 // InsertMany inserts documents in one commit: all or none.
-func (c *Collection) InsertMany(_ context.Context, documents []any, _ ...*options.InsertManyOptions) (*mongo.InsertManyResult, error) {
+func (c *Collection) InsertMany(ctx context.Context, documents []any, _ ...*options.InsertManyOptions) (*mongo.InsertManyResult, error) {
 	docs := make([]bsonkit.Doc, len(documents))
 	for i, d := range documents {
 		doc, err := bsonkit.Transform(d)
@@ -257,7 +257,7 @@ func (c *Collection) InsertMany(_ context.Context, documents []any, _ ...*option
 		}
 		docs[i] = doc
 	}
-	ids, err := c.engine().Insert(c.ns, docs)
+	ids, err := c.engine().Insert(ctx, c.ns, docs)
 	if err != nil {
 		return nil, writeError(err)
 	}
@@ -265,12 +265,12 @@ func (c *Collection) InsertMany(_ context.Context, documents []any, _ ...*option
 }
 
 // InsertOne inserts a document.
-func (c *Collection) InsertOne(_ context.Context, document any, _ ...*options.InsertOneOptions) (*mongo.InsertOneResult, error) {
+func (c *Collection) InsertOne(ctx context.Context, document any, _ ...*options.InsertOneOptions) (*mongo.InsertOneResult, error) {
 	doc, err := bsonkit.Transform(document)
 	if err != nil {
 		return nil, err
 	}
-	ids, err := c.engine().Insert(c.ns, []bsonkit.Doc{doc})
+	ids, err := c.engine().Insert(ctx, c.ns, []bsonkit.Doc{doc})
 	if err != nil {
 		return nil, writeError(err)
 	}

@@ -353,3 +353,64 @@ func TestConformance_GridFS(t *testing.T) {
 		}
 	})
 }
+
+// TestConformance_Transactions: a transaction's writes are its own until
+// it commits; an abort leaves nothing.
+func TestConformance_Transactions(t *testing.T) {
+	t.Parallel()
+	conform(t, func(t *testing.T, _ string, db lungo.IDatabase) {
+		ctx, c := context.Background(), db.Collection("tx")
+		must[*mongo.InsertOneResult](t)(c.InsertOne(ctx, bson.M{"_id": "seed"}))
+		count := func(ctx context.Context) int64 {
+			t.Helper()
+			return must[int64](t)(c.CountDocuments(ctx, bson.M{}))
+		}
+		err := db.Client().UseSession(ctx, func(sc lungo.ISessionContext) error {
+			if err := sc.StartTransaction(); err != nil {
+				return err
+			}
+			if _, err := c.InsertOne(sc, bson.M{"_id": "aborted"}); err != nil {
+				return err
+			}
+			if n := count(sc); n != 2 {
+				t.Errorf("inside the transaction: %d documents, want its own insert seen", n)
+			}
+			if n := count(ctx); n != 1 {
+				t.Errorf("outside the open transaction: %d documents, want its insert unseen", n)
+			}
+			return sc.AbortTransaction(sc)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := count(ctx); n != 1 {
+			t.Fatalf("after abort: %d documents", n)
+		}
+		sess := must[lungo.ISession](t)(db.Client().StartSession())
+		defer sess.EndSession(ctx)
+		_, err = sess.WithTransaction(ctx, func(sc lungo.ISessionContext) (any, error) {
+			if _, err := c.InsertOne(sc, bson.M{"_id": "a"}); err != nil {
+				return nil, err
+			}
+			_, err := c.UpdateOne(sc, bson.M{"_id": "seed"}, bson.M{"$set": bson.M{"touched": true}})
+			return nil, err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seed bson.M
+		if n := count(ctx); n != 2 || c.FindOne(ctx, bson.M{"_id": "seed"}).Decode(&seed) != nil || seed["touched"] != true {
+			t.Fatalf("after commit: %d documents, seed %v", n, seed)
+		}
+		// A failing transaction changes nothing.
+		_, err = sess.WithTransaction(ctx, func(sc lungo.ISessionContext) (any, error) {
+			if _, err := c.InsertOne(sc, bson.M{"_id": "b"}); err != nil {
+				return nil, err
+			}
+			return c.InsertOne(sc, bson.M{"_id": "a"}) // duplicate
+		})
+		if err == nil || count(ctx) != 2 {
+			t.Fatalf("a failed transaction: %v, %d documents", err, count(ctx))
+		}
+	})
+}

@@ -231,7 +231,7 @@ func (p *pair) step() {
 	case 0, 1:
 		d := p.doc()
 		_, errL := p.coll.InsertOne(ctx, d)
-		_, errO := p.ours.Insert(ns, []bsonkit.Doc{conv(t, d)})
+		_, errO := p.ours.Insert(ctx, ns, []bsonkit.Doc{conv(t, d)})
 		if errClass(errL) != errClass(errO) {
 			t.Fatalf("%s: lungo %v, ours %v", where("insert", d), errL, errO)
 		}

@@ -15,6 +15,7 @@
 package embedded
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime"
@@ -45,10 +46,22 @@ type catalog struct {
 // Engine is an open embedded database.
 type Engine struct {
 	db     *durable.DB
-	writer sync.Mutex
+	writer chan struct{} // holding its one slot is being the writer
 	snap   atomic.Pointer[catalog]
 	closed atomic.Bool
 }
+
+// acquire waits to become the writer, or for ctx to end.
+func (e *Engine) acquire(ctx context.Context) error {
+	select {
+	case e.writer <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (e *Engine) release() { <-e.writer }
 
 // Open loads the database in db.
 func Open(db *durable.DB) (*Engine, error) {
@@ -64,7 +77,7 @@ func Open(db *durable.DB) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded: %w", err)
 	}
-	e := &Engine{db: db}
+	e := &Engine{db: db, writer: make(chan struct{}, 1)}
 	e.snap.Store(cat)
 	return e, nil
 }
@@ -134,8 +147,8 @@ var idIndexDef, _ = encodeIndex(mongokit.IndexConfig{Key: &bson.D{{Key: "_id", V
 // Close stops the engine once the write in progress, if any, is done;
 // the caller closes the durable file after.
 func (e *Engine) Close() {
-	e.writer.Lock()
-	defer e.writer.Unlock()
+	e.writer <- struct{}{}
+	defer e.release()
 	e.closed.Store(true)
 }
 
@@ -242,20 +255,45 @@ func (t *txn) durableChanges() ([]durable.Change, error) {
 
 // update runs fn as the only writer on copies of the current state; if it
 // succeeds and changed anything, the change is made durable and then
-// published. On error nothing is kept.
-func (e *Engine) update(fn func(t *txn) error) error {
-	e.writer.Lock()
-	defer e.writer.Unlock()
-	base, err := e.snapshot()
+// published. On error nothing is kept. Inside a session's transaction fn
+// runs on the transaction, which commits later.
+func (e *Engine) update(ctx context.Context, fn func(t *txn) error) error {
+	if s := sessionFrom(ctx); s != nil && s.engine == e {
+		if t := s.active(); t != nil {
+			return fn(t)
+		}
+	}
+	if err := e.acquire(ctx); err != nil {
+		return err
+	}
+	defer e.release()
+	t, err := e.begin()
 	if err != nil {
 		return err
 	}
-	t := &txn{base: base, colls: map[string]*collection{}, changes: map[string]*nsChange{}}
 	if err := fn(t); err != nil {
 		return err
 	}
+	return e.commit(t)
+}
+
+// begin starts a transaction on the current state; the caller is the
+// writer.
+func (e *Engine) begin() (*txn, error) {
+	base, err := e.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	return &txn{base: base, colls: map[string]*collection{}, changes: map[string]*nsChange{}}, nil
+}
+
+// commit makes t durable and publishes it; the caller is the writer.
+func (e *Engine) commit(t *txn) error {
 	if len(t.changes) == 0 {
 		return nil
+	}
+	if e.closed.Load() {
+		return ErrClosed
 	}
 	changes, err := t.durableChanges()
 	if err != nil {
@@ -264,8 +302,8 @@ func (e *Engine) update(fn func(t *txn) error) error {
 	if err := e.db.CommitSerial(changes); err != nil {
 		return fmt.Errorf("embedded: persist: %w", err)
 	}
-	next := &catalog{colls: make(map[string]*collection, len(base.colls)+len(t.colls))}
-	for ns, c := range base.colls {
+	next := &catalog{colls: make(map[string]*collection, len(t.base.colls)+len(t.colls))}
+	for ns, c := range t.base.colls {
 		next.colls[ns] = c
 	}
 	for ns, c := range t.colls {
@@ -277,6 +315,23 @@ func (e *Engine) update(fn func(t *txn) error) error {
 	}
 	e.snap.Store(next)
 	return nil
+}
+
+// view returns the collection of ns a read in ctx sees: the session's
+// transaction's, or the current snapshot's.
+func (e *Engine) view(ctx context.Context, ns string) (*collection, bool, error) {
+	if s := sessionFrom(ctx); s != nil && s.engine == e {
+		if t := s.active(); t != nil {
+			c, ok := t.read(ns)
+			return c, ok, nil
+		}
+	}
+	cat, err := e.snapshot()
+	if err != nil {
+		return nil, false, err
+	}
+	c, ok := cat.colls[ns]
+	return c, ok, nil
 }
 
 // splitNamespace splits "db.collection".
