@@ -34,6 +34,7 @@ type pair struct {
 	t     testing.TB
 	db    *durable.DB
 	ours  *Engine
+	lungo lungo.IClient
 	coll  lungo.ICollection
 	rnd   *rand.Rand
 	steps int
@@ -54,7 +55,7 @@ func newPair(t testing.TB, seed uint64) *pair {
 		t.Fatal(err)
 	}
 	t.Cleanup(engine.Close)
-	return &pair{seed: seed, t: t, db: db, ours: ours, coll: client.Database("t").Collection("c"), rnd: rand.New(rand.NewPCG(seed, seed*7+1))}
+	return &pair{seed: seed, t: t, db: db, ours: ours, lungo: client, coll: client.Database("t").Collection("c"), rnd: rand.New(rand.NewPCG(seed, seed*7+1))}
 }
 
 // value draws an awkward value for a field.
@@ -227,7 +228,9 @@ func (p *pair) step() {
 	where := func(op string, args ...any) string {
 		return fmt.Sprintf("seed %d step %d %s %v", p.seed, p.steps, op, args)
 	}
-	switch op := p.rnd.IntN(10); op {
+	switch op := p.rnd.IntN(11); op {
+	case 10:
+		p.transaction()
 	case 0, 1:
 		d := p.doc()
 		_, errL := p.coll.InsertOne(ctx, d)
@@ -323,6 +326,64 @@ func (p *pair) step() {
 		p.ours = ours
 	}
 	p.compareAll()
+}
+
+// transaction runs two or three inserts or updates in a transaction on
+// each engine, then commits or aborts both (aborting if an operation
+// failed).
+func (p *pair) transaction() {
+	t, ctx := p.t, context.Background()
+	n, commit := 2+p.rnd.IntN(2), p.rnd.IntN(3) > 0
+	type op struct {
+		doc            bson.D
+		filter, update bson.D
+	}
+	var ops []op
+	for range n {
+		if p.rnd.IntN(2) == 0 {
+			ops = append(ops, op{doc: p.doc()})
+		} else {
+			ops = append(ops, op{filter: p.filter(), update: p.update()})
+		}
+	}
+	run := func(client lungo.IClient, apply func(sc context.Context, o op) error) (string, error) {
+		var classes []string
+		err := client.UseSession(ctx, func(sc lungo.ISessionContext) error {
+			if err := sc.StartTransaction(); err != nil {
+				return err
+			}
+			ok := true
+			for _, o := range ops {
+				err := apply(sc, o)
+				classes = append(classes, errClass(err))
+				ok = ok && err == nil
+			}
+			if commit && ok {
+				return sc.CommitTransaction(sc)
+			}
+			return sc.AbortTransaction(sc)
+		})
+		return strings.Join(classes, ","), err
+	}
+	gotL, errL := run(p.lungo, func(sc context.Context, o op) error {
+		if o.doc != nil {
+			_, err := p.coll.InsertOne(sc, o.doc)
+			return err
+		}
+		_, err := p.coll.UpdateMany(sc, o.filter, o.update)
+		return err
+	})
+	gotO, errO := run(NewClient(p.ours), func(sc context.Context, o op) error {
+		if o.doc != nil {
+			_, err := p.ours.Insert(sc, ns, []bsonkit.Doc{conv(t, o.doc)})
+			return err
+		}
+		_, err := p.ours.Update(sc, ns, UpdateSpec{Filter: conv(t, o.filter), Update: conv(t, o.update), Multi: true})
+		return err
+	})
+	if gotL != gotO || errClass(errL) != errClass(errO) {
+		t.Fatalf("seed %d step %d transaction (commit %v) %v: lungo %s %v, ours %s %v", p.seed, p.steps, commit, ops, gotL, errL, gotO, errO)
+	}
 }
 
 // compareAll checks both engines hold the same documents.

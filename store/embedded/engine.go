@@ -232,6 +232,46 @@ func (t *txn) remove(ns string, id any) error {
 	return nil
 }
 
+// child returns a transaction that starts where t is now.
+func (t *txn) child() *txn {
+	view := &catalog{colls: make(map[string]*collection, len(t.base.colls)+len(t.colls))}
+	for ns, c := range t.base.colls {
+		view.colls[ns] = c
+	}
+	for ns, c := range t.colls {
+		if c == nil {
+			delete(view.colls, ns)
+		} else {
+			view.colls[ns] = c
+		}
+	}
+	return &txn{base: view, colls: map[string]*collection{}, changes: map[string]*nsChange{}}
+}
+
+// absorb keeps what child did as part of t.
+func (t *txn) absorb(child *txn) {
+	for ns, c := range child.colls {
+		t.colls[ns] = c
+	}
+	for ns, ch := range child.changes {
+		if ch.drop {
+			t.changes[ns] = ch
+			continue
+		}
+		mine := t.change(ns)
+		for key, doc := range ch.docs {
+			mine.docs[key] = doc
+		}
+		for name, def := range ch.indexPuts {
+			mine.indexPuts[name] = def
+		}
+		for _, name := range ch.indexDrops {
+			delete(mine.indexPuts, name)
+			mine.indexDrops = append(mine.indexDrops, name)
+		}
+	}
+}
+
 // durableChanges lists the transaction's effect for the durable store.
 func (t *txn) durableChanges() ([]durable.Change, error) {
 	out := make([]durable.Change, 0, len(t.changes))
@@ -260,7 +300,14 @@ func (t *txn) durableChanges() ([]durable.Change, error) {
 func (e *Engine) update(ctx context.Context, fn func(t *txn) error) error {
 	if s := sessionFrom(ctx); s != nil && s.engine == e {
 		if t := s.active(); t != nil {
-			return fn(t)
+			// Each operation in a transaction is atomic too: it works on
+			// a child, kept only if it succeeds.
+			child := t.child()
+			if err := fn(child); err != nil {
+				return err
+			}
+			t.absorb(child)
+			return nil
 		}
 	}
 	if err := e.acquire(ctx); err != nil {
