@@ -1,9 +1,11 @@
 package embedded
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
+	"unsafe"
 
 	"github.com/256dpi/lungo/bsonkit"
 	"github.com/256dpi/lungo/mongokit"
@@ -148,19 +150,36 @@ func rangeSize(ix *index, prefix []any) int {
 
 // intersect keeps the candidates that also have an entry under each of
 // the also values (after prefix); it gives up on a value whose range is
-// much larger than the candidates (Match will check it anyway).
-func intersect(ix *index, prefix []any, also []any, cands []entry) []entry {
+// much larger than the candidates (Match will check it anyway). Both
+// sides are document pointers (one per document in a snapshot), sorted
+// and merged: no map, and no document is read.
+func intersect(ix *index, prefix []any, also []any, cands []bsonkit.Doc) []bsonkit.Doc {
+	byAddr := func(a, b bsonkit.Doc) int {
+		return cmp.Compare(uintptr(unsafe.Pointer(a)), uintptr(unsafe.Pointer(b)))
+	}
+	sorted := false
 	for _, v := range also {
 		key := append(slices.Clip(prefix), v)
 		if len(cands) == 0 || rangeSize(ix, key) > 16*len(cands)+64 {
 			break
 		}
-		docs := make(map[bsonkit.Doc]bool, rangeSize(ix, key)) // one pointer per document in a snapshot
-		eachInRange(ix, key, func(e entry) { docs[e.doc] = true })
+		if !sorted {
+			slices.SortFunc(cands, byAddr)
+			sorted = true
+		}
+		other := make([]bsonkit.Doc, 0, rangeSize(ix, key))
+		eachInRange(ix, key, func(e entry) { other = append(other, e.doc) })
+		slices.SortFunc(other, byAddr)
 		kept := cands[:0]
-		for _, c := range cands {
-			if docs[c.doc] {
-				kept = append(kept, c)
+		for i, j := 0, 0; i < len(cands) && j < len(other); {
+			switch c := byAddr(cands[i], other[j]); {
+			case c < 0:
+				i++
+			case c > 0:
+				j++
+			default:
+				kept = append(kept, cands[i])
+				i, j = i+1, j+1
 			}
 		}
 		cands = kept
@@ -358,10 +377,10 @@ func (p *plan) walk(c *collection, visit func(bsonkit.Doc) (bool, error)) error 
 			case len(p.also) > 0:
 				// Gather the rarest value's entries, narrow them by the
 				// others' ranges, then visit what is left.
-				var cands []entry
-				eachInRange(p.ix, prefix, func(e entry) { cands = append(cands, e) })
-				for _, e := range intersect(p.ix, prefix[:len(prefix)-1], p.also, cands) {
-					if !each(e) {
+				cands := make([]bsonkit.Doc, 0, rangeSize(p.ix, prefix))
+				eachInRange(p.ix, prefix, func(e entry) { cands = append(cands, e.doc) })
+				for _, d := range slices.Compact(intersect(p.ix, prefix[:len(prefix)-1], p.also, cands)) {
+					if !step(d) {
 						break
 					}
 				}
