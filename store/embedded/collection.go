@@ -432,16 +432,16 @@ func (c *collection) get(id any) (bsonkit.Doc, bool) {
 	return r.doc, ok
 }
 
-// insert adds a new document; a taken _id or unique key is a
-// DuplicateKeyError and leaves the collection as it was.
+// insert adds a new document. A taken _id or unique key is a
+// DuplicateKeyError, and the collection may be left part-way: a failed
+// write discards its transaction (or, inside one, its operation's child).
 func (c *collection) insert(doc bsonkit.Doc) error {
 	id := bsonkit.Get(doc, "_id")
 	if _, taken := c.get(id); taken {
 		return &DuplicateKeyError{Index: "_id_", Key: []any{id}}
 	}
-	for name, ix := range c.indexes {
+	for _, ix := range c.indexes {
 		if err := ix.add(id, doc); err != nil {
-			c.undo(id, doc, name)
 			return err
 		}
 	}
@@ -484,32 +484,6 @@ func (c *collection) insertMany(docs []bsonkit.Doc) error {
 		})
 	}
 	return g.Wait()
-}
-
-// undo removes doc from the other indexes after the one named failed
-// (removing entries that were never added is a no-op: entries are keyed
-// by _id too, so no other document's can go).
-func (c *collection) undo(id any, doc bsonkit.Doc, failed string) {
-	for name, ix := range c.indexes {
-		if name != failed {
-			_ = ix.remove(id, doc)
-		}
-	}
-}
-
-// replace swaps old for doc (same _id), keeping every index right; a
-// unique violation restores old and returns the error.
-func (c *collection) replace(old, doc bsonkit.Doc) error {
-	if err := c.remove(old); err != nil {
-		return err
-	}
-	if err := c.insert(doc); err != nil {
-		if rerr := c.insert(old); rerr != nil {
-			return fmt.Errorf("restoring after %v: %w", err, rerr)
-		}
-		return err
-	}
-	return nil
 }
 
 func (c *collection) remove(doc bsonkit.Doc) error {
