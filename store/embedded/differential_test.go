@@ -121,9 +121,12 @@ func (p *pair) field() string {
 }
 
 func (p *pair) filter() bson.D {
-	switch p.rnd.IntN(10) {
+	switch p.rnd.IntN(11) {
 	case 0:
 		return bson.D{}
+	case 9:
+		lo, hi := []string{"$gt", "$gte"}[p.rnd.IntN(2)], []string{"$lt", "$lte"}[p.rnd.IntN(2)]
+		return bson.D{{Key: p.field(), Value: bson.D{{Key: lo, Value: p.value(1)}, {Key: hi, Value: p.value(1)}}}}
 	case 8:
 		return bson.D{{Key: p.field(), Value: bson.D{{Key: "$all", Value: bson.A{p.value(1), p.value(1)}}}}}
 	case 1:

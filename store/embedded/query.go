@@ -40,7 +40,10 @@ type plan struct {
 	// ranges intersect the candidates before Match runs.
 	also    []any
 	reverse bool // walk the index backwards for the sort
-	cost    int  // entries the walk may visit
+	// rng bounds the column after the equalities (a $gt/$gte/$lt/$lte):
+	// the walk starts at one bound and stops past the other.
+	rng     *bounds
+	cost    int // entries the walk may visit
 	id      any  // set for an _id lookup
 	byID    bool
 	sort    []bsonkit.Column
@@ -187,6 +190,47 @@ func intersect(ix *index, prefix []any, also []any, cands []bsonkit.Doc) []bsonk
 	return cands
 }
 
+// bounds are a range condition's limits (nil: open).
+type bounds struct {
+	lo, hi any
+}
+
+// rangeCondition returns the limits of a top-level condition made only of
+// $gt, $gte, $lt and $lte on values an index can look up. A document
+// matching it has a key within [lo, hi] (Match then drops the equal ends
+// of $gt and $lt, and values of other types).
+func rangeCondition(filter bsonkit.Doc, path string) *bounds {
+	for _, e := range *filter {
+		if e.Key != path {
+			continue
+		}
+		d, ok := e.Value.(bson.D)
+		if !ok || len(d) == 0 {
+			return nil
+		}
+		var b bounds
+		for _, op := range d {
+			if !eligible(op.Value) {
+				return nil
+			}
+			switch op.Key {
+			case "$gt", "$gte":
+				if b.lo == nil || bsonkit.Compare(op.Value, b.lo) > 0 {
+					b.lo = op.Value
+				}
+			case "$lt", "$lte":
+				if b.hi == nil || bsonkit.Compare(op.Value, b.hi) < 0 {
+					b.hi = op.Value
+				}
+			default:
+				return nil
+			}
+		}
+		return &b
+	}
+	return nil
+}
+
 func choosePlan(c *collection, q Query) (plan, error) {
 	var p plan
 	if q.Sort != nil && len(*q.Sort) > 0 {
@@ -206,6 +250,7 @@ func choosePlan(c *collection, q Query) (plan, error) {
 		}
 		var eq, also []any
 		var alts [][]any
+		var rng *bounds
 		for _, col := range ix.columns {
 			if v, ok := equality(q.Filter, col.Path); ok {
 				eq = append(eq, v)
@@ -219,6 +264,10 @@ func choosePlan(c *collection, q Query) (plan, error) {
 			case "$in":
 				for _, v := range vs {
 					alts = append(alts, append(slices.Clip(eq), v))
+				}
+			default:
+				if !ix.multikey {
+					rng = rangeCondition(q.Filter, col.Path)
 				}
 			}
 			break
@@ -235,7 +284,10 @@ func choosePlan(c *collection, q Query) (plan, error) {
 			served, reverse = sortServed(ix, keys, p.sort)
 			size = rangeSize(ix, eq)
 		}
-		if keys == 0 && !served {
+		if rng != nil {
+			size = rangeSpan(ix, eq, rng)
+		}
+		if keys == 0 && !served && rng == nil {
 			continue
 		}
 		// The cost is the entries the walk may visit. A walk in sort order
@@ -245,7 +297,7 @@ func choosePlan(c *collection, q Query) (plan, error) {
 			cost = min(size, q.Skip+q.Limit)
 		}
 		if p.ix == nil || cost < p.cost || cost == p.cost && served && !p.SortFromIndex {
-			p.ix, p.eq, p.alts, p.also, p.reverse, p.cost = ix, eq, alts, also, reverse, cost
+			p.ix, p.eq, p.alts, p.also, p.reverse, p.rng, p.cost = ix, eq, alts, also, reverse, rng, cost
 			p.Index, p.EqualityKeys, p.SortFromIndex = ix.name, keys, served
 		}
 	}
@@ -253,6 +305,24 @@ func choosePlan(c *collection, q Query) (plan, error) {
 		p.ix, p.Index, p.EqualityKeys = nil, "", 0 // no better than a full scan
 	}
 	return p, nil
+}
+
+// rangeSpan counts the entries after prefix whose next key lies within
+// b (by rank, in the column's own direction).
+func rangeSpan(ix *index, prefix []any, b *bounds) int {
+	col := ix.columns[len(prefix)]
+	first, last := b.lo, b.hi // in index order
+	if col.Reverse {
+		first, last = b.hi, b.lo
+	}
+	from, to := rank(ix, newEntry(prefix, lowest, nil)), rank(ix, newEntry(prefix, highest, nil))
+	if first != nil {
+		from = rank(ix, newEntry(append(slices.Clip(prefix), first), lowest, nil))
+	}
+	if last != nil {
+		to = rank(ix, newEntry(append(slices.Clip(prefix), last), highest, nil))
+	}
+	return max(0, to-from)
 }
 
 // filterFields counts a filter's top-level conditions.
@@ -384,6 +454,8 @@ func (p *plan) walk(c *collection, visit func(bsonkit.Doc) (bool, error)) error 
 						break
 					}
 				}
+			case p.rng != nil:
+				p.walkRange(prefix, each)
 			case p.reverse:
 				p.ix.tree.Descend(newEntry(prefix, highest, nil), each)
 			default:
@@ -397,6 +469,38 @@ func (p *plan) walk(c *collection, visit func(bsonkit.Doc) (bool, error)) error 
 		c.docs.Scan(func(r record) bool { return step(r.doc) })
 	}
 	return err
+}
+
+// walkRange walks the entries after prefix whose next key is within
+// the plan's bounds: it starts at the bound the walk meets first and
+// stops past the other.
+func (p *plan) walkRange(prefix []any, each func(entry) bool) {
+	col := len(prefix)
+	// Values ascend along the walk unless exactly one of the column's
+	// direction and the walk's is reversed.
+	ascending := p.ix.columns[col].Reverse == p.reverse
+	start, stop := p.rng.lo, p.rng.hi
+	if !ascending {
+		start, stop = p.rng.hi, p.rng.lo
+	}
+	pivot := prefix
+	if start != nil {
+		pivot = append(slices.Clip(prefix), start)
+	}
+	bounded := func(e entry) bool {
+		if stop != nil {
+			c := compareValues(e.key(col), stop)
+			if ascending && c > 0 || !ascending && c < 0 {
+				return false
+			}
+		}
+		return each(e)
+	}
+	if p.reverse {
+		p.ix.tree.Descend(newEntry(pivot, highest, nil), bounded)
+	} else {
+		p.ix.tree.Ascend(newEntry(pivot, lowest, nil), bounded)
+	}
 }
 
 func window(list []bsonkit.Doc, skip, limit int) []bsonkit.Doc {
