@@ -42,11 +42,11 @@ type plan struct {
 	reverse bool // walk the index backwards for the sort
 	// rng bounds the column after the equalities (a $gt/$gte/$lt/$lte):
 	// the walk starts at one bound and stops past the other.
-	rng     *bounds
-	cost    int // entries the walk may visit
-	id      any  // set for an _id lookup
-	byID    bool
-	sort    []bsonkit.Column
+	rng  *bounds
+	cost int // entries the walk may visit
+	id   any // set for an _id lookup
+	byID bool
+	sort []bsonkit.Column
 }
 
 // equality returns the value a top-level filter field must equal, when
