@@ -23,6 +23,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/256dpi/lungo"
 	"github.com/256dpi/lungo/bsonkit"
@@ -144,11 +145,19 @@ func decodeIndex(def []byte) (mongokit.IndexConfig, error) {
 
 var idIndexDef, _ = encodeIndex(mongokit.IndexConfig{Key: &bson.D{{Key: "_id", Value: int32(1)}}, Unique: true})
 
-// Close stops the engine once the write in progress, if any, is done;
-// the caller closes the durable file after.
+// closeWait bounds how long Close waits for the write in progress (a
+// transaction left open must not hang a shutdown).
+const closeWait = 5 * time.Second
+
+// Close stops the engine once the write in progress, if any, is done (or
+// after closeWait; a later commit then fails with ErrClosed). The caller
+// closes the durable file after.
 func (e *Engine) Close() {
-	e.writer <- struct{}{}
-	defer e.release()
+	select {
+	case e.writer <- struct{}{}:
+		defer e.release()
+	case <-time.After(closeWait):
+	}
 	e.closed.Store(true)
 }
 
