@@ -241,20 +241,25 @@ func (t *txn) remove(ns string, id any) error {
 	return nil
 }
 
-// child returns a transaction that starts where t is now.
-func (t *txn) child() *txn {
-	view := &catalog{colls: make(map[string]*collection, len(t.base.colls)+len(t.colls))}
+// result is the catalog t leads to: its base with t's collections.
+func (t *txn) result() *catalog {
+	out := &catalog{colls: make(map[string]*collection, len(t.base.colls)+len(t.colls))}
 	for ns, c := range t.base.colls {
-		view.colls[ns] = c
+		out.colls[ns] = c
 	}
 	for ns, c := range t.colls {
 		if c == nil {
-			delete(view.colls, ns)
+			delete(out.colls, ns)
 		} else {
-			view.colls[ns] = c
+			out.colls[ns] = c
 		}
 	}
-	return &txn{base: view, colls: map[string]*collection{}, changes: map[string]*nsChange{}}
+	return out
+}
+
+// child returns a transaction that starts where t is now.
+func (t *txn) child() *txn {
+	return &txn{base: t.result(), colls: map[string]*collection{}, changes: map[string]*nsChange{}}
 }
 
 // absorb keeps what child did as part of t.
@@ -358,18 +363,7 @@ func (e *Engine) commit(t *txn) error {
 	if err := e.db.CommitSerial(changes); err != nil {
 		return fmt.Errorf("embedded: persist: %w", err)
 	}
-	next := &catalog{colls: make(map[string]*collection, len(t.base.colls)+len(t.colls))}
-	for ns, c := range t.base.colls {
-		next.colls[ns] = c
-	}
-	for ns, c := range t.colls {
-		if c == nil {
-			delete(next.colls, ns)
-		} else {
-			next.colls[ns] = c
-		}
-	}
-	e.snap.Store(next)
+	e.snap.Store(t.result())
 	return nil
 }
 
