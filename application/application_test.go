@@ -1,6 +1,7 @@
 package application
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -111,5 +112,13 @@ func TestPolicy(t *testing.T) {
 	}
 	if !CanEdit(auth.RoleUnderwriter, store.StatusOnHold) || CanEdit(auth.RoleViewer, store.StatusSubmitted) || CanEdit(auth.RoleAdmin, store.StatusApproved) {
 		t.Error("CanEdit")
+	}
+	if EditRefusal(auth.RoleAdmin, store.StatusSubmitted) != "" || !strings.Contains(EditRefusal(auth.RoleViewer, store.StatusSubmitted), "view") || !strings.Contains(EditRefusal(auth.RoleAdmin, store.StatusApproved), "Approved") {
+		t.Error("EditRefusal")
+	}
+	for key, want := range map[string]string{"pan": "PAN", "status": "Status", "assignee": "Assignee", "other": "other"} {
+		if got := Label(key); got != want {
+			t.Errorf("Label(%q) = %q, want %q", key, got, want)
+		}
 	}
 }

@@ -7,6 +7,20 @@ import (
 	"loandesk/money"
 )
 
+// otherLabels name what histories record besides the form fields.
+var otherLabels = map[string]string{"status": "Status", "assignee": "Assignee"}
+
+// Label is the people-facing name of a field a history records.
+func Label(key string) string {
+	if f, ok := FieldByKey(key); ok {
+		return f.Label
+	}
+	if l, ok := otherLabels[key]; ok {
+		return l
+	}
+	return key
+}
+
 // Display renders a field's canonical value for people: rupees grouped,
 // rates with a percent sign, choices by label, dates day-month-year.
 func Display(key, canonical string) string {

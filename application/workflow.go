@@ -88,6 +88,18 @@ func Transition(from, to string) (Action, bool) {
 	return Action{}, false
 }
 
+// EditRefusal says, for people, why role may not edit an application in
+// status ("" when it may).
+func EditRefusal(role, status string) string {
+	switch {
+	case CanEdit(role, status):
+		return ""
+	case role != auth.RoleAdmin && role != auth.RoleUnderwriter:
+		return "Your role can view applications but not change them."
+	}
+	return "This application is " + StatusLabels[status] + "; decided applications cannot be edited."
+}
+
 // CanEdit reports whether role may edit an application in status: only
 // staff who work applications, and only before a decision.
 func CanEdit(role, status string) bool {

@@ -47,7 +47,7 @@ func (a *App) saveLoanEdit(ctx context.Context, user auth.User, humanID string, 
 		}
 		out := editOutcome{Loan: current}
 		if !application.CanEdit(user.Role, current.Status) {
-			out.Refused = refusalReason(user.Role, current.Status)
+			out.Refused = application.EditRefusal(user.Role, current.Status)
 			return out, nil
 		}
 		mine, errs := normalizeFields(raw, a.now())
@@ -147,11 +147,4 @@ func updateParams(current store.Loan, mine application.Values, changes []store.F
 		p.SearchKeys = store.LoanSearchKeys(updated)
 	}
 	return p, nil
-}
-
-func refusalReason(role, status string) string {
-	if role != auth.RoleAdmin && role != auth.RoleUnderwriter {
-		return "Your role can view applications but not change them."
-	}
-	return "This application is " + application.StatusLabels[status] + "; decided applications cannot be edited."
 }

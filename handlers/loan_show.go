@@ -43,7 +43,7 @@ func (a *App) EditLoanSection(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !application.CanEdit(user.Role, l.Status) {
-		a.ErrorPage(w, r, http.StatusForbidden, "Not editable", refusalReason(user.Role, l.Status))
+		a.ErrorPage(w, r, http.StatusForbidden, "Not editable", application.EditRefusal(user.Role, l.Status))
 		return
 	}
 	form := sectionForm(l, section, l.Version, application.ValuesOf(l), nil)

@@ -119,9 +119,6 @@ func (a *App) statusPanel(l store.Loan, user auth.User) views.StatusPanel {
 	return sp
 }
 
-// otherLabels name the history's fields that are not form fields.
-var otherLabels = map[string]string{"status": "Status", "assignee": "Assignee"}
-
 // historyEntries lists history newest first, values shown for people.
 func historyEntries(history []store.LoanChange) []views.HistoryEntry {
 	out := make([]views.HistoryEntry, 0, len(history))
@@ -133,13 +130,7 @@ func historyEntries(history []store.LoanChange) []views.HistoryEntry {
 		}
 		e := views.HistoryEntry{Version: h.Version, When: formatDateTime(h.At), Who: who, Reason: h.Reason}
 		for _, c := range h.Fields {
-			label := c.Field
-			if f, ok := application.FieldByKey(c.Field); ok {
-				label = f.Label
-			} else if label, ok = otherLabels[c.Field]; !ok {
-				label = c.Field
-			}
-			e.Changes = append(e.Changes, views.Change{Label: label, From: application.Display(c.Field, c.From), To: application.Display(c.Field, c.To)})
+			e.Changes = append(e.Changes, views.Change{Label: application.Label(c.Field), From: application.Display(c.Field, c.From), To: application.Display(c.Field, c.To)})
 		}
 		out = append(out, e)
 	}
