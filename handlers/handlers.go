@@ -33,6 +33,7 @@ type UserStore interface {
 	UserGet(ctx context.Context, id primitive.ObjectID) (store.User, error)
 	UserByEmail(ctx context.Context, email string) (store.User, error)
 	UserList(ctx context.Context) ([]store.User, error)
+	UserListByRole(ctx context.Context, roles ...string) ([]store.User, error)
 	UserCreate(ctx context.Context, p store.UserCreateParams) (store.User, error)
 }
 

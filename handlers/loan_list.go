@@ -236,18 +236,12 @@ func (a *App) assigneeChoices(ctx context.Context, selected string) []views.Choi
 // staff are the users applications can be assigned to; on error the list
 // is empty (the filters still work by email).
 func (a *App) staff(ctx context.Context) []store.User {
-	users, err := a.Users.UserList(ctx)
+	users, err := a.Users.UserListByRole(ctx, auth.RoleAdmin, auth.RoleUnderwriter)
 	if err != nil {
 		a.Logger.Warn("listing users for the assignee choices failed", "err", err)
 		return nil
 	}
-	var out []store.User
-	for _, u := range users {
-		if u.Role == auth.RoleAdmin || u.Role == auth.RoleUnderwriter {
-			out = append(out, u)
-		}
-	}
-	return out
+	return users
 }
 
 func choices(cs []views.Choice, selected string) []views.Choice {

@@ -233,3 +233,18 @@ func TestSearchTokens(t *testing.T) {
 		}
 	}
 }
+
+func TestStore_UserListByRole(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	for email, role := range map[string]string{"b@x.com": "admin", "a@x.com": "underwriter", "c@x.com": "viewer"} {
+		if _, err := b.store.UserCreate(ctx, UserCreateParams{Email: email, Name: email, Role: role, PasswordHash: []byte("hash")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	users, err := b.store.UserListByRole(ctx, "admin", "underwriter")
+	if err != nil || len(users) != 2 || users[0].Email != "a@x.com" || users[1].Email != "b@x.com" || users[0].PasswordHash != nil {
+		t.Fatalf("got %+v, %v; want a@ then b@, without password hashes", users, err)
+	}
+}

@@ -88,6 +88,21 @@ func (s *Store) UserList(ctx context.Context) ([]User, error) {
 	return users, nil
 }
 
+// UserListByRole returns the users with one of roles, ordered by email,
+// without their password hashes (for choosing a user, not signing in).
+func (s *Store) UserListByRole(ctx context.Context, roles ...string) ([]User, error) {
+	opts := options.Find().SetSort(bson.D{{Key: "email", Value: 1}}).SetProjection(bson.M{"passwordHash": 0})
+	cur, err := s.users.Find(ctx, bson.M{"role": bson.M{"$in": roles}}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("store: list users by role: %w", err)
+	}
+	var users []User
+	if err := cur.All(ctx, &users); err != nil {
+		return nil, fmt.Errorf("store: list users by role: %w", err)
+	}
+	return users, nil
+}
+
 // UserCount returns how many users exist.
 func (s *Store) UserCount(ctx context.Context) (int64, error) {
 	n, err := s.users.CountDocuments(ctx, bson.M{})

@@ -94,7 +94,7 @@ func TestLoanDetail(t *testing.T) {
 		// ₹5,00,000 over 36 months at 11.50 %: ₹16,488.00 (P·r·(1+r)^n/((1+r)^n−1)).
 		`[data-testid="loan-emi"]`: "₹16,488",
 	} {
-		if got := strings.TrimSpace(doc.Find(sel).Text()); !strings.HasPrefix(got, want) {
+		if got := strings.TrimSpace(doc.Find(sel).Text()); got != want {
 			t.Errorf("%s = %q, want %q", sel, got, want)
 		}
 	}
