@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -147,6 +148,37 @@ func TestLogin(t *testing.T) {
 		// Another account from the same IP is unaffected.
 		b.createUser(t, "ravi@example.com", auth.RoleViewer)
 		mustLogin(t, newClient(t), b.url, "ravi@example.com")
+	})
+
+	t.Run("BehindAProxyTheLastForwardedAddressCounts", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, func(c *web.Config) {
+			c.TrustProxy = true
+			c.LoginLimits = handlers.LoginLimits{PerIP: 2, PerEmail: 100, Window: time.Hour}
+		})
+		c := newClient(t)
+		attempt := func(i int, xff string) int {
+			form := url.Values{"email": {fmt.Sprintf("u%d@example.com", i)}, "password": {"whatever password"}}
+			req, _ := http.NewRequest(http.MethodPost, b.url+"/login", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", b.url)
+			req.Header.Set("X-Forwarded-For", xff)
+			req.Header.Set("X-Real-IP", fmt.Sprintf("10.9.9.%d", i)) // forged: ignored
+			return do(t, c, req).status
+		}
+		// A client that forges the earlier entries is still the address
+		// the proxy appended: its third attempt is refused.
+		for i := range 2 {
+			if st := attempt(i, fmt.Sprintf("1.2.3.%d, 203.0.113.7", i)); st != http.StatusUnauthorized {
+				t.Fatalf("attempt %d: status %d", i+1, st)
+			}
+		}
+		if st := attempt(2, "9.9.9.9, 203.0.113.7"); st != http.StatusTooManyRequests {
+			t.Fatalf("third attempt from 203.0.113.7: status %d, want 429", st)
+		}
+		if st := attempt(3, "203.0.113.7, 198.51.100.4"); st != http.StatusUnauthorized {
+			t.Fatalf("another client: status %d, want 401", st)
+		}
 	})
 
 	t.Run("RateLimitedPerIPAcrossEmails", func(t *testing.T) {

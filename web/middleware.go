@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -231,5 +232,21 @@ func (s *Server) apiAuth(next http.Handler) http.Handler {
 			user := auth.User{Email: "token:" + t.Name, Name: t.Name, Role: t.Role}
 			requireUser.ServeHTTP(w, r.WithContext(auth.WithUser(r.Context(), user)))
 		}
+	})
+}
+
+// proxiedClientIP sets RemoteAddr to the client address the trusted
+// proxy in front appended to X-Forwarded-For: the rightmost entry, the
+// only one a client cannot forge (chi's RealIP takes the leftmost, and
+// X-Real-IP or True-Client-IP whoever sent them).
+func proxiedClientIP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			hops := strings.Split(xff[len(xff)-1], ",")
+			if ip := net.ParseIP(strings.TrimSpace(hops[len(hops)-1])); ip != nil {
+				r.RemoteAddr = net.JoinHostPort(ip.String(), "0")
+			}
+		}
+		next.ServeHTTP(w, r)
 	})
 }

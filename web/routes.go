@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 
 	"loandesk/auth"
 )
@@ -20,7 +19,7 @@ func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(s.logRequests, s.recoverPanics)
 	if s.cfg.TrustProxy {
-		r.Use(middleware.RealIP)
+		r.Use(proxiedClientIP)
 	}
 	r.Use(s.secureHeaders, s.crossOriginProtection)
 	r.NotFound(s.app.NotFound)

@@ -30,8 +30,8 @@ type Config struct {
 	// SecureCookies marks the session cookie Secure (behind HTTPS) and
 	// turns on HSTS.
 	SecureCookies bool
-	// TrustProxy takes the client IP from X-Forwarded-For / X-Real-IP
-	// (only behind a proxy that sets them).
+	// TrustProxy takes the client IP from the last X-Forwarded-For entry
+	// (the one the trusted proxy appends; clients can forge the others).
 	TrustProxy bool
 	// BcryptCost is the password hashing cost (≥ auth.MinCost in
 	// production; tests may go lower to keep -race runs fast).
