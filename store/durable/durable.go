@@ -144,7 +144,7 @@ func (db *DB) Commit(changes []Change) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	if err := validate(changes); err != nil {
+	if err := Validate(changes); err != nil {
 		return err
 	}
 	return db.bolt.Batch(func(tx *bolt.Tx) error { return apply(tx, changes) })
@@ -153,17 +153,36 @@ func (db *DB) Commit(changes []Change) error {
 // CommitSerial is Commit for a caller that already serialises its commits
 // (an engine holding its write lock): no batching delay.
 func (db *DB) CommitSerial(changes []Change) error {
-	if len(changes) == 0 {
-		return nil
-	}
-	if err := validate(changes); err != nil {
-		return err
-	}
-	return db.bolt.Update(func(tx *bolt.Tx) error { return apply(tx, changes) })
+	return db.CommitGroup([][]Change{changes})
 }
 
-// validate refuses changes that no engine may make.
-func validate(changes []Change) error {
+// CommitGroup applies several callers' changes, in order, as one
+// transaction with one sync: an engine's group commit. Each list must
+// have passed Validate; all land or none.
+func (db *DB) CommitGroup(group [][]Change) error {
+	empty := true
+	for _, changes := range group {
+		empty = empty && len(changes) == 0
+		if err := Validate(changes); err != nil {
+			return err
+		}
+	}
+	if empty {
+		return nil
+	}
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		for _, changes := range group {
+			if err := apply(tx, changes); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Validate refuses changes that no engine may make (ErrRefused), before
+// anything is written.
+func Validate(changes []Change) error {
 	for _, c := range changes {
 		if c.Namespace == "" {
 			return fmt.Errorf("durable: %w: a change without a namespace", ErrRefused)

@@ -6,8 +6,10 @@
 // Readers take the current snapshot, an immutable catalog behind an
 // atomic pointer, and never block. There is one writer at a time; it
 // works on copies of the collections it touches (a B-tree copy is O(1)
-// and clones only the nodes it changes), makes the change durable through
-// store/durable, and only then publishes the new catalog. An index only
+// and clones only the nodes it changes) and queues the result for the
+// disk. Queued commits are written together, one sync for all of them
+// (group commit, commit.go), and each is published, and its writer
+// answered, only once it is durable. An index only
 // narrows the candidates of a query: mongokit.Match decides every result.
 //
 // The file format is store/durable's, shared with the lungo adapter, so a
@@ -50,6 +52,11 @@ type Engine struct {
 	writer chan struct{} // holding its one slot is being the writer
 	snap   atomic.Pointer[catalog]
 	closed atomic.Bool
+
+	// head is the state writers build on: snap plus the commits still
+	// waiting for the disk. Only the writer reads or sets it.
+	head *catalog
+	group groupCommit
 }
 
 // acquire waits to become the writer, or for ctx to end.
@@ -78,8 +85,9 @@ func Open(db *durable.DB) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded: %w", err)
 	}
-	e := &Engine{db: db, writer: make(chan struct{}, 1)}
+	e := &Engine{db: db, writer: make(chan struct{}, 1), head: cat}
 	e.snap.Store(cat)
+	e.group.start(e)
 	return e, nil
 }
 
@@ -159,6 +167,7 @@ func (e *Engine) Close() {
 	case <-time.After(closeWait):
 	}
 	e.closed.Store(true)
+	e.group.stop() // what was queued still lands
 }
 
 // snapshot is the current committed state.
@@ -327,44 +336,47 @@ func (e *Engine) update(ctx context.Context, fn func(t *txn) error) error {
 	if err := e.acquire(ctx); err != nil {
 		return err
 	}
-	defer e.release()
 	t, err := e.begin()
 	if err != nil {
+		e.release()
 		return err
 	}
 	if err := fn(t); err != nil {
+		e.release()
 		return err
 	}
-	return e.commit(t)
+	wait := e.commit(t)
+	e.release() // the next writer builds on t while t goes to disk
+	return wait()
 }
 
-// begin starts a transaction on the current state; the caller is the
-// writer.
+// begin starts a transaction on the head state; the caller is the writer.
 func (e *Engine) begin() (*txn, error) {
-	base, err := e.snapshot()
-	if err != nil {
-		return nil, err
+	if e.closed.Load() {
+		return nil, ErrClosed
 	}
-	return &txn{base: base, colls: map[string]*collection{}, changes: map[string]*nsChange{}}, nil
+	return &txn{base: e.head, colls: map[string]*collection{}, changes: map[string]*nsChange{}}, nil
 }
 
-// commit makes t durable and publishes it; the caller is the writer.
-func (e *Engine) commit(t *txn) error {
+// commit makes t the head and queues it for the disk; the caller is the
+// writer. The returned wait, called once the writer is released, blocks
+// until t is durable and published, or failed.
+func (e *Engine) commit(t *txn) (wait func() error) {
 	if len(t.changes) == 0 {
-		return nil
+		return func() error { return nil }
 	}
 	if e.closed.Load() {
-		return ErrClosed
+		return func() error { return ErrClosed }
 	}
 	changes, err := t.durableChanges()
+	if err == nil {
+		err = durable.Validate(changes)
+	}
 	if err != nil {
-		return err
+		return func() error { return err }
 	}
-	if err := e.db.CommitSerial(changes); err != nil {
-		return fmt.Errorf("embedded: persist: %w", err)
-	}
-	e.snap.Store(t.result())
-	return nil
+	e.head = t.result()
+	return e.group.queue(changes, e.head)
 }
 
 // view returns the collection of ns a read in ctx sees: the session's

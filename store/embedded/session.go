@@ -100,8 +100,9 @@ func (s *Session) CommitTransaction(context.Context) error {
 	}
 	t := s.txn
 	s.txn = nil
-	defer s.engine.release()
-	return s.engine.commit(t)
+	wait := s.engine.commit(t)
+	s.engine.release()
+	return wait()
 }
 
 // AbortTransaction discards the transaction's writes.
