@@ -55,7 +55,7 @@ type Engine struct {
 
 	// head is the state writers build on: snap plus the commits still
 	// waiting for the disk. Only the writer reads or sets it.
-	head *catalog
+	head  *catalog
 	group groupCommit
 }
 
