@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
@@ -85,4 +86,15 @@ func enforcingOnly(models []mongo.IndexModel) []mongo.IndexModel {
 		}
 	}
 	return out
+}
+
+// IndexModels returns the indexes the application creates on coll, for
+// benchmarks that must carry the same ones.
+func IndexModels(coll string) []mongo.IndexModel {
+	for _, c := range indexes {
+		if c.coll == coll {
+			return slices.Clone(c.models)
+		}
+	}
+	return nil
 }

@@ -30,10 +30,16 @@ const maxSharedLen = 16
 // safe for concurrent use; give each goroutine its own.
 type Decoder struct {
 	strings map[string]string
+	// values holds shared string values already boxed as interfaces:
+	// boxing a string allocates its header, 16 bytes per value, which
+	// for a loan's search keys alone was 240 bytes a document.
+	values map[string]any
 }
 
 // NewDecoder returns a decoder with an empty string table.
-func NewDecoder() *Decoder { return &Decoder{strings: map[string]string{}} }
+func NewDecoder() *Decoder {
+	return &Decoder{strings: map[string]string{}, values: map[string]any{}}
+}
 
 var errCorrupt = errors.New("bsondoc: corrupt document")
 
@@ -66,6 +72,16 @@ func (d *Decoder) share(b []byte) string {
 	s := string(b)
 	d.strings[s] = s
 	return s
+}
+
+// shareValue is share for a string value, boxed once.
+func (d *Decoder) shareValue(b []byte) any {
+	if v, ok := d.values[string(b)]; ok {
+		return v
+	}
+	var v any = d.share(b)
+	d.values[v.(string)] = v
+	return v
 }
 
 // elements returns the element bytes of a document or array, checked
@@ -160,7 +176,7 @@ func (d *Decoder) value(val bsoncore.Value) (any, error) {
 			return nil, errCorrupt
 		}
 		if len(b) <= maxSharedLen {
-			return d.share(b), nil
+			return d.shareValue(b), nil
 		}
 		return string(b), nil
 	case bsontype.EmbeddedDocument:

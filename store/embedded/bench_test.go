@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -27,14 +28,6 @@ import (
 )
 
 const loansNS = "loandesk.loans"
-
-// loanIndexes are the application's loan indexes (store/indexes.go).
-var loanIndexes = []bson.D{
-	{{Key: "humanId", Value: int32(1)}},
-	{{Key: "createdAt", Value: int32(-1)}, {Key: "_id", Value: int32(-1)}},
-	{{Key: "status", Value: int32(1)}, {Key: "createdAt", Value: int32(-1)}, {Key: "_id", Value: int32(-1)}},
-	{{Key: "searchKeys", Value: int32(1)}},
-}
 
 type benchDB struct {
 	engine *embedded.Engine
@@ -56,8 +49,11 @@ func openLoans(b *testing.B, n int) benchDB {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for i, key := range loanIndexes {
-		cfg := mongokit.IndexConfig{Key: conv(b, key), Unique: i == 0}
+	for _, m := range store.IndexModels("loans") {
+		cfg := mongokit.IndexConfig{Key: conv(b, m.Keys)}
+		if m.Options != nil && m.Options.Unique != nil {
+			cfg.Unique = *m.Options.Unique
+		}
 		if _, err := e.CreateIndex(loansNS, "", cfg); err != nil {
 			b.Fatal(err)
 		}
@@ -266,6 +262,17 @@ func loadChild(path string) {
 			if v, ok := strings.CutPrefix(line, "RssAnon:"); ok {
 				anon, _ = strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			}
+		}
+	}
+	if os.Getenv("LOANDESK_LOAD_MEMSTATS") != "" {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		fmt.Fprintf(os.Stderr, "heapAlloc %dMB heapInuse %dMB heapIdle %dMB released %dMB sys %dMB\n", ms.HeapAlloc>>20, ms.HeapInuse>>20, ms.HeapIdle>>20, ms.HeapReleased>>20, ms.Sys>>20)
+	}
+	if out := os.Getenv("LOANDESK_LOAD_HEAPPROFILE"); out != "" {
+		if f, err := os.Create(out); err == nil {
+			_ = pprof.WriteHeapProfile(f)
+			_ = f.Close()
 		}
 	}
 	fmt.Printf("loaded %d in %dus anon %dkB\n", n, took.Microseconds(), anon)

@@ -27,36 +27,49 @@ func recordLess(a, b record) bool { return compareValues(a.id, b.id) < 0 }
 // entry is one index entry: a document's key tuple (one per combination
 // of array elements when the index is multikey) and the document.
 //
-// The first key is held inline and the others (compound indexes only) in
-// rest, so a single-field index's entry is one value in the tree's node,
-// not a value plus a slice allocated beside it.
+// Entries are most of the engine's memory (a loan has one per index, and
+// one per search key), so they are kept to five words: the first key
+// inline, the others (compound indexes only) behind a pointer, and no
+// _id: equal keys are ordered by the document's _id, read from the
+// document.
 type entry struct {
 	k0   any
-	rest []any
-	id   any // lowest or highest marks a range bound, not a document
-	doc  bsonkit.Doc
+	rest *[]any
+	doc  bsonkit.Doc // lowest or highest marks a range bound, not a document
 	// pfx orders the first key coarsely without following pointers (see
 	// keyPrefix), plus one; 0 means the entry has no keys (an open bound).
 	pfx uint64
 }
 
-func newEntry(keys []any, id any, doc bsonkit.Doc) entry {
-	e := entry{id: id, doc: doc}
+// Range bounds: an entry with one of these documents sorts below (or
+// above) every entry with equal keys, to start or end a range scan.
+var (
+	lowest  = &bson.D{}
+	highest = &bson.D{}
+)
+
+func newEntry(keys []any, doc bsonkit.Doc) entry {
+	e := entry{doc: doc}
 	if len(keys) > 0 {
 		e.k0, e.pfx = keys[0], keyPrefix(keys[0])+1
 		if len(keys) > 1 {
-			e.rest = keys[1:]
+			rest := keys[1:len(keys):len(keys)]
+			e.rest = &rest
 		}
 	}
 	return e
 }
 
+
 // keyCount is how many keys the entry has.
 func (e entry) keyCount() int {
-	if e.pfx == 0 {
+	switch {
+	case e.pfx == 0:
 		return 0
+	case e.rest == nil:
+		return 1
 	}
-	return 1 + len(e.rest)
+	return 1 + len(*e.rest)
 }
 
 // key returns the entry's i-th key.
@@ -64,16 +77,15 @@ func (e entry) key(i int) any {
 	if i == 0 {
 		return e.k0
 	}
-	return e.rest[i-1]
+	return (*e.rest)[i-1]
 }
 
-// keys returns the entry's keys as a new slice.
-func (e entry) keys() []any {
-	out := make([]any, 0, e.keyCount())
-	for i := range e.keyCount() {
-		out = append(out, e.key(i))
+// docID is doc's _id: normally its first field.
+func docID(doc bsonkit.Doc) any {
+	if d := *doc; len(d) > 0 && d[0].Key == "_id" {
+		return d[0].Value
 	}
-	return out
+	return bsonkit.Get(doc, "_id")
 }
 
 // keyPrefix maps a value to a number that never orders two values
@@ -111,16 +123,6 @@ func first7(s string) uint64 {
 	return v
 }
 
-// bound is an id that sorts below (or above) every real id, to start or
-// end a range scan over equal keys.
-type bound int
-
-const (
-	lowest bound = iota - 1
-	_
-	highest
-)
-
 // compareValues is bsonkit.Compare with the common same-type cases
 // first.
 func compareValues(a, b any) int {
@@ -149,18 +151,17 @@ func compareValues(a, b any) int {
 	return bsonkit.Compare(a, b)
 }
 
-func compareIDs(a, b any) int {
-	ab, aIsBound := a.(bound)
-	bb, bIsBound := b.(bound)
+// compareDocs orders entries with equal keys: by _id, bounds outside.
+func compareDocs(a, b bsonkit.Doc) int {
 	switch {
-	case aIsBound && bIsBound:
-		return int(ab) - int(bb)
-	case aIsBound:
-		return int(ab)
-	case bIsBound:
-		return -int(bb)
+	case a == b:
+		return 0
+	case a == lowest || b == highest:
+		return -1
+	case a == highest || b == lowest:
+		return 1
 	}
-	return compareValues(a, b)
+	return compareValues(docID(a), docID(b))
 }
 
 // index is a secondary index: its definition and its entries ordered by
@@ -176,6 +177,9 @@ type index struct {
 	// (MongoDB sorts an array by its smallest or largest element, not by
 	// each element) and a range may list a document more than once.
 	multikey bool
+	// idLast is set for a compound index whose last column is _id: its
+	// entries leave that key to their document (see stored).
+	idLast bool
 }
 
 func newIndex(name string, config mongokit.IndexConfig) (*index, error) {
@@ -190,8 +194,55 @@ func newIndex(name string, config mongokit.IndexConfig) (*index, error) {
 		return nil, fmt.Errorf("index %s: a TTL index has one field", name)
 	}
 	ix := &index{name: name, config: config, columns: columns}
+	ix.idLast = len(columns) > 1 && columns[len(columns)-1].Path == "_id"
 	ix.tree = btree.NewBTreeGOptions(ix.less, btree.Options{Degree: 16})
 	return ix, nil
+}
+
+// stored returns the keys of tuple t an entry holds: all but a last _id
+// column, which the entry's document gives (compound indexes end in _id
+// to keep pages stable; storing it would be 16 bytes an entry, twice).
+func (ix *index) stored(t []any) []any {
+	if ix.idLast {
+		return t[:len(t)-1]
+	}
+	return t
+}
+
+// keyCount is how many keys e has, counting the _id left to its document.
+func (ix *index) keyCount(e entry) int {
+	n := e.keyCount()
+	if ix.idLast && n == len(ix.columns)-1 && e.doc != lowest && e.doc != highest {
+		n++
+	}
+	return n
+}
+
+// key returns e's i-th key (i < ix.keyCount(e)).
+func (ix *index) key(e entry, i int) any {
+	if i < e.keyCount() {
+		return e.key(i)
+	}
+	return docID(e.doc)
+}
+
+// keysOnly is e as the lowest bound of its keys: comparing two of them
+// compares keys alone.
+func (ix *index) keysOnly(e entry) entry {
+	if ix.idLast && ix.keyCount(e) > e.keyCount() {
+		return newEntry(ix.keys(e), lowest)
+	}
+	e.doc = lowest
+	return e
+}
+
+// keys returns e's keys as a new slice.
+func (ix *index) keys(e entry) []any {
+	out := make([]any, ix.keyCount(e))
+	for i := range out {
+		out[i] = ix.key(e, i)
+	}
+	return out
 }
 
 func (ix *index) less(a, b entry) bool { return ix.compare(a, b) < 0 }
@@ -207,11 +258,12 @@ func (ix *index) compare(a, b entry) int {
 		}
 		return c
 	}
+	na, nb := ix.keyCount(a), ix.keyCount(b)
 	for i, col := range ix.columns {
-		if i >= a.keyCount() || i >= b.keyCount() {
+		if i >= na || i >= nb {
 			break // a prefix bound: equal so far
 		}
-		c := compareValues(a.key(i), b.key(i))
+		c := compareValues(ix.key(a, i), ix.key(b, i))
 		if col.Reverse {
 			c = -c
 		}
@@ -219,7 +271,7 @@ func (ix *index) compare(a, b entry) int {
 			return c
 		}
 	}
-	return compareIDs(a.id, b.id)
+	return compareDocs(a.doc, b.doc)
 }
 
 // clone returns a copy that shares the tree copy-on-write.
@@ -278,14 +330,14 @@ func (ix *index) add(id any, doc bsonkit.Doc) error {
 	tuples, multi := ix.tuples(doc)
 	if ix.config.Unique {
 		for _, t := range tuples {
-			if other, taken := ix.holder(t); taken && compareIDs(other, id) != 0 {
+			if other, taken := ix.holder(t); taken && compareValues(other, id) != 0 {
 				return &DuplicateKeyError{Index: ix.name, Key: t}
 			}
 		}
 	}
 	ix.multikey = ix.multikey || multi
 	for _, t := range tuples {
-		ix.tree.Set(newEntry(t, id, doc))
+		ix.tree.Set(newEntry(ix.stored(t), doc))
 	}
 	return nil
 }
@@ -295,6 +347,7 @@ func (ix *index) add(id any, doc bsonkit.Doc) error {
 // which at start-up is several times faster than adding one by one.
 func (ix *index) build(recs []record) error {
 	var entries []entry
+	var slab keySlab
 	for _, r := range recs {
 		if ok, err := ix.covers(r.doc); err != nil {
 			return err
@@ -304,21 +357,63 @@ func (ix *index) build(recs []record) error {
 		tuples, multi := ix.tuples(r.doc)
 		ix.multikey = ix.multikey || multi
 		for _, t := range tuples {
-			entries = append(entries, newEntry(t, r.id, r.doc))
+			t = ix.stored(t)
+			e := newEntry(t[:1], r.doc)
+			if len(t) > 1 {
+				e.rest = slab.hold(t[1:])
+			}
+			entries = append(entries, e)
 		}
 	}
 	order := sortEntries(ix, entries)
-	for i, pos := range order {
-		e := entries[pos]
-		if ix.config.Unique && i > 0 {
-			prev := entries[order[i-1]]
-			if compareIDs(prev.id, e.id) != 0 && ix.compare(entry{k0: prev.k0, rest: prev.rest, pfx: prev.pfx, id: lowest}, entry{k0: e.k0, rest: e.rest, pfx: e.pfx, id: lowest}) == 0 {
-				return &DuplicateKeyError{Index: ix.name, Key: e.keys()}
+	if ix.config.Unique {
+		for i := 1; i < len(order); i++ {
+			prev, e := entries[order[i-1]], entries[order[i]]
+			if prev.doc != e.doc && ix.compare(ix.keysOnly(prev), ix.keysOnly(e)) == 0 {
+				return &DuplicateKeyError{Index: ix.name, Key: ix.keys(e)}
 			}
 		}
-		ix.tree.Load(e)
 	}
+	for _, pos := range order {
+		ix.tree.Load(entries[pos])
+	}
+	ix.tree = compacted(ix.tree)
 	return nil
+}
+
+// compacted returns tr with every node copied to an array of exactly its
+// length. Loading in order leaves each node holding half of an array
+// sized for twice its items (a full node splits in two views of one
+// array, and the right one grows on); the copies free those arrays
+// whole, which halves the tree's memory, and the garbage is all of one
+// size class, so it returns to the system instead of fragmenting it.
+func compacted[T any](tr *btree.BTreeG[T]) *btree.BTreeG[T] {
+	out := tr.Copy()
+	out.ScanMut(func(T) bool { return true }) // a mutable walk copies each node
+	return out
+}
+
+// keySlab holds the further keys of many compound entries in a few large
+// arrays: one allocation per thousands of entries instead of two per
+// entry, and nothing for the collector to scatter.
+type keySlab struct {
+	keys  []any
+	heads [][]any
+}
+
+const slabEntries = 4096
+
+func (s *keySlab) hold(keys []any) *[]any {
+	if len(s.heads) == cap(s.heads) {
+		s.heads = make([][]any, 0, slabEntries)
+	}
+	if cap(s.keys)-len(s.keys) < len(keys) {
+		s.keys = make([]any, 0, max(slabEntries*len(keys), len(keys)))
+	}
+	n := len(s.keys)
+	s.keys = append(s.keys, keys...)
+	s.heads = append(s.heads, s.keys[n:len(s.keys):len(s.keys)])
+	return &s.heads[len(s.heads)-1]
 }
 
 // sortEntries returns the positions of entries, made in _id order, in
@@ -338,8 +433,8 @@ func sortEntries(ix *index, entries []entry) []uint32 {
 		if ix.columns[0].Reverse {
 			p.p0 = ^p.p0
 		}
-		if len(e.rest) > 0 {
-			p.p1 = keyPrefix(e.rest[0])
+		if e.rest != nil {
+			p.p1 = keyPrefix((*e.rest)[0])
 			if ix.columns[1].Reverse {
 				p.p1 = ^p.p1
 			}
@@ -355,7 +450,6 @@ func sortEntries(ix *index, entries []entry) []uint32 {
 		}
 		return cmp.Compare(a.pos, b.pos)
 	})
-	keysOnly := func(e entry) entry { return entry{k0: e.k0, rest: e.rest, pfx: e.pfx, id: lowest} }
 	for start := 0; start < len(pairs); {
 		end := start + 1
 		for end < len(pairs) && pairs[end].p0 == pairs[start].p0 && pairs[end].p1 == pairs[start].p1 {
@@ -364,11 +458,11 @@ func sortEntries(ix *index, entries []entry) []uint32 {
 		run := pairs[start:end]
 		sorted := true
 		for i := 1; i < len(run) && sorted; i++ {
-			sorted = ix.compare(keysOnly(entries[run[i-1].pos]), keysOnly(entries[run[i].pos])) <= 0
+			sorted = ix.compare(entries[run[i-1].pos], entries[run[i].pos]) <= 0
 		}
 		if !sorted {
 			slices.SortFunc(run, func(a, b pair) int {
-				if c := ix.compare(keysOnly(entries[a.pos]), keysOnly(entries[b.pos])); c != 0 {
+				if c := ix.compare(entries[a.pos], entries[b.pos]); c != 0 {
 					return c
 				}
 				return cmp.Compare(a.pos, b.pos)
@@ -390,7 +484,7 @@ func (ix *index) remove(id any, doc bsonkit.Doc) error {
 	}
 	tuples, _ := ix.tuples(doc)
 	for _, t := range tuples {
-		ix.tree.Delete(newEntry(t, id, nil))
+		ix.tree.Delete(newEntry(ix.stored(t), doc))
 	}
 	return nil
 }
@@ -399,9 +493,9 @@ func (ix *index) remove(id any, doc bsonkit.Doc) error {
 func (ix *index) holder(key []any) (any, bool) {
 	var found any
 	ok := false
-	ix.tree.Ascend(newEntry(key, lowest, nil), func(e entry) bool {
-		if ix.compare(entry{k0: e.k0, rest: e.rest, pfx: e.pfx, id: lowest}, newEntry(key, lowest, nil)) == 0 {
-			found, ok = e.id, true
+	ix.tree.Ascend(newEntry(key, lowest), func(e entry) bool {
+		if ix.compare(ix.keysOnly(e), newEntry(key, lowest)) == 0 {
+			found, ok = docID(e.doc), true
 		}
 		return false
 	})

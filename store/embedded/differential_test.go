@@ -294,6 +294,9 @@ func (p *pair) step() {
 		if p.rnd.IntN(2) == 0 {
 			keys = append(keys, bson.E{Key: fields[p.rnd.IntN(3)], Value: int32(1)})
 		}
+		if p.rnd.IntN(3) == 0 { // like the app's list indexes: _id last, left to the document
+			keys = append(keys, bson.E{Key: "_id", Value: int32(1 - 2*p.rnd.IntN(2))})
+		}
 		unique := p.rnd.IntN(4) == 0
 		_, errL := p.coll.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: keys, Options: options.Index().SetUnique(unique)})
 		cfg := mongokit.IndexConfig{Key: conv(t, keys), Unique: unique}

@@ -107,6 +107,7 @@ func loadCollection(ns durable.Namespace) (*collection, error) {
 	for _, r := range recs {
 		c.docs.Load(r) // sorted input: appends without searching
 	}
+	c.docs = compacted(c.docs)
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	var mu sync.Mutex

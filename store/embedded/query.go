@@ -139,7 +139,7 @@ func eachInRange(ix *index, prefix []any, fn func(entry)) {
 	if n == 0 {
 		return
 	}
-	ix.tree.Ascend(newEntry(prefix, lowest, nil), func(e entry) bool {
+	ix.tree.Ascend(newEntry(prefix, lowest), func(e entry) bool {
 		fn(e)
 		n--
 		return n > 0
@@ -148,7 +148,7 @@ func eachInRange(ix *index, prefix []any, fn func(entry)) {
 
 // rangeSize counts the entries whose keys start with prefix.
 func rangeSize(ix *index, prefix []any) int {
-	return rank(ix, newEntry(prefix, highest, nil)) - rank(ix, newEntry(prefix, lowest, nil))
+	return rank(ix, newEntry(prefix, highest)) - rank(ix, newEntry(prefix, lowest))
 }
 
 // intersect keeps the candidates that also have an entry under each of
@@ -315,12 +315,12 @@ func rangeSpan(ix *index, prefix []any, b *bounds) int {
 	if col.Reverse {
 		first, last = b.hi, b.lo
 	}
-	from, to := rank(ix, newEntry(prefix, lowest, nil)), rank(ix, newEntry(prefix, highest, nil))
+	from, to := rank(ix, newEntry(prefix, lowest)), rank(ix, newEntry(prefix, highest))
 	if first != nil {
-		from = rank(ix, newEntry(append(slices.Clip(prefix), first), lowest, nil))
+		from = rank(ix, newEntry(append(slices.Clip(prefix), first), lowest))
 	}
 	if last != nil {
-		to = rank(ix, newEntry(append(slices.Clip(prefix), last), highest, nil))
+		to = rank(ix, newEntry(append(slices.Clip(prefix), last), highest))
 	}
 	return max(0, to-from)
 }
@@ -431,7 +431,7 @@ func (p *plan) walk(c *collection, visit func(bsonkit.Doc) (bool, error)) error 
 		for _, prefix := range prefixes {
 			more := true
 			each := func(e entry) bool {
-				if !hasPrefix(e, prefix) {
+				if !p.ix.hasPrefix(e, prefix) {
 					return false // past the prefix
 				}
 				if dedupe {
@@ -457,9 +457,9 @@ func (p *plan) walk(c *collection, visit func(bsonkit.Doc) (bool, error)) error 
 			case p.rng != nil:
 				p.walkRange(prefix, each)
 			case p.reverse:
-				p.ix.tree.Descend(newEntry(prefix, highest, nil), each)
+				p.ix.tree.Descend(newEntry(prefix, highest), each)
 			default:
-				p.ix.tree.Ascend(newEntry(prefix, lowest, nil), each)
+				p.ix.tree.Ascend(newEntry(prefix, lowest), each)
 			}
 			if !more {
 				break
@@ -489,7 +489,7 @@ func (p *plan) walkRange(prefix []any, each func(entry) bool) {
 	}
 	bounded := func(e entry) bool {
 		if stop != nil {
-			c := compareValues(e.key(col), stop)
+			c := compareValues(p.ix.key(e, col), stop)
 			if ascending && c > 0 || !ascending && c < 0 {
 				return false
 			}
@@ -497,9 +497,9 @@ func (p *plan) walkRange(prefix []any, each func(entry) bool) {
 		return each(e)
 	}
 	if p.reverse {
-		p.ix.tree.Descend(newEntry(pivot, highest, nil), bounded)
+		p.ix.tree.Descend(newEntry(pivot, highest), bounded)
 	} else {
-		p.ix.tree.Ascend(newEntry(pivot, lowest, nil), bounded)
+		p.ix.tree.Ascend(newEntry(pivot, lowest), bounded)
 	}
 }
 
@@ -527,8 +527,8 @@ func count(ctx context.Context, c *collection, filter bsonkit.Doc) (int, Plan, e
 		return 0, Plan{}, err
 	}
 	if p.ix != nil && p.alts == nil && !p.ix.multikey && coversExactly(p.ix.columns[:p.EqualityKeys], filter) {
-		lo := rank(p.ix, newEntry(p.eq, lowest, nil))
-		hi := rank(p.ix, newEntry(p.eq, highest, nil))
+		lo := rank(p.ix, newEntry(p.eq, lowest))
+		hi := rank(p.ix, newEntry(p.eq, highest))
 		return hi - lo, p.Plan, nil
 	}
 	if (filter == nil || len(*filter) == 0) && !p.byID {
@@ -554,9 +554,9 @@ func count(ctx context.Context, c *collection, filter bsonkit.Doc) (int, Plan, e
 // hasPrefix reports whether keys start with prefix (equal in BSON
 // order: 1 and 1.0 are equal). Strings, the common case, skip the
 // generic comparison.
-func hasPrefix(e entry, prefix []any) bool {
+func (ix *index) hasPrefix(e entry, prefix []any) bool {
 	for i, p := range prefix {
-		k := e.key(i)
+		k := ix.key(e, i)
 		if ks, ok := k.(string); ok {
 			if ps, ok := p.(string); ok {
 				if ks != ps {

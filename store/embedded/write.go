@@ -300,10 +300,10 @@ func (t *txn) expire(now time.Time) (int, error) {
 			}
 			cutoff := primitive.NewDateTimeFromTime(now.Add(-ix.config.Expiry))
 			var due []bsonkit.Doc
-			seen := map[any]bool{}
+			seen := map[bsonkit.Doc]bool{}
 			// Dates sort together (by type, then value): start at the
 			// earliest possible date, stop at the first key not an expired date.
-			ix.tree.Ascend(newEntry([]any{primitive.DateTime(-1 << 63)}, lowest, nil), func(e entry) bool {
+			ix.tree.Ascend(newEntry([]any{primitive.DateTime(-1 << 63)}, lowest), func(e entry) bool {
 				k, ok := e.k0.(primitive.DateTime)
 				if !ok {
 					if tm, isTime := e.k0.(time.Time); isTime {
@@ -313,8 +313,8 @@ func (t *txn) expire(now time.Time) (int, error) {
 				if !ok || k >= cutoff {
 					return false
 				}
-				if !seen[e.id] {
-					seen[e.id] = true
+				if !seen[e.doc] {
+					seen[e.doc] = true
 					due = append(due, e.doc)
 				}
 				return true
