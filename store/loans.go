@@ -89,7 +89,10 @@ type LoanTerms struct {
 	Purpose       string `bson:"purpose"`
 }
 
-// LoanSearchKeys derives the normalised search tokens of a loan.
+// LoanSearchKeys derives the normalised search words of a loan. Search
+// matches them by prefix (see LoanFilter), so "ash" finds Asha without
+// storing "as", "ash" and "asha": a loan keeps about eight keys, and the
+// index one entry per key.
 func LoanSearchKeys(l Loan) []string {
 	seen := map[string]bool{}
 	var keys []string
@@ -100,10 +103,7 @@ func LoanSearchKeys(l Loan) []string {
 		}
 	}
 	for _, word := range strings.Fields(strings.ToLower(l.Applicant.Name)) {
-		r := []rune(word)
-		for i := 2; i <= len(r); i++ {
-			add(string(r[:i]))
-		}
+		add(word)
 	}
 	add(strings.ToLower(l.HumanID))
 	if _, seq, ok := strings.Cut(strings.TrimPrefix(l.HumanID, "LN-"), "-"); ok {
@@ -118,8 +118,8 @@ func LoanSearchKeys(l Loan) []string {
 	return keys
 }
 
-// SearchTokens turns what someone typed into the search box into search
-// keys to match with $all: lower-cased words, and a phone number (typed
+// SearchTokens turns what someone typed into the search box into the
+// prefixes a loan's search keys must start with: lower-cased words, and a phone number (typed
 // with or without +91, spaces or dashes) as its last ten digits. Words
 // under two characters are dropped; at most six count.
 func SearchTokens(q string) []string {
@@ -217,9 +217,14 @@ func (s *Store) LoanInsertMany(ctx context.Context, loans []Loan) error {
 // LoanFilter narrows the loans a list or a count covers.
 type LoanFilter struct {
 	Status   string   // empty: every status
-	Search   []string // SearchTokens; every one must match
+	Search   []string // SearchTokens; each must start one of the loan's search keys
 	Assignee string   // a user's email, AssigneeNone, or empty for anyone
 }
+
+// maxRune sorts after every character a key can continue with (bytewise,
+// as MongoDB and the embedded engine compare strings), so [t, t+maxRune)
+// holds exactly the keys starting with t.
+const maxRune = "\U0010FFFF"
 
 // AssigneeNone filters for loans nobody is assigned to.
 const AssigneeNone = "none"
@@ -230,7 +235,14 @@ func (f LoanFilter) query() bson.M {
 		q["status"] = f.Status
 	}
 	if len(f.Search) > 0 {
-		q["searchKeys"] = bson.M{"$all": f.Search}
+		// One prefix range per token, each met by one key: $elemMatch
+		// keeps both ends on the same key, and an index serves it (the
+		// embedded engine walks the rarest range and checks the others).
+		words := make(bson.A, len(f.Search))
+		for i, t := range f.Search {
+			words[i] = bson.M{"searchKeys": bson.M{"$elemMatch": bson.M{"$gte": t, "$lt": t + maxRune}}}
+		}
+		q["$and"] = words
 	}
 	switch f.Assignee {
 	case "":

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -132,4 +133,60 @@ func TestStore_LoanUpdate(t *testing.T) {
 			t.Fatalf("search keys not updated: %d, %v", n, err)
 		}
 	})
+}
+
+// TestStore_LoanSearch checks search by prefix, on both embedded engines:
+// every word typed must start one of the loan's keys, phone numbers match
+// however they are typed, and the store answers with the matches alone.
+func TestStore_LoanSearch(t *testing.T) {
+	t.Parallel()
+	for _, engine := range []string{EngineIndexed, EngineLungo} {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			st, err := Open(ctx, Config{DataDir: t.TempDir(), Engine: engine})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = st.Close(ctx) })
+			now := time.Now()
+			loans := []Loan{
+				{HumanID: "LN-2026-000123", Applicant: Applicant{Name: "Asha Iyer", PAN: "ABCPI1234K", Email: "asha@mail.com", Phone: "+91 98765 43210"}},
+				{HumanID: "LN-2026-000124", Applicant: Applicant{Name: "Ashok Sharma", PAN: "ABCPS1111K", Email: "ashok@mail.com", Phone: "+91 91234 56789"}},
+				{HumanID: "LN-2026-000200", Applicant: Applicant{Name: "Iyer Ramesh", PAN: "ABCPR2222K", Email: "ramesh@mail.com", Phone: "+91 99999 00000"}},
+			}
+			for i := range loans {
+				loans[i].Status, loans[i].CreatedAt = StatusSubmitted, now.Add(time.Duration(i)*time.Minute)
+			}
+			if err := st.LoanInsertMany(ctx, loans); err != nil {
+				t.Fatal(err)
+			}
+			for typed, want := range map[string]string{
+				"ash":             "LN-2026-000124 LN-2026-000123",
+				"asha":            "LN-2026-000123",
+				"ash iy":          "LN-2026-000123",
+				"iyer":            "LN-2026-000200 LN-2026-000123",
+				"sharma asha":     "",
+				"98765":           "LN-2026-000123",
+				"+91 98765-43210": "LN-2026-000123",
+				"LN-2026-0001":    "LN-2026-000124 LN-2026-000123",
+				"12":              "LN-2026-000124 LN-2026-000123",
+				"abcpr":           "LN-2026-000200",
+				"zz":              "",
+				`{"$ne": 1}`:      "",
+			} {
+				got, err := st.LoanList(ctx, LoanListParams{LoanFilter: LoanFilter{Search: SearchTokens(typed)}, Limit: 10})
+				if err != nil {
+					t.Fatalf("%q: %v", typed, err)
+				}
+				var ids []string
+				for _, l := range got {
+					ids = append(ids, l.HumanID)
+				}
+				if strings.Join(ids, " ") != want {
+					t.Errorf("search %q found %q, want %q", typed, strings.Join(ids, " "), want)
+				}
+			}
+		})
+	}
 }

@@ -17,6 +17,7 @@ type groupCommit struct {
 	engine  *Engine
 	mu      sync.Mutex
 	pending []*queuedCommit
+	last    *queuedCommit // the latest queued; only the writer uses it
 	stopped bool
 	wake    chan struct{} // a commit was queued
 	quit    chan struct{}
@@ -27,8 +28,14 @@ type groupCommit struct {
 
 type queuedCommit struct {
 	changes []durable.Change
-	result  *catalog // the head once this commit was applied
-	err     chan error
+	result  *catalog      // the head once this commit was applied
+	done    chan struct{} // closed once written (or failed)
+	err     error
+}
+
+func (q *queuedCommit) finish(err error) {
+	q.err = err
+	close(q.done)
 }
 
 func (g *groupCommit) start(e *Engine) {
@@ -42,7 +49,7 @@ func (g *groupCommit) start(e *Engine) {
 // queue adds a commit (the caller is the writer, so commits queue in head
 // order) and returns the wait for its outcome.
 func (g *groupCommit) queue(changes []durable.Change, result *catalog) func() error {
-	q := &queuedCommit{changes: changes, result: result, err: make(chan error, 1)}
+	q := &queuedCommit{changes: changes, result: result, done: make(chan struct{})}
 	g.mu.Lock()
 	if g.stopped {
 		g.mu.Unlock()
@@ -50,11 +57,25 @@ func (g *groupCommit) queue(changes []durable.Change, result *catalog) func() er
 	}
 	g.pending = append(g.pending, q)
 	g.mu.Unlock()
+	g.last = q
 	select {
 	case g.wake <- struct{}{}:
 	default:
 	}
-	return func() error { return <-q.err }
+	return func() error { <-q.done; return q.err }
+}
+
+// settled returns the wait for the head state to be durable: for a write
+// that changed nothing, whose answer (no match, a version conflict) may
+// rest on commits still queued. Its caller may read again as soon as it
+// has the answer, and must then see what the answer was based on. The
+// caller is the writer.
+func (g *groupCommit) settled() func() error {
+	q := g.last
+	if q == nil {
+		return func() error { return nil }
+	}
+	return func() error { <-q.done; return q.err }
 }
 
 // stop writes what is queued and ends the loop.
@@ -103,7 +124,7 @@ func (g *groupCommit) flush() {
 	g.commits.Add(uint64(len(batch)))
 	g.engine.snap.Store(batch[len(batch)-1].result)
 	for _, q := range batch {
-		q.err <- nil
+		q.finish(nil)
 	}
 }
 
@@ -124,6 +145,6 @@ func (g *groupCommit) fail(batch []*queuedCommit, err error) {
 	g.pending = nil
 	g.mu.Unlock()
 	for _, q := range batch {
-		q.err <- err
+		q.finish(err)
 	}
 }

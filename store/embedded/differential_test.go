@@ -120,10 +120,28 @@ func (p *pair) field() string {
 	return fields[p.rnd.IntN(len(fields))]
 }
 
+// elemRange is {$elemMatch: {a range}}, as a prefix search asks.
+func (p *pair) elemRange() bson.D {
+	r := bson.D{{Key: []string{"$gt", "$gte"}[p.rnd.IntN(2)], Value: p.value(1)}}
+	if p.rnd.IntN(3) > 0 {
+		r = append(r, bson.E{Key: []string{"$lt", "$lte"}[p.rnd.IntN(2)], Value: p.value(1)})
+	}
+	return bson.D{{Key: "$elemMatch", Value: r}}
+}
+
 func (p *pair) filter() bson.D {
-	switch p.rnd.IntN(11) {
+	switch p.rnd.IntN(13) {
 	case 0:
 		return bson.D{}
+	case 11:
+		return bson.D{{Key: p.field(), Value: p.elemRange()}}
+	case 12:
+		f := p.field()
+		var clauses bson.A
+		for range 1 + p.rnd.IntN(3) {
+			clauses = append(clauses, bson.D{{Key: f, Value: p.elemRange()}})
+		}
+		return bson.D{{Key: "$and", Value: clauses}}
 	case 9:
 		lo, hi := []string{"$gt", "$gte"}[p.rnd.IntN(2)], []string{"$lt", "$lte"}[p.rnd.IntN(2)]
 		return bson.D{{Key: p.field(), Value: bson.D{{Key: lo, Value: p.value(1)}, {Key: hi, Value: p.value(1)}}}}

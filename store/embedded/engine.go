@@ -364,7 +364,7 @@ func (e *Engine) begin() (*txn, error) {
 // until t is durable and published, or failed.
 func (e *Engine) commit(t *txn) (wait func() error) {
 	if len(t.changes) == 0 {
-		return func() error { return nil }
+		return e.group.settled()
 	}
 	if e.closed.Load() {
 		return func() error { return ErrClosed }

@@ -59,6 +59,11 @@ func TestPlans(t *testing.T) {
 		{"oldest first (walked backwards)", Query{Filter: d(bson.D{{Key: "status", Value: "b"}}), Sort: d(bson.D{{Key: "at", Value: int32(1)}, {Key: "_id", Value: int32(1)}}), Limit: 5}, "status_1_at_-1__id_-1", true, 5, 5},
 		{"range after equality", Query{Filter: d(bson.D{{Key: "status", Value: "a"}, {Key: "at", Value: bson.D{{Key: "$gte", Value: int64(900)}, {Key: "$lt", Value: int64(960)}}}})}, "status_1_at_-1__id_-1", false, 16, 15},
 		{"search", Query{Filter: d(bson.D{{Key: "tags", Value: bson.D{{Key: "$all", Value: bson.A{"t3", "u5"}}}}})}, "tags_1", false, 15, 14},
+		{"prefix search (words starting with t3 and u5)", Query{Filter: d(bson.D{{Key: "$and", Value: bson.A{
+			bson.D{{Key: "tags", Value: bson.D{{Key: "$elemMatch", Value: bson.D{{Key: "$gte", Value: "u5"}, {Key: "$lt", Value: "u5\U0010FFFF"}}}}}},
+			bson.D{{Key: "tags", Value: bson.D{{Key: "$elemMatch", Value: bson.D{{Key: "$gte", Value: "t3"}, {Key: "$lt", Value: "t3\U0010FFFF"}}}}}},
+		}}})}, "tags_1", false, 15, 14},
+		{"one prefix", Query{Filter: d(bson.D{{Key: "tags", Value: bson.D{{Key: "$elemMatch", Value: bson.D{{Key: "$gte", Value: "u5"}, {Key: "$lt", Value: "u5\U0010FFFF"}}}}}})}, "tags_1", false, 143, 143},
 		{"$in", Query{Filter: d(bson.D{{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{"c", "d"}}}}})}, "status_1_at_-1__id_-1", false, 500, 500},
 		{"no index", Query{Filter: d(bson.D{{Key: "other", Value: int64(1)}})}, "", false, 1000, 333},
 	} {

@@ -1,11 +1,9 @@
 package embedded
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
-	"unsafe"
 
 	"github.com/256dpi/lungo/bsonkit"
 	"github.com/256dpi/lungo/mongokit"
@@ -36,10 +34,13 @@ type plan struct {
 	ix   *index
 	eq   []any   // equality values for the index's leading columns
 	alts [][]any // or several such prefixes (an $in), walked in turn
-	// also are further values the last key must take too (an $all): their
-	// ranges intersect the candidates before Match runs.
-	also    []any
-	reverse bool // walk the index backwards for the sort
+	// residual are further conditions on the column after eq (the other
+	// values of an $all, the other $elemMatch ranges of an $and): a
+	// candidate needs a value within each, checked on the document before
+	// Match runs.
+	residual     []bounds
+	residualPath string
+	reverse      bool // walk the index backwards for the sort
 	// rng bounds the column after the equalities (a $gt/$gte/$lt/$lte):
 	// the walk starts at one bound and stops past the other.
 	rng  *bounds
@@ -113,86 +114,20 @@ func setCondition(filter bsonkit.Doc, path string) (op string, values []any) {
 	return "", nil
 }
 
-// byRarity orders vs by how many entries each has after prefix, fewest
-// first.
-func byRarity(ix *index, prefix []any, vs []any) []any {
-	sizes := make(map[int]int, len(vs))
-	order := make([]int, len(vs))
-	for i, v := range vs {
-		sizes[i] = rangeSize(ix, append(slices.Clip(prefix), v))
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return sizes[a] - sizes[b] })
-	out := make([]any, len(vs))
-	for i, j := range order {
-		out[i] = vs[j]
-	}
-	return out
-}
-
-// eachInRange calls fn with every entry whose keys start with prefix.
-// It counts the range first (by rank) and then takes exactly that many
-// entries, so it never reads the keys: they live in separate allocations,
-// and reading them costs a cache miss or three per entry.
-func eachInRange(ix *index, prefix []any, fn func(entry)) {
-	n := rangeSize(ix, prefix)
-	if n == 0 {
-		return
-	}
-	ix.tree.Ascend(newEntry(prefix, lowest), func(e entry) bool {
-		fn(e)
-		n--
-		return n > 0
-	})
-}
-
 // rangeSize counts the entries whose keys start with prefix.
 func rangeSize(ix *index, prefix []any) int {
 	return rank(ix, newEntry(prefix, highest)) - rank(ix, newEntry(prefix, lowest))
 }
 
-// intersect keeps the candidates that also have an entry under each of
-// the also values (after prefix); it gives up on a value whose range is
-// much larger than the candidates (Match will check it anyway). Both
-// sides are document pointers (one per document in a snapshot), sorted
-// and merged: no map, and no document is read.
-func intersect(ix *index, prefix []any, also []any, cands []bsonkit.Doc) []bsonkit.Doc {
-	byAddr := func(a, b bsonkit.Doc) int {
-		return cmp.Compare(uintptr(unsafe.Pointer(a)), uintptr(unsafe.Pointer(b)))
-	}
-	sorted := false
-	for _, v := range also {
-		key := append(slices.Clip(prefix), v)
-		if len(cands) == 0 || rangeSize(ix, key) > 16*len(cands)+64 {
-			break
-		}
-		if !sorted {
-			slices.SortFunc(cands, byAddr)
-			sorted = true
-		}
-		other := make([]bsonkit.Doc, 0, rangeSize(ix, key))
-		eachInRange(ix, key, func(e entry) { other = append(other, e.doc) })
-		slices.SortFunc(other, byAddr)
-		kept := cands[:0]
-		for i, j := 0, 0; i < len(cands) && j < len(other); {
-			switch c := byAddr(cands[i], other[j]); {
-			case c < 0:
-				i++
-			case c > 0:
-				j++
-			default:
-				kept = append(kept, cands[i])
-				i, j = i+1, j+1
-			}
-		}
-		cands = kept
-	}
-	return cands
-}
-
 // bounds are a range condition's limits (nil: open).
 type bounds struct {
 	lo, hi any
+}
+
+// contains reports whether v may lie within b: bounds are inclusive,
+// since Match drops the equal ends of $gt and $lt anyway.
+func (b bounds) contains(v any) bool {
+	return (b.lo == nil || bsonkit.Compare(v, b.lo) >= 0) && (b.hi == nil || bsonkit.Compare(v, b.hi) <= 0)
 }
 
 // rangeCondition returns the limits of a top-level condition made only of
@@ -201,35 +136,92 @@ type bounds struct {
 // of $gt and $lt, and values of other types).
 func rangeCondition(filter bsonkit.Doc, path string) *bounds {
 	for _, e := range *filter {
-		if e.Key != path {
-			continue
+		if e.Key == path {
+			return rangeBounds(e.Value)
 		}
-		d, ok := e.Value.(bson.D)
-		if !ok || len(d) == 0 {
-			return nil
-		}
-		var b bounds
-		for _, op := range d {
-			if !eligible(op.Value) {
-				return nil
-			}
-			switch op.Key {
-			case "$gt", "$gte":
-				if b.lo == nil || bsonkit.Compare(op.Value, b.lo) > 0 {
-					b.lo = op.Value
-				}
-			case "$lt", "$lte":
-				if b.hi == nil || bsonkit.Compare(op.Value, b.hi) < 0 {
-					b.hi = op.Value
-				}
-			default:
-				return nil
-			}
-		}
-		return &b
 	}
 	return nil
 }
+
+// rangeBounds returns the limits of an operator document made only of
+// $gt, $gte, $lt and $lte on values an index can look up.
+func rangeBounds(v any) *bounds {
+	d, ok := v.(bson.D)
+	if !ok || len(d) == 0 {
+		return nil
+	}
+	var b bounds
+	for _, op := range d {
+		if !eligible(op.Value) {
+			return nil
+		}
+		switch op.Key {
+		case "$gt", "$gte":
+			if b.lo == nil || bsonkit.Compare(op.Value, b.lo) > 0 {
+				b.lo = op.Value
+			}
+		case "$lt", "$lte":
+			if b.hi == nil || bsonkit.Compare(op.Value, b.hi) < 0 {
+				b.hi = op.Value
+			}
+		default:
+			return nil
+		}
+	}
+	return &b
+}
+
+// elemRanges returns the limits of each {path: {$elemMatch: {range}}}
+// condition, at the top level or as a clause of a top-level $and (how
+// several are written): a document matching one has an element of path
+// within its limits. This is how a prefix search is asked on an array
+// of words: {$elemMatch: {$gte: "raj", $lt: "raj\U0010FFFF"}}.
+func elemRanges(filter bsonkit.Doc, path string) []bounds {
+	var out []bounds
+	add := func(v any) {
+		d, ok := v.(bson.D)
+		if !ok || len(d) != 1 || d[0].Key != "$elemMatch" {
+			return
+		}
+		if b := rangeBounds(d[0].Value); b != nil {
+			out = append(out, *b)
+		}
+	}
+	for _, e := range *filter {
+		switch e.Key {
+		case path:
+			add(e.Value)
+		case "$and":
+			clauses, _ := e.Value.(bson.A)
+			for _, c := range clauses {
+				if d, ok := c.(bson.D); ok && len(d) == 1 && d[0].Key == path {
+					add(d[0].Value)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// byRarity orders bs by how many entries after prefix each spans,
+// fewest first.
+func byRarity(ix *index, prefix []any, bs []bounds) []bounds {
+	sizes := make([]int, len(bs))
+	order := make([]int, len(bs))
+	for i := range bs {
+		sizes[i], order[i] = rangeSpan(ix, prefix, &bs[i]), i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return sizes[a] - sizes[b] })
+	out := make([]bounds, len(bs))
+	for i, j := range order {
+		out[i] = bs[j]
+	}
+	return out
+}
+
+// maxResidual bounds the conditions checked per candidate; further ones
+// are left to Match.
+const maxResidual = 4
 
 func choosePlan(c *collection, q Query) (plan, error) {
 	var p plan
@@ -248,25 +240,38 @@ func choosePlan(c *collection, q Query) (plan, error) {
 		if ix.config.Partial != nil {
 			continue // holds only some documents: never a complete candidate set
 		}
-		var eq, also []any
+		var eq []any
 		var alts [][]any
 		var rng *bounds
+		var residual []bounds
+		var residualPath string
 		for _, col := range ix.columns {
 			if v, ok := equality(q.Filter, col.Path); ok {
 				eq = append(eq, v)
 				continue
 			}
+			// Several conditions on the column ($all values, $elemMatch
+			// ranges): the walk takes the rarest, and the others are
+			// checked on each candidate.
 			switch op, vs := setCondition(q.Filter, col.Path); op {
 			case "$all":
-				byCount := byRarity(ix, eq, vs)
-				eq = append(eq, byCount[0])
-				also = byCount[1:min(len(byCount), 4)]
+				bs := make([]bounds, len(vs))
+				for i, v := range vs {
+					bs[i] = bounds{lo: v, hi: v}
+				}
+				bs = byRarity(ix, eq, bs)
+				eq = append(eq, bs[0].lo)
+				residual, residualPath = bs[1:min(len(bs), 1+maxResidual)], col.Path
 			case "$in":
 				for _, v := range vs {
 					alts = append(alts, append(slices.Clip(eq), v))
 				}
 			default:
-				if !ix.multikey {
+				if bs := elemRanges(q.Filter, col.Path); len(bs) > 0 {
+					bs = byRarity(ix, eq, bs)
+					rng = &bs[0]
+					residual, residualPath = bs[1:min(len(bs), 1+maxResidual)], col.Path
+				} else if !ix.multikey {
 					rng = rangeCondition(q.Filter, col.Path)
 				}
 			}
@@ -297,7 +302,8 @@ func choosePlan(c *collection, q Query) (plan, error) {
 			cost = min(size, q.Skip+q.Limit)
 		}
 		if p.ix == nil || cost < p.cost || cost == p.cost && served && !p.SortFromIndex {
-			p.ix, p.eq, p.alts, p.also, p.reverse, p.rng, p.cost = ix, eq, alts, also, reverse, rng, cost
+			p.ix, p.eq, p.alts, p.reverse, p.rng, p.cost = ix, eq, alts, reverse, rng, cost
+			p.residual, p.residualPath = residual, residualPath
 			p.Index, p.EqualityKeys, p.SortFromIndex = ix.name, keys, served
 		}
 	}
@@ -440,20 +446,13 @@ func (p *plan) walk(c *collection, visit func(bsonkit.Doc) (bool, error)) error 
 					}
 					seen[e.doc] = true
 				}
+				if !p.passes(e.doc) {
+					return true
+				}
 				more = step(e.doc)
 				return more
 			}
 			switch {
-			case len(p.also) > 0:
-				// Gather the rarest value's entries, narrow them by the
-				// others' ranges, then visit what is left.
-				cands := make([]bsonkit.Doc, 0, rangeSize(p.ix, prefix))
-				eachInRange(p.ix, prefix, func(e entry) { cands = append(cands, e.doc) })
-				for _, d := range slices.Compact(intersect(p.ix, prefix[:len(prefix)-1], p.also, cands)) {
-					if !step(d) {
-						break
-					}
-				}
 			case p.rng != nil:
 				p.walkRange(prefix, each)
 			case p.reverse:
@@ -501,6 +500,27 @@ func (p *plan) walkRange(prefix []any, each func(entry) bool) {
 	} else {
 		p.ix.tree.Ascend(newEntry(pivot, lowest), bounded)
 	}
+}
+
+// passes reports whether doc may satisfy the residual conditions: for
+// each, a value at the path (an element, for an array) within its
+// bounds. Values an index would not hold exactly (null, documents,
+// nested arrays) pass; Match decides.
+func (p *plan) passes(doc bsonkit.Doc) bool {
+	if len(p.residual) == 0 {
+		return true
+	}
+	v, _ := bsonkit.All(doc, p.residualPath, true, true)
+	values := []any{v}
+	if a, ok := v.(bson.A); ok && len(a) > 0 {
+		values = a
+	}
+	for _, b := range p.residual {
+		if !slices.ContainsFunc(values, func(x any) bool { return !eligible(x) || b.contains(x) }) {
+			return false
+		}
+	}
+	return true
 }
 
 func window(list []bsonkit.Doc, skip, limit int) []bsonkit.Doc {
