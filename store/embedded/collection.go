@@ -60,7 +60,6 @@ func newEntry(keys []any, doc bsonkit.Doc) entry {
 	return e
 }
 
-
 // keyCount is how many keys the entry has.
 func (e entry) keyCount() int {
 	switch {
