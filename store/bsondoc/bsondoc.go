@@ -64,13 +64,21 @@ func (d *Decoder) Decode(raw []byte) (*bson.D, error) {
 	return &doc, nil
 }
 
+// maxTable bounds each table. Values that repeat (statuses, names,
+// cities) show up within the first documents; the rest are mostly
+// unique (PANs, numbers), and adding them only grows and rehashes the
+// table, which took a third of decoding.
+const maxTable = 1 << 14
+
 // share returns the table's copy of b's string, adding it if new.
 func (d *Decoder) share(b []byte) string {
 	if s, ok := d.strings[string(b)]; ok { // no allocation for the lookup
 		return s
 	}
 	s := string(b)
-	d.strings[s] = s
+	if len(d.strings) < maxTable {
+		d.strings[s] = s
+	}
 	return s
 }
 
@@ -80,7 +88,9 @@ func (d *Decoder) shareValue(b []byte) any {
 		return v
 	}
 	var v any = d.share(b)
-	d.values[v.(string)] = v
+	if len(d.values) < maxTable {
+		d.values[v.(string)] = v
+	}
 	return v
 }
 

@@ -241,6 +241,12 @@ func TestMain(m *testing.M) {
 // loadChild opens the engine on path and prints the load time and the
 // process's anonymous resident memory after a full collection.
 func loadChild(path string) {
+	if out := os.Getenv("LOANDESK_LOAD_CPUPROFILE"); out != "" {
+		if f, err := os.Create(out); err == nil {
+			_ = pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
 	start := time.Now()
 	db, err := durable.Open(path, durable.Options{})
 	if err != nil {

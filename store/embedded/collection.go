@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"strings"
@@ -320,6 +321,23 @@ func (ix *index) tuples(doc bsonkit.Doc) ([][]any, bool) {
 	return tuples, multi
 }
 
+// scalarTuple fills t with doc's one key tuple when every column is a
+// top-level field holding no array (what tuples then gives), and
+// reports whether it did.
+func (ix *index) scalarTuple(doc bsonkit.Doc, t []any) bool {
+	for i, col := range ix.columns {
+		if strings.IndexByte(col.Path, '.') >= 0 {
+			return false
+		}
+		v := bsonkit.Get(doc, col.Path)
+		if _, isArray := v.(bson.A); isArray {
+			return false
+		}
+		t[i] = v
+	}
+	return true
+}
+
 // add indexes doc; for a unique index it first checks that no other
 // document has any of its key tuples.
 func (ix *index) add(id any, doc bsonkit.Doc) error {
@@ -345,23 +363,31 @@ func (ix *index) add(id any, doc bsonkit.Doc) error {
 // and loaded in order (appending to a B-tree in order never searches it),
 // which at start-up is several times faster than adding one by one.
 func (ix *index) build(recs []record) error {
-	var entries []entry
+	entries := make([]entry, 0, len(recs))
 	var slab keySlab
+	scratch := make([]any, len(ix.columns))
+	add := func(t []any, doc bsonkit.Doc) {
+		t = ix.stored(t)
+		e := newEntry(t[:1], doc)
+		if len(t) > 1 {
+			e.rest = slab.hold(t[1:])
+		}
+		entries = append(entries, e)
+	}
 	for _, r := range recs {
 		if ok, err := ix.covers(r.doc); err != nil {
 			return err
 		} else if !ok {
 			continue
 		}
+		if ix.scalarTuple(r.doc, scratch) {
+			add(scratch, r.doc) // the common case, without allocating
+			continue
+		}
 		tuples, multi := ix.tuples(r.doc)
 		ix.multikey = ix.multikey || multi
 		for _, t := range tuples {
-			t = ix.stored(t)
-			e := newEntry(t[:1], r.doc)
-			if len(t) > 1 {
-				e.rest = slab.hold(t[1:])
-			}
-			entries = append(entries, e)
+			add(t, r.doc)
 		}
 	}
 	order := sortEntries(ix, entries)
@@ -392,6 +418,57 @@ func compacted[T any](tr *btree.BTreeG[T]) *btree.BTreeG[T] {
 	return out
 }
 
+// plainNumbers reports whether every number among the keys is an int32,
+// an int64 or a float64 other than NaN.
+func plainNumbers(entries []entry, key func(entry) any) bool {
+	for _, e := range entries {
+		switch v := key(e).(type) {
+		case primitive.Decimal128:
+			return false
+		case float64:
+			if math.IsNaN(v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// sortPrefix is keyPrefix, with the numbers' order too when plain: the
+// value as a float64 (rounding never reverses an order), its bits made
+// to sort as unsigned, the top 56 kept.
+func sortPrefix(v any, plain bool) uint64 {
+	p := keyPrefix(v)
+	if !plain {
+		return p
+	}
+	var f float64
+	switch x := v.(type) {
+	case int32:
+		f = float64(x)
+	case int64:
+		f = float64(x)
+	case float64:
+		f = x
+	default:
+		return p
+	}
+	return p | orderedFloat(f)>>8
+}
+
+// orderedFloat maps a float64 other than NaN to a number that orders
+// like it (-0 as 0).
+func orderedFloat(f float64) uint64 {
+	if f == 0 {
+		f = 0
+	}
+	bits := math.Float64bits(f)
+	if bits>>63 == 1 {
+		return ^bits
+	}
+	return bits | 1<<63
+}
+
 // keySlab holds the further keys of many compound entries in a few large
 // arrays: one allocation per thousands of entries instead of two per
 // entry, and nothing for the collector to scatter.
@@ -416,51 +493,80 @@ func (s *keySlab) hold(keys []any) *[]any {
 }
 
 // sortEntries returns the positions of entries, made in _id order, in
-// index order. It
-// sorts small (prefix, position) pairs, which sit together in memory,
-// and compares whole keys only within runs of equal prefixes; position
-// breaks ties, which keeps equal keys in _id order. Sorting the entries
-// themselves with the full comparison took most of the start-up time.
+// index order. It sorts small (prefix, position) records, which sit
+// together in memory, and compares whole keys only within runs of equal
+// prefixes; position breaks ties, which keeps equal keys in _id order.
+// Sorting the entries themselves with the full comparison took most of
+// the start-up time.
+//
+// The prefix is five words taken from the stored keys in order (see
+// sortWords), moving on to a key only while the ones before it are told
+// apart completely by their words. Keys such as "LN-2026-000123" share
+// their first seven bytes, and a column of nulls (loans nobody is
+// assigned) says nothing, so one coarse word a key left runs of
+// thousands to the full comparison.
 func sortEntries(ix *index, entries []entry) []uint32 {
-	type pair struct {
-		p0, p1 uint64 // the first two keys' prefixes, in index direction
-		pos    uint32
+	type record struct {
+		p   [5]uint64 // in index direction
+		pos uint32
 	}
-	pairs := make([]pair, len(entries))
+	stored := 1
+	if len(entries) > 0 {
+		stored = entries[0].keyCount() // every entry of a build has them all
+	}
+	plain := make([]bool, min(stored, 5))
+	for c := range plain {
+		plain[c] = plainNumbers(entries, func(e entry) any { return e.key(c) })
+	}
+	recs := make([]record, len(entries))
 	for i, e := range entries {
-		p := pair{p0: e.pfx, pos: uint32(i)}
-		if ix.columns[0].Reverse {
-			p.p0 = ^p.p0
-		}
-		if e.rest != nil {
-			p.p1 = keyPrefix((*e.rest)[0])
-			if ix.columns[1].Reverse {
-				p.p1 = ^p.p1
+		r := record{pos: uint32(i)}
+		w := 0
+	keys:
+		for c := 0; c < min(e.keyCount(), len(plain)); c++ {
+			words, complete := sortWords(e.key(c), plain[c])
+			for _, word := range words {
+				if w == len(r.p) {
+					break keys
+				}
+				if ix.columns[c].Reverse {
+					word = ^word
+				}
+				r.p[w] = word
+				w++
+			}
+			if !complete {
+				break
 			}
 		}
-		pairs[i] = p
+		recs[i] = r
 	}
-	slices.SortFunc(pairs, func(a, b pair) int {
-		if c := cmp.Compare(a.p0, b.p0); c != 0 {
+	slices.SortFunc(recs, func(a, b record) int {
+		if c := cmp.Compare(a.p[0], b.p[0]); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(a.p1, b.p1); c != 0 {
+		if c := cmp.Compare(a.p[1], b.p[1]); c != 0 {
 			return c
+		}
+		for i := 2; i < len(a.p); i++ {
+			if c := cmp.Compare(a.p[i], b.p[i]); c != 0 {
+				return c
+			}
 		}
 		return cmp.Compare(a.pos, b.pos)
 	})
-	for start := 0; start < len(pairs); {
+	for start := 0; start < len(recs); {
 		end := start + 1
-		for end < len(pairs) && pairs[end].p0 == pairs[start].p0 && pairs[end].p1 == pairs[start].p1 {
+		for end < len(recs) && recs[end].p == recs[start].p {
 			end++
 		}
-		run := pairs[start:end]
+		run := recs[start:end]
 		sorted := true
 		for i := 1; i < len(run) && sorted; i++ {
 			sorted = ix.compare(entries[run[i-1].pos], entries[run[i].pos]) <= 0
 		}
 		if !sorted {
-			slices.SortFunc(run, func(a, b pair) int {
+			slices.SortFunc(run, func(a, b record) int {
 				if c := ix.compare(entries[a.pos], entries[b.pos]); c != 0 {
 					return c
 				}
@@ -469,11 +575,51 @@ func sortEntries(ix *index, entries []entry) []uint32 {
 		}
 		start = end
 	}
-	order := make([]uint32, len(pairs))
-	for i, p := range pairs {
-		order[i] = p.pos
+	order := make([]uint32, len(recs))
+	for i, r := range recs {
+		order[i] = r.pos
 	}
 	return order
+}
+
+// sortWords are up to two words that order v like the full comparison
+// does (never against it), and whether they tell v apart from every
+// other value completely, so that a next key's words may follow. That
+// must depend on the words alone: two values with equal words are either
+// both complete or both not.
+func sortWords(v any, plain bool) ([]uint64, bool) {
+	p := sortPrefix(v, plain)
+	class, _ := bsonkit.Inspect(v)
+	switch class {
+	case bsonkit.Null, bsonkit.Boolean: // all nulls are equal; p holds the boolean
+		return []uint64{p}, true
+	case bsonkit.String:
+		// Bytes 7 to 13, then the length: for strings of up to 14 bytes
+		// (with trailing NULs, shorter first) that is their byte order.
+		x, _ := v.(string)
+		var rest uint64
+		for i := 7; i < 14; i++ {
+			rest <<= 8
+			if i < len(x) {
+				rest |= uint64(x[i])
+			}
+		}
+		if len(x) > 14 {
+			return []uint64{p, rest<<8 | 0xff}, false // longer: the words say no more
+		}
+		return []uint64{p, rest<<8 | uint64(len(x))}, true
+	case bsonkit.ObjectID:
+		if x, ok := v.(primitive.ObjectID); ok {
+			return []uint64{p, uint64(x[7])<<32 | uint64(x[8])<<24 | uint64(x[9])<<16 | uint64(x[10])<<8 | uint64(x[11])}, true
+		}
+	case bsonkit.Date:
+		if x, ok := v.(primitive.DateTime); ok {
+			return []uint64{p, uint64(int64(x)) ^ 1<<63}, true
+		}
+	}
+	// Numbers: p orders them (when plain), but 1 and 1.0 are equal and
+	// large integers share a float64, so the words cannot be complete.
+	return []uint64{p}, false
 }
 
 // remove drops doc's entries.
