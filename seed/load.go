@@ -3,14 +3,16 @@ package seed
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"loandesk/store"
 )
 
 // BatchSize is how many loans go into one insert: about 1 MB, well under
-// MongoDB's 16 MB message limit. Larger batches do not help the embedded
-// engine, whose InsertMany copies the collection per document anyway.
+// MongoDB's 16 MB message limit.
 const BatchSize = 1000
 
 // Inserter is the part of the store Load needs.
@@ -19,26 +21,52 @@ type Inserter interface {
 	LoanInsertMany(ctx context.Context, loans []store.Loan) error
 }
 
+// inserters is how many batches are in flight at once: while one batch's
+// commit is written to disk, the next is going into the indexes (the
+// embedded engine writes concurrent commits together).
+const inserters = 2
+
 // Load inserts n generated loans in batches and returns how many landed.
 // Loan numbers are reserved from the store's counter up front, so seeding
-// into a database that already has loans never reuses a number.
+// into a database that already has loans never reuses a number. One
+// goroutine generates the batches (the same seed gives the same loans);
+// they are inserted concurrently.
 func Load(ctx context.Context, st Inserter, n int, seed uint64, now time.Time) (int, error) {
 	g := NewGenerator(seed, now)
 	first, err := st.LoanReserveNumbers(ctx, n)
 	if err != nil {
 		return 0, err
 	}
-	done := 0
-	for done < n {
-		size := min(BatchSize, n-done)
-		batch := make([]store.Loan, size)
-		for i := range batch {
-			batch[i] = g.Loan(first + int64(done+i))
+	group, ctx := errgroup.WithContext(ctx)
+	batches := make(chan []store.Loan, inserters)
+	group.Go(func() error {
+		defer close(batches)
+		for done := 0; done < n; {
+			batch := make([]store.Loan, min(BatchSize, n-done))
+			for i := range batch {
+				batch[i] = g.Loan(first + int64(done+i))
+			}
+			select {
+			case batches <- batch:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			done += len(batch)
 		}
-		if err := st.LoanInsertMany(ctx, batch); err != nil {
-			return done, fmt.Errorf("seed: insert batch at %d: %w", done, err)
-		}
-		done += size
+		return nil
+	})
+	var landed atomic.Int64
+	for range inserters {
+		group.Go(func() error {
+			for batch := range batches {
+				if err := st.LoanInsertMany(ctx, batch); err != nil {
+					return fmt.Errorf("seed: insert the batch from %s: %w", batch[0].HumanID, err)
+				}
+				landed.Add(int64(len(batch)))
+			}
+			return nil
+		})
 	}
-	return done, nil
+	err = group.Wait()
+	return int(landed.Load()), err
 }

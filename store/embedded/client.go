@@ -15,6 +15,8 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/readconcern"
 	"go.mongodb.org/mongo-driver/mongo/readpref"
 	"go.mongodb.org/mongo-driver/mongo/writeconcern"
+
+	"loandesk/store/bsondoc"
 )
 
 // ErrNotSupported is returned by the parts of the driver's interface the
@@ -306,6 +308,18 @@ func toDoc(v any) (bsonkit.Doc, error) {
 		return &bson.D{}, nil
 	}
 	return bsonkit.Transform(v)
+}
+
+// storedDoc converts a document to store (an insert or a replacement):
+// marshalled by the driver, as for MongoDB, and decoded by store/bsondoc
+// into the compact form documents loaded at start-up have. dec may be
+// shared by the documents of one call.
+func storedDoc(dec *bsondoc.Decoder, v any) (bsonkit.Doc, error) {
+	raw, err := bson.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return dec.Decode(raw)
 }
 
 // writeError makes a duplicate key look as it does from MongoDB, so

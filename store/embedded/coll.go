@@ -11,6 +11,8 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"loandesk/store/bsondoc"
 )
 
 // Collection is a handle on one collection.
@@ -250,8 +252,9 @@ func (c *Collection) Indexes() lungo.IIndexView { return &IndexView{coll: c} }
 // InsertMany inserts documents in one commit: all or none.
 func (c *Collection) InsertMany(ctx context.Context, documents []any, _ ...*options.InsertManyOptions) (*mongo.InsertManyResult, error) {
 	docs := make([]bsonkit.Doc, len(documents))
+	dec := bsondoc.NewDecoder()
 	for i, d := range documents {
-		doc, err := bsonkit.Transform(d)
+		doc, err := storedDoc(dec, d)
 		if err != nil {
 			return nil, err
 		}
@@ -266,7 +269,7 @@ func (c *Collection) InsertMany(ctx context.Context, documents []any, _ ...*opti
 
 // InsertOne inserts a document.
 func (c *Collection) InsertOne(ctx context.Context, document any, _ ...*options.InsertOneOptions) (*mongo.InsertOneResult, error) {
-	doc, err := bsonkit.Transform(document)
+	doc, err := storedDoc(bsondoc.NewDecoder(), document)
 	if err != nil {
 		return nil, err
 	}
@@ -379,7 +382,7 @@ func updateSpec(filter bsonkit.Doc, update any, upsert bool, af *options.ArrayFi
 }
 
 func replacementDoc(replacement any) (bsonkit.Doc, error) {
-	r, err := toDoc(replacement)
+	r, err := storedDoc(bsondoc.NewDecoder(), replacement)
 	if err != nil {
 		return nil, err
 	}
