@@ -229,7 +229,8 @@ const maxRune = "\U0010FFFF"
 // AssigneeNone filters for loans nobody is assigned to.
 const AssigneeNone = "none"
 
-func (f LoanFilter) query() bson.M {
+// Query is f as a MongoDB filter.
+func (f LoanFilter) Query() bson.M {
 	q := bson.M{}
 	if f.Status != "" {
 		q["status"] = f.Status
@@ -260,7 +261,7 @@ func (s *Store) LoanCountByStatus(ctx context.Context, f LoanFilter) (map[string
 	counts := make(map[string]int64, len(LoanStatuses))
 	for _, st := range LoanStatuses {
 		f.Status = st
-		n, err := s.loans.CountDocuments(ctx, f.query())
+		n, err := s.loans.CountDocuments(ctx, f.Query())
 		if err != nil {
 			return nil, fmt.Errorf("store: count loans by status: %w", err)
 		}
@@ -314,7 +315,7 @@ func (s *Store) LoanList(ctx context.Context, p LoanListParams) ([]Loan, error) 
 		SetSkip(int64(max(p.Skip, 0))).
 		SetLimit(int64(limit)).
 		SetProjection(bson.M{"searchKeys": 0, "history": 0})
-	cur, err := s.loans.Find(ctx, p.LoanFilter.query(), opts)
+	cur, err := s.loans.Find(ctx, p.LoanFilter.Query(), opts)
 	if err != nil {
 		return nil, fmt.Errorf("store: list loans: %w", err)
 	}

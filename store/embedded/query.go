@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/256dpi/lungo/bsonkit"
 	"github.com/256dpi/lungo/mongokit"
@@ -38,9 +39,10 @@ type plan struct {
 	// values of an $all, the other $elemMatch ranges of an $and): a
 	// candidate needs a value within each, checked on the document before
 	// Match runs.
-	residual     []bounds
-	residualPath string
-	reverse      bool // walk the index backwards for the sort
+	residual       []bounds
+	residualPath   string
+	residualPrefix []any // the equalities before the residuals' column
+	reverse        bool  // walk the index backwards for the sort
 	// rng bounds the column after the equalities (a $gt/$gte/$lt/$lte):
 	// the walk starts at one bound and stops past the other.
 	rng  *bounds
@@ -116,12 +118,22 @@ func setCondition(filter bsonkit.Doc, path string) (op string, values []any) {
 
 // rangeSize counts the entries whose keys start with prefix.
 func rangeSize(ix *index, prefix []any) int {
+	if len(prefix) == 0 {
+		return ix.tree.Len()
+	}
 	return rank(ix, newEntry(prefix, highest)) - rank(ix, newEntry(prefix, lowest))
 }
 
 // bounds are a range condition's limits (nil: open).
 type bounds struct {
 	lo, hi any
+	// spanOf and span remember the last rangeSpan counted for these
+	// bounds (in that index, after those equalities): a plan counts
+	// a range to choose it and again to walk it, and each count is two
+	// rank lookups of O(log² n).
+	spanOf     *index
+	spanPrefix []any
+	span       int
 }
 
 // contains reports whether v may lie within b: bounds are inclusive,
@@ -245,6 +257,7 @@ func choosePlan(c *collection, q Query) (plan, error) {
 		var rng *bounds
 		var residual []bounds
 		var residualPath string
+		var residualPrefix []any
 		for _, col := range ix.columns {
 			if v, ok := equality(q.Filter, col.Path); ok {
 				eq = append(eq, v)
@@ -260,8 +273,8 @@ func choosePlan(c *collection, q Query) (plan, error) {
 					bs[i] = bounds{lo: v, hi: v}
 				}
 				bs = byRarity(ix, eq, bs)
-				eq = append(eq, bs[0].lo)
-				residual, residualPath = bs[1:min(len(bs), 1+maxResidual)], col.Path
+				residual, residualPath, residualPrefix = bs[1:min(len(bs), 1+maxResidual)], col.Path, eq
+				eq = append(slices.Clip(eq), bs[0].lo)
 			case "$in":
 				for _, v := range vs {
 					alts = append(alts, append(slices.Clip(eq), v))
@@ -270,7 +283,7 @@ func choosePlan(c *collection, q Query) (plan, error) {
 				if bs := elemRanges(q.Filter, col.Path); len(bs) > 0 {
 					bs = byRarity(ix, eq, bs)
 					rng = &bs[0]
-					residual, residualPath = bs[1:min(len(bs), 1+maxResidual)], col.Path
+					residual, residualPath, residualPrefix = bs[1:min(len(bs), 1+maxResidual)], col.Path, eq
 				} else if !ix.multikey {
 					rng = rangeCondition(q.Filter, col.Path)
 				}
@@ -279,21 +292,24 @@ func choosePlan(c *collection, q Query) (plan, error) {
 		}
 		keys := len(eq)
 		served, reverse := false, false
-		var size int
 		if alts != nil {
 			keys = len(alts[0]) // an $in: several ranges, in no useful order
+		} else {
+			served, reverse = sortServed(ix, keys, p.sort)
+		}
+		if keys == 0 && !served && rng == nil {
+			continue // the index narrows nothing
+		}
+		var size int
+		switch {
+		case rng != nil:
+			size = rangeSpan(ix, eq, rng)
+		case alts != nil:
 			for _, a := range alts {
 				size += rangeSize(ix, a)
 			}
-		} else {
-			served, reverse = sortServed(ix, keys, p.sort)
+		default:
 			size = rangeSize(ix, eq)
-		}
-		if rng != nil {
-			size = rangeSpan(ix, eq, rng)
-		}
-		if keys == 0 && !served && rng == nil {
-			continue
 		}
 		// The cost is the entries the walk may visit. A walk in sort order
 		// over a prefix that is the whole filter stops after skip+limit.
@@ -303,7 +319,7 @@ func choosePlan(c *collection, q Query) (plan, error) {
 		}
 		if p.ix == nil || cost < p.cost || cost == p.cost && served && !p.SortFromIndex {
 			p.ix, p.eq, p.alts, p.reverse, p.rng, p.cost = ix, eq, alts, reverse, rng, cost
-			p.residual, p.residualPath = residual, residualPath
+			p.residual, p.residualPath, p.residualPrefix = residual, residualPath, residualPrefix
 			p.Index, p.EqualityKeys, p.SortFromIndex = ix.name, keys, served
 		}
 	}
@@ -316,6 +332,16 @@ func choosePlan(c *collection, q Query) (plan, error) {
 // rangeSpan counts the entries after prefix whose next key lies within
 // b (by rank, in the column's own direction).
 func rangeSpan(ix *index, prefix []any, b *bounds) int {
+	same := func(a, b any) bool { return compareValues(a, b) == 0 }
+	if b.spanOf == ix && slices.EqualFunc(b.spanPrefix, prefix, same) {
+		return b.span
+	}
+	n := countSpan(ix, prefix, b)
+	b.spanOf, b.spanPrefix, b.span = ix, prefix, n
+	return n
+}
+
+func countSpan(ix *index, prefix []any, b *bounds) int {
 	col := ix.columns[len(prefix)]
 	first, last := b.lo, b.hi // in index order
 	if col.Reverse {
@@ -407,7 +433,7 @@ func find(ctx context.Context, c *collection, q Query) ([]bsonkit.Doc, Plan, err
 		return nil, p.Plan, err
 	}
 	if !ordered {
-		bsonkit.Sort(out, append(p.sort, bsonkit.Column{Path: "_id"}))
+		sortDocs(out, append(p.sort, bsonkit.Column{Path: "_id"}))
 		out = window(out, q.Skip, q.Limit)
 	}
 	return out, p.Plan, nil
@@ -434,11 +460,17 @@ func (p *plan) walk(c *collection, visit func(bsonkit.Doc) (bool, error)) error 
 		}
 		dedupe := p.ix.multikey || len(prefixes) > 1
 		seen := map[bsonkit.Doc]bool{} // a document can sit under several keys
+		sets, onDoc := p.residualSets()
 		for _, prefix := range prefixes {
 			more := true
 			each := func(e entry) bool {
 				if !p.ix.hasPrefix(e, prefix) {
 					return false // past the prefix
+				}
+				for _, set := range sets {
+					if _, ok := set[e.doc]; !ok {
+						return true
+					}
 				}
 				if dedupe {
 					if seen[e.doc] {
@@ -446,7 +478,7 @@ func (p *plan) walk(c *collection, visit func(bsonkit.Doc) (bool, error)) error 
 					}
 					seen[e.doc] = true
 				}
-				if !p.passes(e.doc) {
+				if !p.passes(e.doc, onDoc) {
 					return true
 				}
 				more = step(e.doc)
@@ -474,53 +506,176 @@ func (p *plan) walk(c *collection, visit func(bsonkit.Doc) (bool, error)) error 
 // the plan's bounds: it starts at the bound the walk meets first and
 // stops past the other.
 func (p *plan) walkRange(prefix []any, each func(entry) bool) {
-	col := len(prefix)
 	// Values ascend along the walk unless exactly one of the column's
 	// direction and the walk's is reversed.
-	ascending := p.ix.columns[col].Reverse == p.reverse
-	start, stop := p.rng.lo, p.rng.hi
+	ascending := p.ix.columns[len(prefix)].Reverse == p.reverse
+	start := p.rng.lo
 	if !ascending {
-		start, stop = p.rng.hi, p.rng.lo
+		start = p.rng.hi
 	}
 	pivot := prefix
 	if start != nil {
 		pivot = append(slices.Clip(prefix), start)
 	}
-	bounded := func(e entry) bool {
-		if stop != nil {
-			c := compareValues(p.ix.key(e, col), stop)
-			if ascending && c > 0 || !ascending && c < 0 {
-				return false
-			}
-		}
-		return each(e)
+	// Counted, not compared: reading each entry's key to find the end
+	// cost a cache miss per entry, most of a search's time.
+	n := rangeSpan(p.ix, prefix, p.rng)
+	if n == 0 {
+		return
+	}
+	counted := func(e entry) bool {
+		n--
+		return each(e) && n > 0
 	}
 	if p.reverse {
-		p.ix.tree.Descend(newEntry(pivot, highest), bounded)
+		p.ix.tree.Descend(newEntry(pivot, highest), counted)
 	} else {
-		p.ix.tree.Ascend(newEntry(pivot, lowest), bounded)
+		p.ix.tree.Ascend(newEntry(pivot, lowest), counted)
 	}
 }
 
-// passes reports whether doc may satisfy the residual conditions: for
-// each, a value at the path (an element, for an array) within its
-// bounds. Values an index would not hold exactly (null, documents,
-// nested arrays) pass; Match decides.
-func (p *plan) passes(doc bsonkit.Doc) bool {
-	if len(p.residual) == 0 {
+// residualSets gathers, for each residual condition whose range in the
+// index is not much larger than the walk's, the documents in that range:
+// checking a candidate against them reads no document (reading each
+// candidate's keys cost a few cache misses apiece, most of a search).
+// The other conditions are returned to check on the documents.
+func (p *plan) residualSets() ([]map[bsonkit.Doc]struct{}, []bounds) {
+	var sets []map[bsonkit.Doc]struct{}
+	var onDoc []bounds
+	for _, b := range p.residual {
+		n := rangeSpan(p.ix, p.residualPrefix, &b)
+		if n > 16*p.cost+64 {
+			onDoc = append(onDoc, b)
+			continue
+		}
+		set := make(map[bsonkit.Doc]struct{}, n)
+		eachInBounds(p.ix, p.residualPrefix, b, n, func(e entry) { set[e.doc] = struct{}{} })
+		sets = append(sets, set)
+	}
+	return sets, onDoc
+}
+
+// eachInBounds calls fn with each of the n entries after prefix whose
+// next key lies within b (n from rangeSpan: the walk counts instead of
+// reading keys).
+func eachInBounds(ix *index, prefix []any, b bounds, n int, fn func(entry)) {
+	first := b.lo // in index order
+	if ix.columns[len(prefix)].Reverse {
+		first = b.hi
+	}
+	start := prefix
+	if first != nil {
+		start = append(slices.Clip(prefix), first)
+	}
+	if n == 0 {
+		return
+	}
+	ix.tree.Ascend(newEntry(start, lowest), func(e entry) bool {
+		fn(e)
+		n--
+		return n > 0
+	})
+}
+
+// sortDocs sorts docs as bsonkit.Sort does (an array sorts by its least
+// element ascending, its greatest descending), reading each document's
+// sort values once instead of at every comparison.
+func sortDocs(docs []bsonkit.Doc, cols []bsonkit.Column) {
+	type keyed struct {
+		doc  bsonkit.Doc
+		keys []any
+	}
+	list := make([]keyed, len(docs))
+	keys := make([]any, len(docs)*len(cols))
+	for i, d := range docs {
+		k := keys[i*len(cols) : (i+1)*len(cols)]
+		for c, col := range cols {
+			k[c] = sortValue(bsonkit.Get(d, col.Path), col.Reverse)
+		}
+		list[i] = keyed{doc: d, keys: k}
+	}
+	slices.SortStableFunc(list, func(a, b keyed) int {
+		for c, col := range cols {
+			if r := compareValues(a.keys[c], b.keys[c]); r != 0 {
+				if col.Reverse {
+					return -r
+				}
+				return r
+			}
+		}
+		return 0
+	})
+	for i := range list {
+		docs[i] = list[i].doc
+	}
+}
+
+// sortValue is the value a sort compares for v: for a non-empty array
+// its least element (its greatest, descending).
+func sortValue(v any, reverse bool) any {
+	arr, ok := v.(bson.A)
+	if !ok || len(arr) == 0 {
+		return v
+	}
+	best := arr[0]
+	for _, item := range arr[1:] {
+		c := bsonkit.Compare(item, best)
+		if reverse && c > 0 || !reverse && c < 0 {
+			best = item
+		}
+	}
+	return best
+}
+
+// passes reports whether doc may satisfy the conditions bs on the
+// residual path: for each, a value at the path (an element, for an
+// array) within its bounds. Values an index would not hold exactly
+// (null, documents, nested arrays) pass; Match decides.
+func (p *plan) passes(doc bsonkit.Doc, bs []bounds) bool {
+	if len(bs) == 0 {
 		return true
 	}
-	v, _ := bsonkit.All(doc, p.residualPath, true, true)
+	var v any
+	if strings.IndexByte(p.residualPath, '.') < 0 {
+		v = topField(doc, p.residualPath) // the common case, without bsonkit.All's work
+	} else {
+		v, _ = bsonkit.All(doc, p.residualPath, true, true)
+	}
 	values := []any{v}
 	if a, ok := v.(bson.A); ok && len(a) > 0 {
 		values = a
 	}
-	for _, b := range p.residual {
-		if !slices.ContainsFunc(values, func(x any) bool { return !eligible(x) || b.contains(x) }) {
+	for _, b := range bs {
+		if !slices.ContainsFunc(values, b.mayHold) {
 			return false
 		}
 	}
 	return true
+}
+
+// topField is doc's top-level field key (nil if missing).
+func topField(doc bsonkit.Doc, key string) any {
+	for _, e := range *doc {
+		if e.Key == key {
+			return e.Value
+		}
+	}
+	return nil
+}
+
+// mayHold reports whether a value may satisfy the condition b stands
+// for: one an index would not hold exactly (null, a document, an array
+// inside the array) may; any other must lie within b. Strings, the
+// common case, compare directly.
+func (b bounds) mayHold(v any) bool {
+	if s, ok := v.(string); ok {
+		lo, loOK := b.lo.(string)
+		hi, hiOK := b.hi.(string)
+		if (loOK || b.lo == nil) && (hiOK || b.hi == nil) {
+			return (!loOK || s >= lo) && (!hiOK || s <= hi)
+		}
+	}
+	return !eligible(v) || b.contains(v)
 }
 
 func window(list []bsonkit.Doc, skip, limit int) []bsonkit.Doc {
