@@ -3,7 +3,11 @@
 // and completes or retries them. Like the web layer it talks only to the
 // store.
 //
-// The runner and its handlers arrive with the event-queue work; until then
-// this package holds nothing else, so that the layout of ARCHITECTURE.md
-// is in place from the start.
+// A Runner has a number of workers; each claims the oldest available
+// event (store.Claim: atomic, under a lease), runs its handler while
+// extending the lease, and records the outcome: done, retried later with
+// backoff, or dead once its attempts are spent. A runner that dies leaves
+// leases that run out, and another runner claims those events again, so
+// handlers must be idempotent. `go run . jobs` runs runners alone (for a
+// MongoDB deployment); `serve` runs one in-process on the embedded engine.
 package jobs

@@ -47,6 +47,20 @@ var indexes = []struct {
 		{Keys: bson.D{{Key: "assignee", Value: 1}, {Key: "status", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
 		{Keys: bson.D{{Key: "searchKeys", Value: 1}}},
 	}},
+	{coll: "events", models: []mongo.IndexModel{
+		// The claim: the oldest available of the queued events.
+		{Keys: bson.D{{Key: "queued", Value: 1}, {Key: "availableAt", Value: 1}, {Key: "_id", Value: 1}}},
+		{Keys: bson.D{{Key: "dedupeKey", Value: 1}}, Options: options.Index().SetUnique(true).
+			SetPartialFilterExpression(bson.M{"dedupeKey": bson.M{"$exists": true}})},
+		{Keys: bson.D{{Key: "type", Value: 1}, {Key: "status", Value: 1}}},                                // stats
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "finishedAt", Value: 1}}},                          // done lately
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}}, // queue page
+		{Keys: bson.D{{Key: "loanId", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}}, // a loan's jobs
+		{Keys: bson.D{{Key: "expireAt", Value: 1}}, Options: ttl},
+	}},
+	{coll: "workers", models: []mongo.IndexModel{
+		{Keys: bson.D{{Key: "expireAt", Value: 1}}, Options: ttl},
+	}},
 }
 
 // enforces reports whether an index does something besides speeding up

@@ -51,7 +51,10 @@ type Config struct {
 	// past a TTL index's expiry (default 30 s; MongoDB's monitor runs
 	// every 60 s).
 	TTLInterval time.Duration
-	Logger      *slog.Logger
+	// EventRetention is how long finished events are kept (default
+	// DefaultEventRetention).
+	EventRetention time.Duration
+	Logger         *slog.Logger
 }
 
 // Store is the application's handle on its database.
@@ -70,8 +73,12 @@ type Store struct {
 	loans         lungo.ICollection
 	counters      lungo.ICollection
 	apiTokens     lungo.ICollection
+	events        lungo.ICollection
+	workers       lungo.ICollection
 
-	sessionCache *sessionCache
+	sessionCache   *sessionCache
+	queueSignal    queueSignal
+	eventRetention time.Duration
 }
 
 // Open connects to MongoDB when cfg.MongoURI is set, otherwise opens the
@@ -101,7 +108,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.loans = s.db.Collection("loans")
 	s.counters = s.db.Collection("counters")
 	s.apiTokens = s.db.Collection("api_tokens")
+	s.events = s.db.Collection("events")
+	s.workers = s.db.Collection("workers")
 	s.sessionCache = newSessionCache()
+	s.eventRetention = cmp.Or(cfg.EventRetention, DefaultEventRetention)
 
 	if err := s.ensureIndexes(ctx); err != nil {
 		_ = s.Close(context.Background())
