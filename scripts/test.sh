@@ -20,6 +20,8 @@ done
 step "System packages"
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
+command -v tesseract >/dev/null || missing+=(tesseract-ocr tesseract-ocr-eng)
+command -v pdftotext >/dev/null || missing+=(poppler-utils)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -27,6 +29,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 chromium --version
+tesseract --version 2>&1 | head -1
+pdftotext -v 2>&1 | head -1
 
 step "npm ci"
 npm ci --no-audit --no-fund --loglevel=error

@@ -75,6 +75,7 @@ type Store struct {
 	apiTokens     lungo.ICollection
 	events        lungo.ICollection
 	workers       lungo.ICollection
+	documents     lungo.ICollection
 
 	sessionCache   *sessionCache
 	queueSignal    queueSignal
@@ -110,12 +111,17 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.apiTokens = s.db.Collection("api_tokens")
 	s.events = s.db.Collection("events")
 	s.workers = s.db.Collection("workers")
+	s.documents = s.db.Collection("documents")
 	s.sessionCache = newSessionCache()
 	s.eventRetention = cmp.Or(cfg.EventRetention, DefaultEventRetention)
 
 	if err := s.ensureIndexes(ctx); err != nil {
 		_ = s.Close(context.Background())
 		return nil, err
+	}
+	if err := s.documentFiles().EnsureIndexes(ctx, false); err != nil {
+		_ = s.Close(context.Background())
+		return nil, fmt.Errorf("store: create the document files' indexes: %w", err)
 	}
 	return s, nil
 }

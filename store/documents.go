@@ -1,0 +1,159 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/256dpi/lungo"
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+	"go.mongodb.org/mongo-driver/mongo/options"
+)
+
+// Document statuses: uploaded and waiting for OCR, being read, read, or
+// given up on.
+const (
+	DocumentPending    = "pending"
+	DocumentProcessing = "processing"
+	DocumentDone       = "done"
+	DocumentFailed     = "failed"
+)
+
+// Document is an uploaded file of a loan application. Its bytes live in
+// GridFS (the "documents" bucket); this record carries what OCR read.
+type Document struct {
+	ID          primitive.ObjectID `bson:"_id"`
+	LoanID      primitive.ObjectID `bson:"loanId"`
+	LoanHumanID string             `bson:"loanHumanId"`
+	Kind        string             `bson:"kind"` // see application.DocumentKinds
+	Filename    string             `bson:"filename"`
+	ContentType string             `bson:"contentType"`
+	Size        int64              `bson:"size"`
+	FileID      primitive.ObjectID `bson:"fileId"`
+	Status      string             `bson:"status"`
+	Error       string             `bson:"error,omitempty"`
+	OCR         *OCRResult         `bson:"ocr,omitempty"`
+	UploadedBy  string             `bson:"uploadedBy"`
+	UploadedAt  time.Time          `bson:"uploadedAt"`
+	UpdatedAt   time.Time          `bson:"updatedAt"`
+}
+
+// OCRResult is what was read from a document.
+type OCRResult struct {
+	Method  string   `bson:"method"` // "pdftotext", "tesseract", or "pdftotext+tesseract"
+	Text    string   `bson:"text"`   // the first MaxOCRText bytes
+	PAN     string   `bson:"pan,omitempty"`
+	Name    string   `bson:"name,omitempty"`
+	Amounts []int64  `bson:"amounts,omitempty"` // paise, largest first
+	Pages   int      `bson:"pages,omitempty"`
+	Notes   []string `bson:"notes,omitempty"`
+}
+
+// MaxOCRText bounds the text kept per document.
+const MaxOCRText = 20_000
+
+func (s *Store) documentFiles() *lungo.Bucket {
+	return lungo.NewBucket(s.db, options.GridFSBucket().SetName("documents"))
+}
+
+// DocumentCreate stores a document's bytes in GridFS and its record,
+// pending OCR. The caller publishes the OCR event next; if the process
+// dies between the two, DocumentsAwaitingOCR finds the record again.
+func (s *Store) DocumentCreate(ctx context.Context, d Document, content io.Reader) (Document, error) {
+	d.ID = primitive.NewObjectID()
+	fileID, err := s.documentFiles().UploadFromStream(ctx, d.Filename, content,
+		options.GridFSUpload().SetMetadata(bson.M{"documentId": d.ID, "contentType": d.ContentType}))
+	if err != nil {
+		return Document{}, fmt.Errorf("store: store the file of a document: %w", err)
+	}
+	now := time.Now()
+	d.FileID, d.Status, d.UploadedAt, d.UpdatedAt = fileID, DocumentPending, now, now
+	if _, err := s.documents.InsertOne(ctx, d); err != nil {
+		_ = s.documentFiles().Delete(context.WithoutCancel(ctx), fileID)
+		return Document{}, fmt.Errorf("store: insert document: %w", err)
+	}
+	return d, nil
+}
+
+// DocumentGet returns one document's record.
+func (s *Store) DocumentGet(ctx context.Context, id primitive.ObjectID) (Document, error) {
+	var d Document
+	if err := s.documents.FindOne(ctx, bson.M{"_id": id}).Decode(&d); err != nil {
+		return Document{}, fmt.Errorf("store: document %s: %w", id.Hex(), notFound(err))
+	}
+	return d, nil
+}
+
+// DocumentsOfLoan returns a loan's documents, oldest first.
+func (s *Store) DocumentsOfLoan(ctx context.Context, loanID primitive.ObjectID) ([]Document, error) {
+	cur, err := s.documents.Find(ctx, bson.M{"loanId": loanID},
+		options.Find().SetSort(bson.D{{Key: "uploadedAt", Value: 1}, {Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("store: documents of loan %s: %w", loanID.Hex(), err)
+	}
+	out := []Document{}
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("store: documents of loan %s: %w", loanID.Hex(), err)
+	}
+	return out, nil
+}
+
+// DocumentContent writes a document's bytes to w.
+func (s *Store) DocumentContent(ctx context.Context, d Document, w io.Writer) (int64, error) {
+	n, err := s.documentFiles().DownloadToStream(ctx, d.FileID, w)
+	if err != nil {
+		return n, fmt.Errorf("store: read document %s: %w", d.ID.Hex(), err)
+	}
+	return n, nil
+}
+
+// DocumentSetStatus records a document's progress (and its error, when
+// failed).
+func (s *Store) DocumentSetStatus(ctx context.Context, id primitive.ObjectID, status, errText string) error {
+	set := bson.M{"status": status, "updatedAt": time.Now()}
+	update := bson.M{"$set": set}
+	if errText != "" {
+		set["error"] = errText
+	} else {
+		update["$unset"] = bson.M{"error": ""}
+	}
+	return s.documentUpdate(ctx, id, update)
+}
+
+// DocumentSetOCR records what OCR read and marks the document done.
+func (s *Store) DocumentSetOCR(ctx context.Context, id primitive.ObjectID, r OCRResult) error {
+	return s.documentUpdate(ctx, id, bson.M{
+		"$set":   bson.M{"status": DocumentDone, "ocr": r, "updatedAt": time.Now()},
+		"$unset": bson.M{"error": ""},
+	})
+}
+
+func (s *Store) documentUpdate(ctx context.Context, id primitive.ObjectID, update bson.M) error {
+	res, err := s.documents.UpdateOne(ctx, bson.M{"_id": id}, update)
+	if err != nil {
+		return fmt.Errorf("store: update document %s: %w", id.Hex(), err)
+	}
+	if res.MatchedCount == 0 {
+		return fmt.Errorf("store: update document %s: %w", id.Hex(), ErrNotFound)
+	}
+	return nil
+}
+
+// DocumentsAwaitingOCR lists documents still pending that were uploaded
+// before olderThan: the sweeper republishes their OCR events (publishing
+// is idempotent by dedupe key), so a crash between storing a document
+// and publishing its event loses no work.
+func (s *Store) DocumentsAwaitingOCR(ctx context.Context, olderThan time.Time, limit int) ([]Document, error) {
+	cur, err := s.documents.Find(ctx, bson.M{"status": DocumentPending, "uploadedAt": bson.M{"$lt": olderThan}},
+		options.Find().SetSort(bson.D{{Key: "uploadedAt", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, fmt.Errorf("store: documents awaiting OCR: %w", err)
+	}
+	var out []Document
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("store: documents awaiting OCR: %w", err)
+	}
+	return out, nil
+}
