@@ -68,9 +68,9 @@ type QueueStats struct {
 	// waited (0: none waits).
 	OldestPendingSeconds float64 `json:"oldestPendingSeconds"`
 	// CompletedLast5Minutes counts events done in the last five minutes.
-	CompletedLast5Minutes int64    `json:"completedLast5Minutes"`
-	Dead                  int64    `json:"dead"`
-	Workers               []Worker `json:"workers"` // live ones
+	CompletedLast5Minutes int64     `json:"completedLast5Minutes"`
+	Dead                  int64     `json:"dead"`
+	Workers               []Worker  `json:"workers"` // live ones
 	At                    time.Time `json:"at"`
 }
 
