@@ -39,9 +39,15 @@ func Parse(text string) Fields {
 			f.Name = cleanName(m[1])
 			break
 		}
-		// PAN cards print "Name" alone, the name on the next line.
-		if strings.EqualFold(strings.Trim(strings.TrimSpace(line), ":/"), "name") && i+1 < len(lines) {
-			f.Name = cleanName(lines[i+1])
+		// PAN cards print "Name" alone, the name on the next line (OCR
+		// may put blank lines between).
+		if strings.EqualFold(strings.Trim(strings.TrimSpace(line), ":/"), "name") {
+			for _, next := range lines[i+1:] {
+				if strings.TrimSpace(next) != "" {
+					f.Name = cleanName(next)
+					break
+				}
+			}
 			break
 		}
 	}

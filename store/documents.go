@@ -157,3 +157,19 @@ func (s *Store) DocumentsAwaitingOCR(ctx context.Context, olderThan time.Time, l
 	}
 	return out, nil
 }
+
+// DocumentUpload stores a document and queues its OCR. The two are not
+// one transaction (MongoDB has none outside replica sets): a crash
+// between them leaves a pending document without an event, which the
+// sweeper (DocumentsAwaitingOCR) publishes.
+func (s *Store) DocumentUpload(ctx context.Context, d Document, content io.Reader) (Document, error) {
+	d, err := s.DocumentCreate(ctx, d, content)
+	if err != nil {
+		return Document{}, err
+	}
+	if _, err := s.PublishDocumentOCR(ctx, d); err != nil {
+		// Stored all the same: the sweeper publishes it later.
+		return d, fmt.Errorf("store: document stored, its OCR not yet queued: %w", err)
+	}
+	return d, nil
+}

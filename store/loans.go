@@ -43,10 +43,31 @@ type Loan struct {
 	// first. It is appended in the same atomic update as the change it
 	// records, so it can never miss one; lists leave it out.
 	History []LoanChange `bson:"history,omitempty"`
-	// SearchKeys are normalised tokens (name prefixes, id, PAN, email,
-	// phone) matched with $in/$all: neither lungo nor an index-friendly
-	// MongoDB query can use an unanchored regex.
+	// SearchKeys are normalised words (name, id, PAN, email, phone)
+	// matched by prefix (see LoanFilter): neither lungo nor an
+	// index-friendly MongoDB query can use an unanchored regex.
 	SearchKeys []string `bson:"searchKeys"`
+	// Score is the scorecard's latest verdict, from the scoring job.
+	Score *LoanScore `bson:"score,omitempty"`
+}
+
+// LoanScore is a scorecard's verdict on an application.
+type LoanScore struct {
+	Points         int           `bson:"points"`         // 0–100
+	Recommendation string        `bson:"recommendation"` // approve, refer, decline
+	Reasons        []ScoreReason `bson:"reasons"`
+	FOIRBps        int           `bson:"foirBps"` // EMI / monthly income, basis points
+	// Version is the application version scored: an edit after it makes
+	// the score stale until the next scoring.
+	Version  int64     `bson:"version"`
+	ScoredAt time.Time `bson:"scoredAt"`
+}
+
+// ScoreReason is one line of a scorecard.
+type ScoreReason struct {
+	Factor string `bson:"factor"`
+	Points int    `bson:"points"`
+	Detail string `bson:"detail"`
 }
 
 // LoanChange is one entry of an application's history: who made which
@@ -380,6 +401,32 @@ func (s *Store) LoanUpdate(ctx context.Context, p LoanUpdateParams) (Loan, error
 	}
 	if err != nil {
 		return Loan{}, fmt.Errorf("store: update loan %s: %w", p.ID.Hex(), err)
+	}
+	return l, nil
+}
+
+// LoanSetScore records a score computed from version of the loan. It
+// changes neither the version nor the history (scoring edits nothing an
+// admin edits), but it lands only on that version: after an edit it
+// returns ErrConflict, and the scorer reads the loan again.
+func (s *Store) LoanSetScore(ctx context.Context, id primitive.ObjectID, version int64, score LoanScore) error {
+	score.Version = version
+	res, err := s.loans.UpdateOne(ctx, bson.M{"_id": id, "version": version}, bson.M{"$set": bson.M{"score": score}})
+	if err != nil {
+		return fmt.Errorf("store: score loan %s: %w", id.Hex(), err)
+	}
+	if res.MatchedCount == 0 {
+		return fmt.Errorf("store: score loan %s at version %d: %w", id.Hex(), version, ErrConflict)
+	}
+	return nil
+}
+
+// LoanByID returns the loan with _id id.
+func (s *Store) LoanByID(ctx context.Context, id primitive.ObjectID) (Loan, error) {
+	var l Loan
+	err := s.loans.FindOne(ctx, bson.M{"_id": id}, options.FindOne().SetProjection(bson.M{"searchKeys": 0})).Decode(&l)
+	if err != nil {
+		return Loan{}, fmt.Errorf("store: loan %s: %w", id.Hex(), notFound(err))
 	}
 	return l, nil
 }

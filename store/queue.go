@@ -354,3 +354,43 @@ func (q *queueSignal) notify() {
 // EventsPublished returns a channel closed when an event is next
 // published (or released, or requeued) through this store.
 func (s *Store) EventsPublished() <-chan struct{} { return s.queueSignal.wait() }
+
+// The application's event types.
+const (
+	// EventDocumentUploaded asks for a document's OCR.
+	EventDocumentUploaded = "document:uploaded"
+	// EventScoreApplication asks for an application's scorecard.
+	EventScoreApplication = "application:score"
+)
+
+// EventTypes lists them, for the queue's statistics.
+var EventTypes = []string{EventDocumentUploaded, EventScoreApplication}
+
+// DocumentEvent is the payload of EventDocumentUploaded.
+type DocumentEvent struct {
+	DocumentID primitive.ObjectID `bson:"documentId"`
+}
+
+// ScoreEvent is the payload of EventScoreApplication.
+type ScoreEvent struct {
+	LoanID primitive.ObjectID `bson:"loanId"`
+	Reason string             `bson:"reason"` // why scoring was asked for
+}
+
+// PublishDocumentOCR queues d's OCR. Its dedupe key is the document's, so
+// the upload and the sweeper (after a crash) may both publish it: one
+// event results.
+func (s *Store) PublishDocumentOCR(ctx context.Context, d Document) (primitive.ObjectID, error) {
+	return s.Publish(ctx, EventDocumentUploaded, DocumentEvent{DocumentID: d.ID},
+		PublishOptions{DedupeKey: "ocr:" + d.ID.Hex(), LoanID: d.LoanHumanID})
+}
+
+// PublishScoring queues scoring of l. key, when set, makes it idempotent
+// (e.g. one scoring per document read).
+func (s *Store) PublishScoring(ctx context.Context, l Loan, reason, key string) (primitive.ObjectID, error) {
+	opts := PublishOptions{LoanID: l.HumanID}
+	if key != "" {
+		opts.DedupeKey = "score:" + key
+	}
+	return s.Publish(ctx, EventScoreApplication, ScoreEvent{LoanID: l.ID, Reason: reason}, opts)
+}

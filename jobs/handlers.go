@@ -1,0 +1,134 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"loandesk/application"
+	"loandesk/ocr"
+	"loandesk/store"
+)
+
+// Handlers are the application's job handlers, by event type.
+func Handlers(st *store.Store, logger *slog.Logger) map[string]Handler {
+	return map[string]Handler{
+		store.EventDocumentUploaded: ReadDocument(st, logger),
+		store.EventScoreApplication: ScoreApplication(st),
+	}
+}
+
+// ReadDocument OCRs an uploaded document, records what it read and asks
+// for the application to be scored again. The document shows processing
+// while it runs and failed once its event's attempts are spent.
+func ReadDocument(st *store.Store, logger *slog.Logger) Handler {
+	return func(ctx context.Context, ev store.Event) error {
+		var p store.DocumentEvent
+		if err := ev.DecodePayload(&p); err != nil {
+			return Permanent(fmt.Errorf("payload: %w", err))
+		}
+		d, err := st.DocumentGet(ctx, p.DocumentID)
+		if errors.Is(err, store.ErrNotFound) {
+			return Permanent(err)
+		}
+		if err != nil {
+			return err
+		}
+		if d.Status == store.DocumentDone {
+			return nil // read already (this is a repeat after a crash)
+		}
+		if err := st.DocumentSetStatus(ctx, d.ID, store.DocumentProcessing, ""); err != nil {
+			return err
+		}
+		res, err := readDocument(ctx, st, d)
+		if err != nil {
+			if ev.Attempts >= ev.MaxAttempts || errors.As(err, new(permanentError)) {
+				_ = st.DocumentSetStatus(context.WithoutCancel(ctx), d.ID, store.DocumentFailed, err.Error())
+			} else {
+				_ = st.DocumentSetStatus(context.WithoutCancel(ctx), d.ID, store.DocumentPending, err.Error())
+			}
+			return err
+		}
+		if err := st.DocumentSetOCR(ctx, d.ID, res); err != nil {
+			return err
+		}
+		l, err := st.LoanByID(ctx, d.LoanID)
+		if err != nil {
+			return err
+		}
+		// One scoring per document read, whoever publishes it.
+		if _, err := st.PublishScoring(ctx, l, "read "+d.Filename, "doc:"+d.ID.Hex()); err != nil {
+			logger.Warn("ocr: could not ask for scoring", "document", d.ID.Hex(), "err", err)
+		}
+		return nil
+	}
+}
+
+// readDocument copies the file out of GridFS and reads it.
+func readDocument(ctx context.Context, st *store.Store, d store.Document) (store.OCRResult, error) {
+	f, err := os.CreateTemp("", "loandesk-doc-*")
+	if err != nil {
+		return store.OCRResult{}, err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if _, err := st.DocumentContent(ctx, d, f); err != nil {
+		return store.OCRResult{}, err
+	}
+	if err := f.Close(); err != nil {
+		return store.OCRResult{}, err
+	}
+	kind := d.ContentType // sniffed from the bytes at upload
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	res, err := ocr.Read(ctx, f.Name(), kind)
+	if err != nil {
+		return store.OCRResult{}, err // retried (a missing program may be installed meanwhile)
+	}
+	fields := ocr.Parse(res.Text)
+	text := res.Text
+	if len(text) > store.MaxOCRText {
+		text = text[:store.MaxOCRText]
+	}
+	return store.OCRResult{Method: res.Method, Text: text, PAN: fields.PAN, Name: fields.Name, Amounts: fields.Amounts, Pages: res.Pages}, nil
+}
+
+// maxScoreTries bounds how often scoring rereads a loan edited under it.
+const maxScoreTries = 5
+
+// ScoreApplication runs the scorecard on an application and its read
+// documents, and records the verdict on the version it read: if an admin
+// saves meanwhile, it reads again and scores that (their edit is never
+// overwritten).
+func ScoreApplication(st *store.Store) Handler {
+	return func(ctx context.Context, ev store.Event) error {
+		var p store.ScoreEvent
+		if err := ev.DecodePayload(&p); err != nil {
+			return Permanent(fmt.Errorf("payload: %w", err))
+		}
+		for range maxScoreTries {
+			l, err := st.LoanByID(ctx, p.LoanID)
+			if errors.Is(err, store.ErrNotFound) {
+				return Permanent(err)
+			}
+			if err != nil {
+				return err
+			}
+			docs, err := st.DocumentsOfLoan(ctx, l.ID)
+			if err != nil {
+				return err
+			}
+			score := application.Score(l, docs)
+			score.ScoredAt = time.Now()
+			err = st.LoanSetScore(ctx, l.ID, l.Version, score)
+			if errors.Is(err, store.ErrConflict) {
+				continue // edited meanwhile: score the new version
+			}
+			return err
+		}
+		return fmt.Errorf("the application kept changing while it was scored (%d tries)", maxScoreTries)
+	}
+}
