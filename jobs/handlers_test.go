@@ -320,4 +320,3 @@ func readAcks(t *testing.T, path string) []primitive.ObjectID {
 	}
 	return ids
 }
-

@@ -73,7 +73,7 @@ func TestParse(t *testing.T) {
 	t.Parallel()
 	for text, want := range map[string]ocr.Fields{
 		"INCOME TAX DEPARTMENT\nName\n\nRAVI KUMAR\nPermanent Account Number\nBNZPM2O01F": {PAN: "BNZPM2001F", Name: "Ravi Kumar"},
-		"Employee Name : PRIYA SHARMA\nBasic ₹ 40,000\nHRA ₹20,000.5":                   {Name: "Priya Sharma", Amounts: []int64{4000000, 2000050}},
+		"Employee Name : PRIYA SHARMA\nBasic ₹ 40,000\nHRA ₹20,000.5":                     {Name: "Priya Sharma", Amounts: []int64{4000000, 2000050}},
 		"nothing here 12345": {},
 	} {
 		got := ocr.Parse(text)
