@@ -26,6 +26,12 @@ type config struct {
 	AdminToken    string
 	LogLevel      slog.Level
 	Web           web.Config
+	// ServeJobs runs the job runner inside serve: "auto" (the default)
+	// does on the embedded engine, where no other process can reach the
+	// database; on MongoDB run `loandesk jobs` instead.
+	ServeJobs      string
+	JobWorkers     int
+	EventRetention time.Duration
 }
 
 // loadConfig reads and checks the environment; a bad value is an error
@@ -41,6 +47,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		AdminPassword: getenv("ADMIN_PASSWORD"),
 		AdminToken:    strings.TrimSpace(getenv("ADMIN_TOKEN")),
 		Web:           web.DefaultConfig(),
+		ServeJobs:     strings.ToLower(orDefault(getenv("SERVE_JOBS"), "auto")),
+		JobWorkers:    4,
 	}
 	var errs []string
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
@@ -89,6 +97,32 @@ func loadConfig(getenv func(string) string) (config, error) {
 			*d.dst = dur
 		}
 	}
+	switch c.ServeJobs {
+	case "auto", "true", "false":
+	default:
+		fail("SERVE_JOBS must be auto, true or false, got %q", c.ServeJobs)
+	}
+	if v := getenv("JOB_WORKERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 256 {
+			fail("JOB_WORKERS must be between 1 and 256, got %q", v)
+		}
+		c.JobWorkers = n
+	}
+	if v := getenv("EVENT_RETENTION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute {
+			fail("EVENT_RETENTION must be a duration of at least 1m (like 168h), got %q", v)
+		}
+		c.EventRetention = d
+	}
+	if v := getenv("UPLOAD_MAX_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1024 || n > 1<<30 {
+			fail("UPLOAD_MAX_BYTES must be between 1024 and 1073741824, got %q", v)
+		}
+		c.Web.UploadMaxBytes = n
+	}
 	if v := getenv("BCRYPT_COST"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < auth.MinCost || n > 16 {
@@ -113,7 +147,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 
 // Store is the database part of the configuration.
 func (c config) Store(logger *slog.Logger) store.Config {
-	return store.Config{MongoURI: c.MongoURI, DataDir: c.DataDir, Engine: c.Engine, PoolMax: c.PoolMax, Logger: logger}
+	return store.Config{MongoURI: c.MongoURI, DataDir: c.DataDir, Engine: c.Engine, PoolMax: c.PoolMax, EventRetention: c.EventRetention, Logger: logger}
 }
 
 func orDefault(v, def string) string {

@@ -20,10 +20,12 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync"
 	"syscall"
 	"time"
 
 	"loandesk/auth"
+	"loandesk/jobs"
 	"loandesk/seed"
 	"loandesk/store"
 	"loandesk/web"
@@ -55,6 +57,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return serve(ctx, cfg, logger)
 	case "seed":
 		return seedCommand(ctx, cfg, logger, args)
+	case "jobs":
+		return jobsCommand(ctx, cfg, logger)
 	case "backup":
 		return backupCommand(ctx, cfg, logger, args)
 	case "restore":
@@ -67,10 +71,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		logger.Info("restored backup", "file", args[0], "data_dir", cfg.DataDir)
 		return nil
 	case "help", "-h", "--help":
-		fmt.Fprintln(stderr, "usage: loandesk [serve] | seed -n N [--seed S] | backup FILE | restore FILE")
+		fmt.Fprintln(stderr, "usage: loandesk [serve] | jobs | seed -n N [--seed S] | backup FILE | restore FILE")
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (want serve, seed, backup or restore)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, jobs, seed, backup or restore)", cmd)
 	}
 }
 
@@ -122,6 +126,12 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 	logger.Info("Loan Desk is serving", "url", "http://"+displayAddr(ln.Addr()), "database", engine)
 
+	stopJobs := func() {}
+	if cfg.ServeJobs == "true" || cfg.ServeJobs == "auto" && st.Embedded() {
+		stopJobs = startJobs(ctx, st, cfg, logger)
+	}
+	defer stopJobs()
+
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
 	select {
@@ -138,7 +148,42 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	stopJobs()
 	logger.Info("stopped")
+	return nil
+}
+
+// startJobs runs the job runner and the document sweeper until the
+// returned stop is called (or ctx ends); stop waits for them.
+func startJobs(ctx context.Context, st *store.Store, cfg config, logger *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	r := &jobs.Runner{Queue: st, Handlers: jobs.Handlers(st, logger), Workers: cfg.JobWorkers, Logger: logger}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := r.Run(ctx); err != nil {
+			logger.Error("job runner", "err", err)
+		}
+	})
+	wg.Go(func() { jobs.Sweep(ctx, st, time.Minute, jobs.SweepAge, logger) })
+	var once sync.Once
+	return func() { once.Do(func() { cancel(); wg.Wait() }) }
+}
+
+// jobsCommand runs only the job runner: for MongoDB deployments, as many
+// processes as the queue needs.
+func jobsCommand(ctx context.Context, cfg config, logger *slog.Logger) error {
+	st, err := store.Open(ctx, cfg.Store(logger))
+	if err != nil {
+		return err
+	}
+	defer st.Close(context.Background())
+	if st.Embedded() {
+		logger.Info("the embedded database belongs to one process: `serve` already runs the jobs; this runs them without the web server")
+	}
+	stop := startJobs(ctx, st, cfg, logger)
+	<-ctx.Done()
+	logger.Info("shutting down: finishing running jobs")
+	stop()
 	return nil
 }
 

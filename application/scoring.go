@@ -160,3 +160,16 @@ func Score(l store.Loan, docs []store.Document) store.LoanScore {
 }
 
 func percent(bps int) string { return fmt.Sprintf("%d.%02d %%", bps/100, bps%100) }
+
+// RecommendationLabel is a recommendation's name for people.
+func RecommendationLabel(r string) string {
+	switch r {
+	case RecommendApprove:
+		return "Approve"
+	case RecommendRefer:
+		return "Refer to an underwriter"
+	case RecommendDecline:
+		return "Decline"
+	}
+	return r
+}

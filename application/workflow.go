@@ -115,3 +115,23 @@ func lower(status string) string {
 	}
 	return fmt.Sprintf("%q", status)
 }
+
+// OverridePrefix starts the recorded reason of an approval against the
+// scorecard's decline.
+const OverridePrefix = "Overrides the scorecard's decline: "
+
+// CheckScore refuses to approve an application the scorecard declined,
+// unless an admin overrides it and says why (the reason goes into the
+// history, after OverridePrefix).
+func CheckScore(role, to string, score *store.LoanScore, reason string) error {
+	if to != store.StatusApproved || score == nil || score.Recommendation != RecommendDecline {
+		return nil
+	}
+	if role != auth.RoleAdmin {
+		return &TransitionError{"The scorecard declined this application: only an admin can approve it, giving a reason."}
+	}
+	if reason == "" {
+		return &TransitionError{"The scorecard declined this application: say why you approve it anyway (the reason is recorded)."}
+	}
+	return nil
+}

@@ -70,6 +70,7 @@ var DefaultLoginLimits = LoginLimits{PerIP: 50, PerEmail: 10, Window: 15 * time.
 type App struct {
 	Users    UserStore
 	Loans    LoanStore
+	Work     WorkStore
 	Limiter  LoginLimiter
 	DB       Pinger
 	Sessions *scs.SessionManager
@@ -82,6 +83,9 @@ type App struct {
 	RequestID func(context.Context) string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// UploadMaxBytes bounds an uploaded document (DefaultUploadMaxBytes
+	// when 0).
+	UploadMaxBytes int64
 }
 
 func (a *App) now() time.Time {

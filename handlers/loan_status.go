@@ -51,6 +51,13 @@ func (a *App) ChangeLoanStatus(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusUnprocessableEntity, reasonErr)
 		return
 	}
+	if err := application.CheckScore(user.Role, to, l.Score, reason); err != nil {
+		refuse(http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	if to == store.StatusApproved && l.Score != nil && l.Score.Recommendation == application.RecommendDecline {
+		reason = application.OverridePrefix + reason
+	}
 	if move, _ := application.Transition(l.Status, to); move.NeedsReason && reason == "" {
 		refuse(http.StatusUnprocessableEntity, "Say why: a reason is required to "+strings.ToLower(move.Label)+".")
 		return

@@ -33,6 +33,15 @@
     }
     showError("The request failed (" + status + "). Please try again.");
   });
+  // Uploads show their progress in the form's progress bar.
+  document.addEventListener("htmx:xhr:progress", function (e) {
+    var form = e.target.closest ? e.target.closest("form[data-upload]") : null;
+    var bar = form && form.querySelector("[data-upload-progress]");
+    if (!bar || !e.detail.lengthComputable) return;
+    bar.classList.remove("hidden");
+    bar.value = Math.round((e.detail.loaded / e.detail.total) * 100);
+  });
+
   document.addEventListener("htmx:sendError", function () {
     showError("The server could not be reached. Check your connection and try again.");
   });

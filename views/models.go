@@ -90,6 +90,9 @@ type LoanDetail struct {
 	Status    StatusPanel
 	Assign    AssignPanel
 	History   []HistoryEntry
+	Documents Documents
+	Score     ScoreView
+	Jobs      JobList
 }
 
 // AssignPanel shows who works an application and lets staff change it.
@@ -217,3 +220,67 @@ type ErrorInfo struct {
 	Message   string
 	RequestID string
 }
+
+// Documents is an application's documents panel.
+type Documents struct {
+	URL       string
+	Rows      []DocumentRow
+	Kinds     []Choice
+	MaxSize   string
+	CanUpload bool
+	Busy      bool // something is still being read: the panel polls
+	Error     string
+}
+
+// DocumentRow is one document.
+type DocumentRow struct {
+	Filename, Kind, Size, Status, StatusLabel, Error string
+	Read                                             string // what OCR found
+}
+
+// ScoreView is the scorecard panel.
+type ScoreView struct {
+	URL            string
+	Recommendation string // "" when not scored
+	Label          string
+	Points         int
+	Version        int64
+	Stale          bool
+	Reasons        []ScoreLine
+	CanScore       bool
+	Queued         bool
+}
+
+// ScoreLine is one reason of a scorecard.
+type ScoreLine struct{ Points, Detail string }
+
+// JobList is an application's background jobs.
+type JobList struct {
+	Rows     []JobRow
+	CanRetry bool
+}
+
+// JobRow is one job (queue event).
+type JobRow struct {
+	Type, Status, When, Attempts, Error string
+	LoanID, LoanURL                     string
+	RetryURL, DiscardURL                string
+}
+
+// QueueView is the job queue page.
+type QueueView struct {
+	OldestPending, DoneLately, DeadCount string
+	Statuses                             []string
+	Rows                                 []QueueRow
+	Workers                              []WorkerRow
+	DeadJobs                             []JobRow
+}
+
+// QueueRow is one event type's counts, in Statuses order.
+type QueueRow struct {
+	Type   string
+	Counts []string
+}
+
+// WorkerRow is a live job runner.
+type WorkerRow struct{ ID, Detail string }

@@ -40,6 +40,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/applications", s.app.APIListApplications)
 		r.Get("/applications/{id}", s.app.APIGetApplication)
 		r.Patch("/applications/{id}", s.app.APIPatchApplication)
+		r.Get("/admin/queue-stats", s.app.APIQueueStats)
 	})
 
 	r.Group(func(r chi.Router) {
@@ -60,6 +61,10 @@ func (s *Server) routes() http.Handler {
 			r.Get("/loans/{id}", s.app.ShowLoan)
 			r.Post("/loans/{id}/status", s.app.ChangeLoanStatus)
 			r.Post("/loans/{id}/assignee", s.app.AssignLoan)
+			r.Get("/loans/{id}/documents", s.app.ShowDocuments)
+			r.Post("/loans/{id}/documents", s.app.UploadDocument)
+			r.Post("/loans/{id}/score", s.app.ScoreNow)
+			r.Post("/loans/{id}/jobs/{event}/retry", s.app.RetryLoanJob)
 			r.Get("/loans/{id}/{section}", s.app.ShowLoanSection)
 			r.Get("/loans/{id}/{section}/edit", s.app.EditLoanSection)
 			// Sections save with PUT from htmx and POST from plain forms.
@@ -71,6 +76,10 @@ func (s *Server) routes() http.Handler {
 				r.Use(s.requireRole(auth.RoleAdmin))
 				r.Get("/admin/users", s.app.ShowUsers)
 				r.Post("/admin/users", s.app.CreateUser)
+				r.Get("/admin/queue", s.app.ShowQueue)
+				r.Get("/admin/queue/stats", s.app.ShowQueueStats)
+				r.Post("/admin/queue/{event}/retry", s.app.RetryJob)
+				r.Post("/admin/queue/{event}/discard", s.app.DiscardJob)
 			})
 		})
 	})

@@ -40,6 +40,8 @@ type Config struct {
 	LoginLimits handlers.LoginLimits
 	// Policy holds the loan workflow's limits.
 	Policy application.Policy
+	// UploadMaxBytes bounds an uploaded document.
+	UploadMaxBytes int64
 }
 
 // DefaultConfig is what the server runs with unless told otherwise.
@@ -50,6 +52,7 @@ func DefaultConfig() Config {
 		BcryptCost:         auth.MinCost,
 		LoginLimits:        handlers.DefaultLoginLimits,
 		Policy:             application.DefaultPolicy,
+		UploadMaxBytes:     handlers.DefaultUploadMaxBytes,
 	}
 }
 
@@ -81,6 +84,7 @@ func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
 	s.app = &handlers.App{
 		Users:    st,
 		Loans:    st,
+		Work:     st,
 		Limiter:  st,
 		DB:       st,
 		Sessions: s.sessions,
@@ -93,8 +97,9 @@ func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
 			JS:   assets.URL("app.js"),
 			Icon: assets.URL("favicon.svg"),
 		},
-		Logger:    logger,
-		RequestID: RequestID,
+		Logger:         logger,
+		RequestID:      RequestID,
+		UploadMaxBytes: cfg.UploadMaxBytes,
 	}
 	s.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
 		s.logger.Error("session store failed", "err", err, "request_id", RequestID(r.Context()))

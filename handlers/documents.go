@@ -1,0 +1,299 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"unicode"
+
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"loandesk/application"
+	"loandesk/auth"
+	"loandesk/money"
+	"loandesk/store"
+	"loandesk/views"
+)
+
+// WorkStore is the store's documents and job queue, as handlers use them.
+type WorkStore interface {
+	DocumentUpload(ctx context.Context, d store.Document, content io.Reader) (store.Document, error)
+	DocumentsOfLoan(ctx context.Context, loanID primitive.ObjectID) ([]store.Document, error)
+	EventList(ctx context.Context, p store.EventListParams) ([]store.Event, error)
+	EventGet(ctx context.Context, id primitive.ObjectID) (store.Event, error)
+	Requeue(ctx context.Context, id primitive.ObjectID) error
+	Discard(ctx context.Context, id primitive.ObjectID) error
+	PublishScoring(ctx context.Context, l store.Loan, reason, key string) (primitive.ObjectID, error)
+	QueueStats(ctx context.Context, types []string) (store.QueueStats, error)
+}
+
+// DefaultUploadMaxBytes bounds an uploaded document (UPLOAD_MAX_BYTES).
+const DefaultUploadMaxBytes = 10 << 20
+
+// uploadTypes are the document types accepted, by sniffed content type.
+var uploadTypes = map[string]string{"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"}
+
+func (a *App) uploadMax() int64 {
+	if a.UploadMaxBytes > 0 {
+		return a.UploadMaxBytes
+	}
+	return DefaultUploadMaxBytes
+}
+
+// ShowDocuments is the documents panel (polled while documents are read).
+func (a *App) ShowDocuments(w http.ResponseWriter, r *http.Request) {
+	l, ok := a.loadLoan(w, r)
+	if !ok {
+		return
+	}
+	user, _ := auth.UserFrom(r.Context())
+	if !isFragment(r) {
+		http.Redirect(w, r, loanURL(l.HumanID)+"#documents-panel", http.StatusSeeOther)
+		return
+	}
+	d, err := a.documentsPanel(r.Context(), l, user)
+	if err != nil {
+		a.ServerError(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, views.DocumentsPanel(d))
+}
+
+// UploadDocument stores an uploaded file and queues its OCR. The file is
+// checked by its bytes (PDF, PNG or JPEG), its size and that it is not
+// empty; a refused upload stores nothing.
+func (a *App) UploadDocument(w http.ResponseWriter, r *http.Request) {
+	l, ok := a.loadLoan(w, r)
+	if !ok {
+		return
+	}
+	user, _ := auth.UserFrom(r.Context())
+	refuse := func(status int, msg string) {
+		d, err := a.documentsPanel(r.Context(), l, user)
+		if err != nil {
+			a.ServerError(w, r, err)
+			return
+		}
+		d.Error = msg
+		if !isFragment(r) {
+			a.ErrorPage(w, r, status, "Upload refused", msg)
+			return
+		}
+		a.render(w, r, status, views.DocumentsPanel(d))
+	}
+	if !user.HasRole(auth.RoleAdmin, auth.RoleUnderwriter) {
+		refuse(http.StatusForbidden, "Your role can view documents but not upload them.")
+		return
+	}
+	maxSize := a.uploadMax()
+	r.Body = http.MaxBytesReader(w, r.Body, maxSize+64<<10) // the form's other parts fit in 64 KB
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		if errors.As(err, new(*http.MaxBytesError)) {
+			refuse(http.StatusRequestEntityTooLarge, fmt.Sprintf("The file is larger than %s.", formatBytes(maxSize)))
+			return
+		}
+		refuse(http.StatusBadRequest, "The upload could not be read. Choose the file again.")
+		return
+	}
+	defer r.MultipartForm.RemoveAll()
+	kind := r.PostForm.Get("kind")
+	if application.DocumentKindLabel(kind) == kind {
+		refuse(http.StatusUnprocessableEntity, "Choose what kind of document this is.")
+		return
+	}
+	file, header, err := r.FormFile("file")
+	if err != nil {
+		refuse(http.StatusUnprocessableEntity, "Choose a file to upload.")
+		return
+	}
+	defer file.Close()
+	if header.Size > maxSize {
+		refuse(http.StatusRequestEntityTooLarge, fmt.Sprintf("The file is larger than %s.", formatBytes(maxSize)))
+		return
+	}
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(file, head)
+	head = head[:n]
+	if n == 0 {
+		refuse(http.StatusUnprocessableEntity, "The file is empty.")
+		return
+	}
+	contentType := http.DetectContentType(head)
+	if _, ok := uploadTypes[contentType]; !ok {
+		refuse(http.StatusUnsupportedMediaType, "Only PDF, PNG or JPEG files can be uploaded; this one is "+describeType(contentType)+".")
+		return
+	}
+	d, err := a.Work.DocumentUpload(r.Context(), store.Document{
+		LoanID: l.ID, LoanHumanID: l.HumanID, Kind: kind, Filename: cleanFilename(header.Filename),
+		ContentType: contentType, Size: header.Size, UploadedBy: user.Email,
+	}, io.MultiReader(bytes.NewReader(head), file))
+	if err != nil && d.ID.IsZero() {
+		a.ServerError(w, r, err)
+		return
+	}
+	if err != nil {
+		a.Logger.Warn("document stored, OCR to be queued by the sweeper", "document", d.ID.Hex(), "err", err)
+	}
+	if !isFragment(r) {
+		http.Redirect(w, r, loanURL(l.HumanID)+"#documents-panel", http.StatusSeeOther)
+		return
+	}
+	panel, err := a.documentsPanel(r.Context(), l, user)
+	if err != nil {
+		a.ServerError(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, views.DocumentsPanel(panel))
+}
+
+// ScoreNow queues scoring of an application.
+func (a *App) ScoreNow(w http.ResponseWriter, r *http.Request) {
+	l, ok := a.loadLoan(w, r)
+	if !ok {
+		return
+	}
+	user, _ := auth.UserFrom(r.Context())
+	if !user.HasRole(auth.RoleAdmin, auth.RoleUnderwriter) {
+		a.ErrorPage(w, r, http.StatusForbidden, "Not allowed", "Your role cannot ask for scoring.")
+		return
+	}
+	if _, err := a.Work.PublishScoring(r.Context(), l, "asked by "+user.Email, ""); err != nil {
+		a.ServerError(w, r, err)
+		return
+	}
+	if !isFragment(r) {
+		http.Redirect(w, r, loanURL(l.HumanID), http.StatusSeeOther)
+		return
+	}
+	s := scoreView(l, user)
+	s.Queued = true
+	a.render(w, r, http.StatusOK, views.ScorePanel(s))
+}
+
+// RetryLoanJob requeues a dead job of an application.
+func (a *App) RetryLoanJob(w http.ResponseWriter, r *http.Request) {
+	l, ok := a.loadLoan(w, r)
+	if !ok {
+		return
+	}
+	user, _ := auth.UserFrom(r.Context())
+	if !user.HasRole(auth.RoleAdmin, auth.RoleUnderwriter) {
+		a.ErrorPage(w, r, http.StatusForbidden, "Not allowed", "Your role cannot retry jobs.")
+		return
+	}
+	ev, ok := a.loadEvent(w, r)
+	if !ok {
+		return
+	}
+	if ev.LoanID != l.HumanID {
+		a.NotFound(w, r)
+		return
+	}
+	if err := a.Work.Requeue(r.Context(), ev.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		a.ServerError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, loanURL(l.HumanID)+"#jobs-panel", http.StatusSeeOther)
+}
+
+func (a *App) documentsPanel(ctx context.Context, l store.Loan, user auth.User) (views.Documents, error) {
+	docs, err := a.Work.DocumentsOfLoan(ctx, l.ID)
+	if err != nil {
+		return views.Documents{}, err
+	}
+	d := views.Documents{
+		URL: loanURL(l.HumanID) + "/documents", Kinds: kindChoices(), MaxSize: formatBytes(a.uploadMax()),
+		CanUpload: user.HasRole(auth.RoleAdmin, auth.RoleUnderwriter),
+	}
+	for _, doc := range docs {
+		row := views.DocumentRow{
+			Filename: doc.Filename, Kind: application.DocumentKindLabel(doc.Kind), Size: formatBytes(doc.Size),
+			Status: doc.Status, StatusLabel: documentStatusLabels[doc.Status], Error: doc.Error,
+		}
+		if doc.Status == store.DocumentPending || doc.Status == store.DocumentProcessing {
+			d.Busy = true
+		}
+		if doc.OCR != nil {
+			row.Read = ocrSummary(*doc.OCR)
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	return d, nil
+}
+
+var documentStatusLabels = map[string]string{
+	store.DocumentPending: "Waiting", store.DocumentProcessing: "Reading", store.DocumentDone: "Read", store.DocumentFailed: "Failed",
+}
+
+func ocrSummary(o store.OCRResult) string {
+	var parts []string
+	if o.PAN != "" {
+		parts = append(parts, "PAN "+o.PAN)
+	}
+	if o.Name != "" {
+		parts = append(parts, "name "+o.Name)
+	}
+	for i, p := range o.Amounts {
+		if i == 3 {
+			break
+		}
+		parts = append(parts, money.FormatINR(p))
+	}
+	if len(parts) == 0 {
+		return fmt.Sprintf("Read by %s; no PAN, name or amount found.", o.Method)
+	}
+	return "Read by " + o.Method + ": " + strings.Join(parts, ", ")
+}
+
+func kindChoices() []views.Choice {
+	out := make([]views.Choice, len(application.DocumentKinds))
+	for i, k := range application.DocumentKinds {
+		out[i] = views.Choice{Value: k.Value, Label: k.Label}
+	}
+	return out
+}
+
+// cleanFilename keeps a file's base name, without control characters,
+// within 120 characters.
+func cleanFilename(name string) string {
+	name = filepath.Base(strings.ReplaceAll(name, `\`, "/"))
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, name)
+	if r := []rune(name); len(r) > 120 {
+		name = string(r[:120])
+	}
+	if name == "" || name == "." || name == "/" {
+		return "document"
+	}
+	return name
+}
+
+func describeType(ct string) string {
+	ct, _, _ = strings.Cut(ct, ";")
+	switch {
+	case strings.HasPrefix(ct, "text/"):
+		return "text"
+	case ct == "application/octet-stream":
+		return "not a recognised document"
+	}
+	return ct
+}
+
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

@@ -1,0 +1,173 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"loandesk/application"
+	"loandesk/auth"
+	"loandesk/store"
+	"loandesk/views"
+)
+
+// ShowQueue is the administrators' job queue page.
+func (a *App) ShowQueue(w http.ResponseWriter, r *http.Request) {
+	q, err := a.queueView(r.Context())
+	if err != nil {
+		a.ServerError(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, views.QueuePage(a.page(r, "Job queue", "queue"), q))
+}
+
+// ShowQueueStats is the queue page's self-refreshing counts.
+func (a *App) ShowQueueStats(w http.ResponseWriter, r *http.Request) {
+	q, err := a.queueView(r.Context())
+	if err != nil {
+		a.ServerError(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, views.QueueStatsPanel(q))
+}
+
+// RetryJob requeues a dead job from the queue page.
+func (a *App) RetryJob(w http.ResponseWriter, r *http.Request) { a.actOnDead(w, r, a.Work.Requeue) }
+
+// DiscardJob gives up on a dead job from the queue page.
+func (a *App) DiscardJob(w http.ResponseWriter, r *http.Request) { a.actOnDead(w, r, a.Work.Discard) }
+
+func (a *App) actOnDead(w http.ResponseWriter, r *http.Request, act func(context.Context, primitive.ObjectID) error) {
+	ev, ok := a.loadEvent(w, r)
+	if !ok {
+		return
+	}
+	if err := act(r.Context(), ev.ID); err != nil && err != store.ErrNotFound && !strings.Contains(err.Error(), store.ErrNotFound.Error()) {
+		a.ServerError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/queue", http.StatusSeeOther)
+}
+
+// APIQueueStats answers GET /api/admin/queue-stats: counts per event type
+// and status, the oldest pending event's age, completions in the last
+// five minutes, dead events and the live workers. Admins only.
+func (a *App) APIQueueStats(w http.ResponseWriter, r *http.Request) {
+	user, _ := auth.UserFrom(r.Context())
+	if !user.HasRole(auth.RoleAdmin) {
+		a.APIError(w, r, http.StatusForbidden, "forbidden", "Queue statistics are for admins.")
+		return
+	}
+	st, err := a.Work.QueueStats(r.Context(), store.EventTypes)
+	if err != nil {
+		a.APIServerError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (a *App) loadEvent(w http.ResponseWriter, r *http.Request) (store.Event, bool) {
+	id, err := primitive.ObjectIDFromHex(chi.URLParam(r, "event"))
+	if err != nil {
+		a.NotFound(w, r)
+		return store.Event{}, false
+	}
+	ev, err := a.Work.EventGet(r.Context(), id)
+	if err != nil {
+		if strings.Contains(err.Error(), store.ErrNotFound.Error()) {
+			a.NotFound(w, r)
+		} else {
+			a.ServerError(w, r, err)
+		}
+		return store.Event{}, false
+	}
+	return ev, true
+}
+
+func (a *App) queueView(ctx context.Context) (views.QueueView, error) {
+	st, err := a.Work.QueueStats(ctx, store.EventTypes)
+	if err != nil {
+		return views.QueueView{}, err
+	}
+	q := views.QueueView{
+		OldestPending: "none", DoneLately: strconv.FormatInt(st.CompletedLast5Minutes, 10),
+		DeadCount: strconv.FormatInt(st.Dead, 10), Statuses: store.EventStatuses,
+	}
+	if st.OldestPendingSeconds > 0 {
+		q.OldestPending = (time.Duration(st.OldestPendingSeconds * float64(time.Second))).Round(time.Second).String()
+	}
+	for _, typ := range store.EventTypes {
+		row := views.QueueRow{Type: typ}
+		for _, s := range store.EventStatuses {
+			row.Counts = append(row.Counts, strconv.FormatInt(st.Counts[typ][s], 10))
+		}
+		q.Rows = append(q.Rows, row)
+	}
+	for _, wk := range st.Workers {
+		q.Workers = append(q.Workers, views.WorkerRow{ID: wk.ID, Detail: fmt.Sprintf("%d workers, %d running, %d done, seen %s ago",
+			wk.Concurrency, len(wk.Current), wk.Handled, time.Since(wk.LastSeen).Round(time.Second))})
+	}
+	dead, err := a.Work.EventList(ctx, store.EventListParams{Status: store.EventDead, Limit: 50})
+	if err != nil {
+		return views.QueueView{}, err
+	}
+	for _, ev := range dead {
+		row := jobRow(ev)
+		row.RetryURL = "/admin/queue/" + ev.ID.Hex() + "/retry"
+		row.DiscardURL = "/admin/queue/" + ev.ID.Hex() + "/discard"
+		q.DeadJobs = append(q.DeadJobs, row)
+	}
+	return q, nil
+}
+
+// jobsPanel lists an application's jobs, newest first.
+func (a *App) jobsPanel(ctx context.Context, l store.Loan, user auth.User) (views.JobList, error) {
+	evs, err := a.Work.EventList(ctx, store.EventListParams{LoanID: l.HumanID, Limit: 20})
+	if err != nil {
+		return views.JobList{}, err
+	}
+	j := views.JobList{CanRetry: user.HasRole(auth.RoleAdmin, auth.RoleUnderwriter)}
+	for _, ev := range evs {
+		row := jobRow(ev)
+		row.RetryURL = loanURL(l.HumanID) + "/jobs/" + ev.ID.Hex() + "/retry"
+		j.Rows = append(j.Rows, row)
+	}
+	return j, nil
+}
+
+func jobRow(ev store.Event) views.JobRow {
+	row := views.JobRow{
+		Type: ev.Type, Status: ev.Status, When: formatDateTime(ev.CreatedAt),
+		Attempts: fmt.Sprintf("%d of %d", ev.Attempts, ev.MaxAttempts), Error: ev.LastError, LoanID: ev.LoanID,
+	}
+	if ev.Status == store.EventDone {
+		row.Error = ""
+	}
+	if len(row.Error) > 300 {
+		row.Error = row.Error[:300] + "…"
+	}
+	if ev.LoanID != "" {
+		row.LoanURL = loanURL(ev.LoanID)
+	}
+	return row
+}
+
+// scoreView is an application's scorecard panel.
+func scoreView(l store.Loan, user auth.User) views.ScoreView {
+	s := views.ScoreView{URL: loanURL(l.HumanID) + "/score", CanScore: user.HasRole(auth.RoleAdmin, auth.RoleUnderwriter)}
+	if l.Score == nil {
+		return s
+	}
+	s.Recommendation, s.Label = l.Score.Recommendation, application.RecommendationLabel(l.Score.Recommendation)
+	s.Points, s.Version, s.Stale = l.Score.Points, l.Score.Version, l.Score.Version != l.Version
+	for _, r := range l.Score.Reasons {
+		s.Reasons = append(s.Reasons, views.ScoreLine{Points: fmt.Sprintf("%+d", r.Points), Detail: r.Detail})
+	}
+	return s
+}

@@ -1,0 +1,201 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"loandesk/auth"
+	"loandesk/jobs"
+	"loandesk/ocr/ocrtest"
+	"loandesk/store"
+	"loandesk/web"
+)
+
+// upload posts a file to the loan's documents as the form does.
+func upload(t *testing.T, c *http.Client, base, loan, kind, filename string, data []byte) response {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	if kind != "" {
+		mw.WriteField("kind", kind)
+	}
+	if filename != "" {
+		fw, _ := mw.CreateFormFile("file", filename)
+		fw.Write(data)
+	}
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, base+"/loans/"+loan+"/documents", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("HX-Request", "true")
+	return do(t, c, req)
+}
+
+// runJobs runs the application's job runner on the fixture's store.
+func runJobs(t *testing.T, st *store.Store) {
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &jobs.Runner{Queue: st, Handlers: jobs.Handlers(st, slog.New(slog.DiscardHandler)), Workers: 2, IdleMin: 5 * time.Millisecond, IdleMax: 50 * time.Millisecond}
+	done := make(chan struct{})
+	go func() { defer close(done); r.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// Refused uploads (too large, not a PDF/PNG/JPEG, empty, no kind, no
+// file, a viewer) answer with a clear message and store nothing.
+func TestUpload_Refused(t *testing.T) {
+	t.Parallel()
+	f := newLoanFixture(t)
+	f.stop()
+	f.start(t, func(c *web.Config) { c.UploadMaxBytes = 4096 })
+	uw, viewer := newClient(t), newClient(t)
+	mustLogin(t, uw, f.url, "uw@example.com")
+	mustLogin(t, viewer, f.url, "viewer@example.com")
+	png := ocrtest.PNG([]string{"PAN ABCPV1234K"})
+	for _, tc := range []struct {
+		name     string
+		c        *http.Client
+		kind     string
+		filename string
+		data     []byte
+		status   int
+		message  string
+	}{
+		{"too large", uw, "pan", "big.png", append(png, make([]byte, 8192)...), http.StatusRequestEntityTooLarge, "larger than 4 KB"},
+		{"text, named .pdf", uw, "pan", "notes.pdf", []byte("just some text, not a PDF"), http.StatusUnsupportedMediaType, "Only PDF, PNG or JPEG"},
+		{"a script", uw, "pan", "x.png", []byte("<script>alert(1)</script>"), http.StatusUnsupportedMediaType, "Only PDF, PNG or JPEG"},
+		{"empty", uw, "pan", "empty.png", nil, http.StatusUnprocessableEntity, "The file is empty."},
+		{"no kind", uw, "", "a.png", []byte("\x89PNG\r\n\x1a\n"), http.StatusUnprocessableEntity, "what kind of document"},
+		{"unknown kind", uw, "passport<b>", "a.png", []byte("\x89PNG\r\n\x1a\n"), http.StatusUnprocessableEntity, "what kind of document"},
+		{"no file", uw, "pan", "", nil, http.StatusUnprocessableEntity, "Choose a file"},
+		{"viewer", viewer, "pan", "a.png", []byte("\x89PNG\r\n\x1a\n"), http.StatusForbidden, "not upload them"},
+	} {
+		res := upload(t, tc.c, f.url, f.loan.HumanID, tc.kind, tc.filename, tc.data)
+		if res.status != tc.status || !strings.Contains(res.body, tc.message) {
+			t.Errorf("%s: %d, want %d with %q in:\n%.400s", tc.name, res.status, tc.status, tc.message, res.body)
+		}
+	}
+	ctx := context.Background()
+	docs, _ := f.store.DocumentsOfLoan(ctx, f.loan.ID)
+	stats, _ := f.store.QueueStats(ctx, store.EventTypes)
+	if len(docs) != 0 || stats.Totals[store.EventPending] != 0 {
+		t.Fatalf("refused uploads stored %d documents and %d events", len(docs), stats.Totals[store.EventPending])
+	}
+	if res := get(t, uw, f.url+"/loans/LN-2026-999999/documents"); res.status != http.StatusNotFound {
+		t.Fatalf("documents of an unknown loan: %d", res.status)
+	}
+}
+
+// An uploaded PNG and text PDF are read by the job runner; the loan page
+// shows them read, the scorecard and the jobs.
+func TestUpload_ReadAndScored(t *testing.T) {
+	t.Parallel()
+	f := newLoanFixture(t)
+	runJobs(t, f.store)
+	uw := newClient(t)
+	mustLogin(t, uw, f.url, "uw@example.com")
+	res := upload(t, uw, f.url, f.loan.HumanID, "pan", "pan-card.png", ocrtest.PNG([]string{"INCOME TAX DEPARTMENT", "Name", "ASHA VERMA", "ABCPV1234K"}))
+	if res.status != http.StatusOK || !strings.Contains(res.body, "pan-card.png") {
+		t.Fatalf("upload: %d %.300s", res.status, res.body)
+	}
+	res = upload(t, uw, f.url, f.loan.HumanID, "income", "slip.pdf", ocrtest.TextPDF([]string{"Name: Asha Verma", "PAN: ABCPV1234K", "Net pay Rs. 85,000"}))
+	if res.status != http.StatusOK {
+		t.Fatalf("upload: %d", res.status)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	var page string
+	for time.Now().Before(deadline) {
+		page = get(t, uw, f.url+"/loans/"+f.loan.HumanID).body
+		if strings.Count(page, "Read by") == 2 && strings.Contains(page, `data-testid="score-recommendation"`) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, want := range []string{"Read by tesseract: PAN ABCPV1234K, name Asha Verma", "Read by pdftotext: PAN ABCPV1234K", "₹85,000",
+		"PAN ABCPV1234K on the application matches", "Refer to an underwriter", "document:uploaded", "application:score"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("loan page lacks %q", want)
+		}
+	}
+}
+
+// GET /api/admin/queue-stats: the admin token or an admin session; 403
+// for other roles, 401 without credentials.
+func TestAPIQueueStats(t *testing.T) {
+	t.Parallel()
+	f := newLoanFixture(t)
+	ctx := context.Background()
+	if err := f.store.APITokenSet(ctx, "ADMIN_TOKEN", apiToken, auth.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	f.store.Publish(ctx, store.EventScoreApplication, store.ScoreEvent{LoanID: f.loan.ID}, store.PublishOptions{})
+	c := newClient(t)
+	status, body, _ := api(t, c, http.MethodGet, f.url+"/api/admin/queue-stats", apiToken, "")
+	counts, _ := body["counts"].(map[string]any)
+	score, _ := counts[store.EventScoreApplication].(map[string]any)
+	if status != http.StatusOK || score["pending"] != float64(1) || body["oldestPendingSeconds"] == nil || body["workers"] == nil {
+		raw, _ := json.Marshal(body)
+		t.Fatalf("admin token: %d %s", status, raw)
+	}
+	if status, _, _ := api(t, c, http.MethodGet, f.url+"/api/admin/queue-stats", "", ""); status != http.StatusUnauthorized {
+		t.Fatalf("no credentials: %d", status)
+	}
+	uw := newClient(t)
+	mustLogin(t, uw, f.url, "uw@example.com")
+	if status, _, _ := api(t, uw, http.MethodGet, f.url+"/api/admin/queue-stats", "", ""); status != http.StatusForbidden {
+		t.Fatalf("underwriter: %d, want 403", status)
+	}
+	admin := newClient(t)
+	mustLogin(t, admin, f.url, "admin@example.com")
+	if status, _, _ := api(t, admin, http.MethodGet, f.url+"/api/admin/queue-stats", "", ""); status != http.StatusOK {
+		t.Fatalf("admin session: %d", status)
+	}
+	if res := get(t, uw, f.url+"/admin/queue"); res.status != http.StatusForbidden {
+		t.Fatalf("queue page for an underwriter: %d", res.status)
+	}
+	if res := get(t, admin, f.url+"/admin/queue"); res.status != http.StatusOK || !strings.Contains(res.body, "application:score") {
+		t.Fatalf("queue page: %d", res.status)
+	}
+}
+
+// A scorecard's decline blocks approval: underwriters cannot, an admin
+// can with a reason, which the history records as an override.
+func TestApproveAgainstADecline(t *testing.T) {
+	t.Parallel()
+	f := newLoanFixture(t)
+	ctx := context.Background()
+	cur, _ := f.store.LoanGet(ctx, f.loan.HumanID)
+	if _, err := f.store.LoanUpdate(ctx, store.LoanUpdateParams{ID: cur.ID, Version: cur.Version, Set: map[string]any{"status": store.StatusUnderReview},
+		Change: store.LoanChange{At: time.Now(), By: "seed", Fields: []store.FieldChange{{Field: "status", From: cur.Status, To: store.StatusUnderReview}}}}); err != nil {
+		t.Fatal(err)
+	}
+	cur, _ = f.store.LoanGet(ctx, f.loan.HumanID)
+	if err := f.store.LoanSetScore(ctx, cur.ID, cur.Version, store.LoanScore{Points: 10, Recommendation: "decline"}); err != nil {
+		t.Fatal(err)
+	}
+	uw, admin := newClient(t), newClient(t)
+	mustLogin(t, uw, f.url, "uw@example.com")
+	mustLogin(t, admin, f.url, "admin@example.com")
+	approve := func(c *http.Client, reason string) response {
+		return postForm(t, c, f.url, "/loans/"+f.loan.HumanID+"/status", map[string][]string{"to": {"approved"}, "reason": {reason}, "version": {"2"}})
+	}
+	if res := approve(uw, "looks fine"); res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "only an admin can approve it") {
+		t.Fatalf("underwriter: %d", res.status)
+	}
+	if res := approve(admin, ""); res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "say why you approve it anyway") {
+		t.Fatalf("admin without a reason: %d", res.status)
+	}
+	if res := approve(admin, "Salary credited by employer letter"); res.status >= 400 {
+		t.Fatalf("admin with a reason: %d", res.status)
+	}
+	got, _ := f.store.LoanGet(ctx, f.loan.HumanID)
+	last := got.History[len(got.History)-1]
+	if got.Status != store.StatusApproved || last.Reason != "Overrides the scorecard's decline: Salary credited by employer letter" || last.By != "admin@example.com" {
+		t.Fatalf("after the override: %s, last change %+v", got.Status, last)
+	}
+}
