@@ -91,10 +91,10 @@ export const test = base.extend<{ server: Server; problems: string[] }>({
   // Console errors, page errors and CSP violations seen during the test;
   // every test ends by expecting none. Chromium also logs every 4xx
   // response; the ones the app answers on purpose (401 wrong password,
-  // 403, 409, 422 validation, 429) are not problems, a 404 or 5xx is.
+  // 403, 409, 413/415 refused uploads, 422 validation, 429) are not problems, a 404 or 5xx is.
   problems: async ({ page }, use) => {
     const problems: string[] = [];
-    const expected = /Failed to load resource: the server responded with a status of (401|403|409|422|429)\b/;
+    const expected = /Failed to load resource: the server responded with a status of (401|403|409|413|415|422|429)\b/;
     page.on("console", (m) => {
       if (m.type() === "error" && !expected.test(m.text())) problems.push(`console: ${m.text()}`);
     });

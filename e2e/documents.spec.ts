@@ -1,0 +1,51 @@
+import path from "node:path";
+import { test, expect, signIn } from "./fixtures";
+import { fixtures } from "./global-setup";
+
+test("an uploaded PAN card is read by OCR live on the page, scored, and a decline needs an admin's reason to approve", async ({
+  page,
+  server,
+  problems,
+}) => {
+  await signIn(page, server);
+  await page.goto(server.url + "/loans?status=under_review");
+  await page.getByTestId("loan-row").first().getByRole("link").click();
+  await expect(page).toHaveURL(/\/loans\/LN-\d{4}-\d{6}$/);
+
+  // Not a document: refused in place, nothing listed.
+  const docs = page.getByTestId("documents-panel");
+  await docs.getByLabel("Kind").selectOption("income");
+  await docs.getByLabel("File").setInputFiles(path.join(fixtures, "notes.pdf"));
+  await docs.getByTestId("upload").click();
+  await expect(docs.getByTestId("upload-error")).toContainText("Only PDF, PNG or JPEG");
+  await expect(docs.getByTestId("document")).toHaveCount(0);
+
+  // The PAN card: waiting, then read, without reloading the page.
+  await docs.getByLabel("Kind").selectOption("pan");
+  await docs.getByLabel("File").setInputFiles(path.join(fixtures, "pan-card.png"));
+  await docs.getByTestId("upload").click();
+  await expect(docs.getByTestId("document")).toHaveCount(1);
+  await expect(docs.getByTestId("document-status")).toHaveText("Read", { timeout: 30_000 });
+  await expect(docs.getByTestId("document-read")).toContainText("PAN ABCPV1234K, name Asha Verma");
+
+  // The demo applicant has another PAN: the scorecard declines, saying why.
+  await page.reload();
+  await expect(page.getByTestId("score-recommendation")).toHaveText("Decline", { timeout: 30_000 });
+  await expect(page.getByTestId("score-reasons")).toContainText("PAN mismatch");
+  await expect(page.getByTestId("jobs-panel")).toContainText("document:uploaded");
+
+  // Approving against the decline needs a reason; it is recorded.
+  const status = page.getByTestId("status-panel");
+  await status.getByTestId("status-approved").click();
+  await expect(status.getByTestId("status-error")).toContainText("say why you approve it anyway");
+  await status.getByLabel(/Reason/).fill("Employer letter confirms the applicant");
+  await status.getByTestId("status-approved").click();
+  await expect(page.getByTestId("loan-status")).toHaveText("Approved");
+  await expect(page.getByTestId("history")).toContainText("Overrides the scorecard's decline: Employer letter confirms the applicant");
+
+  // The queue page shows the work done.
+  await page.goto(server.url + "/admin/queue");
+  await expect(page.getByTestId("queue-stats")).toContainText("document:uploaded");
+  await expect(page.getByTestId("queue-workers")).not.toHaveText("0");
+  expect(problems).toEqual([]);
+});
