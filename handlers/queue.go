@@ -2,10 +2,10 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -48,7 +48,8 @@ func (a *App) actOnDead(w http.ResponseWriter, r *http.Request, act func(context
 	if !ok {
 		return
 	}
-	if err := act(r.Context(), ev.ID); err != nil && err != store.ErrNotFound && !strings.Contains(err.Error(), store.ErrNotFound.Error()) {
+	// Not found: no longer dead (someone acted first); the page shows it.
+	if err := act(r.Context(), ev.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		a.ServerError(w, r, err)
 		return
 	}
@@ -80,7 +81,7 @@ func (a *App) loadEvent(w http.ResponseWriter, r *http.Request) (store.Event, bo
 	}
 	ev, err := a.Work.EventGet(r.Context(), id)
 	if err != nil {
-		if strings.Contains(err.Error(), store.ErrNotFound.Error()) {
+		if errors.Is(err, store.ErrNotFound) {
 			a.NotFound(w, r)
 		} else {
 			a.ServerError(w, r, err)

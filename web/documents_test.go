@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
 	"loandesk/auth"
 	"loandesk/jobs"
 	"loandesk/ocr/ocrtest"
@@ -197,5 +199,54 @@ func TestApproveAgainstADecline(t *testing.T) {
 	last := got.History[len(got.History)-1]
 	if got.Status != store.StatusApproved || last.Reason != "Overrides the scorecard's decline: Salary credited by employer letter" || last.By != "admin@example.com" {
 		t.Fatalf("after the override: %s, last change %+v", got.Status, last)
+	}
+}
+
+// Dead jobs: retried or discarded from the queue page by an admin, retried
+// from their application's page by staff; the queue page links them to
+// their application.
+func TestDeadJobs_RetryAndDiscard(t *testing.T) {
+	t.Parallel()
+	f := newLoanFixture(t)
+	ctx := context.Background()
+	dead := func() string {
+		t.Helper()
+		id, _ := f.store.Publish(ctx, store.EventScoreApplication, store.ScoreEvent{LoanID: f.loan.ID}, store.PublishOptions{MaxAttempts: 1, LoanID: f.loan.HumanID})
+		ev, err := f.store.Claim(ctx, "test", []string{store.EventScoreApplication}, time.Minute)
+		if err != nil || ev.ID != id {
+			t.Fatalf("claim: %v", err)
+		}
+		if err := f.store.Fail(ctx, ev, "scorer crashed", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		return id.Hex()
+	}
+	a, b, c := dead(), dead(), dead()
+	admin, uw := newClient(t), newClient(t)
+	mustLogin(t, admin, f.url, "admin@example.com")
+	mustLogin(t, uw, f.url, "uw@example.com")
+	page := get(t, admin, f.url+"/admin/queue").body
+	if strings.Count(page, `data-testid="job-retry"`) != 3 || !strings.Contains(page, "scorer crashed") || !strings.Contains(page, `href="/loans/`+f.loan.HumanID+`"`) {
+		t.Fatalf("queue page does not list the dead jobs with their loans:\n%.2000s", page)
+	}
+	status := func(id string) string {
+		oid, _ := primitive.ObjectIDFromHex(id)
+		ev, _ := f.store.EventGet(ctx, oid)
+		return ev.Status
+	}
+	if res := postForm(t, uw, f.url, "/admin/queue/"+a+"/retry", nil); res.status != http.StatusForbidden || status(a) != store.EventDead {
+		t.Fatalf("underwriter on the queue page: %d, %s", res.status, status(a))
+	}
+	postForm(t, admin, f.url, "/admin/queue/"+a+"/retry", nil)
+	postForm(t, admin, f.url, "/admin/queue/"+b+"/discard", nil)
+	postForm(t, uw, f.url, "/loans/"+f.loan.HumanID+"/jobs/"+c+"/retry", nil)
+	if status(a) != store.EventPending || status(b) != store.EventDiscarded || status(c) != store.EventPending {
+		t.Fatalf("after retry, discard, retry: %s %s %s", status(a), status(b), status(c))
+	}
+	if res := postForm(t, admin, f.url, "/admin/queue/not-an-id/retry", nil); res.status != http.StatusNotFound {
+		t.Fatalf("unknown job: %d", res.status)
+	}
+	if res := postForm(t, admin, f.url, "/loans/LN-2026-000001/jobs/"+a+"/retry", nil); res.status != http.StatusNotFound {
+		t.Fatalf("a job under another loan's URL: %d", res.status)
 	}
 }
