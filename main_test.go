@@ -6,9 +6,12 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"loandesk/auth"
+	"loandesk/ocr/ocrtest"
 	"loandesk/store"
 )
 
@@ -25,7 +28,8 @@ func TestLoadConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Port != "3001" || c.DataDir != "./data" || c.MongoURI != "" || c.Web.BcryptCost < 12 || c.Web.SessionLifetime.Hours() != 7*24 {
+		if c.Port != "3001" || c.DataDir != "./data" || c.MongoURI != "" || c.Web.BcryptCost < 12 || c.Web.SessionLifetime.Hours() != 7*24 ||
+			c.ServeJobs != "auto" || c.JobWorkers != 4 || c.Web.UploadMaxBytes != 10<<20 {
 			t.Fatalf("defaults: %+v", c)
 		}
 	})
@@ -35,11 +39,13 @@ func TestLoadConfig(t *testing.T) {
 		_, err := loadConfig(env(map[string]string{
 			"PORT": "http", "DB_POOL_MAX": "-1", "LOG_LEVEL": "loud", "ADMIN_EMAIL": "a@example.com",
 			"SESSION_IDLE_TIMEOUT": "soon", "BCRYPT_COST": "4", "ADMIN_TOKEN": "short", "UNDERWRITER_APPROVAL_LIMIT": "lots",
+			"SERVE_JOBS": "sometimes", "JOB_WORKERS": "0", "EVENT_RETENTION": "forever", "UPLOAD_MAX_BYTES": "10MB",
 		}))
 		if err == nil {
 			t.Fatal("no error")
 		}
-		for _, name := range []string{"PORT", "DB_POOL_MAX", "LOG_LEVEL", "ADMIN_PASSWORD", "SESSION_IDLE_TIMEOUT", "BCRYPT_COST", "ADMIN_TOKEN", "UNDERWRITER_APPROVAL_LIMIT"} {
+		for _, name := range []string{"PORT", "DB_POOL_MAX", "LOG_LEVEL", "ADMIN_PASSWORD", "SESSION_IDLE_TIMEOUT", "BCRYPT_COST", "ADMIN_TOKEN", "UNDERWRITER_APPROVAL_LIMIT",
+			"SERVE_JOBS", "JOB_WORKERS", "EVENT_RETENTION", "UPLOAD_MAX_BYTES"} {
 			if !strings.Contains(err.Error(), name) {
 				t.Errorf("error does not name %s: %v", name, err)
 			}
@@ -153,5 +159,70 @@ func TestEnsureAdminToken(t *testing.T) {
 	}
 	if _, err := st.APITokenByValue(ctx, second); err == nil {
 		t.Fatal("the token still works after ADMIN_TOKEN was unset")
+	}
+}
+
+// syncBuffer is a log sink safe to read while the command writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// `loandesk jobs` runs the runner alone: a stored document is read and its
+// application scored, and the command stops cleanly on cancel.
+func TestJobsCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	st, err := store.Open(context.Background(), store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := st.LoanInsertMany(ctx, []store.Loan{{HumanID: "LN-2026-000001", Status: store.StatusSubmitted, Applicant: store.Applicant{PAN: "ABCPI1234K"}}}); err != nil {
+		t.Fatal(err)
+	}
+	l, _ := st.LoanGet(ctx, "LN-2026-000001")
+	d, err := st.DocumentUpload(ctx, store.Document{LoanID: l.ID, LoanHumanID: l.HumanID, Kind: "pan", Filename: "pan.pdf", ContentType: "application/pdf"},
+		bytes.NewReader(ocrtest.TextPDF([]string{"PAN: ABCPI1234K"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close(ctx)
+
+	var logs syncBuffer
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(runCtx, []string{"jobs"}, env(map[string]string{"DATA_DIR": dir, "LOG_LEVEL": "debug"}), &logs)
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for strings.Count(logs.String(), "job done") < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("jobs: %v\n%s", err, logs.String())
+	}
+	st, err = store.Open(ctx, store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close(ctx)
+	got, _ := st.DocumentGet(ctx, d.ID)
+	scored, _ := st.LoanGet(ctx, l.HumanID)
+	if got.Status != store.DocumentDone || scored.Score == nil || !strings.Contains(logs.String(), "job runner stopped") {
+		t.Fatalf("document %s, score %+v; log:\n%s", got.Status, scored.Score, logs.String())
 	}
 }
