@@ -48,3 +48,7 @@ func LungoIndexDefs(coll string) (map[string]lungo.FileIndex, error) {
 	}
 	return defs, nil
 }
+
+// LoansCollection exposes the loans collection to benchmarks that call
+// the driver interfaces directly.
+func LoansCollection(s *Store) lungo.ICollection { return s.loans }
