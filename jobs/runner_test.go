@@ -164,7 +164,7 @@ func TestRunner_LongJobKeepsItsLease(t *testing.T) {
 	slow := func(ctx context.Context, _ store.Event) error {
 		calls.Add(1)
 		select {
-		case <-time.After(700 * time.Millisecond):
+		case <-time.After(1200 * time.Millisecond):
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
@@ -172,7 +172,7 @@ func TestRunner_LongJobKeepsItsLease(t *testing.T) {
 	}
 	for range 2 {
 		r := fast(st, 2, map[string]Handler{"slow": slow})
-		r.Lease = 150 * time.Millisecond
+		r.Lease = 300 * time.Millisecond // extended every 100 ms; the job takes four leases
 		start(t, r)
 	}
 	id, _ := st.Publish(ctx, "slow", nil, store.PublishOptions{})
