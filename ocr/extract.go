@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"unicode"
 )
@@ -122,6 +121,3 @@ func letters(s string) int {
 	}
 	return n
 }
-
-// sortDesc sorts amounts largest first.
-func sortDesc(v []int64) { sort.Slice(v, func(i, j int) bool { return v[i] > v[j] }) }

@@ -1,6 +1,7 @@
 package ocr
 
 import (
+	"cmp"
 	"regexp"
 	"slices"
 	"strconv"
@@ -58,7 +59,7 @@ func Parse(text string) Fields {
 			f.Amounts = append(f.Amounts, p)
 		}
 	}
-	sortDesc(f.Amounts)
+	slices.SortFunc(f.Amounts, func(a, b int64) int { return cmp.Compare(b, a) }) // largest first
 	if len(f.Amounts) > maxAmounts {
 		f.Amounts = f.Amounts[:maxAmounts]
 	}
