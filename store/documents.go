@@ -42,13 +42,12 @@ type Document struct {
 
 // OCRResult is what was read from a document.
 type OCRResult struct {
-	Method  string   `bson:"method"` // "pdftotext", "tesseract", or "pdftotext+tesseract"
-	Text    string   `bson:"text"`   // the first MaxOCRText bytes
-	PAN     string   `bson:"pan,omitempty"`
-	Name    string   `bson:"name,omitempty"`
-	Amounts []int64  `bson:"amounts,omitempty"` // paise, largest first
-	Pages   int      `bson:"pages,omitempty"`
-	Notes   []string `bson:"notes,omitempty"`
+	Method  string  `bson:"method"` // "pdftotext", "tesseract", or "pdftotext+tesseract"
+	Text    string  `bson:"text"`   // the first MaxOCRText bytes
+	PAN     string  `bson:"pan,omitempty"`
+	Name    string  `bson:"name,omitempty"`
+	Amounts []int64 `bson:"amounts,omitempty"` // paise, largest first
+	Pages   int     `bson:"pages,omitempty"`
 }
 
 // MaxOCRText bounds the text kept per document.
@@ -131,14 +130,7 @@ func (s *Store) DocumentSetOCR(ctx context.Context, id primitive.ObjectID, r OCR
 }
 
 func (s *Store) documentUpdate(ctx context.Context, id primitive.ObjectID, update bson.M) error {
-	res, err := s.documents.UpdateOne(ctx, bson.M{"_id": id}, update)
-	if err != nil {
-		return fmt.Errorf("store: update document %s: %w", id.Hex(), err)
-	}
-	if res.MatchedCount == 0 {
-		return fmt.Errorf("store: update document %s: %w", id.Hex(), ErrNotFound)
-	}
-	return nil
+	return updateMatched(ctx, s.documents, bson.M{"_id": id}, update, ErrNotFound, "update document "+id.Hex())
 }
 
 // DocumentsAwaitingOCR lists documents still pending that were uploaded

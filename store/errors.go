@@ -1,9 +1,12 @@
 package store
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strings"
 
+	"github.com/256dpi/lungo"
 	"go.mongodb.org/mongo-driver/mongo"
 )
 
@@ -28,6 +31,20 @@ func isDuplicateKey(err error) bool {
 	}
 	msg := err.Error()
 	return strings.Contains(msg, "duplicate document for index") || strings.Contains(msg, "duplicate key")
+}
+
+// updateMatched updates the document filter matches; when none does it
+// returns unmatched (ErrNotFound, ErrConflict, ErrLeaseLost: what "none"
+// means to the caller). what names the operation in errors.
+func updateMatched(ctx context.Context, coll lungo.ICollection, filter, update any, unmatched error, what string) error {
+	res, err := coll.UpdateOne(ctx, filter, update)
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", what, err)
+	}
+	if res.MatchedCount == 0 {
+		return fmt.Errorf("store: %s: %w", what, unmatched)
+	}
+	return nil
 }
 
 // notFound translates the driver's "no documents" into ErrNotFound.

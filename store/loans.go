@@ -411,14 +411,8 @@ func (s *Store) LoanUpdate(ctx context.Context, p LoanUpdateParams) (Loan, error
 // returns ErrConflict, and the scorer reads the loan again.
 func (s *Store) LoanSetScore(ctx context.Context, id primitive.ObjectID, version int64, score LoanScore) error {
 	score.Version = version
-	res, err := s.loans.UpdateOne(ctx, bson.M{"_id": id, "version": version}, bson.M{"$set": bson.M{"score": score}})
-	if err != nil {
-		return fmt.Errorf("store: score loan %s: %w", id.Hex(), err)
-	}
-	if res.MatchedCount == 0 {
-		return fmt.Errorf("store: score loan %s at version %d: %w", id.Hex(), version, ErrConflict)
-	}
-	return nil
+	return updateMatched(ctx, s.loans, bson.M{"_id": id, "version": version}, bson.M{"$set": bson.M{"score": score}},
+		ErrConflict, fmt.Sprintf("score loan %s at version %d", id.Hex(), version))
 }
 
 // LoanByID returns the loan with _id id.

@@ -240,47 +240,29 @@ func (s *Store) Release(ctx context.Context, ev Event) error {
 }
 
 func (s *Store) leaseUpdate(ctx context.Context, ev Event, what string, update bson.M) error {
-	res, err := s.events.UpdateOne(ctx, held(ev), update)
-	if err != nil {
-		return fmt.Errorf("store: %s event %s: %w", what, ev.ID.Hex(), err)
-	}
-	if res.MatchedCount == 0 {
-		return fmt.Errorf("store: %s event %s: %w", what, ev.ID.Hex(), ErrLeaseLost)
-	}
-	return nil
+	return updateMatched(ctx, s.events, held(ev), update, ErrLeaseLost, what+" event "+ev.ID.Hex())
 }
 
 // Requeue makes a dead event pending again, with a fresh set of attempts.
 func (s *Store) Requeue(ctx context.Context, id primitive.ObjectID) error {
 	now := time.Now()
-	res, err := s.events.UpdateOne(ctx, bson.M{"_id": id, "status": EventDead}, bson.M{
+	err := updateMatched(ctx, s.events, bson.M{"_id": id, "status": EventDead}, bson.M{
 		"$set":   bson.M{"status": EventPending, "queued": true, "availableAt": now, "attempts": 0, "updatedAt": now},
 		"$unset": bson.M{"finishedAt": "", "worker": ""},
-	})
-	if err != nil {
-		return fmt.Errorf("store: requeue event %s: %w", id.Hex(), err)
+	}, ErrNotFound, "requeue event "+id.Hex())
+	if err == nil {
+		s.queueSignal.notify()
 	}
-	if res.MatchedCount == 0 {
-		return fmt.Errorf("store: requeue event %s: %w", id.Hex(), ErrNotFound)
-	}
-	s.queueSignal.notify()
-	return nil
+	return err
 }
 
 // Discard gives up on a dead event for good; it is kept (for the record)
 // until the retention runs out.
 func (s *Store) Discard(ctx context.Context, id primitive.ObjectID) error {
 	now := time.Now()
-	res, err := s.events.UpdateOne(ctx, bson.M{"_id": id, "status": EventDead}, bson.M{
+	return updateMatched(ctx, s.events, bson.M{"_id": id, "status": EventDead}, bson.M{
 		"$set": bson.M{"status": EventDiscarded, "updatedAt": now, "expireAt": now.Add(s.eventRetention)},
-	})
-	if err != nil {
-		return fmt.Errorf("store: discard event %s: %w", id.Hex(), err)
-	}
-	if res.MatchedCount == 0 {
-		return fmt.Errorf("store: discard event %s: %w", id.Hex(), ErrNotFound)
-	}
-	return nil
+	}, ErrNotFound, "discard event "+id.Hex())
 }
 
 // EventGet returns one event.

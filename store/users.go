@@ -115,16 +115,9 @@ func (s *Store) UserCount(ctx context.Context) (int64, error) {
 // UserUpdateAccess sets a user's role and password hash (used to bootstrap
 // the configured admin). A missing user returns ErrNotFound.
 func (s *Store) UserUpdateAccess(ctx context.Context, id primitive.ObjectID, role string, passwordHash []byte) error {
-	res, err := s.users.UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{
+	return updateMatched(ctx, s.users, bson.M{"_id": id}, bson.M{"$set": bson.M{
 		"role":         role,
 		"passwordHash": passwordHash,
 		"updatedAt":    time.Now().UTC().Truncate(time.Millisecond),
-	}})
-	if err != nil {
-		return fmt.Errorf("store: update user %s: %w", id.Hex(), err)
-	}
-	if res.MatchedCount == 0 {
-		return fmt.Errorf("store: update user %s: %w", id.Hex(), ErrNotFound)
-	}
-	return nil
+	}}, ErrNotFound, "update user "+id.Hex())
 }
