@@ -122,3 +122,32 @@ func TestPolicy(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckScore(t *testing.T) {
+	decline := &store.LoanScore{Recommendation: RecommendDecline}
+	refer := &store.LoanScore{Recommendation: RecommendRefer}
+	for _, tc := range []struct {
+		role, to string
+		score    *store.LoanScore
+		reason   string
+		recorded string
+		refused  bool
+	}{
+		{auth.RoleUnderwriter, store.StatusApproved, nil, "", "", false},
+		{auth.RoleUnderwriter, store.StatusApproved, refer, "", "", false},
+		{auth.RoleUnderwriter, store.StatusRejected, decline, "bad PAN", "bad PAN", false},
+		{auth.RoleUnderwriter, store.StatusApproved, decline, "fine", "", true},
+		{auth.RoleAdmin, store.StatusApproved, decline, "", "", true},
+		{auth.RoleAdmin, store.StatusApproved, decline, "letter", OverridePrefix + "letter", false},
+	} {
+		got, err := CheckScore(tc.role, tc.to, tc.score, tc.reason)
+		if (err != nil) != tc.refused || got != tc.recorded {
+			t.Errorf("CheckScore(%s, %s, %v, %q) = %q, %v; want %q, refused %v", tc.role, tc.to, tc.score, tc.reason, got, err, tc.recorded, tc.refused)
+		}
+	}
+	for role, want := range map[string]bool{auth.RoleAdmin: true, auth.RoleUnderwriter: true, auth.RoleViewer: false, "": false} {
+		if CanWork(role) != want {
+			t.Errorf("CanWork(%q) = %v", role, !want)
+		}
+	}
+}

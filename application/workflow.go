@@ -94,16 +94,21 @@ func EditRefusal(role, status string) string {
 	switch {
 	case CanEdit(role, status):
 		return ""
-	case role != auth.RoleAdmin && role != auth.RoleUnderwriter:
+	case !CanWork(role):
 		return "Your role can view applications but not change them."
 	}
 	return "This application is " + StatusLabels[status] + "; decided applications cannot be edited."
 }
 
+// CanWork reports whether role works applications (edits, uploads
+// documents, asks for scoring, retries their jobs) rather than only
+// viewing them.
+func CanWork(role string) bool { return role == auth.RoleAdmin || role == auth.RoleUnderwriter }
+
 // CanEdit reports whether role may edit an application in status: only
 // staff who work applications, and only before a decision.
 func CanEdit(role, status string) bool {
-	if role != auth.RoleAdmin && role != auth.RoleUnderwriter {
+	if !CanWork(role) {
 		return false
 	}
 	return status == store.StatusSubmitted || status == store.StatusUnderReview || status == store.StatusOnHold
@@ -121,17 +126,17 @@ func lower(status string) string {
 const OverridePrefix = "Overrides the scorecard's decline: "
 
 // CheckScore refuses to approve an application the scorecard declined,
-// unless an admin overrides it and says why (the reason goes into the
-// history, after OverridePrefix).
-func CheckScore(role, to string, score *store.LoanScore, reason string) error {
+// unless an admin overrides it and says why. It returns the reason to
+// record: for an override, OverridePrefix and the admin's reason.
+func CheckScore(role, to string, score *store.LoanScore, reason string) (string, error) {
 	if to != store.StatusApproved || score == nil || score.Recommendation != RecommendDecline {
-		return nil
+		return reason, nil
 	}
 	if role != auth.RoleAdmin {
-		return &TransitionError{"The scorecard declined this application: only an admin can approve it, giving a reason."}
+		return "", &TransitionError{"The scorecard declined this application: only an admin can approve it, giving a reason."}
 	}
 	if reason == "" {
-		return &TransitionError{"The scorecard declined this application: say why you approve it anyway (the reason is recorded)."}
+		return "", &TransitionError{"The scorecard declined this application: say why you approve it anyway (the reason is recorded)."}
 	}
-	return nil
+	return OverridePrefix + reason, nil
 }

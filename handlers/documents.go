@@ -86,7 +86,7 @@ func (a *App) UploadDocument(w http.ResponseWriter, r *http.Request) {
 		}
 		a.render(w, r, status, views.DocumentsPanel(d))
 	}
-	if !user.HasRole(auth.RoleAdmin, auth.RoleUnderwriter) {
+	if !application.CanWork(user.Role) {
 		refuse(http.StatusForbidden, "Your role can view documents but not upload them.")
 		return
 	}
@@ -158,7 +158,7 @@ func (a *App) ScoreNow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, _ := auth.UserFrom(r.Context())
-	if !user.HasRole(auth.RoleAdmin, auth.RoleUnderwriter) {
+	if !application.CanWork(user.Role) {
 		a.ErrorPage(w, r, http.StatusForbidden, "Not allowed", "Your role cannot ask for scoring.")
 		return
 	}
@@ -182,7 +182,7 @@ func (a *App) RetryLoanJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, _ := auth.UserFrom(r.Context())
-	if !user.HasRole(auth.RoleAdmin, auth.RoleUnderwriter) {
+	if !application.CanWork(user.Role) {
 		a.ErrorPage(w, r, http.StatusForbidden, "Not allowed", "Your role cannot retry jobs.")
 		return
 	}
@@ -208,7 +208,7 @@ func (a *App) documentsPanel(ctx context.Context, l store.Loan, user auth.User) 
 	}
 	d := views.Documents{
 		URL: loanURL(l.HumanID) + "/documents", Kinds: kindChoices(), MaxSize: formatBytes(a.uploadMax()),
-		CanUpload: user.HasRole(auth.RoleAdmin, auth.RoleUnderwriter),
+		CanUpload: application.CanWork(user.Role),
 	}
 	for _, doc := range docs {
 		row := views.DocumentRow{

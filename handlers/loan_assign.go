@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"loandesk/application"
 	"loandesk/auth"
 	"loandesk/store"
 	"loandesk/views"
@@ -31,7 +32,7 @@ func (a *App) AssignLoan(w http.ResponseWriter, r *http.Request) {
 		d.Assign = ap
 		a.renderLoanPage(w, r, status, l, d)
 	}
-	if !user.HasRole(auth.RoleAdmin, auth.RoleUnderwriter) {
+	if !application.CanWork(user.Role) {
 		refuse(http.StatusForbidden, "Your role can view applications but not assign them.")
 		return
 	}
@@ -80,7 +81,7 @@ func isStaff(staff []store.User, email string) bool {
 // assignPanel is the assignee card as user sees it.
 func (a *App) assignPanel(ctx context.Context, l store.Loan, user auth.User) views.AssignPanel {
 	ap := views.AssignPanel{URL: loanURL(l.HumanID) + "/assignee", Version: l.Version, Current: l.Assignee}
-	if !user.HasRole(auth.RoleAdmin, auth.RoleUnderwriter) {
+	if !application.CanWork(user.Role) {
 		return ap
 	}
 	ap.CanAssign = true

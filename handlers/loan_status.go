@@ -35,7 +35,7 @@ func (a *App) ChangeLoanStatus(w http.ResponseWriter, r *http.Request) {
 		sp.Error, sp.Reason = msg, r.PostForm.Get("reason")
 		a.renderStatusPanel(w, r, status, l, user, sp)
 	}
-	if !user.HasRole(auth.RoleAdmin, auth.RoleUnderwriter) {
+	if !application.CanWork(user.Role) {
 		refuse(http.StatusForbidden, "Your role can view applications but not change their status.")
 		return
 	}
@@ -51,19 +51,17 @@ func (a *App) ChangeLoanStatus(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusUnprocessableEntity, reasonErr)
 		return
 	}
-	if err := application.CheckScore(user.Role, to, l.Score, reason); err != nil {
+	reason, err := application.CheckScore(user.Role, to, l.Score, reason)
+	if err != nil {
 		refuse(http.StatusUnprocessableEntity, err.Error())
 		return
-	}
-	if to == store.StatusApproved && l.Score != nil && l.Score.Recommendation == application.RecommendDecline {
-		reason = application.OverridePrefix + reason
 	}
 	if move, _ := application.Transition(l.Status, to); move.NeedsReason && reason == "" {
 		refuse(http.StatusUnprocessableEntity, "Say why: a reason is required to "+strings.ToLower(move.Label)+".")
 		return
 	}
 
-	_, err := a.Loans.LoanUpdate(r.Context(), store.LoanUpdateParams{
+	_, err = a.Loans.LoanUpdate(r.Context(), store.LoanUpdateParams{
 		ID:      l.ID,
 		Version: l.Version,
 		Set:     map[string]any{"status": to},

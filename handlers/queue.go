@@ -133,7 +133,7 @@ func (a *App) jobsPanel(ctx context.Context, l store.Loan, user auth.User) (view
 	if err != nil {
 		return views.JobList{}, err
 	}
-	j := views.JobList{CanRetry: user.HasRole(auth.RoleAdmin, auth.RoleUnderwriter)}
+	j := views.JobList{CanRetry: application.CanWork(user.Role)}
 	for _, ev := range evs {
 		row := jobRow(ev)
 		row.RetryURL = loanURL(l.HumanID) + "/jobs/" + ev.ID.Hex() + "/retry"
@@ -161,7 +161,7 @@ func jobRow(ev store.Event) views.JobRow {
 
 // scoreView is an application's scorecard panel.
 func scoreView(l store.Loan, user auth.User) views.ScoreView {
-	s := views.ScoreView{URL: loanURL(l.HumanID) + "/score", CanScore: user.HasRole(auth.RoleAdmin, auth.RoleUnderwriter)}
+	s := views.ScoreView{URL: loanURL(l.HumanID) + "/score", CanScore: application.CanWork(user.Role)}
 	if l.Score == nil {
 		return s
 	}
