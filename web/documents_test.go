@@ -69,6 +69,7 @@ func TestUpload_Refused(t *testing.T) {
 		message  string
 	}{
 		{"too large", uw, "pan", "big.png", append(png, make([]byte, 8192)...), http.StatusRequestEntityTooLarge, "larger than 4 KB"},
+		{"too large for the request limit", uw, "pan", "huge.png", append(png, make([]byte, 200<<10)...), http.StatusRequestEntityTooLarge, "larger than 4 KB"},
 		{"text, named .pdf", uw, "pan", "notes.pdf", []byte("just some text, not a PDF"), http.StatusUnsupportedMediaType, "Only PDF, PNG or JPEG"},
 		{"a script", uw, "pan", "x.png", []byte("<script>alert(1)</script>"), http.StatusUnsupportedMediaType, "Only PDF, PNG or JPEG"},
 		{"empty", uw, "pan", "empty.png", nil, http.StatusUnprocessableEntity, "The file is empty."},
