@@ -254,7 +254,10 @@ func TestMain(m *testing.M) {
 }
 
 // loadChild opens the engine on path and prints the load time and the
-// process's anonymous resident memory after a full collection.
+// process's anonymous resident memory after a full collection. For
+// diagnosis, LOANDESK_LOAD_CPUPROFILE and LOANDESK_LOAD_HEAPPROFILE name
+// profile files to write, and LOANDESK_LOAD_MEMSTATS prints the heap's
+// figures; e.g. LOANDESK_LOAD_CHILD=DATA_DIR/loandesk.db ./embedded.test.
 func loadChild(path string) {
 	if out := os.Getenv("LOANDESK_LOAD_CPUPROFILE"); out != "" {
 		if f, err := os.Create(out); err == nil {
