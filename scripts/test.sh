@@ -28,9 +28,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-chromium --version
-tesseract --version 2>&1 | head -1
-pdftotext -v 2>&1 | head -1
+# First lines only, without a pipe into head: under pipefail a tool that
+# is still writing when head exits dies of SIGPIPE and fails the run.
+first_line() { local out; out=$("$@" 2>&1) || true; printf '%s\n' "${out%%$'\n'*}"; }
+for tool in chromium tesseract pdftotext; do
+  command -v "$tool" >/dev/null || die "$tool is still missing after apt-get install"
+done
+chromium --version 2>/dev/null
+first_line tesseract --version
+first_line pdftotext -v
 
 step "npm ci"
 npm ci --no-audit --no-fund --loglevel=error
