@@ -28,6 +28,13 @@ test("an uploaded PAN card is read by OCR live on the page, scored, and a declin
   await expect(docs.getByTestId("document-status")).toHaveText("Read", { timeout: 30_000 });
   await expect(docs.getByTestId("document-read")).toContainText("PAN ABCPV1234K, name Asha Verma");
 
+  // The file opens in a new tab and shows, under the documents' policy.
+  const [tab] = await Promise.all([page.waitForEvent("popup"), docs.getByTestId("document-open").click()]);
+  await tab.waitForLoadState();
+  expect(tab.url()).toMatch(/\/documents\/[0-9a-f]{24}$/);
+  await expect.poll(() => tab.evaluate(() => document.querySelector("img")?.naturalWidth ?? 0)).toBeGreaterThan(100);
+  await tab.close();
+
   // The demo applicant has another PAN: the scorecard declines, saying why.
   await page.reload();
   await expect(page.getByTestId("score-recommendation")).toHaveText("Decline", { timeout: 30_000 });

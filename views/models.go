@@ -234,6 +234,7 @@ type Documents struct {
 
 // DocumentRow is one document.
 type DocumentRow struct {
+	URL                                              string // the file itself
 	Filename, Kind, Size, Status, StatusLabel, Error string
 	Read                                             string // what OCR found
 }

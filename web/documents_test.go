@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"mime"
 	"mime/multipart"
 	"net/http"
 	"strings"
@@ -249,5 +250,68 @@ func TestDeadJobs_RetryAndDiscard(t *testing.T) {
 	}
 	if res := postForm(t, admin, f.url, "/loans/LN-2026-000001/jobs/"+a+"/retry", nil); res.status != http.StatusNotFound {
 		t.Fatalf("a job under another loan's URL: %d", res.status)
+	}
+}
+
+// An uploaded document is sent back as stored to anyone who may see its
+// application, inline or as a download, with a policy that runs nothing;
+// under another application's URL, or by an unknown id, it is not found.
+func TestServeDocument(t *testing.T) {
+	t.Parallel()
+	f := newLoanFixture(t)
+	uw, viewer := newClient(t), newClient(t)
+	mustLogin(t, uw, f.url, "uw@example.com")
+	mustLogin(t, viewer, f.url, "viewer@example.com")
+	png := ocrtest.PNG([]string{"PAN ABCPV1234K"})
+	const filename = `pan "card" ₹.png`
+	if res := upload(t, uw, f.url, f.loan.HumanID, "pan", filename, png); res.status != http.StatusOK {
+		t.Fatalf("upload: %d", res.status)
+	}
+	ctx := context.Background()
+	docs, err := f.store.DocumentsOfLoan(ctx, f.loan.ID)
+	if err != nil || len(docs) != 1 {
+		t.Fatalf("documents: %d, %v", len(docs), err)
+	}
+	docURL := "/loans/" + f.loan.HumanID + "/documents/" + docs[0].ID.Hex()
+	if page := get(t, viewer, f.url+"/loans/"+f.loan.HumanID).body; !strings.Contains(page, `href="`+docURL+`"`) {
+		t.Fatalf("the loan page does not link the document %s", docURL)
+	}
+
+	for _, tc := range []struct{ query, disposition string }{{"", "inline"}, {"?download=1", "attachment"}} {
+		res := get(t, viewer, f.url+docURL+tc.query)
+		if res.status != http.StatusOK || res.body != string(png) {
+			t.Fatalf("%s: %d, %d bytes, want the %d uploaded", tc.disposition, res.status, len(res.body), len(png))
+		}
+		disposition, params, err := mime.ParseMediaType(res.header.Get("Content-Disposition"))
+		if err != nil || disposition != tc.disposition || params["filename"] != filename {
+			t.Errorf("Content-Disposition %q: %s %q %v", res.header.Get("Content-Disposition"), disposition, params["filename"], err)
+		}
+		for name, want := range map[string]string{"Content-Type": "image/png", "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"} {
+			if got := res.header.Get(name); got != want {
+				t.Errorf("%s: %q, want %q", name, got, want)
+			}
+		}
+		if csp := res.header.Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'none';") || strings.Contains(csp, "script-src") {
+			t.Errorf("Content-Security-Policy %q lets something run", csp)
+		}
+	}
+
+	other := f.loan
+	other.ID, other.HumanID = primitive.NilObjectID, "LN-2026-000043"
+	if err := f.store.LoanInsertMany(ctx, []store.Loan{other}); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{
+		"/loans/LN-2026-000043/documents/" + docs[0].ID.Hex(),
+		"/loans/" + f.loan.HumanID + "/documents/" + primitive.NewObjectID().Hex(),
+		"/loans/" + f.loan.HumanID + "/documents/not-an-id",
+		"/loans/LN-2026-999999/documents/" + docs[0].ID.Hex(),
+	} {
+		if res := get(t, viewer, f.url+path); res.status != http.StatusNotFound || strings.Contains(res.body, "PNG") {
+			t.Errorf("%s: %d, want 404", path, res.status)
+		}
+	}
+	if res := get(t, newClient(t), f.url+docURL); res.status == http.StatusOK && res.body == string(png) {
+		t.Fatal("a signed-out client got the document")
 	}
 }

@@ -63,6 +63,7 @@ func (s *Server) routes() http.Handler {
 			r.Post("/loans/{id}/assignee", s.app.AssignLoan)
 			r.Get("/loans/{id}/documents", s.app.ShowDocuments)
 			r.Post("/loans/{id}/documents", s.app.UploadDocument)
+			r.Get("/loans/{id}/documents/{doc}", s.app.ServeDocument)
 			r.Post("/loans/{id}/score", s.app.ScoreNow)
 			r.Post("/loans/{id}/jobs/{event}/retry", s.app.RetryLoanJob)
 			r.Get("/loans/{id}/{section}", s.app.ShowLoanSection)
