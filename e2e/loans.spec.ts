@@ -86,6 +86,8 @@ test("search, tab, order and pages swap with htmx; back and reload restore each 
   await expect(page.getByTestId("page-range")).toHaveText("26–50 of 200");
   await page.getByTestId("status-tabs").getByRole("link", { name: /^Submitted/ }).click();
   await expect(page).toHaveURL(/\/loans\?status=submitted$/);
+  await expect(page.getByTestId("page-range")).not.toHaveText("26–50 of 200");
+  const submittedRange = (await page.getByTestId("page-range").textContent())!;
 
   // Type a search: results narrow as you type, and the tab is kept.
   const firstName = (await page.getByTestId("loan-row").first().locator("td").nth(1).locator("div").first().textContent())!.split(" ")[0];
@@ -111,8 +113,12 @@ test("search, tab, order and pages swap with htmx; back and reload restore each 
   await expect(page).not.toHaveURL(/sort=/);
   await page.reload();
   await expect(page.getByLabel("Search")).toHaveValue(firstName);
+  // Each Back reloads its page (no htmx history cache): wait for it, as a
+  // person would, before the next Back, or the pending reload lands last.
   await page.goBack();
   await expect(page).toHaveURL(/\/loans\?status=submitted$/);
+  await expect(page.getByTestId("page-range")).toHaveText(submittedRange);
+  await page.waitForLoadState();
   await page.goBack();
   await expect(page).toHaveURL(/\/loans\?page=2$/);
   await expect(page.getByTestId("page-range")).toHaveText("26–50 of 200");
