@@ -199,10 +199,16 @@ func (a *App) ServeDocument(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", documentPolicy)
 	h.Set("X-Frame-Options", "SAMEORIGIN")
 	h.Set("Cache-Control", "private, no-store")
-	// Once the first bytes are out the status cannot change: a failure
-	// midway is logged and the browser sees a short file.
-	if _, err := a.Work.DocumentContent(r.Context(), d, w); err != nil {
-		a.Logger.Error("sending a document failed", "document", d.ID.Hex(), "err", err)
+	n, err := a.Work.DocumentContent(r.Context(), d, w)
+	switch {
+	case err != nil && n == 0:
+		// Nothing sent yet (the file could not be opened): an error page.
+		h.Del("Content-Length")
+		h.Del("Content-Disposition")
+		a.ServerError(w, r, err)
+	case err != nil:
+		// Midway the status cannot change: the browser sees a short file.
+		a.Logger.Error("sending a document failed", "document", d.ID.Hex(), "sent", n, "err", err)
 	}
 }
 
