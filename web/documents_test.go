@@ -311,7 +311,7 @@ func TestServeDocument(t *testing.T) {
 			t.Errorf("%s: %d, want 404", path, res.status)
 		}
 	}
-	if res := get(t, newClient(t), f.url+docURL); res.status == http.StatusOK && res.body == string(png) {
-		t.Fatal("a signed-out client got the document")
+	if res := get(t, newClient(t), f.url+docURL); res.status != http.StatusSeeOther || !strings.HasPrefix(res.header.Get("Location"), "/login") || strings.Contains(res.body, "PNG") {
+		t.Fatalf("signed out: %d to %q, want the sign-in redirect and no file", res.status, res.header.Get("Location"))
 	}
 }
