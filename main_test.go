@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"loandesk/auth"
+	"loandesk/model"
 	"loandesk/ocr/ocrtest"
 	"loandesk/store"
 )
@@ -190,11 +191,11 @@ func TestJobsCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := st.LoanInsertMany(ctx, []store.Loan{{HumanID: "LN-2026-000001", Status: store.StatusSubmitted, Applicant: store.Applicant{PAN: "ABCPI1234K"}}}); err != nil {
+	if err := st.LoanInsertMany(ctx, []model.Loan{{HumanID: "LN-2026-000001", Status: model.StatusSubmitted, Applicant: model.Applicant{PAN: "ABCPI1234K"}}}); err != nil {
 		t.Fatal(err)
 	}
 	l, _ := st.LoanGet(ctx, "LN-2026-000001")
-	d, err := st.DocumentUpload(ctx, store.Document{LoanID: l.ID, LoanHumanID: l.HumanID, Kind: "pan", Filename: "pan.pdf", ContentType: "application/pdf"},
+	d, err := st.DocumentUpload(ctx, model.Document{LoanID: l.ID, LoanHumanID: l.HumanID, Kind: "pan", Filename: "pan.pdf", ContentType: "application/pdf"},
 		bytes.NewReader(ocrtest.TextPDF([]string{"PAN: ABCPI1234K"})))
 	if err != nil {
 		t.Fatal(err)
@@ -222,7 +223,7 @@ func TestJobsCommand(t *testing.T) {
 	defer st.Close(ctx)
 	got, _ := st.DocumentGet(ctx, d.ID)
 	scored, _ := st.LoanGet(ctx, l.HumanID)
-	if got.Status != store.DocumentDone || scored.Score == nil || !strings.Contains(logs.String(), "job runner stopped") {
+	if got.Status != model.DocumentDone || scored.Score == nil || !strings.Contains(logs.String(), "job runner stopped") {
 		t.Fatalf("document %s, score %+v; log:\n%s", got.Status, scored.Score, logs.String())
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"loandesk/auth"
-	"loandesk/store"
+	"loandesk/model"
 )
 
 func TestEMI(t *testing.T) {
@@ -70,9 +70,9 @@ func TestNormalize(t *testing.T) {
 func TestValuesAtAndCompare(t *testing.T) {
 	t.Parallel()
 
-	history := []store.LoanChange{
-		{Version: 2, Fields: []store.FieldChange{{Field: "city", From: "Pune", To: "Mumbai"}}},
-		{Version: 3, Fields: []store.FieldChange{{Field: "amount", From: "500000", To: "600000"}, {Field: "status", From: "submitted", To: "under_review"}}},
+	history := []model.LoanChange{
+		{Version: 2, Fields: []model.FieldChange{{Field: "city", From: "Pune", To: "Mumbai"}}},
+		{Version: 3, Fields: []model.FieldChange{{Field: "amount", From: "500000", To: "600000"}, {Field: "status", From: "submitted", To: "under_review"}}},
 	}
 	current := Values{"city": "Mumbai", "amount": "600000", "purpose": "Wedding"}
 	base, since, ok := ValuesAt(current, 3, history, 1)
@@ -96,24 +96,24 @@ func TestPolicy(t *testing.T) {
 		amount         int64
 		ok             bool
 	}{
-		{auth.RoleUnderwriter, store.StatusSubmitted, store.StatusUnderReview, 1, true},
-		{auth.RoleUnderwriter, store.StatusUnderReview, store.StatusApproved, 10_00_000_00, true},
-		{auth.RoleUnderwriter, store.StatusUnderReview, store.StatusApproved, 10_00_000_01, false},
-		{auth.RoleAdmin, store.StatusUnderReview, store.StatusApproved, 99_00_000_00, true},
-		{auth.RoleViewer, store.StatusSubmitted, store.StatusUnderReview, 1, false},
-		{auth.RoleAdmin, store.StatusSubmitted, store.StatusApproved, 1, false},
-		{auth.RoleAdmin, store.StatusApproved, store.StatusDisbursed, 1, false},
-		{auth.RoleAdmin, store.StatusOnHold, store.StatusUnderReview, 1, true},
-		{auth.RoleAdmin, store.StatusRejected, store.StatusUnderReview, 1, false},
+		{auth.RoleUnderwriter, model.StatusSubmitted, model.StatusUnderReview, 1, true},
+		{auth.RoleUnderwriter, model.StatusUnderReview, model.StatusApproved, 10_00_000_00, true},
+		{auth.RoleUnderwriter, model.StatusUnderReview, model.StatusApproved, 10_00_000_01, false},
+		{auth.RoleAdmin, model.StatusUnderReview, model.StatusApproved, 99_00_000_00, true},
+		{auth.RoleViewer, model.StatusSubmitted, model.StatusUnderReview, 1, false},
+		{auth.RoleAdmin, model.StatusSubmitted, model.StatusApproved, 1, false},
+		{auth.RoleAdmin, model.StatusApproved, model.StatusDisbursed, 1, false},
+		{auth.RoleAdmin, model.StatusOnHold, model.StatusUnderReview, 1, true},
+		{auth.RoleAdmin, model.StatusRejected, model.StatusUnderReview, 1, false},
 	} {
 		if err := p.CheckTransition(tc.role, tc.from, tc.to, tc.amount); (err == nil) != tc.ok {
 			t.Errorf("%s %s→%s (%d): %v", tc.role, tc.from, tc.to, tc.amount, err)
 		}
 	}
-	if !CanEdit(auth.RoleUnderwriter, store.StatusOnHold) || CanEdit(auth.RoleViewer, store.StatusSubmitted) || CanEdit(auth.RoleAdmin, store.StatusApproved) {
+	if !CanEdit(auth.RoleUnderwriter, model.StatusOnHold) || CanEdit(auth.RoleViewer, model.StatusSubmitted) || CanEdit(auth.RoleAdmin, model.StatusApproved) {
 		t.Error("CanEdit")
 	}
-	if EditRefusal(auth.RoleAdmin, store.StatusSubmitted) != "" || !strings.Contains(EditRefusal(auth.RoleViewer, store.StatusSubmitted), "view") || !strings.Contains(EditRefusal(auth.RoleAdmin, store.StatusApproved), "Approved") {
+	if EditRefusal(auth.RoleAdmin, model.StatusSubmitted) != "" || !strings.Contains(EditRefusal(auth.RoleViewer, model.StatusSubmitted), "view") || !strings.Contains(EditRefusal(auth.RoleAdmin, model.StatusApproved), "Approved") {
 		t.Error("EditRefusal")
 	}
 	for key, want := range map[string]string{"pan": "PAN", "status": "Status", "assignee": "Assignee", "other": "other"} {
@@ -124,21 +124,21 @@ func TestPolicy(t *testing.T) {
 }
 
 func TestCheckScore(t *testing.T) {
-	decline := &store.LoanScore{Recommendation: RecommendDecline}
-	refer := &store.LoanScore{Recommendation: RecommendRefer}
+	decline := &model.LoanScore{Recommendation: RecommendDecline}
+	refer := &model.LoanScore{Recommendation: RecommendRefer}
 	for _, tc := range []struct {
 		role, to string
-		score    *store.LoanScore
+		score    *model.LoanScore
 		reason   string
 		recorded string
 		refused  bool
 	}{
-		{auth.RoleUnderwriter, store.StatusApproved, nil, "", "", false},
-		{auth.RoleUnderwriter, store.StatusApproved, refer, "", "", false},
-		{auth.RoleUnderwriter, store.StatusRejected, decline, "bad PAN", "bad PAN", false},
-		{auth.RoleUnderwriter, store.StatusApproved, decline, "fine", "", true},
-		{auth.RoleAdmin, store.StatusApproved, decline, "", "", true},
-		{auth.RoleAdmin, store.StatusApproved, decline, "letter", OverridePrefix + "letter", false},
+		{auth.RoleUnderwriter, model.StatusApproved, nil, "", "", false},
+		{auth.RoleUnderwriter, model.StatusApproved, refer, "", "", false},
+		{auth.RoleUnderwriter, model.StatusRejected, decline, "bad PAN", "bad PAN", false},
+		{auth.RoleUnderwriter, model.StatusApproved, decline, "fine", "", true},
+		{auth.RoleAdmin, model.StatusApproved, decline, "", "", true},
+		{auth.RoleAdmin, model.StatusApproved, decline, "letter", OverridePrefix + "letter", false},
 	} {
 		got, err := CheckScore(tc.role, tc.to, tc.score, tc.reason)
 		if (err != nil) != tc.refused || got != tc.recorded {

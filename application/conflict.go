@@ -1,6 +1,6 @@
 package application
 
-import "loandesk/store"
+import "loandesk/model"
 
 // FieldDiff is one field's change between two sets of values.
 type FieldDiff struct {
@@ -16,19 +16,19 @@ type FieldDiff struct {
 type Comparison struct {
 	Mine    []FieldDiff        // what the editor changed: base → mine
 	Theirs  []FieldDiff        // what others changed: base → current
-	Since   []store.LoanChange // the history entries after the base
+	Since   []model.LoanChange // the history entries after the base
 	Clashes int
 }
 
 // ValuesAt reconstructs the values at version v by undoing, newest first,
 // the history entries after it. It reports false when the history does
 // not cover every version since v (then no field-level answer is exact).
-func ValuesAt(current Values, currentVersion int64, history []store.LoanChange, v int64) (Values, []store.LoanChange, bool) {
+func ValuesAt(current Values, currentVersion int64, history []model.LoanChange, v int64) (Values, []model.LoanChange, bool) {
 	if v > currentVersion || v < 1 {
 		return nil, nil, false
 	}
 	base := current.Clone()
-	var since []store.LoanChange
+	var since []model.LoanChange
 	want := currentVersion
 	for i := len(history) - 1; i >= 0 && want > v; i-- {
 		h := history[i]
@@ -40,7 +40,7 @@ func ValuesAt(current Values, currentVersion int64, history []store.LoanChange, 
 				base[c.Field] = c.From
 			}
 		}
-		since = append([]store.LoanChange{h}, since...)
+		since = append([]model.LoanChange{h}, since...)
 		want--
 	}
 	return base, since, want == v
@@ -75,11 +75,11 @@ func Compare(base, current, mine Values) Comparison {
 
 // Changed returns the fields of mine that differ from base, in page
 // order, as history entries record them.
-func Changed(base, mine Values) []store.FieldChange {
-	var out []store.FieldChange
+func Changed(base, mine Values) []model.FieldChange {
+	var out []model.FieldChange
 	for _, f := range Fields {
 		if v, ok := mine[f.Key]; ok && v != base[f.Key] {
-			out = append(out, store.FieldChange{Field: f.Key, From: base[f.Key], To: v})
+			out = append(out, model.FieldChange{Field: f.Key, From: base[f.Key], To: v})
 		}
 	}
 	return out

@@ -10,8 +10,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"loandesk/model"
 	"loandesk/money"
-	"loandesk/store"
 )
 
 // Section groups fields that are edited together.
@@ -126,7 +126,7 @@ func (f Field) Choices() []Choice {
 type Values map[string]string
 
 // ValuesOf returns the canonical values of a stored loan.
-func ValuesOf(l store.Loan) Values {
+func ValuesOf(l model.Loan) Values {
 	a, t := l.Applicant, l.Terms
 	dob := ""
 	if !a.DateOfBirth.IsZero() {
@@ -329,7 +329,7 @@ func (f Field) StoreValue(canonical string) (any, error) {
 }
 
 // Apply writes canonical values into a loan, as the store will hold it.
-func Apply(l *store.Loan, v Values) error {
+func Apply(l *model.Loan, v Values) error {
 	for key, canonical := range v {
 		f, ok := FieldByKey(key)
 		if !ok {

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"loandesk/model"
 	"loandesk/money"
-	"loandesk/store"
 )
 
 // DocumentKinds are what an uploaded document can be.
@@ -45,11 +45,11 @@ const (
 
 // Score rates an application from its terms, applicant and documents
 // (with what OCR read from them) and says why.
-func Score(l store.Loan, docs []store.Document) store.LoanScore {
-	var s store.LoanScore
+func Score(l model.Loan, docs []model.Document) model.LoanScore {
+	var s model.LoanScore
 	add := func(factor string, points int, format string, args ...any) {
 		s.Points += points
-		s.Reasons = append(s.Reasons, store.ScoreReason{Factor: factor, Points: points, Detail: fmt.Sprintf(format, args...)})
+		s.Reasons = append(s.Reasons, model.ScoreReason{Factor: factor, Points: points, Detail: fmt.Sprintf(format, args...)})
 	}
 	refer := false
 	decline := false
@@ -106,7 +106,7 @@ func Score(l store.Loan, docs []store.Document) store.LoanScore {
 	// Documents: identity and income proven, and read.
 	have := map[string]bool{}
 	for _, d := range docs {
-		if d.Status == store.DocumentDone {
+		if d.Status == model.DocumentDone {
 			have[d.Kind] = true
 		}
 	}

@@ -4,18 +4,18 @@ import (
 	"fmt"
 
 	"loandesk/auth"
+	"loandesk/model"
 	"loandesk/money"
-	"loandesk/store"
 )
 
 // StatusLabels are the people-facing names of statuses.
 var StatusLabels = map[string]string{
-	store.StatusSubmitted:   "Submitted",
-	store.StatusUnderReview: "Under review",
-	store.StatusOnHold:      "On hold",
-	store.StatusApproved:    "Approved",
-	store.StatusRejected:    "Rejected",
-	store.StatusDisbursed:   "Disbursed",
+	model.StatusSubmitted:   "Submitted",
+	model.StatusUnderReview: "Under review",
+	model.StatusOnHold:      "On hold",
+	model.StatusApproved:    "Approved",
+	model.StatusRejected:    "Rejected",
+	model.StatusDisbursed:   "Disbursed",
 }
 
 // Action is a status change offered on an application.
@@ -28,9 +28,9 @@ type Action struct {
 // transitions are the workflow's edges. Disbursement belongs to the
 // ledger, not to this workflow.
 var transitions = map[string][]Action{
-	store.StatusSubmitted:   {{To: store.StatusUnderReview, Label: "Start review"}},
-	store.StatusUnderReview: {{To: store.StatusApproved, Label: "Approve"}, {To: store.StatusRejected, Label: "Reject", NeedsReason: true}, {To: store.StatusOnHold, Label: "Put on hold", NeedsReason: true}},
-	store.StatusOnHold:      {{To: store.StatusUnderReview, Label: "Resume review"}},
+	model.StatusSubmitted:   {{To: model.StatusUnderReview, Label: "Start review"}},
+	model.StatusUnderReview: {{To: model.StatusApproved, Label: "Approve"}, {To: model.StatusRejected, Label: "Reject", NeedsReason: true}, {To: model.StatusOnHold, Label: "Put on hold", NeedsReason: true}},
+	model.StatusOnHold:      {{To: model.StatusUnderReview, Label: "Resume review"}},
 }
 
 // Policy holds the workflow's configurable limits.
@@ -70,7 +70,7 @@ func (p Policy) CheckTransition(role, from, to string, amount int64) error {
 	case auth.RoleAdmin:
 		return nil
 	case auth.RoleUnderwriter:
-		if to == store.StatusApproved && amount > p.UnderwriterApprovalLimit {
+		if to == model.StatusApproved && amount > p.UnderwriterApprovalLimit {
 			return &TransitionError{fmt.Sprintf("Underwriters approve up to %s; this one needs an admin.", money.FormatINR(p.UnderwriterApprovalLimit))}
 		}
 		return nil
@@ -111,7 +111,7 @@ func CanEdit(role, status string) bool {
 	if !CanWork(role) {
 		return false
 	}
-	return status == store.StatusSubmitted || status == store.StatusUnderReview || status == store.StatusOnHold
+	return status == model.StatusSubmitted || status == model.StatusUnderReview || status == model.StatusOnHold
 }
 
 func lower(status string) string {
@@ -128,8 +128,8 @@ const OverridePrefix = "Overrides the scorecard's decline: "
 // CheckScore refuses to approve an application the scorecard declined,
 // unless an admin overrides it and says why. It returns the reason to
 // record: for an override, OverridePrefix and the admin's reason.
-func CheckScore(role, to string, score *store.LoanScore, reason string) (string, error) {
-	if to != store.StatusApproved || score == nil || score.Recommendation != RecommendDecline {
+func CheckScore(role, to string, score *model.LoanScore, reason string) (string, error) {
+	if to != model.StatusApproved || score == nil || score.Recommendation != RecommendDecline {
 		return reason, nil
 	}
 	if role != auth.RoleAdmin {

@@ -13,6 +13,7 @@ import (
 
 	"loandesk/application"
 	"loandesk/auth"
+	"loandesk/model"
 	"loandesk/store"
 )
 
@@ -57,11 +58,11 @@ type apiChange struct {
 	Version int64               `json:"version"`
 	At      time.Time           `json:"at"`
 	By      string              `json:"by"`
-	Fields  []store.FieldChange `json:"fields"`
+	Fields  []model.FieldChange `json:"fields"`
 	Reason  string              `json:"reason,omitempty"`
 }
 
-func toAPI(l store.Loan) apiApplication {
+func toAPI(l model.Loan) apiApplication {
 	v := application.ValuesOf(l)
 	out := apiApplication{
 		ID: l.HumanID, Version: l.Version, Status: l.Status, Assignee: l.Assignee, Fields: v,

@@ -18,6 +18,7 @@ import (
 
 	"loandesk/application"
 	"loandesk/auth"
+	"loandesk/model"
 	"loandesk/money"
 	"loandesk/store"
 	"loandesk/views"
@@ -25,15 +26,15 @@ import (
 
 // WorkStore is the store's documents and job queue, as handlers use them.
 type WorkStore interface {
-	DocumentUpload(ctx context.Context, d store.Document, content io.Reader) (store.Document, error)
-	DocumentsOfLoan(ctx context.Context, loanID primitive.ObjectID) ([]store.Document, error)
-	DocumentGet(ctx context.Context, id primitive.ObjectID) (store.Document, error)
-	DocumentContent(ctx context.Context, d store.Document, w io.Writer) (int64, error)
+	DocumentUpload(ctx context.Context, d model.Document, content io.Reader) (model.Document, error)
+	DocumentsOfLoan(ctx context.Context, loanID primitive.ObjectID) ([]model.Document, error)
+	DocumentGet(ctx context.Context, id primitive.ObjectID) (model.Document, error)
+	DocumentContent(ctx context.Context, d model.Document, w io.Writer) (int64, error)
 	EventList(ctx context.Context, p store.EventListParams) ([]store.Event, error)
 	EventGet(ctx context.Context, id primitive.ObjectID) (store.Event, error)
 	Requeue(ctx context.Context, id primitive.ObjectID) error
 	Discard(ctx context.Context, id primitive.ObjectID) error
-	PublishScoring(ctx context.Context, l store.Loan, reason, key string) (primitive.ObjectID, error)
+	PublishScoring(ctx context.Context, l model.Loan, reason, key string) (primitive.ObjectID, error)
 	QueueStats(ctx context.Context, types []string) (store.QueueStats, error)
 }
 
@@ -133,7 +134,7 @@ func (a *App) UploadDocument(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusUnsupportedMediaType, "Only PDF, PNG or JPEG files can be uploaded; this one is "+describeType(contentType)+".")
 		return
 	}
-	d, err := a.Work.DocumentUpload(r.Context(), store.Document{
+	d, err := a.Work.DocumentUpload(r.Context(), model.Document{
 		LoanID: l.ID, LoanHumanID: l.HumanID, Kind: kind, Filename: cleanFilename(header.Filename),
 		ContentType: contentType, Size: header.Size, UploadedBy: user.Email,
 	}, io.MultiReader(bytes.NewReader(head), file))
@@ -262,7 +263,7 @@ func (a *App) RetryLoanJob(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, loanURL(l.HumanID)+"#jobs-panel", http.StatusSeeOther)
 }
 
-func (a *App) documentsPanel(ctx context.Context, l store.Loan, user auth.User) (views.Documents, error) {
+func (a *App) documentsPanel(ctx context.Context, l model.Loan, user auth.User) (views.Documents, error) {
 	docs, err := a.Work.DocumentsOfLoan(ctx, l.ID)
 	if err != nil {
 		return views.Documents{}, err
@@ -277,7 +278,7 @@ func (a *App) documentsPanel(ctx context.Context, l store.Loan, user auth.User) 
 			Filename: doc.Filename, Kind: application.DocumentKindLabel(doc.Kind), Size: formatBytes(doc.Size),
 			Status: doc.Status, StatusLabel: documentStatusLabels[doc.Status], Error: doc.Error,
 		}
-		if doc.Status == store.DocumentPending || doc.Status == store.DocumentProcessing {
+		if doc.Status == model.DocumentPending || doc.Status == model.DocumentProcessing {
 			d.Busy = true
 		}
 		if doc.OCR != nil {
@@ -289,10 +290,10 @@ func (a *App) documentsPanel(ctx context.Context, l store.Loan, user auth.User) 
 }
 
 var documentStatusLabels = map[string]string{
-	store.DocumentPending: "Waiting", store.DocumentProcessing: "Reading", store.DocumentDone: "Read", store.DocumentFailed: "Failed",
+	model.DocumentPending: "Waiting", model.DocumentProcessing: "Reading", model.DocumentDone: "Read", model.DocumentFailed: "Failed",
 }
 
-func ocrSummary(o store.OCRResult) string {
+func ocrSummary(o model.OCRResult) string {
 	var parts []string
 	if o.PAN != "" {
 		parts = append(parts, "PAN "+o.PAN)

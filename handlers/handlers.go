@@ -17,6 +17,7 @@ import (
 
 	"loandesk/application"
 	"loandesk/auth"
+	"loandesk/model"
 	"loandesk/store"
 	"loandesk/views"
 )
@@ -40,9 +41,9 @@ type UserStore interface {
 // LoanStore is what the handlers need of loans.
 type LoanStore interface {
 	LoanCountByStatus(ctx context.Context, f store.LoanFilter) (map[string]int64, error)
-	LoanList(ctx context.Context, p store.LoanListParams) ([]store.Loan, error)
-	LoanGet(ctx context.Context, humanID string) (store.Loan, error)
-	LoanUpdate(ctx context.Context, p store.LoanUpdateParams) (store.Loan, error)
+	LoanList(ctx context.Context, p store.LoanListParams) ([]model.Loan, error)
+	LoanGet(ctx context.Context, humanID string) (model.Loan, error)
+	LoanUpdate(ctx context.Context, p store.LoanUpdateParams) (model.Loan, error)
 }
 
 // LoginLimiter counts sign-in attempts per key in fixed windows.

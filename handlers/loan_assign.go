@@ -8,6 +8,7 @@ import (
 
 	"loandesk/application"
 	"loandesk/auth"
+	"loandesk/model"
 	"loandesk/store"
 	"loandesk/views"
 )
@@ -51,7 +52,7 @@ func (a *App) AssignLoan(w http.ResponseWriter, r *http.Request) {
 	_, err := a.Loans.LoanUpdate(r.Context(), store.LoanUpdateParams{
 		ID: l.ID, Version: l.Version,
 		Set:    map[string]any{"assignee": to},
-		Change: store.LoanChange{At: a.now(), By: user.Email, ByName: user.Name, Fields: []store.FieldChange{{Field: "assignee", From: l.Assignee, To: to}}},
+		Change: model.LoanChange{At: a.now(), By: user.Email, ByName: user.Name, Fields: []model.FieldChange{{Field: "assignee", From: l.Assignee, To: to}}},
 	})
 	if errors.Is(err, store.ErrConflict) {
 		refuse(http.StatusConflict, "Someone changed this application just before you. Check it and try again.")
@@ -79,7 +80,7 @@ func isStaff(staff []store.User, email string) bool {
 }
 
 // assignPanel is the assignee card as user sees it.
-func (a *App) assignPanel(ctx context.Context, l store.Loan, user auth.User) views.AssignPanel {
+func (a *App) assignPanel(ctx context.Context, l model.Loan, user auth.User) views.AssignPanel {
 	ap := views.AssignPanel{URL: loanURL(l.HumanID) + "/assignee", Version: l.Version, Current: l.Assignee}
 	if !application.CanWork(user.Role) {
 		return ap

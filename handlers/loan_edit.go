@@ -8,13 +8,14 @@ import (
 
 	"loandesk/application"
 	"loandesk/auth"
+	"loandesk/model"
 	"loandesk/store"
 )
 
 // editOutcome is what became of an edit; exactly one of its parts is set
 // beyond Loan (the application as it now stands).
 type editOutcome struct {
-	Loan store.Loan
+	Loan model.Loan
 	// Errors are per-field messages: nothing was saved.
 	Errors application.Errors
 	// Refused says why this user may not edit this application.
@@ -122,12 +123,12 @@ func normalizeFields(raw map[string]string, now time.Time) (application.Values, 
 var searchFields = []string{"name", "email", "phone", "pan"}
 
 // updateParams turns an accepted edit into the store's versioned update.
-func updateParams(current store.Loan, mine application.Values, changes []store.FieldChange, user auth.User, at time.Time) (store.LoanUpdateParams, error) {
+func updateParams(current model.Loan, mine application.Values, changes []model.FieldChange, user auth.User, at time.Time) (store.LoanUpdateParams, error) {
 	p := store.LoanUpdateParams{
 		ID:      current.ID,
 		Version: current.Version,
 		Set:     map[string]any{},
-		Change:  store.LoanChange{At: at, By: user.Email, ByName: user.Name, Fields: changes},
+		Change:  model.LoanChange{At: at, By: user.Email, ByName: user.Name, Fields: changes},
 	}
 	updated := current
 	touchesSearch := false

@@ -11,6 +11,7 @@ import (
 
 	"loandesk/application"
 	"loandesk/auth"
+	"loandesk/model"
 	"loandesk/money"
 	"loandesk/store"
 	"loandesk/views"
@@ -143,7 +144,7 @@ func (a *App) ShowLoanList(w http.ResponseWriter, r *http.Request) {
 
 // loanPage is one page of the list with the counts around it.
 type loanPage struct {
-	Loans    []store.Loan
+	Loans    []model.Loan
 	Counts   map[string]int64 // per status, under the search and assignee
 	Total    int64            // under the search and assignee, every status
 	Matching int64            // in the chosen tab
@@ -179,7 +180,7 @@ func listTabs(q listQuery, counts map[string]int64) []views.StatusTab {
 		total += c
 	}
 	tabs := []views.StatusTab{{Label: "All", URL: q.url(func(t *listQuery) { t.Status, t.Page = "", 1 }), Count: total, Active: q.Status == ""}}
-	for _, st := range store.LoanStatuses {
+	for _, st := range model.LoanStatuses {
 		tabs = append(tabs, views.StatusTab{
 			Label:  application.StatusLabels[st],
 			URL:    q.url(func(t *listQuery) { t.Status, t.Page = st, 1 }),
@@ -190,7 +191,7 @@ func listTabs(q listQuery, counts map[string]int64) []views.StatusTab {
 	return tabs
 }
 
-func loanRows(loans []store.Loan) []views.LoanRow {
+func loanRows(loans []model.Loan) []views.LoanRow {
 	rows := make([]views.LoanRow, 0, len(loans))
 	for _, l := range loans {
 		rows = append(rows, views.LoanRow{

@@ -8,6 +8,7 @@ import (
 
 	"loandesk/application"
 	"loandesk/auth"
+	"loandesk/model"
 	"loandesk/store"
 	"loandesk/views"
 )
@@ -51,27 +52,27 @@ func (a *App) EditLoanSection(w http.ResponseWriter, r *http.Request) {
 }
 
 // loadLoan reads the application named in the URL, answering 404 itself.
-func (a *App) loadLoan(w http.ResponseWriter, r *http.Request) (store.Loan, bool) {
+func (a *App) loadLoan(w http.ResponseWriter, r *http.Request) (model.Loan, bool) {
 	id := chi.URLParam(r, "id")
 	l, err := a.Loans.LoanGet(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		a.ErrorPage(w, r, http.StatusNotFound, "Application not found", "There is no application "+id+".")
-		return store.Loan{}, false
+		return model.Loan{}, false
 	}
 	if err != nil {
 		a.ServerError(w, r, err)
-		return store.Loan{}, false
+		return model.Loan{}, false
 	}
 	return l, true
 }
 
 // loadLoanSection reads the section and application named in the URL,
 // answering 404 itself.
-func (a *App) loadLoanSection(w http.ResponseWriter, r *http.Request) (application.Section, store.Loan, auth.User, bool) {
+func (a *App) loadLoanSection(w http.ResponseWriter, r *http.Request) (application.Section, model.Loan, auth.User, bool) {
 	section, ok := sectionParam(r)
 	if !ok {
 		a.NotFound(w, r)
-		return "", store.Loan{}, auth.User{}, false
+		return "", model.Loan{}, auth.User{}, false
 	}
 	l, ok := a.loadLoan(w, r)
 	user, _ := auth.UserFrom(r.Context())
@@ -80,11 +81,11 @@ func (a *App) loadLoanSection(w http.ResponseWriter, r *http.Request) (applicati
 
 // loadLoanForm reads a posted form (64 KB at most) and the application
 // named in the URL, answering errors itself.
-func (a *App) loadLoanForm(w http.ResponseWriter, r *http.Request) (store.Loan, auth.User, bool) {
+func (a *App) loadLoanForm(w http.ResponseWriter, r *http.Request) (model.Loan, auth.User, bool) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		a.ErrorPage(w, r, http.StatusBadRequest, "Unreadable form", "The form could not be read. Reload the page and try again.")
-		return store.Loan{}, auth.User{}, false
+		return model.Loan{}, auth.User{}, false
 	}
 	l, ok := a.loadLoan(w, r)
 	user, _ := auth.UserFrom(r.Context())
@@ -99,7 +100,7 @@ func sectionParam(r *http.Request) (application.Section, bool) {
 
 // renderSection answers with one section: alone for htmx, else inside the
 // whole page.
-func (a *App) renderSection(w http.ResponseWriter, r *http.Request, status int, l store.Loan, user auth.User, s views.LoanSection) {
+func (a *App) renderSection(w http.ResponseWriter, r *http.Request, status int, l model.Loan, user auth.User, s views.LoanSection) {
 	if isFragment(r) {
 		a.render(w, r, status, views.LoanSectionCard(s))
 		return
@@ -113,6 +114,6 @@ func (a *App) renderSection(w http.ResponseWriter, r *http.Request, status int, 
 	a.renderLoanPage(w, r, status, l, d)
 }
 
-func (a *App) renderLoanPage(w http.ResponseWriter, r *http.Request, status int, l store.Loan, d views.LoanDetail) {
+func (a *App) renderLoanPage(w http.ResponseWriter, r *http.Request, status int, l model.Loan, d views.LoanDetail) {
 	a.render(w, r, status, views.LoanDetailPage(a.page(r, l.HumanID+" · "+l.Applicant.Name, "loans"), d))
 }

@@ -10,6 +10,7 @@ import (
 
 	"loandesk/application"
 	"loandesk/auth"
+	"loandesk/model"
 	"loandesk/store"
 	"loandesk/views"
 )
@@ -65,9 +66,9 @@ func (a *App) ChangeLoanStatus(w http.ResponseWriter, r *http.Request) {
 		ID:      l.ID,
 		Version: l.Version,
 		Set:     map[string]any{"status": to},
-		Change: store.LoanChange{
+		Change: model.LoanChange{
 			At: a.now(), By: user.Email, ByName: user.Name, Reason: reason,
-			Fields: []store.FieldChange{{Field: "status", From: l.Status, To: to}},
+			Fields: []model.FieldChange{{Field: "status", From: l.Status, To: to}},
 		},
 	})
 	if errors.Is(err, store.ErrConflict) {
@@ -85,7 +86,7 @@ func (a *App) ChangeLoanStatus(w http.ResponseWriter, r *http.Request) {
 	a.redirect(w, r, loanURL(l.HumanID))
 }
 
-func (a *App) renderStatusPanel(w http.ResponseWriter, r *http.Request, status int, l store.Loan, user auth.User, sp views.StatusPanel) {
+func (a *App) renderStatusPanel(w http.ResponseWriter, r *http.Request, status int, l model.Loan, user auth.User, sp views.StatusPanel) {
 	if isFragment(r) {
 		a.render(w, r, status, views.LoanStatusPanel(sp, false))
 		return

@@ -7,8 +7,8 @@ import (
 
 	"loandesk/application"
 	"loandesk/auth"
+	"loandesk/model"
 	"loandesk/money"
-	"loandesk/store"
 	"loandesk/views"
 )
 
@@ -21,7 +21,7 @@ var sectionTitles = map[application.Section]string{
 func loanURL(humanID string) string { return "/loans/" + humanID }
 
 // loanDetail builds an application's page as user sees it.
-func (a *App) loanDetail(ctx context.Context, l store.Loan, user auth.User) views.LoanDetail {
+func (a *App) loanDetail(ctx context.Context, l model.Loan, user auth.User) views.LoanDetail {
 	d := views.LoanDetail{
 		HumanID:   l.HumanID,
 		Applicant: l.Applicant.Name,
@@ -50,7 +50,7 @@ func (a *App) loanDetail(ctx context.Context, l store.Loan, user auth.User) view
 }
 
 // sectionView is a section read-only.
-func sectionView(l store.Loan, s application.Section, user auth.User) views.LoanSection {
+func sectionView(l model.Loan, s application.Section, user auth.User) views.LoanSection {
 	values := application.ValuesOf(l)
 	v := views.LoanSection{
 		Key:     string(s),
@@ -67,7 +67,7 @@ func sectionView(l store.Loan, s application.Section, user auth.User) views.Loan
 
 // sectionForm is a section being edited at version, showing values and
 // the errors against them.
-func sectionForm(l store.Loan, s application.Section, version int64, values application.Values, errs application.Errors) views.LoanSection {
+func sectionForm(l model.Loan, s application.Section, version int64, values application.Values, errs application.Errors) views.LoanSection {
 	v := views.LoanSection{
 		Key:     string(s),
 		Title:   sectionTitles[s],
@@ -100,7 +100,7 @@ func sectionForm(l store.Loan, s application.Section, version int64, values appl
 }
 
 // conflictView shows a lost edit beside the winners' changes.
-func conflictView(c *editConflict, current store.Loan) *views.Conflict {
+func conflictView(c *editConflict, current model.Loan) *views.Conflict {
 	now := application.ValuesOf(current)
 	out := &views.Conflict{Version: current.Version, Clashes: c.Clashes, Exact: c.Exact, Since: historyEntries(c.Since)}
 	slices.Reverse(out.Since) // oldest first, as they happened
@@ -116,7 +116,7 @@ func conflictView(c *editConflict, current store.Loan) *views.Conflict {
 }
 
 // statusPanel is the status with the moves user may make.
-func (a *App) statusPanel(l store.Loan, user auth.User) views.StatusPanel {
+func (a *App) statusPanel(l model.Loan, user auth.User) views.StatusPanel {
 	sp := views.StatusPanel{
 		URL:       loanURL(l.HumanID) + "/status",
 		Version:   l.Version,
@@ -130,7 +130,7 @@ func (a *App) statusPanel(l store.Loan, user auth.User) views.StatusPanel {
 }
 
 // historyEntries lists history newest first, values shown for people.
-func historyEntries(history []store.LoanChange) []views.HistoryEntry {
+func historyEntries(history []model.LoanChange) []views.HistoryEntry {
 	out := make([]views.HistoryEntry, 0, len(history))
 	for i := len(history) - 1; i >= 0; i-- {
 		h := history[i]

@@ -13,6 +13,7 @@ import (
 
 	"loandesk/application"
 	"loandesk/auth"
+	"loandesk/model"
 	"loandesk/store"
 	"loandesk/views"
 )
@@ -128,7 +129,7 @@ func (a *App) queueView(ctx context.Context) (views.QueueView, error) {
 }
 
 // jobsPanel lists an application's jobs, newest first.
-func (a *App) jobsPanel(ctx context.Context, l store.Loan, user auth.User) (views.JobList, error) {
+func (a *App) jobsPanel(ctx context.Context, l model.Loan, user auth.User) (views.JobList, error) {
 	evs, err := a.Work.EventList(ctx, store.EventListParams{LoanID: l.HumanID, Limit: 20})
 	if err != nil {
 		return views.JobList{}, err
@@ -160,7 +161,7 @@ func jobRow(ev store.Event) views.JobRow {
 }
 
 // scoreView is an application's scorecard panel.
-func scoreView(l store.Loan, user auth.User) views.ScoreView {
+func scoreView(l model.Loan, user auth.User) views.ScoreView {
 	s := views.ScoreView{URL: loanURL(l.HumanID) + "/score", CanScore: application.CanWork(user.Role)}
 	if l.Score == nil {
 		return s

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"loandesk/application"
+	"loandesk/model"
 	"loandesk/ocr"
 	"loandesk/store"
 )
@@ -37,18 +38,18 @@ func ReadDocument(st *store.Store, logger *slog.Logger) Handler {
 		if err != nil {
 			return err
 		}
-		if d.Status == store.DocumentDone {
+		if d.Status == model.DocumentDone {
 			return nil // read already (this is a repeat after a crash)
 		}
-		if err := st.DocumentSetStatus(ctx, d.ID, store.DocumentProcessing, ""); err != nil {
+		if err := st.DocumentSetStatus(ctx, d.ID, model.DocumentProcessing, ""); err != nil {
 			return err
 		}
 		res, err := readDocument(ctx, st, d)
 		if err != nil {
 			if ev.Attempts >= ev.MaxAttempts || errors.As(err, new(permanentError)) {
-				_ = st.DocumentSetStatus(context.WithoutCancel(ctx), d.ID, store.DocumentFailed, err.Error())
+				_ = st.DocumentSetStatus(context.WithoutCancel(ctx), d.ID, model.DocumentFailed, err.Error())
 			} else {
-				_ = st.DocumentSetStatus(context.WithoutCancel(ctx), d.ID, store.DocumentPending, err.Error())
+				_ = st.DocumentSetStatus(context.WithoutCancel(ctx), d.ID, model.DocumentPending, err.Error())
 			}
 			return err
 		}
@@ -68,32 +69,32 @@ func ReadDocument(st *store.Store, logger *slog.Logger) Handler {
 }
 
 // readDocument copies the file out of GridFS and reads it.
-func readDocument(ctx context.Context, st *store.Store, d store.Document) (store.OCRResult, error) {
+func readDocument(ctx context.Context, st *store.Store, d model.Document) (model.OCRResult, error) {
 	f, err := os.CreateTemp("", "loandesk-doc-*")
 	if err != nil {
-		return store.OCRResult{}, err
+		return model.OCRResult{}, err
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
 	if _, err := st.DocumentContent(ctx, d, f); err != nil {
-		return store.OCRResult{}, err
+		return model.OCRResult{}, err
 	}
 	if err := f.Close(); err != nil {
-		return store.OCRResult{}, err
+		return model.OCRResult{}, err
 	}
 	kind := d.ContentType // sniffed from the bytes at upload
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	res, err := ocr.Read(ctx, f.Name(), kind)
 	if err != nil {
-		return store.OCRResult{}, err // retried (a missing program may be installed meanwhile)
+		return model.OCRResult{}, err // retried (a missing program may be installed meanwhile)
 	}
 	fields := ocr.Parse(res.Text)
 	text := res.Text
-	if len(text) > store.MaxOCRText {
-		text = text[:store.MaxOCRText]
+	if len(text) > model.MaxOCRText {
+		text = text[:model.MaxOCRText]
 	}
-	return store.OCRResult{Method: res.Method, Text: text, PAN: fields.PAN, Name: fields.Name, Amounts: fields.Amounts, Pages: res.Pages}, nil
+	return model.OCRResult{Method: res.Method, Text: text, PAN: fields.PAN, Name: fields.Name, Amounts: fields.Amounts, Pages: res.Pages}, nil
 }
 
 // maxScoreTries bounds how often scoring rereads a loan edited under it.

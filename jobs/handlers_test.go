@@ -17,6 +17,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
+	"loandesk/model"
 	"loandesk/ocr/ocrtest"
 	"loandesk/store"
 )
@@ -32,15 +33,15 @@ func TestMain(m *testing.M) {
 	}
 }
 
-func insertLoan(t testing.TB, st *store.Store) store.Loan {
+func insertLoan(t testing.TB, st *store.Store) model.Loan {
 	t.Helper()
 	ctx := context.Background()
-	l := store.Loan{
-		HumanID: "LN-2026-000001", Status: store.StatusUnderReview, CreatedAt: time.Now(),
-		Applicant: store.Applicant{Name: "Asha Iyer", PAN: "ABCPI1234K", Employment: "salaried", MonthlyIncome: 1_25_000 * 100},
-		Terms:     store.LoanTerms{Product: "personal", Amount: 5_00_000 * 100, TenureMonths: 36, AnnualRateBps: 1200},
+	l := model.Loan{
+		HumanID: "LN-2026-000001", Status: model.StatusUnderReview, CreatedAt: time.Now(),
+		Applicant: model.Applicant{Name: "Asha Iyer", PAN: "ABCPI1234K", Employment: "salaried", MonthlyIncome: 1_25_000 * 100},
+		Terms:     model.LoanTerms{Product: "personal", Amount: 5_00_000 * 100, TenureMonths: 36, AnnualRateBps: 1200},
 	}
-	if err := st.LoanInsertMany(ctx, []store.Loan{l}); err != nil {
+	if err := st.LoanInsertMany(ctx, []model.Loan{l}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := st.LoanGet(ctx, l.HumanID)
@@ -63,20 +64,20 @@ func TestDocumentsAreReadAndScored(t *testing.T) {
 	l := insertLoan(t, st)
 	start(t, fast(st, 2, Handlers(st, slog.New(slog.DiscardHandler))))
 
-	card, err := st.DocumentUpload(ctx, store.Document{LoanID: l.ID, LoanHumanID: l.HumanID, Kind: "pan", Filename: "pan.png", ContentType: "image/png"},
+	card, err := st.DocumentUpload(ctx, model.Document{LoanID: l.ID, LoanHumanID: l.HumanID, Kind: "pan", Filename: "pan.png", ContentType: "image/png"},
 		bytes.NewReader(ocrtest.PNG([]string{"INCOME TAX DEPARTMENT", "Name", "ASHA IYER", "Permanent Account Number", "ABCPI1234K"})))
 	if err != nil {
 		t.Fatal(err)
 	}
-	slip, err := st.DocumentUpload(ctx, store.Document{LoanID: l.ID, LoanHumanID: l.HumanID, Kind: "income", Filename: "slip.pdf", ContentType: "application/pdf"},
+	slip, err := st.DocumentUpload(ctx, model.Document{LoanID: l.ID, LoanHumanID: l.HumanID, Kind: "income", Filename: "slip.pdf", ContentType: "application/pdf"},
 		bytes.NewReader(ocrtest.TextPDF(salarySlip)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range []store.Document{card, slip} {
+	for _, d := range []model.Document{card, slip} {
 		waitFor(t, d.Filename+" read", 60*time.Second, func() bool {
 			got, _ := st.DocumentGet(ctx, d.ID)
-			return got.Status == store.DocumentDone
+			return got.Status == model.DocumentDone
 		})
 		got, _ := st.DocumentGet(ctx, d.ID)
 		if got.OCR == nil || got.OCR.PAN != "ABCPI1234K" || got.OCR.Name != "Asha Iyer" {
@@ -111,7 +112,7 @@ func TestScoringDeclinesAPANMismatch(t *testing.T) {
 	ctx := context.Background()
 	l := insertLoan(t, st)
 	start(t, fast(st, 2, Handlers(st, slog.New(slog.DiscardHandler))))
-	d, err := st.DocumentUpload(ctx, store.Document{LoanID: l.ID, LoanHumanID: l.HumanID, Kind: "pan", Filename: "other.pdf", ContentType: "application/pdf"},
+	d, err := st.DocumentUpload(ctx, model.Document{LoanID: l.ID, LoanHumanID: l.HumanID, Kind: "pan", Filename: "other.pdf", ContentType: "application/pdf"},
 		bytes.NewReader(ocrtest.TextPDF([]string{"Name: Someone Else", "PAN: ZZZPZ9999Z"})))
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +147,7 @@ func TestScoringNeverOverwritesAnEdit(t *testing.T) {
 		}
 		purpose := fmt.Sprint("edit ", i)
 		if _, err := st.LoanUpdate(ctx, store.LoanUpdateParams{ID: cur.ID, Version: cur.Version, Set: map[string]any{"terms.purpose": purpose},
-			Change: store.LoanChange{At: time.Now(), By: "admin@example.com", Fields: []store.FieldChange{{Field: "purpose", From: cur.Terms.Purpose, To: purpose}}}}); err != nil {
+			Change: model.LoanChange{At: time.Now(), By: "admin@example.com", Fields: []model.FieldChange{{Field: "purpose", From: cur.Terms.Purpose, To: purpose}}}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -176,7 +177,7 @@ func childStoreThenDie(dir string) {
 		fmt.Println(err)
 		os.Exit(2)
 	}
-	_, err = st.DocumentCreate(context.Background(), store.Document{LoanID: l.ID, LoanHumanID: l.HumanID, Kind: "income", Filename: "slip.pdf", ContentType: "application/pdf"},
+	_, err = st.DocumentCreate(context.Background(), model.Document{LoanID: l.ID, LoanHumanID: l.HumanID, Kind: "income", Filename: "slip.pdf", ContentType: "application/pdf"},
 		bytes.NewReader(ocrtest.TextPDF(salarySlip)))
 	if err != nil {
 		fmt.Println(err)
@@ -207,7 +208,7 @@ func TestCrashBetweenDocumentAndEvent(t *testing.T) {
 	ctx := context.Background()
 	l, _ := st.LoanGet(ctx, "LN-2026-000001")
 	docs, _ := st.DocumentsOfLoan(ctx, l.ID)
-	if stats, _ := st.QueueStats(ctx, store.EventTypes); len(docs) != 1 || docs[0].Status != store.DocumentPending || stats.Totals[store.EventPending] != 0 {
+	if stats, _ := st.QueueStats(ctx, store.EventTypes); len(docs) != 1 || docs[0].Status != model.DocumentPending || stats.Totals[store.EventPending] != 0 {
 		t.Fatalf("after the crash: %d documents, %+v; %v events pending (want one pending document and no event)", len(docs), docs, stats.Totals)
 	}
 	sweep, stopSweep := context.WithCancel(ctx)
@@ -216,7 +217,7 @@ func TestCrashBetweenDocumentAndEvent(t *testing.T) {
 	start(t, fast(st, 2, Handlers(st, slog.New(slog.DiscardHandler))))
 	waitFor(t, "the swept document to be read", 60*time.Second, func() bool {
 		d, _ := st.DocumentGet(ctx, docs[0].ID)
-		return d.Status == store.DocumentDone
+		return d.Status == model.DocumentDone
 	})
 	time.Sleep(100 * time.Millisecond) // more sweeps: still one event
 	if stats, _ := st.QueueStats(ctx, store.EventTypes); stats.Counts[store.EventDocumentUploaded][store.EventDone] != 1 {

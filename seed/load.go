@@ -6,9 +6,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sync/errgroup"
+	"loandesk/model"
 
-	"loandesk/store"
+	"golang.org/x/sync/errgroup"
 )
 
 // BatchSize is how many loans go into one insert: about 1 MB, well under
@@ -18,7 +18,7 @@ const BatchSize = 1000
 // Inserter is the part of the store Load needs.
 type Inserter interface {
 	LoanReserveNumbers(ctx context.Context, n int) (int64, error)
-	LoanInsertMany(ctx context.Context, loans []store.Loan) error
+	LoanInsertMany(ctx context.Context, loans []model.Loan) error
 }
 
 // inserters is how many batches are in flight at once: while one batch's
@@ -38,11 +38,11 @@ func Load(ctx context.Context, st Inserter, n int, seed uint64, now time.Time) (
 		return 0, err
 	}
 	group, ctx := errgroup.WithContext(ctx)
-	batches := make(chan []store.Loan, inserters)
+	batches := make(chan []model.Loan, inserters)
 	group.Go(func() error {
 		defer close(batches)
 		for done := 0; done < n; {
-			batch := make([]store.Loan, min(BatchSize, n-done))
+			batch := make([]model.Loan, min(BatchSize, n-done))
 			for i := range batch {
 				batch[i] = g.Loan(first + int64(done+i))
 			}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"loandesk/application"
-	"loandesk/store"
+	"loandesk/model"
 )
 
 var (
@@ -39,8 +39,8 @@ var statuses = []struct {
 	Status string
 	Weight int
 }{
-	{store.StatusSubmitted, 30}, {store.StatusUnderReview, 25}, {store.StatusOnHold, 8},
-	{store.StatusApproved, 17}, {store.StatusRejected, 12}, {store.StatusDisbursed, 8},
+	{model.StatusSubmitted, 30}, {model.StatusUnderReview, 25}, {model.StatusOnHold, 8},
+	{model.StatusApproved, 17}, {model.StatusRejected, 12}, {model.StatusDisbursed, 8},
 }
 
 // Generator makes loans from a seeded random source.
@@ -58,7 +58,7 @@ func NewGenerator(seed uint64, now time.Time) *Generator {
 func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
 
 // Loan returns one application numbered seq.
-func (g *Generator) Loan(seq int64) store.Loan {
+func (g *Generator) Loan(seq int64) model.Loan {
 	r := g.rnd
 	first, last := pick(r, firstNames), pick(r, lastNames)
 	city := pick(r, cities)
@@ -80,11 +80,11 @@ func (g *Generator) Loan(seq int64) store.Loan {
 	st := weightedStatus(r)
 	updated := created.Add(time.Duration(r.Int64N(int64(g.now.Sub(created)) + 1))).Truncate(time.Millisecond)
 
-	return store.Loan{
+	return model.Loan{
 		HumanID: fmt.Sprintf("LN-%d-%06d", created.Year(), seq),
 		Version: 1,
 		Status:  st,
-		Applicant: store.Applicant{
+		Applicant: model.Applicant{
 			Name:          first + " " + last,
 			Email:         fmt.Sprintf("%s.%s%d@%s", strings.ToLower(first), strings.ToLower(last), r.IntN(100), pick(r, mailDomains)),
 			Phone:         fmt.Sprintf("+91 %d%04d %05d", 6+r.IntN(4), r.IntN(10_000), r.IntN(100_000)),
@@ -95,7 +95,7 @@ func (g *Generator) Loan(seq int64) store.Loan {
 			Employment:    employment,
 			MonthlyIncome: incomeRupees * 100,
 		},
-		Terms: store.LoanTerms{
+		Terms: model.LoanTerms{
 			Product:       p.Name,
 			Amount:        amountRupees * 100,
 			TenureMonths:  tenure,
@@ -121,7 +121,7 @@ func weightedStatus(r *rand.Rand) string {
 		}
 		n -= s.Weight
 	}
-	return store.StatusSubmitted
+	return model.StatusSubmitted
 }
 
 // PAN returns a valid-format PAN for an individual: three letters, 'P'

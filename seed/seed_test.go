@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"loandesk/application"
+	"loandesk/model"
 	"loandesk/store"
 )
 
@@ -69,7 +70,7 @@ func TestGenerator_Loan(t *testing.T) {
 				t.Fatalf("dates created %s updated %s", l.CreatedAt, l.UpdatedAt)
 			}
 		}
-		for _, st := range store.LoanStatuses {
+		for _, st := range model.LoanStatuses {
 			if statuses[st] < 50 {
 				t.Errorf("status %s only %d times in 2000", st, statuses[st])
 			}

@@ -6,52 +6,13 @@ import (
 	"io"
 	"time"
 
+	"loandesk/model"
+
 	"github.com/256dpi/lungo"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo/options"
 )
-
-// Document statuses: uploaded and waiting for OCR, being read, read, or
-// given up on.
-const (
-	DocumentPending    = "pending"
-	DocumentProcessing = "processing"
-	DocumentDone       = "done"
-	DocumentFailed     = "failed"
-)
-
-// Document is an uploaded file of a loan application. Its bytes live in
-// GridFS (the "documents" bucket); this record carries what OCR read.
-type Document struct {
-	ID          primitive.ObjectID `bson:"_id"`
-	LoanID      primitive.ObjectID `bson:"loanId"`
-	LoanHumanID string             `bson:"loanHumanId"`
-	Kind        string             `bson:"kind"` // see application.DocumentKinds
-	Filename    string             `bson:"filename"`
-	ContentType string             `bson:"contentType"`
-	Size        int64              `bson:"size"`
-	FileID      primitive.ObjectID `bson:"fileId"`
-	Status      string             `bson:"status"`
-	Error       string             `bson:"error,omitempty"`
-	OCR         *OCRResult         `bson:"ocr,omitempty"`
-	UploadedBy  string             `bson:"uploadedBy"`
-	UploadedAt  time.Time          `bson:"uploadedAt"`
-	UpdatedAt   time.Time          `bson:"updatedAt"`
-}
-
-// OCRResult is what was read from a document.
-type OCRResult struct {
-	Method  string  `bson:"method"` // "pdftotext", "tesseract", or "pdftotext+tesseract"
-	Text    string  `bson:"text"`   // the first MaxOCRText bytes
-	PAN     string  `bson:"pan,omitempty"`
-	Name    string  `bson:"name,omitempty"`
-	Amounts []int64 `bson:"amounts,omitempty"` // paise, largest first
-	Pages   int     `bson:"pages,omitempty"`
-}
-
-// MaxOCRText bounds the text kept per document.
-const MaxOCRText = 20_000
 
 func (s *Store) documentFiles() *lungo.Bucket {
 	return lungo.NewBucket(s.db, options.GridFSBucket().SetName("documents"))
@@ -60,39 +21,39 @@ func (s *Store) documentFiles() *lungo.Bucket {
 // DocumentCreate stores a document's bytes in GridFS and its record,
 // pending OCR. The caller publishes the OCR event next; if the process
 // dies between the two, DocumentsAwaitingOCR finds the record again.
-func (s *Store) DocumentCreate(ctx context.Context, d Document, content io.Reader) (Document, error) {
+func (s *Store) DocumentCreate(ctx context.Context, d model.Document, content io.Reader) (model.Document, error) {
 	d.ID = primitive.NewObjectID()
 	fileID, err := s.documentFiles().UploadFromStream(ctx, d.Filename, content,
 		options.GridFSUpload().SetMetadata(bson.M{"documentId": d.ID, "contentType": d.ContentType}))
 	if err != nil {
-		return Document{}, fmt.Errorf("store: store the file of a document: %w", err)
+		return model.Document{}, fmt.Errorf("store: store the file of a document: %w", err)
 	}
 	now := time.Now()
-	d.FileID, d.Status, d.UploadedAt, d.UpdatedAt = fileID, DocumentPending, now, now
+	d.FileID, d.Status, d.UploadedAt, d.UpdatedAt = fileID, model.DocumentPending, now, now
 	if _, err := s.documents.InsertOne(ctx, d); err != nil {
 		_ = s.documentFiles().Delete(context.WithoutCancel(ctx), fileID)
-		return Document{}, fmt.Errorf("store: insert document: %w", err)
+		return model.Document{}, fmt.Errorf("store: insert document: %w", err)
 	}
 	return d, nil
 }
 
 // DocumentGet returns one document's record.
-func (s *Store) DocumentGet(ctx context.Context, id primitive.ObjectID) (Document, error) {
-	var d Document
+func (s *Store) DocumentGet(ctx context.Context, id primitive.ObjectID) (model.Document, error) {
+	var d model.Document
 	if err := s.documents.FindOne(ctx, bson.M{"_id": id}).Decode(&d); err != nil {
-		return Document{}, fmt.Errorf("store: document %s: %w", id.Hex(), notFound(err))
+		return model.Document{}, fmt.Errorf("store: document %s: %w", id.Hex(), notFound(err))
 	}
 	return d, nil
 }
 
 // DocumentsOfLoan returns a loan's documents, oldest first.
-func (s *Store) DocumentsOfLoan(ctx context.Context, loanID primitive.ObjectID) ([]Document, error) {
+func (s *Store) DocumentsOfLoan(ctx context.Context, loanID primitive.ObjectID) ([]model.Document, error) {
 	cur, err := s.documents.Find(ctx, bson.M{"loanId": loanID},
 		options.Find().SetSort(bson.D{{Key: "uploadedAt", Value: 1}, {Key: "_id", Value: 1}}))
 	if err != nil {
 		return nil, fmt.Errorf("store: documents of loan %s: %w", loanID.Hex(), err)
 	}
-	out := []Document{}
+	out := []model.Document{}
 	if err := cur.All(ctx, &out); err != nil {
 		return nil, fmt.Errorf("store: documents of loan %s: %w", loanID.Hex(), err)
 	}
@@ -100,7 +61,7 @@ func (s *Store) DocumentsOfLoan(ctx context.Context, loanID primitive.ObjectID) 
 }
 
 // DocumentContent writes a document's bytes to w.
-func (s *Store) DocumentContent(ctx context.Context, d Document, w io.Writer) (int64, error) {
+func (s *Store) DocumentContent(ctx context.Context, d model.Document, w io.Writer) (int64, error) {
 	n, err := s.documentFiles().DownloadToStream(ctx, d.FileID, w)
 	if err != nil {
 		return n, fmt.Errorf("store: read document %s: %w", d.ID.Hex(), err)
@@ -122,9 +83,9 @@ func (s *Store) DocumentSetStatus(ctx context.Context, id primitive.ObjectID, st
 }
 
 // DocumentSetOCR records what OCR read and marks the document done.
-func (s *Store) DocumentSetOCR(ctx context.Context, id primitive.ObjectID, r OCRResult) error {
+func (s *Store) DocumentSetOCR(ctx context.Context, id primitive.ObjectID, r model.OCRResult) error {
 	return s.documentUpdate(ctx, id, bson.M{
-		"$set":   bson.M{"status": DocumentDone, "ocr": r, "updatedAt": time.Now()},
+		"$set":   bson.M{"status": model.DocumentDone, "ocr": r, "updatedAt": time.Now()},
 		"$unset": bson.M{"error": ""},
 	})
 }
@@ -137,13 +98,13 @@ func (s *Store) documentUpdate(ctx context.Context, id primitive.ObjectID, updat
 // before olderThan: the sweeper republishes their OCR events (publishing
 // is idempotent by dedupe key), so a crash between storing a document
 // and publishing its event loses no work.
-func (s *Store) DocumentsAwaitingOCR(ctx context.Context, olderThan time.Time, limit int) ([]Document, error) {
-	cur, err := s.documents.Find(ctx, bson.M{"status": DocumentPending, "uploadedAt": bson.M{"$lt": olderThan}},
+func (s *Store) DocumentsAwaitingOCR(ctx context.Context, olderThan time.Time, limit int) ([]model.Document, error) {
+	cur, err := s.documents.Find(ctx, bson.M{"status": model.DocumentPending, "uploadedAt": bson.M{"$lt": olderThan}},
 		options.Find().SetSort(bson.D{{Key: "uploadedAt", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
 	if err != nil {
 		return nil, fmt.Errorf("store: documents awaiting OCR: %w", err)
 	}
-	var out []Document
+	var out []model.Document
 	if err := cur.All(ctx, &out); err != nil {
 		return nil, fmt.Errorf("store: documents awaiting OCR: %w", err)
 	}
@@ -154,10 +115,10 @@ func (s *Store) DocumentsAwaitingOCR(ctx context.Context, olderThan time.Time, l
 // one transaction (MongoDB has none outside replica sets): a crash
 // between them leaves a pending document without an event, which the
 // sweeper (DocumentsAwaitingOCR) publishes.
-func (s *Store) DocumentUpload(ctx context.Context, d Document, content io.Reader) (Document, error) {
+func (s *Store) DocumentUpload(ctx context.Context, d model.Document, content io.Reader) (model.Document, error) {
 	d, err := s.DocumentCreate(ctx, d, content)
 	if err != nil {
-		return Document{}, err
+		return model.Document{}, err
 	}
 	if _, err := s.PublishDocumentOCR(ctx, d); err != nil {
 		// Stored all the same: the sweeper publishes it later.

@@ -24,6 +24,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
+	"loandesk/model"
 	"loandesk/seed"
 	"loandesk/store"
 	"loandesk/store/durable"
@@ -232,7 +233,7 @@ type loanWriter struct {
 
 func (w *loanWriter) update(b *testing.B, i int) {
 	filter := bson.D{{Key: "_id", Value: w.ids[i]}, {Key: "version", Value: w.versions[i] + 1}}
-	status := store.LoanStatuses[rand.IntN(len(store.LoanStatuses))]
+	status := model.LoanStatuses[rand.IntN(len(model.LoanStatuses))]
 	change := bson.D{
 		{Key: "$set", Value: bson.D{{Key: "status", Value: status}, {Key: "updatedAt", Value: time.Now()}, {Key: "updatedBy", Value: "bench"}}},
 		{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}},
@@ -251,11 +252,11 @@ func (w *loanWriter) update(b *testing.B, i int) {
 
 func (w *loanWriter) listPage(b *testing.B) {
 	opts := options.Find().SetSort(bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(25)
-	cur, err := w.coll.Find(context.Background(), bson.D{{Key: "status", Value: store.StatusSubmitted}}, opts)
+	cur, err := w.coll.Find(context.Background(), bson.D{{Key: "status", Value: model.StatusSubmitted}}, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
-	var page []store.Loan
+	var page []model.Loan
 	if err := cur.All(context.Background(), &page); err != nil {
 		b.Fatal(err)
 	}
@@ -270,7 +271,7 @@ func benchFindID(b *testing.B, w *loanWriter) {
 	for b.Loop() {
 		id := w.ids[rand.IntN(len(w.ids))]
 		start := time.Now()
-		var l store.Loan
+		var l model.Loan
 		if err := w.coll.FindOne(context.Background(), bson.D{{Key: "_id", Value: id}}).Decode(&l); err != nil {
 			b.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 
+	"loandesk/model"
 	"loandesk/seed"
 	"loandesk/store"
 )
@@ -40,7 +41,7 @@ func BenchmarkEngines(b *testing.B) {
 					b.Fatal(err)
 				}
 				coll := store.LoansCollection(st)
-				var loans []store.Loan
+				var loans []model.Loan
 				cur, err := coll.Find(ctx, bson.M{})
 				if err == nil {
 					err = cur.All(ctx, &loans)
@@ -53,7 +54,7 @@ func BenchmarkEngines(b *testing.B) {
 						return coll.FindOne(ctx, bson.M{"_id": loans[r.IntN(n)].ID}).Err()
 					},
 					"list_page": func(r *rand.Rand) error {
-						_, err := st.LoanList(ctx, store.LoanListParams{LoanFilter: store.LoanFilter{Status: store.LoanStatuses[r.IntN(len(store.LoanStatuses))]}, Limit: 25})
+						_, err := st.LoanList(ctx, store.LoanListParams{LoanFilter: store.LoanFilter{Status: model.LoanStatuses[r.IntN(len(model.LoanStatuses))]}, Limit: 25})
 						return err
 					},
 					"tab_bar": func(r *rand.Rand) error {

@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
+
+	"loandesk/model"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
@@ -13,108 +14,11 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
-// Loan statuses, in workflow order.
-const (
-	StatusSubmitted   = "submitted"
-	StatusUnderReview = "under_review"
-	StatusOnHold      = "on_hold"
-	StatusApproved    = "approved"
-	StatusRejected    = "rejected"
-	StatusDisbursed   = "disbursed"
-)
-
-// LoanStatuses lists every status in workflow order (for tabs and counts).
-var LoanStatuses = []string{StatusSubmitted, StatusUnderReview, StatusOnHold, StatusApproved, StatusRejected, StatusDisbursed}
-
-// Loan is a loan application. Money is integer minor units (paise).
-type Loan struct {
-	ID        primitive.ObjectID `bson:"_id"`
-	HumanID   string             `bson:"humanId"` // LN-2026-000123
-	Version   int64              `bson:"version"`
-	Status    string             `bson:"status"`
-	Applicant Applicant          `bson:"applicant"`
-	Terms     LoanTerms          `bson:"terms"`
-	Assignee  string             `bson:"assignee,omitempty"` // user email
-	CreatedAt time.Time          `bson:"createdAt"`
-	CreatedBy string             `bson:"createdBy"`
-	UpdatedAt time.Time          `bson:"updatedAt"`
-	UpdatedBy string             `bson:"updatedBy"`
-	// History is every change since the application was created, oldest
-	// first. It is appended in the same atomic update as the change it
-	// records, so it can never miss one; lists leave it out.
-	History []LoanChange `bson:"history,omitempty"`
-	// SearchKeys are normalised words (name, id, PAN, email, phone)
-	// matched by prefix (see LoanFilter): neither lungo nor an
-	// index-friendly MongoDB query can use an unanchored regex.
-	SearchKeys []string `bson:"searchKeys"`
-	// Score is the scorecard's latest verdict, from the scoring job.
-	Score *LoanScore `bson:"score,omitempty"`
-}
-
-// LoanScore is a scorecard's verdict on an application.
-type LoanScore struct {
-	Points         int           `bson:"points"`         // 0–100
-	Recommendation string        `bson:"recommendation"` // approve, refer, decline
-	Reasons        []ScoreReason `bson:"reasons"`
-	FOIRBps        int           `bson:"foirBps"` // EMI / monthly income, basis points
-	// Version is the application version scored: an edit after it makes
-	// the score stale until the next scoring.
-	Version  int64     `bson:"version"`
-	ScoredAt time.Time `bson:"scoredAt"`
-}
-
-// ScoreReason is one line of a scorecard.
-type ScoreReason struct {
-	Factor string `bson:"factor"`
-	Points int    `bson:"points"`
-	Detail string `bson:"detail"`
-}
-
-// LoanChange is one entry of an application's history: who made which
-// version, when, and what changed.
-type LoanChange struct {
-	Version int64         `bson:"version"` // the version this change produced
-	At      time.Time     `bson:"at"`
-	By      string        `bson:"by"` // user email
-	ByName  string        `bson:"byName"`
-	Fields  []FieldChange `bson:"fields"`
-	Reason  string        `bson:"reason,omitempty"` // why a status changed
-}
-
-// FieldChange is one field's old and new value, as canonical text.
-type FieldChange struct {
-	Field string `bson:"field"`
-	From  string `bson:"from"`
-	To    string `bson:"to"`
-}
-
-// Applicant is the person applying.
-type Applicant struct {
-	Name          string    `bson:"name"`
-	Email         string    `bson:"email"`
-	Phone         string    `bson:"phone"`
-	PAN           string    `bson:"pan"`
-	DateOfBirth   time.Time `bson:"dateOfBirth"`
-	Address       string    `bson:"address"`
-	City          string    `bson:"city"`
-	Employment    string    `bson:"employment"` // salaried, self_employed, business
-	MonthlyIncome int64     `bson:"monthlyIncome"`
-}
-
-// LoanTerms are what is asked for.
-type LoanTerms struct {
-	Product       string `bson:"product"` // personal, home, auto, business
-	Amount        int64  `bson:"amount"`
-	TenureMonths  int    `bson:"tenureMonths"`
-	AnnualRateBps int    `bson:"annualRateBps"` // 1150 = 11.50 %
-	Purpose       string `bson:"purpose"`
-}
-
 // LoanSearchKeys derives the normalised search words of a loan. Search
 // matches them by prefix (see LoanFilter), so "ash" finds Asha without
 // storing "as", "ash" and "asha": a loan keeps about eight keys, and the
 // index one entry per key.
-func LoanSearchKeys(l Loan) []string {
+func LoanSearchKeys(l model.Loan) []string {
 	seen := map[string]bool{}
 	var keys []string
 	add := func(k string) {
@@ -213,7 +117,7 @@ func (s *Store) LoanReserveNumbers(ctx context.Context, n int) (int64, error) {
 // LoanInsertMany inserts loans in one batch, filling in search keys and
 // version 1. Callers pass at most a few hundred at a time (the embedded
 // engine copies the collection per inserted document).
-func (s *Store) LoanInsertMany(ctx context.Context, loans []Loan) error {
+func (s *Store) LoanInsertMany(ctx context.Context, loans []model.Loan) error {
 	docs := make([]any, len(loans))
 	for i := range loans {
 		l := &loans[i]
@@ -279,8 +183,8 @@ func (f LoanFilter) Query() bson.M {
 // LoanCountByStatus returns how many loans f matches in each status
 // (f.Status is ignored: these are the tab counts).
 func (s *Store) LoanCountByStatus(ctx context.Context, f LoanFilter) (map[string]int64, error) {
-	counts := make(map[string]int64, len(LoanStatuses))
-	for _, st := range LoanStatuses {
+	counts := make(map[string]int64, len(model.LoanStatuses))
+	for _, st := range model.LoanStatuses {
 		f.Status = st
 		n, err := s.loans.CountDocuments(ctx, f.Query())
 		if err != nil {
@@ -322,7 +226,7 @@ type LoanListParams struct {
 
 // LoanList returns one page of the loans p matches, without their
 // histories.
-func (s *Store) LoanList(ctx context.Context, p LoanListParams) ([]Loan, error) {
+func (s *Store) LoanList(ctx context.Context, p LoanListParams) ([]model.Loan, error) {
 	limit := p.Limit
 	if limit <= 0 || limit > 100 {
 		limit = 25
@@ -340,7 +244,7 @@ func (s *Store) LoanList(ctx context.Context, p LoanListParams) ([]Loan, error) 
 	if err != nil {
 		return nil, fmt.Errorf("store: list loans: %w", err)
 	}
-	var loans []Loan
+	var loans []model.Loan
 	if err := cur.All(ctx, &loans); err != nil {
 		return nil, fmt.Errorf("store: list loans: %w", err)
 	}
@@ -349,11 +253,11 @@ func (s *Store) LoanList(ctx context.Context, p LoanListParams) ([]Loan, error) 
 
 // LoanGet returns the application numbered humanID (LN-2026-000123),
 // with its history, or ErrNotFound.
-func (s *Store) LoanGet(ctx context.Context, humanID string) (Loan, error) {
-	var l Loan
+func (s *Store) LoanGet(ctx context.Context, humanID string) (model.Loan, error) {
+	var l model.Loan
 	err := s.loans.FindOne(ctx, bson.M{"humanId": humanID}, options.FindOne().SetProjection(bson.M{"searchKeys": 0})).Decode(&l)
 	if err != nil {
-		return Loan{}, fmt.Errorf("store: get loan %s: %w", humanID, notFound(err))
+		return model.Loan{}, fmt.Errorf("store: get loan %s: %w", humanID, notFound(err))
 	}
 	return l, nil
 }
@@ -366,7 +270,7 @@ type LoanUpdateParams struct {
 	// SearchKeys replace the stored ones when the change touches what
 	// search matches (nil: unchanged).
 	SearchKeys []string
-	Change     LoanChange // its Version is filled in here
+	Change     model.LoanChange // its Version is filled in here
 }
 
 // LoanUpdate applies a change only if the application is still at
@@ -374,7 +278,7 @@ type LoanUpdateParams struct {
 // increments version and appends the history entry, all in one atomic
 // write. It returns the updated application. A newer version gives
 // ErrConflict (with nothing written); a missing application ErrNotFound.
-func (s *Store) LoanUpdate(ctx context.Context, p LoanUpdateParams) (Loan, error) {
+func (s *Store) LoanUpdate(ctx context.Context, p LoanUpdateParams) (model.Loan, error) {
 	set := bson.M{"updatedAt": p.Change.At, "updatedBy": p.Change.By}
 	for path, v := range p.Set {
 		set[path] = v
@@ -383,7 +287,7 @@ func (s *Store) LoanUpdate(ctx context.Context, p LoanUpdateParams) (Loan, error
 		set["searchKeys"] = p.SearchKeys
 	}
 	p.Change.Version = p.Version + 1
-	var l Loan
+	var l model.Loan
 	err := s.loans.FindOneAndUpdate(ctx,
 		bson.M{"_id": p.ID, "version": p.Version},
 		bson.M{"$set": set, "$inc": bson.M{"version": int64(1)}, "$push": bson.M{"history": p.Change}},
@@ -393,14 +297,14 @@ func (s *Store) LoanUpdate(ctx context.Context, p LoanUpdateParams) (Loan, error
 		n, cerr := s.loans.CountDocuments(ctx, bson.M{"_id": p.ID})
 		switch {
 		case cerr != nil:
-			return Loan{}, fmt.Errorf("store: update loan %s: %w", p.ID.Hex(), cerr)
+			return model.Loan{}, fmt.Errorf("store: update loan %s: %w", p.ID.Hex(), cerr)
 		case n == 0:
-			return Loan{}, fmt.Errorf("store: update loan %s: %w", p.ID.Hex(), ErrNotFound)
+			return model.Loan{}, fmt.Errorf("store: update loan %s: %w", p.ID.Hex(), ErrNotFound)
 		}
-		return Loan{}, fmt.Errorf("store: update loan %s at version %d: %w", p.ID.Hex(), p.Version, ErrConflict)
+		return model.Loan{}, fmt.Errorf("store: update loan %s at version %d: %w", p.ID.Hex(), p.Version, ErrConflict)
 	}
 	if err != nil {
-		return Loan{}, fmt.Errorf("store: update loan %s: %w", p.ID.Hex(), err)
+		return model.Loan{}, fmt.Errorf("store: update loan %s: %w", p.ID.Hex(), err)
 	}
 	return l, nil
 }
@@ -409,18 +313,18 @@ func (s *Store) LoanUpdate(ctx context.Context, p LoanUpdateParams) (Loan, error
 // changes neither the version nor the history (scoring edits nothing an
 // admin edits), but it lands only on that version: after an edit it
 // returns ErrConflict, and the scorer reads the loan again.
-func (s *Store) LoanSetScore(ctx context.Context, id primitive.ObjectID, version int64, score LoanScore) error {
+func (s *Store) LoanSetScore(ctx context.Context, id primitive.ObjectID, version int64, score model.LoanScore) error {
 	score.Version = version
 	return updateMatched(ctx, s.loans, bson.M{"_id": id, "version": version}, bson.M{"$set": bson.M{"score": score}},
 		ErrConflict, fmt.Sprintf("score loan %s at version %d", id.Hex(), version))
 }
 
 // LoanByID returns the loan with _id id.
-func (s *Store) LoanByID(ctx context.Context, id primitive.ObjectID) (Loan, error) {
-	var l Loan
+func (s *Store) LoanByID(ctx context.Context, id primitive.ObjectID) (model.Loan, error) {
+	var l model.Loan
 	err := s.loans.FindOne(ctx, bson.M{"_id": id}, options.FindOne().SetProjection(bson.M{"searchKeys": 0})).Decode(&l)
 	if err != nil {
-		return Loan{}, fmt.Errorf("store: loan %s: %w", id.Hex(), notFound(err))
+		return model.Loan{}, fmt.Errorf("store: loan %s: %w", id.Hex(), notFound(err))
 	}
 	return l, nil
 }

@@ -8,12 +8,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"loandesk/model"
 )
 
-func insertTestLoan(t *testing.T, st *Store) Loan {
+func insertTestLoan(t *testing.T, st *Store) model.Loan {
 	t.Helper()
-	l := Loan{HumanID: "LN-2026-000001", Status: StatusSubmitted, Terms: LoanTerms{Purpose: "start"}, CreatedAt: time.Now()}
-	if err := st.LoanInsertMany(context.Background(), []Loan{l}); err != nil {
+	l := model.Loan{HumanID: "LN-2026-000001", Status: model.StatusSubmitted, Terms: model.LoanTerms{Purpose: "start"}, CreatedAt: time.Now()}
+	if err := st.LoanInsertMany(context.Background(), []model.Loan{l}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := st.LoanGet(context.Background(), l.HumanID)
@@ -52,7 +54,7 @@ func TestStore_LoanUpdateRace(t *testing.T) {
 				updated, err := b.store.LoanUpdate(ctx, LoanUpdateParams{
 					ID: cur.ID, Version: cur.Version,
 					Set:    map[string]any{"terms.purpose": value},
-					Change: LoanChange{At: time.Now(), By: "race@test", Fields: []FieldChange{{Field: "purpose", From: cur.Terms.Purpose, To: value}}},
+					Change: model.LoanChange{At: time.Now(), By: "race@test", Fields: []model.FieldChange{{Field: "purpose", From: cur.Terms.Purpose, To: value}}},
 				})
 				mu.Lock()
 				switch {
@@ -104,7 +106,7 @@ func TestStore_LoanUpdate(t *testing.T) {
 	loan := insertTestLoan(t, b.store)
 
 	t.Run("MissingLoanIsNotFound", func(t *testing.T) {
-		_, err := b.store.LoanUpdate(ctx, LoanUpdateParams{ID: [12]byte{1}, Version: 1, Change: LoanChange{At: time.Now()}})
+		_, err := b.store.LoanUpdate(ctx, LoanUpdateParams{ID: [12]byte{1}, Version: 1, Change: model.LoanChange{At: time.Now()}})
 		if !errors.Is(err, ErrNotFound) {
 			t.Fatalf("got %v, want ErrNotFound", err)
 		}
@@ -113,7 +115,7 @@ func TestStore_LoanUpdate(t *testing.T) {
 		}
 	})
 	t.Run("StaleVersionChangesNothing", func(t *testing.T) {
-		_, err := b.store.LoanUpdate(ctx, LoanUpdateParams{ID: loan.ID, Version: 7, Set: map[string]any{"terms.purpose": "x"}, Change: LoanChange{At: time.Now()}})
+		_, err := b.store.LoanUpdate(ctx, LoanUpdateParams{ID: loan.ID, Version: 7, Set: map[string]any{"terms.purpose": "x"}, Change: model.LoanChange{At: time.Now()}})
 		if !errors.Is(err, ErrConflict) {
 			t.Fatalf("got %v, want ErrConflict", err)
 		}
@@ -124,7 +126,7 @@ func TestStore_LoanUpdate(t *testing.T) {
 	})
 	t.Run("SearchKeysFollowTheChange", func(t *testing.T) {
 		_, err := b.store.LoanUpdate(ctx, LoanUpdateParams{ID: loan.ID, Version: loan.Version,
-			Set: map[string]any{"applicant.name": "Zoya Qureshi"}, SearchKeys: []string{"zo", "zoya"}, Change: LoanChange{At: time.Now()}})
+			Set: map[string]any{"applicant.name": "Zoya Qureshi"}, SearchKeys: []string{"zo", "zoya"}, Change: model.LoanChange{At: time.Now()}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,13 +152,13 @@ func TestStore_LoanSearch(t *testing.T) {
 			}
 			t.Cleanup(func() { _ = st.Close(ctx) })
 			now := time.Now()
-			loans := []Loan{
-				{HumanID: "LN-2026-000123", Applicant: Applicant{Name: "Asha Iyer", PAN: "ABCPI1234K", Email: "asha@mail.com", Phone: "+91 98765 43210"}},
-				{HumanID: "LN-2026-000124", Applicant: Applicant{Name: "Ashok Sharma", PAN: "ABCPS1111K", Email: "ashok@mail.com", Phone: "+91 91234 56789"}},
-				{HumanID: "LN-2026-000200", Applicant: Applicant{Name: "Iyer Ramesh", PAN: "ABCPR2222K", Email: "ramesh@mail.com", Phone: "+91 99999 00000"}},
+			loans := []model.Loan{
+				{HumanID: "LN-2026-000123", Applicant: model.Applicant{Name: "Asha Iyer", PAN: "ABCPI1234K", Email: "asha@mail.com", Phone: "+91 98765 43210"}},
+				{HumanID: "LN-2026-000124", Applicant: model.Applicant{Name: "Ashok Sharma", PAN: "ABCPS1111K", Email: "ashok@mail.com", Phone: "+91 91234 56789"}},
+				{HumanID: "LN-2026-000200", Applicant: model.Applicant{Name: "Iyer Ramesh", PAN: "ABCPR2222K", Email: "ramesh@mail.com", Phone: "+91 99999 00000"}},
 			}
 			for i := range loans {
-				loans[i].Status, loans[i].CreatedAt = StatusSubmitted, now.Add(time.Duration(i)*time.Minute)
+				loans[i].Status, loans[i].CreatedAt = model.StatusSubmitted, now.Add(time.Duration(i)*time.Minute)
 			}
 			if err := st.LoanInsertMany(ctx, loans); err != nil {
 				t.Fatal(err)

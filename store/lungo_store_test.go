@@ -253,13 +253,19 @@ func survivesSIGKILL(t *testing.T, engine string) {
 			t.Fatal(err)
 		}
 		// Let it write for a while, then kill it mid-storm; then read every
-		// line it printed (each one is an acknowledged write).
+		// line it printed (each one is an acknowledged write). The clock
+		// starts at its first acknowledged write, not at exec: a child
+		// built with -race on a busy machine can take longer than the
+		// whole storm to start.
 		killAfter := time.Duration(200+150*round) * time.Millisecond
-		timer := time.AfterFunc(killAfter, func() { _ = cmd.Process.Signal(syscall.SIGKILL) })
+		var timer *time.Timer
 		var last string
 		acks := 0
 		lines := bufio.NewScanner(stdout)
 		for lines.Scan() {
+			if timer == nil {
+				timer = time.AfterFunc(killAfter, func() { _ = cmd.Process.Signal(syscall.SIGKILL) })
+			}
 			last = lines.Text()
 			f := strings.Fields(last)
 			switch f[0] {
@@ -276,7 +282,9 @@ func survivesSIGKILL(t *testing.T, engine string) {
 			}
 			acks++
 		}
-		timer.Stop()
+		if timer != nil {
+			timer.Stop()
+		}
 		_ = cmd.Wait()
 		if acks < 10 {
 			t.Fatalf("round %d: only %d acknowledged writes before the kill", round, acks)

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"loandesk/model"
+
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo/options"
@@ -362,14 +364,14 @@ type ScoreEvent struct {
 // PublishDocumentOCR queues d's OCR. Its dedupe key is the document's, so
 // the upload and the sweeper (after a crash) may both publish it: one
 // event results.
-func (s *Store) PublishDocumentOCR(ctx context.Context, d Document) (primitive.ObjectID, error) {
+func (s *Store) PublishDocumentOCR(ctx context.Context, d model.Document) (primitive.ObjectID, error) {
 	return s.Publish(ctx, EventDocumentUploaded, DocumentEvent{DocumentID: d.ID},
 		PublishOptions{DedupeKey: "ocr:" + d.ID.Hex(), LoanID: d.LoanHumanID})
 }
 
 // PublishScoring queues scoring of l. key, when set, makes it idempotent
 // (e.g. one scoring per document read).
-func (s *Store) PublishScoring(ctx context.Context, l Loan, reason, key string) (primitive.ObjectID, error) {
+func (s *Store) PublishScoring(ctx context.Context, l model.Loan, reason, key string) (primitive.ObjectID, error) {
 	opts := PublishOptions{LoanID: l.HumanID}
 	if key != "" {
 		opts.DedupeKey = "score:" + key

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"loandesk/model"
+
 	"go.mongodb.org/mongo-driver/bson/primitive"
 )
 
@@ -207,7 +209,7 @@ func TestStore_LoanReserveNumbers(t *testing.T) {
 
 func TestLoanSearchKeys(t *testing.T) {
 	t.Parallel()
-	l := Loan{HumanID: "LN-2026-000123", Applicant: Applicant{Name: "Asha Iyer", PAN: "ABCPI1234K", Email: "Asha@Mail.com", Phone: "+91 98765 43210"}}
+	l := model.Loan{HumanID: "LN-2026-000123", Applicant: model.Applicant{Name: "Asha Iyer", PAN: "ABCPI1234K", Email: "Asha@Mail.com", Phone: "+91 98765 43210"}}
 	got := strings.Join(LoanSearchKeys(l), " ")
 	want := "asha iyer ln-2026-000123 000123 123 abcpi1234k asha@mail.com 9876543210"
 	if got != want {

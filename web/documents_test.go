@@ -16,6 +16,7 @@ import (
 
 	"loandesk/auth"
 	"loandesk/jobs"
+	"loandesk/model"
 	"loandesk/ocr/ocrtest"
 	"loandesk/store"
 	"loandesk/web"
@@ -174,12 +175,12 @@ func TestApproveAgainstADecline(t *testing.T) {
 	f := newLoanFixture(t)
 	ctx := context.Background()
 	cur, _ := f.store.LoanGet(ctx, f.loan.HumanID)
-	if _, err := f.store.LoanUpdate(ctx, store.LoanUpdateParams{ID: cur.ID, Version: cur.Version, Set: map[string]any{"status": store.StatusUnderReview},
-		Change: store.LoanChange{At: time.Now(), By: "seed", Fields: []store.FieldChange{{Field: "status", From: cur.Status, To: store.StatusUnderReview}}}}); err != nil {
+	if _, err := f.store.LoanUpdate(ctx, store.LoanUpdateParams{ID: cur.ID, Version: cur.Version, Set: map[string]any{"status": model.StatusUnderReview},
+		Change: model.LoanChange{At: time.Now(), By: "seed", Fields: []model.FieldChange{{Field: "status", From: cur.Status, To: model.StatusUnderReview}}}}); err != nil {
 		t.Fatal(err)
 	}
 	cur, _ = f.store.LoanGet(ctx, f.loan.HumanID)
-	if err := f.store.LoanSetScore(ctx, cur.ID, cur.Version, store.LoanScore{Points: 10, Recommendation: "decline"}); err != nil {
+	if err := f.store.LoanSetScore(ctx, cur.ID, cur.Version, model.LoanScore{Points: 10, Recommendation: "decline"}); err != nil {
 		t.Fatal(err)
 	}
 	uw, admin := newClient(t), newClient(t)
@@ -199,7 +200,7 @@ func TestApproveAgainstADecline(t *testing.T) {
 	}
 	got, _ := f.store.LoanGet(ctx, f.loan.HumanID)
 	last := got.History[len(got.History)-1]
-	if got.Status != store.StatusApproved || last.Reason != "Overrides the scorecard's decline: Salary credited by employer letter" || last.By != "admin@example.com" {
+	if got.Status != model.StatusApproved || last.Reason != "Overrides the scorecard's decline: Salary credited by employer letter" || last.By != "admin@example.com" {
 		t.Fatalf("after the override: %s, last change %+v", got.Status, last)
 	}
 }
@@ -298,7 +299,7 @@ func TestServeDocument(t *testing.T) {
 
 	other := f.loan
 	other.ID, other.HumanID = primitive.NilObjectID, "LN-2026-000043"
-	if err := f.store.LoanInsertMany(ctx, []store.Loan{other}); err != nil {
+	if err := f.store.LoanInsertMany(ctx, []model.Loan{other}); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{

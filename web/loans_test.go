@@ -14,7 +14,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"loandesk/auth"
-	"loandesk/store"
+	"loandesk/model"
 	"loandesk/web"
 )
 
@@ -39,7 +39,7 @@ func send(t *testing.T, c *http.Client, method, base, path string, form url.Valu
 // an underwriter and a viewer.
 type loanFixture struct {
 	*testBundle
-	loan store.Loan
+	loan model.Loan
 }
 
 func newLoanFixture(t *testing.T) loanFixture {
@@ -49,13 +49,13 @@ func newLoanFixture(t *testing.T) loanFixture {
 		b.createUser(t, email, role)
 	}
 	ctx := context.Background()
-	l := store.Loan{
-		HumanID: "LN-2026-000042", Status: store.StatusSubmitted, CreatedAt: time.Now(), CreatedBy: "seed", UpdatedAt: time.Now(), UpdatedBy: "seed",
-		Applicant: store.Applicant{Name: "Asha Verma", Email: "asha@example.com", Phone: "+91 98765 43210", PAN: "ABCPV1234K",
+	l := model.Loan{
+		HumanID: "LN-2026-000042", Status: model.StatusSubmitted, CreatedAt: time.Now(), CreatedBy: "seed", UpdatedAt: time.Now(), UpdatedBy: "seed",
+		Applicant: model.Applicant{Name: "Asha Verma", Email: "asha@example.com", Phone: "+91 98765 43210", PAN: "ABCPV1234K",
 			DateOfBirth: time.Date(1990, 5, 17, 0, 0, 0, 0, time.UTC), Address: "12, MG Road, Pune 411001", City: "Pune", Employment: "salaried", MonthlyIncome: 85_000_00},
-		Terms: store.LoanTerms{Product: "personal", Amount: 5_00_000_00, TenureMonths: 36, AnnualRateBps: 1150, Purpose: "Wedding"},
+		Terms: model.LoanTerms{Product: "personal", Amount: 5_00_000_00, TenureMonths: 36, AnnualRateBps: 1150, Purpose: "Wedding"},
 	}
-	if err := b.store.LoanInsertMany(ctx, []store.Loan{l}); err != nil {
+	if err := b.store.LoanInsertMany(ctx, []model.Loan{l}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := b.store.LoanGet(ctx, l.HumanID)
@@ -65,7 +65,7 @@ func newLoanFixture(t *testing.T) loanFixture {
 	return loanFixture{testBundle: b, loan: got}
 }
 
-func (f loanFixture) current(t *testing.T) store.Loan {
+func (f loanFixture) current(t *testing.T) model.Loan {
 	t.Helper()
 	l, err := f.store.LoanGet(context.Background(), f.loan.HumanID)
 	if err != nil {
@@ -137,7 +137,7 @@ func TestLoanEdit(t *testing.T) {
 			t.Fatalf("stored %+v", l)
 		}
 		h := l.History[0]
-		if h.By != "uw@example.com" || h.Version != 2 || len(h.Fields) != 1 || h.Fields[0] != (store.FieldChange{Field: "name", From: "Asha Verma", To: "Asha Verma-Rao"}) {
+		if h.By != "uw@example.com" || h.Version != 2 || len(h.Fields) != 1 || h.Fields[0] != (model.FieldChange{Field: "name", From: "Asha Verma", To: "Asha Verma-Rao"}) {
 			t.Fatalf("history %+v", h)
 		}
 	})
@@ -275,7 +275,7 @@ func TestLoanEdit(t *testing.T) {
 				t.Errorf("version %q: status %d", ver, r.status)
 			}
 		}
-		if l := f.current(t); l.Version != 1 || l.Status != store.StatusSubmitted || l.Applicant.City != "Pune" || len(l.History) != 0 {
+		if l := f.current(t); l.Version != 1 || l.Status != model.StatusSubmitted || l.Applicant.City != "Pune" || len(l.History) != 0 {
 			t.Fatalf("bad input changed the loan: %+v", l)
 		}
 	})
@@ -308,32 +308,32 @@ func TestLoanStatus(t *testing.T) {
 		return send(t, c, http.MethodPost, f.url, "/loans/LN-2026-000042/status", url.Values{"version": {v(version)}, "to": {to}, "reason": {reason}}, true)
 	}
 
-	if r := move(viewer, 1, store.StatusUnderReview, ""); r.status != http.StatusForbidden {
+	if r := move(viewer, 1, model.StatusUnderReview, ""); r.status != http.StatusForbidden {
 		t.Fatalf("viewer: status %d", r.status)
 	}
-	if r := move(uw, 1, store.StatusApproved, ""); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "cannot be moved") {
+	if r := move(uw, 1, model.StatusApproved, ""); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "cannot be moved") {
 		t.Fatalf("skipping review: status %d", r.status)
 	}
-	if r := move(uw, 1, store.StatusUnderReview, ""); r.status != http.StatusNoContent || r.header.Get("HX-Redirect") != "/loans/LN-2026-000042" {
+	if r := move(uw, 1, model.StatusUnderReview, ""); r.status != http.StatusNoContent || r.header.Get("HX-Redirect") != "/loans/LN-2026-000042" {
 		t.Fatalf("start review: status %d", r.status)
 	}
-	if r := move(uw, 1, store.StatusRejected, "stale"); r.status != http.StatusConflict {
+	if r := move(uw, 1, model.StatusRejected, "stale"); r.status != http.StatusConflict {
 		t.Fatalf("stale version: status %d", r.status)
 	}
-	if r := move(uw, 2, store.StatusRejected, "  "); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "reason is required") {
+	if r := move(uw, 2, model.StatusRejected, "  "); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "reason is required") {
 		t.Fatalf("reject without reason: status %d", r.status)
 	}
-	if r := move(admin, 2, store.StatusOnHold, "Awaiting salary slips"); r.status != http.StatusNoContent {
+	if r := move(admin, 2, model.StatusOnHold, "Awaiting salary slips"); r.status != http.StatusNoContent {
 		t.Fatalf("hold: status %d", r.status)
 	}
-	if r := move(uw, 3, store.StatusUnderReview, ""); r.status != http.StatusNoContent {
+	if r := move(uw, 3, model.StatusUnderReview, ""); r.status != http.StatusNoContent {
 		t.Fatalf("resume: status %d", r.status)
 	}
-	if r := move(uw, 4, store.StatusApproved, ""); r.status != http.StatusNoContent {
+	if r := move(uw, 4, model.StatusApproved, ""); r.status != http.StatusNoContent {
 		t.Fatalf("approve: status %d", r.status)
 	}
 	l := f.current(t)
-	if l.Status != store.StatusApproved || l.Version != 5 || len(l.History) != 4 || l.History[1].Reason != "Awaiting salary slips" {
+	if l.Status != model.StatusApproved || l.Version != 5 || len(l.History) != 4 || l.History[1].Reason != "Awaiting salary slips" {
 		t.Fatalf("after the workflow: %+v", l)
 	}
 	if r := send(t, uw, http.MethodPut, f.url, "/loans/LN-2026-000042/terms", url.Values{"version": {"5"}, "purpose": {"Travel"}}, true); r.status != http.StatusForbidden {
@@ -351,13 +351,13 @@ func TestLoanStatus_ApprovalLimit(t *testing.T) {
 	move := func(c *http.Client, version int64, to string) response {
 		return send(t, c, http.MethodPost, f.url, "/loans/LN-2026-000042/status", url.Values{"version": {v(version)}, "to": {to}}, true)
 	}
-	if r := move(uw, 1, store.StatusUnderReview); r.status != http.StatusNoContent {
+	if r := move(uw, 1, model.StatusUnderReview); r.status != http.StatusNoContent {
 		t.Fatalf("start review: %d", r.status)
 	}
-	if r := move(uw, 2, store.StatusApproved); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "needs an admin") {
+	if r := move(uw, 2, model.StatusApproved); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "needs an admin") {
 		t.Fatalf("underwriter above the limit: status %d", r.status)
 	}
-	if r := move(admin, 2, store.StatusApproved); r.status != http.StatusNoContent {
+	if r := move(admin, 2, model.StatusApproved); r.status != http.StatusNoContent {
 		t.Fatalf("admin: status %d", r.status)
 	}
 }
@@ -457,7 +457,7 @@ func TestLoanAssign(t *testing.T) {
 		t.Fatalf("stale: status %d", r.status)
 	}
 	l := f.current(t)
-	if l.Assignee != "uw@example.com" || l.Version != 2 || l.History[0].Fields[0] != (store.FieldChange{Field: "assignee", From: "", To: "uw@example.com"}) {
+	if l.Assignee != "uw@example.com" || l.Version != 2 || l.History[0].Fields[0] != (model.FieldChange{Field: "assignee", From: "", To: "uw@example.com"}) {
 		t.Fatalf("after assigning: %+v", l)
 	}
 	if !strings.Contains(parse(t, get(t, admin, f.url+"/loans/LN-2026-000042").body).Find(`[data-testid="history"]`).Text(), "Assignee") {

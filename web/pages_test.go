@@ -14,6 +14,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"loandesk/auth"
+	"loandesk/model"
 	"loandesk/store"
 )
 
@@ -232,14 +233,14 @@ func TestLoanList_SearchFiltersAndPages(t *testing.T) {
 	t.Run("SortByAmount", func(t *testing.T) {
 		ids := rows("/loans?sort=amount_desc")
 		want := slices.Clone(all)
-		slices.SortStableFunc(want, func(x, y store.Loan) int { return cmp.Compare(y.Terms.Amount, x.Terms.Amount) })
+		slices.SortStableFunc(want, func(x, y model.Loan) int { return cmp.Compare(y.Terms.Amount, x.Terms.Amount) })
 		if ids[0] != want[0].HumanID {
 			t.Errorf("largest first: got %s, want %s", ids[0], want[0].HumanID)
 		}
 	})
 
 	t.Run("AssigneeFilter", func(t *testing.T) {
-		if _, err := b.store.LoanUpdate(ctx, store.LoanUpdateParams{ID: target.ID, Version: target.Version, Set: map[string]any{"assignee": "uw@example.com"}, Change: store.LoanChange{At: time.Now(), By: "test"}}); err != nil {
+		if _, err := b.store.LoanUpdate(ctx, store.LoanUpdateParams{ID: target.ID, Version: target.Version, Set: map[string]any{"assignee": "uw@example.com"}, Change: model.LoanChange{At: time.Now(), By: "test"}}); err != nil {
 			t.Fatal(err)
 		}
 		if ids := rows("/loans?assignee=me"); len(ids) != 1 || ids[0] != target.HumanID {

@@ -21,6 +21,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
+	"loandesk/model"
 	"loandesk/seed"
 	"loandesk/store"
 	"loandesk/store/durable"
@@ -34,7 +35,7 @@ type benchDB struct {
 	file   *durable.DB
 	path   string
 	ids    []primitive.ObjectID
-	loans  []store.Loan
+	loans  []model.Loan
 }
 
 // openLoans loads n seeded loans through Insert in batches of 1,000.
@@ -116,7 +117,7 @@ func BenchmarkEngine(b *testing.B) {
 					return err
 				},
 				"list_page": func(r *rand.Rand) error {
-					st := store.LoanStatuses[r.IntN(len(store.LoanStatuses))]
+					st := model.LoanStatuses[r.IntN(len(model.LoanStatuses))]
 					docs, _, err := db.engine.Find(ctx, loansNS, embedded.Query{Filter: conv(b, bson.D{{Key: "status", Value: st}}), Sort: listSort, Limit: 25}, nil)
 					if err == nil && len(docs) != 25 {
 						err = fmt.Errorf("page of %d", len(docs))
@@ -124,7 +125,7 @@ func BenchmarkEngine(b *testing.B) {
 					return err
 				},
 				"tab_bar": func(r *rand.Rand) error {
-					for _, st := range store.LoanStatuses {
+					for _, st := range model.LoanStatuses {
 						if _, _, err := db.engine.Count(ctx, loansNS, conv(b, bson.D{{Key: "status", Value: st}})); err != nil {
 							return err
 						}
