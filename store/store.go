@@ -26,6 +26,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/writeconcern"
 	"go.mongodb.org/mongo-driver/x/mongo/driver/connstring"
 
+	"loandesk/clock"
 	"loandesk/store/durable"
 	"loandesk/store/embedded"
 )
@@ -55,6 +56,9 @@ type Config struct {
 	// DefaultEventRetention).
 	EventRetention time.Duration
 	Logger         *slog.Logger
+	// Now is the clock for sessions, the queue and documents (the wall
+	// clock when nil); tests move a clock.Manual instead of sleeping.
+	Now clock.Func
 }
 
 // Store is the application's handle on its database.
@@ -78,6 +82,7 @@ type Store struct {
 	documents     lungo.ICollection
 
 	sessionCache   *sessionCache
+	clock          clock.Func
 	queueSignal    queueSignal
 	eventRetention time.Duration
 }
@@ -113,6 +118,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.workers = s.db.Collection("workers")
 	s.documents = s.db.Collection("documents")
 	s.sessionCache = newSessionCache()
+	s.clock = cfg.Now
 	s.eventRetention = cmp.Or(cfg.EventRetention, DefaultEventRetention)
 
 	if err := s.ensureIndexes(ctx); err != nil {
@@ -308,3 +314,6 @@ func redactURI(uri string) string {
 	}
 	return u.String()
 }
+
+// now is the store's clock.
+func (s *Store) now() time.Time { return s.clock.Now() }
