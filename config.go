@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"loandesk/application"
 	"loandesk/auth"
 	"loandesk/money"
 	"loandesk/store"
@@ -33,6 +34,10 @@ type config struct {
 	JobWorkers     int
 	EventRetention time.Duration
 }
+
+// DefaultTimeZone is the lender's zone unless TIME_ZONE says otherwise:
+// business dates (an applicant's age, "today") are its calendar dates.
+const DefaultTimeZone = "Asia/Kolkata"
 
 // loadConfig reads and checks the environment; a bad value is an error
 // naming the variable, never a silent default.
@@ -137,6 +142,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.Web.Policy.UnderwriterApprovalLimit = paise
 	}
+	zoneName := orDefault(getenv("TIME_ZONE"), DefaultTimeZone)
+	if zone, err := time.LoadLocation(zoneName); err != nil || zoneName == "Local" {
+		fail("TIME_ZONE must be an IANA time zone name (like Asia/Kolkata), got %q", zoneName)
+	} else {
+		c.Web.Zone = zone
+	}
 	c.Web.SecureCookies = isTrue(getenv("COOKIE_SECURE"))
 	c.Web.TrustProxy = isTrue(getenv("TRUST_PROXY"))
 	if len(errs) > 0 {
@@ -148,6 +159,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 // Store is the database part of the configuration.
 func (c config) Store(logger *slog.Logger) store.Config {
 	return store.Config{MongoURI: c.MongoURI, DataDir: c.DataDir, Engine: c.Engine, PoolMax: c.PoolMax, EventRetention: c.EventRetention, Logger: logger}
+}
+
+// LoanService is the loan service over st, as configured: what the job
+// runner uses (web.New builds the server's from the same settings).
+func (c config) LoanService(st *store.Store) *application.Service {
+	return &application.Service{Loans: st, Staff: st, Policy: c.Web.Policy, Zone: c.Web.Zone}
 }
 
 func orDefault(v, def string) string {

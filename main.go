@@ -23,6 +23,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	_ "time/tzdata" // TIME_ZONE works on hosts and images without a zoneinfo database
 
 	"loandesk/auth"
 	"loandesk/jobs"
@@ -157,7 +158,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 // returned stop is called (or ctx ends); stop waits for them.
 func startJobs(ctx context.Context, st *store.Store, cfg config, logger *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
-	r := &jobs.Runner{Queue: st, Handlers: jobs.Handlers(st, logger), Workers: cfg.JobWorkers, Logger: logger}
+	r := &jobs.Runner{Queue: st, Handlers: jobs.Handlers(st, cfg.LoanService(st), logger), Workers: cfg.JobWorkers, Logger: logger}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := r.Run(ctx); err != nil {

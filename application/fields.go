@@ -1,6 +1,7 @@
 package application
 
 import (
+	"errors"
 	"fmt"
 	"net/mail"
 	"regexp"
@@ -9,6 +10,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"loandesk/model"
 	"loandesk/money"
@@ -42,14 +45,19 @@ const (
 	kindChoice
 )
 
-// Field is one editable field of an application.
+// Field is one editable field of an application: its one definition.
+// ref points at where the loan record keeps it; its Go type follows the
+// kind (string; int64 paise for rupees; int for months and basis points;
+// time.Time for dates), checked by TestFields_RefMatchesKind. The store
+// decides the document paths from model.Loan itself, so adding a field
+// is one line here and one field in model.
 type Field struct {
 	Key     string // form and API name
 	Label   string
 	Section Section
-	Path    string // where the store keeps it
 	kind    kind
 	max     int // longest accepted text, in characters
+	ref     func(l *model.Loan) any
 }
 
 // Choice is one option of a choice field.
@@ -57,20 +65,20 @@ type Choice struct{ Value, Label string }
 
 // Fields are every editable field, in page order.
 var Fields = []Field{
-	{Key: "name", Label: "Applicant name", Section: SectionApplicant, Path: "applicant.name", kind: kindName, max: 100},
-	{Key: "email", Label: "Email", Section: SectionApplicant, Path: "applicant.email", kind: kindEmail, max: 254},
-	{Key: "phone", Label: "Phone", Section: SectionApplicant, Path: "applicant.phone", kind: kindPhone, max: 20},
-	{Key: "pan", Label: "PAN", Section: SectionApplicant, Path: "applicant.pan", kind: kindPAN, max: 10},
-	{Key: "dateOfBirth", Label: "Date of birth", Section: SectionApplicant, Path: "applicant.dateOfBirth", kind: kindDate, max: 10},
-	{Key: "address", Label: "Address", Section: SectionApplicant, Path: "applicant.address", kind: kindText, max: 300},
-	{Key: "city", Label: "City", Section: SectionApplicant, Path: "applicant.city", kind: kindName, max: 60},
-	{Key: "employment", Label: "Employment", Section: SectionApplicant, Path: "applicant.employment", kind: kindChoice},
-	{Key: "monthlyIncome", Label: "Monthly income (₹)", Section: SectionApplicant, Path: "applicant.monthlyIncome", kind: kindRupees, max: 20},
-	{Key: "product", Label: "Product", Section: SectionTerms, Path: "terms.product", kind: kindChoice},
-	{Key: "amount", Label: "Amount (₹)", Section: SectionTerms, Path: "terms.amount", kind: kindRupees, max: 20},
-	{Key: "tenureMonths", Label: "Tenure (months)", Section: SectionTerms, Path: "terms.tenureMonths", kind: kindInt, max: 3},
-	{Key: "annualRate", Label: "Annual rate (%)", Section: SectionTerms, Path: "terms.annualRateBps", kind: kindPercent, max: 6},
-	{Key: "purpose", Label: "Purpose", Section: SectionTerms, Path: "terms.purpose", kind: kindText, max: 200},
+	{Key: "name", Label: "Applicant name", Section: SectionApplicant, kind: kindName, max: 100, ref: func(l *model.Loan) any { return &l.Applicant.Name }},
+	{Key: "email", Label: "Email", Section: SectionApplicant, kind: kindEmail, max: 254, ref: func(l *model.Loan) any { return &l.Applicant.Email }},
+	{Key: "phone", Label: "Phone", Section: SectionApplicant, kind: kindPhone, max: 20, ref: func(l *model.Loan) any { return &l.Applicant.Phone }},
+	{Key: "pan", Label: "PAN", Section: SectionApplicant, kind: kindPAN, max: 10, ref: func(l *model.Loan) any { return &l.Applicant.PAN }},
+	{Key: "dateOfBirth", Label: "Date of birth", Section: SectionApplicant, kind: kindDate, max: 10, ref: func(l *model.Loan) any { return &l.Applicant.DateOfBirth }},
+	{Key: "address", Label: "Address", Section: SectionApplicant, kind: kindText, max: 300, ref: func(l *model.Loan) any { return &l.Applicant.Address }},
+	{Key: "city", Label: "City", Section: SectionApplicant, kind: kindName, max: 60, ref: func(l *model.Loan) any { return &l.Applicant.City }},
+	{Key: "employment", Label: "Employment", Section: SectionApplicant, kind: kindChoice, ref: func(l *model.Loan) any { return &l.Applicant.Employment }},
+	{Key: "monthlyIncome", Label: "Monthly income (₹)", Section: SectionApplicant, kind: kindRupees, max: 20, ref: func(l *model.Loan) any { return &l.Applicant.MonthlyIncome }},
+	{Key: "product", Label: "Product", Section: SectionTerms, kind: kindChoice, ref: func(l *model.Loan) any { return &l.Terms.Product }},
+	{Key: "amount", Label: "Amount (₹)", Section: SectionTerms, kind: kindRupees, max: 20, ref: func(l *model.Loan) any { return &l.Terms.Amount }},
+	{Key: "tenureMonths", Label: "Tenure (months)", Section: SectionTerms, kind: kindInt, max: 3, ref: func(l *model.Loan) any { return &l.Terms.TenureMonths }},
+	{Key: "annualRate", Label: "Annual rate (%)", Section: SectionTerms, kind: kindPercent, max: 6, ref: func(l *model.Loan) any { return &l.Terms.AnnualRateBps }},
+	{Key: "purpose", Label: "Purpose", Section: SectionTerms, kind: kindText, max: 200, ref: func(l *model.Loan) any { return &l.Terms.Purpose }},
 }
 
 // Employments are the employment types an applicant can have.
@@ -125,21 +133,32 @@ func (f Field) Choices() []Choice {
 // forms show, what the history records and what edits are compared by.
 type Values map[string]string
 
-// ValuesOf returns the canonical values of a stored loan.
+// ValuesOf returns the canonical values of a stored loan (text in NFC,
+// so a value stored in another normal form compares equal to the same
+// text typed now).
 func ValuesOf(l model.Loan) Values {
-	a, t := l.Applicant, l.Terms
-	dob := ""
-	if !a.DateOfBirth.IsZero() {
-		dob = a.DateOfBirth.UTC().Format(time.DateOnly)
+	v := make(Values, len(Fields))
+	for _, f := range Fields {
+		switch p := f.ref(&l).(type) {
+		case *string:
+			v[f.Key] = norm.NFC.String(*p)
+		case *int64:
+			v[f.Key] = money.FormatRupees(*p)
+		case *int:
+			if f.kind == kindPercent {
+				v[f.Key] = formatPercent(*p)
+			} else {
+				v[f.Key] = strconv.Itoa(*p)
+			}
+		case *time.Time:
+			if !p.IsZero() {
+				v[f.Key] = p.UTC().Format(time.DateOnly)
+			} else {
+				v[f.Key] = ""
+			}
+		}
 	}
-	return Values{
-		"name": a.Name, "email": a.Email, "phone": a.Phone, "pan": a.PAN, "dateOfBirth": dob,
-		"address": a.Address, "city": a.City, "employment": a.Employment,
-		"monthlyIncome": money.FormatRupees(a.MonthlyIncome),
-		"product":       t.Product, "amount": money.FormatRupees(t.Amount),
-		"tenureMonths": strconv.Itoa(t.TenureMonths), "annualRate": formatPercent(t.AnnualRateBps),
-		"purpose": t.Purpose,
-	}
+	return v
 }
 
 // Clone returns a copy of v.
@@ -185,14 +204,23 @@ var (
 	textRejected = "<>{}\\`"
 )
 
+// Applicants' ages accepted at application, in whole years.
+const (
+	minAge = 18
+	maxAge = 100
+)
+
 // Normalize checks one typed value and returns its canonical form, or
-// what is wrong with it. now dates the age check.
+// what is wrong with it. Text is put in Unicode Normalization Form C
+// first (UAX #15), so the same name typed precomposed or decomposed is
+// one value. now dates the age check: its calendar date in its own
+// location, which must be the lender's zone.
 func (f Field) Normalize(raw string, now time.Time) (string, *Problem) {
 	bad := func(code, msg string) (string, *Problem) { return "", &Problem{Code: code, Message: msg} }
 	if !utf8.ValidString(raw) || strings.ContainsFunc(raw, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) {
 		return bad(CodeInvalidCharacters, "Contains characters that are not allowed.")
 	}
-	s := strings.Join(strings.Fields(raw), " ") // trim and collapse whitespace
+	s := norm.NFC.String(strings.Join(strings.Fields(raw), " ")) // trim and collapse whitespace
 	if f.max > 0 && utf8.RuneCountInString(s) > f.max {
 		return bad(CodeTooLong, fmt.Sprintf("Use at most %d characters.", f.max))
 	}
@@ -251,8 +279,8 @@ func (f Field) Normalize(raw string, now time.Time) (string, *Problem) {
 			return bad(CodeInvalidFormat, "Enter a date as YYYY-MM-DD.")
 		}
 		if f.Key == "dateOfBirth" {
-			if age := yearsBetween(d, now); age < 18 || age > 100 {
-				return bad(CodeOutOfRange, "The applicant must be between 18 and 100 years old.")
+			if age := AgeOn(d, now); age < minAge || age > maxAge {
+				return bad(CodeOutOfRange, fmt.Sprintf("The applicant must be between %d and %d years old.", minAge, maxAge))
 			}
 		}
 	case kindRupees:
@@ -308,68 +336,47 @@ func CheckTogether(v Values) Errors {
 	return errs
 }
 
-// StoreValue converts a canonical value to what the store keeps at the
-// field's path.
-func (f Field) StoreValue(canonical string) (any, error) {
-	switch f.kind {
-	case kindDate:
-		return time.Parse(time.DateOnly, canonical)
-	case kindRupees:
-		return money.ParseRupees(canonical)
-	case kindInt:
-		return strconv.Atoi(canonical)
-	case kindPercent:
-		bps, ok := parsePercent(canonical)
-		if !ok {
-			return nil, fmt.Errorf("application: %s: not a rate: %q", f.Key, canonical)
-		}
-		return bps, nil
-	}
-	return canonical, nil
-}
-
-// Apply writes canonical values into a loan, as the store will hold it.
+// Apply writes canonical values (from Normalize) into a loan record.
+// It fails only on a key that is no field or a value that is not
+// canonical: both are programming errors, never a user's input.
 func Apply(l *model.Loan, v Values) error {
 	for key, canonical := range v {
 		f, ok := FieldByKey(key)
 		if !ok {
 			return fmt.Errorf("application: unknown field %q", key)
 		}
-		val, err := f.StoreValue(canonical)
-		if err != nil {
+		if err := f.set(l, canonical); err != nil {
 			return err
 		}
-		a, t := &l.Applicant, &l.Terms
-		switch key {
-		case "name":
-			a.Name = val.(string)
-		case "email":
-			a.Email = val.(string)
-		case "phone":
-			a.Phone = val.(string)
-		case "pan":
-			a.PAN = val.(string)
-		case "dateOfBirth":
-			a.DateOfBirth = val.(time.Time)
-		case "address":
-			a.Address = val.(string)
-		case "city":
-			a.City = val.(string)
-		case "employment":
-			a.Employment = val.(string)
-		case "monthlyIncome":
-			a.MonthlyIncome = val.(int64)
-		case "product":
-			t.Product = val.(string)
-		case "amount":
-			t.Amount = val.(int64)
-		case "tenureMonths":
-			t.TenureMonths = val.(int)
-		case "annualRate":
-			t.AnnualRateBps = val.(int)
-		case "purpose":
-			t.Purpose = val.(string)
+	}
+	return nil
+}
+
+// set stores one canonical value at the field's place in l.
+func (f Field) set(l *model.Loan, canonical string) error {
+	var err error
+	switch p := f.ref(l).(type) {
+	case *string:
+		*p = canonical
+	case *int64:
+		*p, err = money.ParseRupees(canonical)
+	case *int:
+		if f.kind == kindPercent {
+			bps, ok := parsePercent(canonical)
+			if !ok {
+				err = errors.New("not a rate")
+			}
+			*p = bps
+		} else {
+			*p, err = strconv.Atoi(canonical)
 		}
+	case *time.Time:
+		*p, err = time.Parse(time.DateOnly, canonical)
+	default:
+		err = fmt.Errorf("unsupported field type %T", p)
+	}
+	if err != nil {
+		return fmt.Errorf("application: field %s: %q: %w", f.Key, canonical, err)
 	}
 	return nil
 }
@@ -401,10 +408,17 @@ func formatPercent(bps int) string {
 	return fmt.Sprintf("%d.%02d", bps/100, bps%100)
 }
 
-func yearsBetween(from, to time.Time) int {
-	years := to.Year() - from.Year()
-	if to.YearDay() < from.YearDay() {
-		years--
+// AgeOn is a person's age in whole years on a calendar day: born on
+// dateOfBirth (a calendar date, stored as UTC midnight), it is the number
+// of birthdays passed by the calendar date of today, taken in today's own
+// location (the lender's zone). Someone born on 29 February turns a year
+// older on 1 March in common years.
+func AgeOn(dateOfBirth, today time.Time) int {
+	by, bm, bd := dateOfBirth.UTC().Date()
+	ty, tm, td := today.Date()
+	age := ty - by
+	if tm < bm || tm == bm && td < bd {
+		age--
 	}
-	return years
+	return age
 }

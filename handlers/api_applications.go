@@ -1,12 +1,8 @@
 package handlers
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"mime"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -15,6 +11,9 @@ import (
 	"loandesk/auth"
 	"loandesk/model"
 	"loandesk/store"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // apiApplication is an application in the JSON API. Fields holds the
@@ -141,8 +140,8 @@ func (a *App) APIGetApplication(w http.ResponseWriter, r *http.Request) {
 // apiPatch is PATCH's body: the version the changes were made against
 // and the changed fields by key (see apiApplication.Fields).
 type apiPatch struct {
-	Version *int64                     `json:"version"`
-	Changes map[string]json.RawMessage `json:"changes"`
+	Version *int64                    `json:"version"`
+	Changes map[string]jsontext.Value `json:"changes"`
 }
 
 // apiConflict is PATCH's 409: the application as it is now, what others
@@ -150,29 +149,20 @@ type apiPatch struct {
 // they changed differently.
 type apiConflict struct {
 	Error   string                  `json:"error"`
+	Message string                  `json:"message"`
 	Current apiApplication          `json:"current"`
 	Theirs  []application.FieldDiff `json:"theirs"`
 	Clashes []string                `json:"clashes"`
 }
 
-// APIPatchApplication is PATCH /api/applications/{id}: a versioned edit.
-// 200 with the new document; 409 with the current one; 422 with
-// per-field codes; nothing is stored unless every field is valid.
+// APIPatchApplication is PATCH /api/applications/{id}: a versioned edit
+// through the loan service. 200 with the new document; 409 with the
+// current one; 422 with per-field codes; 400 for a body that is not one
+// unambiguous JSON object (a repeated key, invalid UTF-8, an unknown
+// member). Nothing is stored unless every field is valid.
 func (a *App) APIPatchApplication(w http.ResponseWriter, r *http.Request) {
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-		a.APIError(w, r, http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the changes as application/json.")
-		return
-	}
 	var body apiPatch
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFormBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil || dec.More() {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			a.APIError(w, r, http.StatusRequestEntityTooLarge, "too_large", "The body is larger than 64 KB.")
-			return
-		}
-		a.APIError(w, r, http.StatusBadRequest, "bad_json", `The body must be one JSON object: {"version": 3, "changes": {"city": "Pune"}}.`)
+	if !a.decodeJSON(w, r, &body, `{"version": 3, "changes": {"city": "Pune"}}`) {
 		return
 	}
 	errs := application.Errors{}
@@ -194,44 +184,44 @@ func (a *App) APIPatchApplication(w http.ResponseWriter, r *http.Request) {
 	}
 
 	user, _ := auth.UserFrom(r.Context())
-	out, err := a.saveLoanEdit(r.Context(), user, chi.URLParam(r, "id"), *body.Version, raw)
+	res, err := a.Service.Edit(r.Context(), application.EditRequest{Actor: user, LoanID: chi.URLParam(r, "id"), Version: *body.Version, Fields: raw})
+	var (
+		invalid   *application.Invalid
+		conflict  *application.Conflict
+		forbidden *application.Forbidden
+	)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, model.ErrNotFound):
 		a.APIError(w, r, http.StatusNotFound, "not_found", "There is no application with that id.")
-	case err != nil:
-		a.APIServerError(w, r, err)
-	case out.Refused != "":
-		a.APIError(w, r, http.StatusForbidden, "forbidden", out.Refused)
-	case len(out.Errors) > 0:
-		a.writeJSON(w, r, http.StatusUnprocessableEntity, apiError{Error: "invalid", Message: "Some fields are not valid.", Fields: out.Errors})
-	case out.Conflict != nil:
-		c := apiConflict{Error: "conflict", Current: toAPI(out.Loan), Theirs: out.Conflict.Theirs, Clashes: []string{}}
-		for _, m := range out.Conflict.Mine {
+	case errors.As(err, &forbidden):
+		a.APIError(w, r, http.StatusForbidden, "forbidden", forbidden.Reason)
+	case errors.As(err, &invalid):
+		a.writeJSON(w, r, http.StatusUnprocessableEntity, apiError{Error: "invalid", Message: "Some fields are not valid.", Fields: invalid.Fields})
+	case errors.As(err, &conflict):
+		c := apiConflict{Error: "conflict", Message: conflict.Message(), Current: toAPI(conflict.Loan), Theirs: conflict.Theirs, Clashes: []string{}}
+		for _, m := range conflict.Mine {
 			if m.Clash {
 				c.Clashes = append(c.Clashes, m.Key)
 			}
 		}
 		a.writeJSON(w, r, http.StatusConflict, c)
+	case err != nil:
+		a.APIServerError(w, r, err)
 	default:
-		a.writeJSON(w, r, http.StatusOK, toAPI(out.Loan))
+		a.writeJSON(w, r, http.StatusOK, toAPI(res.Loan))
 	}
 }
 
 // jsonText accepts a JSON string, or a number as its literal text.
-func jsonText(v json.RawMessage) (string, bool) {
-	v = bytes.TrimSpace(v)
-	if bytes.Equal(v, []byte("null")) {
-		return "", false
-	}
-	var s string
-	if err := json.Unmarshal(v, &s); err == nil {
-		return s, true
-	}
-	var n json.Number
-	if err := json.Unmarshal(v, &n); err == nil {
-		if _, err := strconv.ParseFloat(n.String(), 64); err == nil {
-			return n.String(), true
+func jsonText(v jsontext.Value) (string, bool) {
+	switch v.Kind() {
+	case '"':
+		var s string
+		if err := jsonv2.Unmarshal(v, &s); err == nil {
+			return s, true
 		}
+	case '0':
+		return string(v), true
 	}
 	return "", false
 }

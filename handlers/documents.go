@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
@@ -58,16 +59,20 @@ func (a *App) ShowDocuments(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, _ := auth.UserFrom(r.Context())
-	if !isFragment(r) {
+	a.respond(w, r, http.StatusOK, a.documentsFragment(l, user), func() {
 		http.Redirect(w, r, loanURL(l.HumanID)+"#documents-panel", http.StatusSeeOther)
-		return
-	}
-	d, err := a.documentsPanel(r.Context(), l, user)
-	if err != nil {
-		a.ServerError(w, r, err)
-		return
-	}
-	a.render(w, r, http.StatusOK, views.DocumentsPanel(d))
+	})
+}
+
+// documentsFragment is the documents panel, read when it is rendered.
+func (a *App) documentsFragment(l model.Loan, user auth.User) templ.Component {
+	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		d, err := a.documentsPanel(ctx, l, user)
+		if err != nil {
+			return err
+		}
+		return views.DocumentsPanel(d).Render(ctx, w)
+	})
 }
 
 // UploadDocument stores an uploaded file and queues its OCR. The file is
@@ -86,11 +91,9 @@ func (a *App) UploadDocument(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		d.Error = msg
-		if !isFragment(r) {
+		a.respond(w, r, status, views.DocumentsPanel(d), func() {
 			a.ErrorPage(w, r, status, "Upload refused", msg)
-			return
-		}
-		a.render(w, r, status, views.DocumentsPanel(d))
+		})
 	}
 	if !application.CanWork(user.Role) {
 		refuse(http.StatusForbidden, "Your role can view documents but not upload them.")
@@ -145,16 +148,9 @@ func (a *App) UploadDocument(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		a.Logger.Warn("document stored, OCR to be queued by the sweeper", "document", d.ID.Hex(), "err", err)
 	}
-	if !isFragment(r) {
+	a.respond(w, r, http.StatusOK, a.documentsFragment(l, user), func() {
 		http.Redirect(w, r, loanURL(l.HumanID)+"#documents-panel", http.StatusSeeOther)
-		return
-	}
-	panel, err := a.documentsPanel(r.Context(), l, user)
-	if err != nil {
-		a.ServerError(w, r, err)
-		return
-	}
-	a.render(w, r, http.StatusOK, views.DocumentsPanel(panel))
+	})
 }
 
 // documentPolicy replaces the pages' policy on a served document: it
@@ -228,13 +224,11 @@ func (a *App) ScoreNow(w http.ResponseWriter, r *http.Request) {
 		a.ServerError(w, r, err)
 		return
 	}
-	if !isFragment(r) {
-		http.Redirect(w, r, loanURL(l.HumanID), http.StatusSeeOther)
-		return
-	}
 	s := scoreView(l, user)
 	s.Queued = true
-	a.render(w, r, http.StatusOK, views.ScorePanel(s))
+	a.respond(w, r, http.StatusOK, views.ScorePanel(s), func() {
+		http.Redirect(w, r, loanURL(l.HumanID), http.StatusSeeOther)
+	})
 }
 
 // RetryLoanJob requeues a dead job of an application.

@@ -43,7 +43,6 @@ type LoanStore interface {
 	LoanCountByStatus(ctx context.Context, f store.LoanFilter) (map[string]int64, error)
 	LoanList(ctx context.Context, p store.LoanListParams) ([]model.Loan, error)
 	LoanGet(ctx context.Context, humanID string) (model.Loan, error)
-	LoanUpdate(ctx context.Context, p store.LoanUpdateParams) (model.Loan, error)
 }
 
 // LoginLimiter counts sign-in attempts per key in fixed windows.
@@ -69,8 +68,10 @@ var DefaultLoginLimits = LoginLimits{PerIP: 50, PerEmail: 10, Window: 15 * time.
 
 // App holds the handlers' dependencies.
 type App struct {
-	Users    UserStore
-	Loans    LoanStore
+	Users UserStore
+	Loans LoanStore
+	// Service is the loan service: every change to a loan goes through it.
+	Service  *application.Service
 	Work     WorkStore
 	Limiter  LoginLimiter
 	DB       Pinger
@@ -84,6 +85,9 @@ type App struct {
 	RequestID func(context.Context) string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Zone is the lender's time zone: dates and times are shown in it,
+	// with its abbreviation (UTC when nil).
+	Zone *time.Location
 	// UploadMaxBytes bounds an uploaded document (DefaultUploadMaxBytes
 	// when 0).
 	UploadMaxBytes int64
@@ -98,10 +102,23 @@ func (a *App) now() time.Time {
 
 // isFragment reports whether htmx asked for a partial: an htmx request
 // that is neither boosted nor a history restore (those want whole pages).
+// Only respond uses it: page or fragment is decided in one place.
 func isFragment(r *http.Request) bool {
 	return r.Header.Get("HX-Request") == "true" &&
 		r.Header.Get("HX-Boosted") != "true" &&
 		r.Header.Get("HX-History-Restore-Request") != "true"
+}
+
+// respond answers an htmx partial request with fragment and status, and
+// any other request with whole (a full page, a redirect or an error
+// page, built only when needed). It is the one place that decides page
+// or fragment (cf. pagoda's pkg/ui/request.go).
+func (a *App) respond(w http.ResponseWriter, r *http.Request, status int, fragment templ.Component, whole func()) {
+	if isFragment(r) {
+		a.render(w, r, status, fragment)
+		return
+	}
+	whole()
 }
 
 // render writes c with status. Output is buffered so a failing component
@@ -197,18 +214,28 @@ func (a *App) MethodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	a.ErrorPage(w, r, http.StatusMethodNotAllowed, "Method not allowed", "This address does not accept that kind of request.")
 }
 
-// formatDate renders dates in lists (Indian day-month order).
-func formatDate(t time.Time) string {
-	if t.IsZero() {
-		return ""
+// zone is the lender's time zone.
+func (a *App) zone() *time.Location {
+	if a.Zone != nil {
+		return a.Zone
 	}
-	return t.In(time.Local).Format("02 Jan 2006")
+	return time.UTC
 }
 
-// formatDateTime renders a moment in histories and headers.
-func formatDateTime(t time.Time) string {
+// formatDate renders the lender's calendar date of a moment, in lists
+// (Indian day-month order).
+func (a *App) formatDate(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(time.Local).Format("02 Jan 2006, 15:04")
+	return t.In(a.zone()).Format("02 Jan 2006")
+}
+
+// formatDateTime renders a moment in histories and headers, in the
+// lender's zone and naming it: "01 Dec 2026, 00:00 IST".
+func (a *App) formatDateTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(a.zone()).Format("02 Jan 2006, 15:04 MST")
 }

@@ -121,7 +121,7 @@ func (a *App) ShowLoanList(w http.ResponseWriter, r *http.Request) {
 	}
 	vm := views.LoanList{
 		Tabs:      listTabs(q, page.Counts),
-		Rows:      loanRows(page.Loans),
+		Rows:      a.loanRows(page.Loans),
 		Total:     page.Total,
 		Matching:  page.Matching,
 		Query:     q.Q,
@@ -132,14 +132,12 @@ func (a *App) ShowLoanList(w http.ResponseWriter, r *http.Request) {
 		Sorts:     choices(sortLabels, q.Sort),
 		Pager:     pager(q, page),
 	}
-	if isFragment(r) {
-		// The filter form sends every field; push the canonical address
-		// (defaults left out) so URLs stay short and comparable.
-		w.Header().Set("HX-Push-Url", q.url(nil))
-		a.render(w, r, http.StatusOK, views.LoanListResults(vm, true))
-		return
-	}
-	a.render(w, r, http.StatusOK, views.LoanListPage(a.page(r, "Loans", "loans"), vm))
+	// The filter form sends every field; htmx pushes the canonical
+	// address (defaults left out) so URLs stay short and comparable.
+	w.Header().Set("HX-Push-Url", q.url(nil))
+	a.respond(w, r, http.StatusOK, views.LoanListResults(vm, true), func() {
+		a.render(w, r, http.StatusOK, views.LoanListPage(a.page(r, "Loans", "loans"), vm))
+	})
 }
 
 // loanPage is one page of the list with the counts around it.
@@ -191,7 +189,7 @@ func listTabs(q listQuery, counts map[string]int64) []views.StatusTab {
 	return tabs
 }
 
-func loanRows(loans []model.Loan) []views.LoanRow {
+func (a *App) loanRows(loans []model.Loan) []views.LoanRow {
 	rows := make([]views.LoanRow, 0, len(loans))
 	for _, l := range loans {
 		rows = append(rows, views.LoanRow{
@@ -203,7 +201,7 @@ func loanRows(loans []model.Loan) []views.LoanRow {
 			Status:    application.StatusLabels[l.Status],
 			StatusKey: l.Status,
 			Assignee:  l.Assignee,
-			Created:   formatDate(l.CreatedAt),
+			Created:   a.formatDate(l.CreatedAt),
 		})
 	}
 	return rows

@@ -3,6 +3,8 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strconv"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -30,11 +32,9 @@ func (a *App) ShowLoanSection(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !isFragment(r) {
+	a.respond(w, r, http.StatusOK, views.LoanSectionCard(sectionView(l, section, user)), func() {
 		a.renderLoanPage(w, r, http.StatusOK, l, a.loanDetail(r.Context(), l, user))
-		return
-	}
-	a.render(w, r, http.StatusOK, views.LoanSectionCard(sectionView(l, section, user)))
+	})
 }
 
 // EditLoanSection turns a section into its form, at the version shown.
@@ -79,17 +79,27 @@ func (a *App) loadLoanSection(w http.ResponseWriter, r *http.Request) (applicati
 	return section, l, user, ok
 }
 
-// loadLoanForm reads a posted form (64 KB at most) and the application
-// named in the URL, answering errors itself.
-func (a *App) loadLoanForm(w http.ResponseWriter, r *http.Request) (model.Loan, auth.User, bool) {
+// parseForm reads a posted urlencoded form (64 KB at most), answering a
+// 400 page itself when it cannot be read or is ambiguous: a field sent
+// twice, or text that is not valid UTF-8. (The router refuses those
+// before any handler; this keeps a handler safe wherever it is mounted.)
+func (a *App) parseForm(w http.ResponseWriter, r *http.Request) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		a.ErrorPage(w, r, http.StatusBadRequest, "Unreadable form", "The form could not be read. Reload the page and try again.")
-		return model.Loan{}, auth.User{}, false
+		return false
 	}
-	l, ok := a.loadLoan(w, r)
-	user, _ := auth.UserFrom(r.Context())
-	return l, user, ok
+	for key, vs := range r.Form {
+		if len(vs) > 1 {
+			a.ErrorPage(w, r, http.StatusBadRequest, "Unreadable form", "The field "+strconv.Quote(key)+" was sent more than once. Reload the page and try again.")
+			return false
+		}
+		if !utf8.ValidString(key) || len(vs) == 1 && !utf8.ValidString(vs[0]) {
+			a.ErrorPage(w, r, http.StatusBadRequest, "Unreadable form", "The form contains text that is not valid UTF-8.")
+			return false
+		}
+	}
+	return true
 }
 
 func sectionParam(r *http.Request) (application.Section, bool) {
@@ -101,17 +111,15 @@ func sectionParam(r *http.Request) (application.Section, bool) {
 // renderSection answers with one section: alone for htmx, else inside the
 // whole page.
 func (a *App) renderSection(w http.ResponseWriter, r *http.Request, status int, l model.Loan, user auth.User, s views.LoanSection) {
-	if isFragment(r) {
-		a.render(w, r, status, views.LoanSectionCard(s))
-		return
-	}
-	d := a.loanDetail(r.Context(), l, user)
-	for i := range d.Sections {
-		if d.Sections[i].Key == s.Key {
-			d.Sections[i] = s
+	a.respond(w, r, status, views.LoanSectionCard(s), func() {
+		d := a.loanDetail(r.Context(), l, user)
+		for i := range d.Sections {
+			if d.Sections[i].Key == s.Key {
+				d.Sections[i] = s
+			}
 		}
-	}
-	a.renderLoanPage(w, r, status, l, d)
+		a.renderLoanPage(w, r, status, l, d)
+	})
 }
 
 func (a *App) renderLoanPage(w http.ResponseWriter, r *http.Request, status int, l model.Loan, d views.LoanDetail) {

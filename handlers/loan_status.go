@@ -4,106 +4,69 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/go-chi/chi/v5"
 
 	"loandesk/application"
 	"loandesk/auth"
 	"loandesk/model"
-	"loandesk/store"
 	"loandesk/views"
 )
 
-// maxReasonLen bounds a status change's reason, in characters.
-const maxReasonLen = 500
-
-// ChangeLoanStatus moves an application along the workflow, against the
-// version it was shown at. Refused moves answer 422 (403 for read-only
-// roles), a newer version 409; either way with the status panel
-// refreshed and nothing changed.
+// ChangeLoanStatus moves an application along the workflow through the
+// loan service, against the version it was shown at. A read-only role
+// gets 403, a newer version 409 naming who changed what, a refused move
+// 422; each with the status panel refreshed and nothing changed.
 func (a *App) ChangeLoanStatus(w http.ResponseWriter, r *http.Request) {
-	l, user, ok := a.loadLoanForm(w, r)
+	if !a.parseForm(w, r) {
+		return
+	}
+	user, _ := auth.UserFrom(r.Context())
+	res, err := a.Service.ChangeStatus(r.Context(), application.StatusRequest{
+		Actor: user, LoanID: chi.URLParam(r, "id"), Version: parseVersion(r.PostForm.Get("version")),
+		To: r.PostForm.Get("to"), Reason: r.PostForm.Get("reason"),
+	})
+	status, l, msg, ok := a.actionOutcome(w, r, err)
 	if !ok {
 		return
 	}
-	to := r.PostForm.Get("to")
-	reason, reasonErr := normalizeReason(r.PostForm.Get("reason"))
-	version := parseVersion(r.PostForm.Get("version"))
-
-	refuse := func(status int, msg string) {
+	if status != 0 {
 		sp := a.statusPanel(l, user)
 		sp.Error, sp.Reason = msg, r.PostForm.Get("reason")
-		a.renderStatusPanel(w, r, status, l, user, sp)
-	}
-	if !application.CanWork(user.Role) {
-		refuse(http.StatusForbidden, "Your role can view applications but not change their status.")
+		a.respond(w, r, status, views.LoanStatusPanel(sp, false), func() {
+			d := a.loanDetail(r.Context(), l, user)
+			d.Status = sp
+			a.renderLoanPage(w, r, status, l, d)
+		})
 		return
 	}
-	if version != l.Version {
-		refuse(http.StatusConflict, fmt.Sprintf("%s changed this application (now version %d) since you loaded it. Check it and try again.", l.UpdatedBy, l.Version))
-		return
-	}
-	if err := a.Policy.CheckTransition(user.Role, l.Status, to, l.Terms.Amount); err != nil {
-		refuse(http.StatusUnprocessableEntity, err.Error())
-		return
-	}
-	if reasonErr != "" {
-		refuse(http.StatusUnprocessableEntity, reasonErr)
-		return
-	}
-	reason, err := application.CheckScore(user.Role, to, l.Score, reason)
-	if err != nil {
-		refuse(http.StatusUnprocessableEntity, err.Error())
-		return
-	}
-	if move, _ := application.Transition(l.Status, to); move.NeedsReason && reason == "" {
-		refuse(http.StatusUnprocessableEntity, "Say why: a reason is required to "+strings.ToLower(move.Label)+".")
-		return
-	}
+	a.flash(r, fmt.Sprintf("%s is now %s.", res.Loan.HumanID, application.StatusLabels[res.Loan.Status]))
+	a.redirect(w, r, loanURL(res.Loan.HumanID))
+}
 
-	_, err = a.Loans.LoanUpdate(r.Context(), store.LoanUpdateParams{
-		ID:      l.ID,
-		Version: l.Version,
-		Set:     map[string]any{"status": to},
-		Change: model.LoanChange{
-			At: a.now(), By: user.Email, ByName: user.Name, Reason: reason,
-			Fields: []model.FieldChange{{Field: "status", From: l.Status, To: to}},
-		},
-	})
-	if errors.Is(err, store.ErrConflict) {
-		if fresh, gerr := a.Loans.LoanGet(r.Context(), l.HumanID); gerr == nil {
-			l = fresh
-		}
-		refuse(http.StatusConflict, fmt.Sprintf("%s changed this application (now version %d) just before you. Check it and try again.", l.UpdatedBy, l.Version))
-		return
-	}
-	if err != nil {
+// actionOutcome maps a loan service error of a panel action (status,
+// assignee) to its status code, the loan to show and a message for
+// people. status is 0 for success. It answers 404 and 500 itself and
+// then returns ok false.
+func (a *App) actionOutcome(w http.ResponseWriter, r *http.Request, err error) (status int, l model.Loan, msg string, ok bool) {
+	var (
+		invalid   *application.Invalid
+		conflict  *application.Conflict
+		forbidden *application.Forbidden
+	)
+	switch {
+	case err == nil:
+		return 0, model.Loan{}, "", true
+	case errors.Is(err, model.ErrNotFound):
+		a.ErrorPage(w, r, http.StatusNotFound, "Application not found", "There is no application "+chi.URLParam(r, "id")+".")
+	case errors.As(err, &forbidden):
+		return http.StatusForbidden, forbidden.Loan, forbidden.Reason, true
+	case errors.As(err, &invalid):
+		return http.StatusUnprocessableEntity, invalid.Loan, invalid.Message(), true
+	case errors.As(err, &conflict):
+		return http.StatusConflict, conflict.Loan, "Since you loaded it: " + conflict.Message() + " Check it and try again.", true
+	default:
 		a.ServerError(w, r, err)
-		return
 	}
-	a.flash(r, fmt.Sprintf("%s is now %s.", l.HumanID, application.StatusLabels[to]))
-	a.redirect(w, r, loanURL(l.HumanID))
-}
-
-func (a *App) renderStatusPanel(w http.ResponseWriter, r *http.Request, status int, l model.Loan, user auth.User, sp views.StatusPanel) {
-	if isFragment(r) {
-		a.render(w, r, status, views.LoanStatusPanel(sp, false))
-		return
-	}
-	d := a.loanDetail(r.Context(), l, user)
-	d.Status = sp
-	a.renderLoanPage(w, r, status, l, d)
-}
-
-// normalizeReason trims a reason and checks it; the message is for people.
-func normalizeReason(s string) (string, string) {
-	if !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) {
-		return "", "The reason contains characters that are not allowed."
-	}
-	s = strings.TrimSpace(s)
-	if utf8.RuneCountInString(s) > maxReasonLen {
-		return "", fmt.Sprintf("Keep the reason under %d characters.", maxReasonLen)
-	}
-	return s, ""
+	return 0, model.Loan{}, "", false
 }

@@ -9,7 +9,7 @@ import (
 
 	"loandesk/application"
 	"loandesk/auth"
-	"loandesk/store"
+	"loandesk/model"
 	"loandesk/views"
 )
 
@@ -17,75 +17,70 @@ import (
 const maxFormBytes = 64 << 10
 
 // UpdateLoanSection saves a section's form (PUT from htmx, POST without
-// JavaScript) against the version it was loaded at. A newer version gives
-// 409 with the conflict prompt; invalid fields 422 with their messages.
+// JavaScript) against the version it was loaded at, through the loan
+// service. A newer version gives 409 with the conflict prompt; invalid
+// fields 422 with their messages; a read-only role 403.
 func (a *App) UpdateLoanSection(w http.ResponseWriter, r *http.Request) {
 	section, ok := sectionParam(r)
 	if !ok {
 		a.NotFound(w, r)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		a.ErrorPage(w, r, http.StatusBadRequest, "Unreadable form", "The form could not be read. Reload the page and try again.")
+	if !a.parseForm(w, r) {
 		return
 	}
-	raw, rawErrs := sectionInput(r, section)
 	user, _ := auth.UserFrom(r.Context())
-	version := parseVersion(r.PostForm.Get("version"))
-
-	out, err := a.saveLoanEdit(r.Context(), user, chi.URLParam(r, "id"), version, raw)
-	if len(rawErrs) > 0 && err == nil && out.Refused == "" {
-		out.Errors = rawErrs // repeated fields: report them, save nothing
-		out.Conflict = nil
+	req := application.EditRequest{
+		Actor: user, LoanID: chi.URLParam(r, "id"),
+		Version: parseVersion(r.PostForm.Get("version")), Fields: sectionInput(r, section),
 	}
+
+	res, err := a.Service.Edit(r.Context(), req)
+	var (
+		invalid   *application.Invalid
+		conflict  *application.Conflict
+		forbidden *application.Forbidden
+	)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, model.ErrNotFound):
 		a.ErrorPage(w, r, http.StatusNotFound, "Application not found", "There is no such application.")
-	case err != nil:
-		a.ServerError(w, r, err)
-	case out.Refused != "":
-		a.ErrorPage(w, r, http.StatusForbidden, "Not editable", out.Refused)
-	case len(out.Errors) > 0:
-		values := application.ValuesOf(out.Loan)
-		for k, v := range raw {
+	case errors.As(err, &forbidden):
+		a.ErrorPage(w, r, http.StatusForbidden, "Not editable", forbidden.Reason)
+	case errors.As(err, &invalid):
+		values := application.ValuesOf(invalid.Loan)
+		for k, v := range req.Fields {
 			values[k] = v // show what was typed
 		}
-		a.renderSection(w, r, http.StatusUnprocessableEntity, out.Loan, user, sectionForm(out.Loan, section, version, values, out.Errors))
-	case out.Conflict != nil:
-		s := sectionView(out.Loan, section, user)
-		s.Conflict = conflictView(out.Conflict, out.Loan)
-		a.renderSection(w, r, http.StatusConflict, out.Loan, user, s)
+		a.renderSection(w, r, http.StatusUnprocessableEntity, invalid.Loan, user, sectionForm(invalid.Loan, section, req.Version, values, invalid.Fields))
+	case errors.As(err, &conflict):
+		s := sectionView(conflict.Loan, section, user)
+		s.Conflict = a.conflictView(conflict)
+		a.renderSection(w, r, http.StatusConflict, conflict.Loan, user, s)
+	case err != nil:
+		a.ServerError(w, r, err)
 	default:
-		notice := fmt.Sprintf("Saved as version %d.", out.Loan.Version)
-		if out.Loan.Version == version {
+		notice := fmt.Sprintf("Saved as version %d.", res.Loan.Version)
+		if !res.Saved {
 			notice = "Nothing had changed."
 		}
-		if !isFragment(r) {
-			a.flash(r, notice)
-			a.redirect(w, r, loanURL(out.Loan.HumanID))
-			return
-		}
-		s := sectionView(out.Loan, section, user)
+		s := sectionView(res.Loan, section, user)
 		s.Notice = notice
-		a.render(w, r, http.StatusOK, views.LoanSectionSaved(s, a.statusPanel(out.Loan, user), historyEntries(out.Loan.History)))
+		a.respond(w, r, http.StatusOK, views.LoanSectionSaved(s, a.statusPanel(res.Loan, user), a.historyEntries(res.Loan.History)), func() {
+			a.flash(r, notice)
+			a.redirect(w, r, loanURL(res.Loan.HumanID))
+		})
 	}
 }
 
 // sectionInput collects the submitted fields of section. Other keys
 // (version, anything a tampered form adds) are ignored; a field sent
-// twice is an error rather than a guess.
-func sectionInput(r *http.Request, section application.Section) (map[string]string, application.Errors) {
-	raw, errs := map[string]string{}, application.Errors{}
+// twice never gets here (the request is refused before any handler).
+func sectionInput(r *http.Request, section application.Section) map[string]string {
+	raw := map[string]string{}
 	for _, f := range application.SectionFields(section) {
-		vs, ok := r.PostForm[f.Key]
-		switch {
-		case !ok:
-		case len(vs) != 1:
-			errs.Add(f.Key, application.CodeRepeated, "Send this field once.")
-		default:
+		if vs, ok := r.PostForm[f.Key]; ok && len(vs) > 0 {
 			raw[f.Key] = vs[0]
 		}
 	}
-	return raw, errs
+	return raw
 }

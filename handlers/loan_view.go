@@ -26,12 +26,12 @@ func (a *App) loanDetail(ctx context.Context, l model.Loan, user auth.User) view
 		HumanID:   l.HumanID,
 		Applicant: l.Applicant.Name,
 		Version:   l.Version,
-		Created:   formatDate(l.CreatedAt),
-		Updated:   formatDateTime(l.UpdatedAt) + " by " + l.UpdatedBy,
+		Created:   a.formatDate(l.CreatedAt),
+		Updated:   a.formatDateTime(l.UpdatedAt) + " by " + l.UpdatedBy,
 		EMI:       money.FormatINR(application.EMI(l.Terms.Amount, l.Terms.TenureMonths, l.Terms.AnnualRateBps)),
 		Status:    a.statusPanel(l, user),
 		Assign:    a.assignPanel(ctx, l, user),
-		History:   historyEntries(l.History),
+		History:   a.historyEntries(l.History),
 	}
 	for _, s := range application.Sections {
 		d.Sections = append(d.Sections, sectionView(l, s, user))
@@ -100,9 +100,9 @@ func sectionForm(l model.Loan, s application.Section, version int64, values appl
 }
 
 // conflictView shows a lost edit beside the winners' changes.
-func conflictView(c *editConflict, current model.Loan) *views.Conflict {
-	now := application.ValuesOf(current)
-	out := &views.Conflict{Version: current.Version, Clashes: c.Clashes, Exact: c.Exact, Since: historyEntries(c.Since)}
+func (a *App) conflictView(c *application.Conflict) *views.Conflict {
+	now := application.ValuesOf(c.Loan)
+	out := &views.Conflict{Version: c.Loan.Version, Clashes: c.Clashes, Exact: c.Exact, Since: a.historyEntries(c.Since)}
 	slices.Reverse(out.Since) // oldest first, as they happened
 	for _, m := range c.Mine {
 		ch := views.Change{Label: m.Label, From: application.Display(m.Key, m.From), To: application.Display(m.Key, m.To), Clash: m.Clash}
@@ -123,14 +123,14 @@ func (a *App) statusPanel(l model.Loan, user auth.User) views.StatusPanel {
 		Status:    application.StatusLabels[l.Status],
 		StatusKey: l.Status,
 	}
-	for _, act := range a.Policy.Actions(user.Role, l.Status, l.Terms.Amount) {
+	for _, act := range a.Service.Policy.Actions(user.Role, l.Status, l.Terms.Amount) {
 		sp.Actions = append(sp.Actions, views.StatusAction{To: act.To, Label: act.Label, NeedsReason: act.NeedsReason})
 	}
 	return sp
 }
 
 // historyEntries lists history newest first, values shown for people.
-func historyEntries(history []model.LoanChange) []views.HistoryEntry {
+func (a *App) historyEntries(history []model.LoanChange) []views.HistoryEntry {
 	out := make([]views.HistoryEntry, 0, len(history))
 	for i := len(history) - 1; i >= 0; i-- {
 		h := history[i]
@@ -138,7 +138,7 @@ func historyEntries(history []model.LoanChange) []views.HistoryEntry {
 		if who == "" {
 			who = h.By
 		}
-		e := views.HistoryEntry{Version: h.Version, When: formatDateTime(h.At), Who: who, Reason: h.Reason}
+		e := views.HistoryEntry{Version: h.Version, When: a.formatDateTime(h.At), Who: who, Reason: h.Reason}
 		for _, c := range h.Fields {
 			e.Changes = append(e.Changes, views.Change{Label: application.Label(c.Field), From: application.Display(c.Field, c.From), To: application.Display(c.Field, c.To)})
 		}

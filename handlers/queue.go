@@ -120,7 +120,7 @@ func (a *App) queueView(ctx context.Context) (views.QueueView, error) {
 		return views.QueueView{}, err
 	}
 	for _, ev := range dead {
-		row := jobRow(ev)
+		row := a.jobRow(ev)
 		row.RetryURL = "/admin/queue/" + ev.ID.Hex() + "/retry"
 		row.DiscardURL = "/admin/queue/" + ev.ID.Hex() + "/discard"
 		q.DeadJobs = append(q.DeadJobs, row)
@@ -136,16 +136,16 @@ func (a *App) jobsPanel(ctx context.Context, l model.Loan, user auth.User) (view
 	}
 	j := views.JobList{CanRetry: application.CanWork(user.Role)}
 	for _, ev := range evs {
-		row := jobRow(ev)
+		row := a.jobRow(ev)
 		row.RetryURL = loanURL(l.HumanID) + "/jobs/" + ev.ID.Hex() + "/retry"
 		j.Rows = append(j.Rows, row)
 	}
 	return j, nil
 }
 
-func jobRow(ev store.Event) views.JobRow {
+func (a *App) jobRow(ev store.Event) views.JobRow {
 	row := views.JobRow{
-		Type: ev.Type, Status: ev.Status, When: formatDateTime(ev.CreatedAt),
+		Type: ev.Type, Status: ev.Status, When: a.formatDateTime(ev.CreatedAt),
 		Attempts: fmt.Sprintf("%d of %d", ev.Attempts, ev.MaxAttempts), Error: ev.LastError, LoanID: ev.LoanID,
 	}
 	if ev.Status == store.EventDone {

@@ -55,11 +55,9 @@ func (a *App) CreateUser(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if isFragment(r) {
-		a.render(w, r, http.StatusUnprocessableEntity, views.UserFormPartial(form, auth.Roles))
-		return
-	}
-	a.renderUsers(w, r, http.StatusUnprocessableEntity, form)
+	a.respond(w, r, http.StatusUnprocessableEntity, views.UserFormPartial(form, auth.Roles), func() {
+		a.renderUsers(w, r, http.StatusUnprocessableEntity, form)
+	})
 }
 
 func (a *App) renderUsers(w http.ResponseWriter, r *http.Request, status int, form views.UserForm) {
@@ -70,7 +68,7 @@ func (a *App) renderUsers(w http.ResponseWriter, r *http.Request, status int, fo
 	}
 	vm := views.UserAdmin{Form: form, Roles: auth.Roles}
 	for _, u := range users {
-		vm.Rows = append(vm.Rows, views.UserRow{Email: u.Email, Name: u.Name, Role: u.Role, Created: formatDate(u.CreatedAt)})
+		vm.Rows = append(vm.Rows, views.UserRow{Email: u.Email, Name: u.Name, Role: u.Role, Created: a.formatDate(u.CreatedAt)})
 	}
 	a.render(w, r, status, views.UserAdminPage(a.page(r, "Users", "users"), vm))
 }

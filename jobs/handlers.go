@@ -14,11 +14,12 @@ import (
 	"loandesk/store"
 )
 
-// Handlers are the application's job handlers, by event type.
-func Handlers(st *store.Store, logger *slog.Logger) map[string]Handler {
+// Handlers are the application's job handlers, by event type. Changes
+// to loans go through the loan service svc, as from the browser.
+func Handlers(st *store.Store, svc *application.Service, logger *slog.Logger) map[string]Handler {
 	return map[string]Handler{
 		store.EventDocumentUploaded: ReadDocument(st, logger),
-		store.EventScoreApplication: ScoreApplication(st),
+		store.EventScoreApplication: ScoreApplication(svc),
 	}
 }
 
@@ -97,39 +98,20 @@ func readDocument(ctx context.Context, st *store.Store, d model.Document) (model
 	return model.OCRResult{Method: res.Method, Text: text, PAN: fields.PAN, Name: fields.Name, Amounts: fields.Amounts, Pages: res.Pages}, nil
 }
 
-// maxScoreTries bounds how often scoring rereads a loan edited under it.
-const maxScoreTries = 5
-
-// ScoreApplication runs the scorecard on an application and its read
-// documents, and records the verdict on the version it read: if an admin
-// saves meanwhile, it reads again and scores that (their edit is never
-// overwritten).
-func ScoreApplication(st *store.Store) Handler {
+// ScoreApplication has the loan service score an application and record
+// the verdict on the version it read (see application.Service.RecordScore:
+// an admin's edit meanwhile is never overwritten). A loan that no longer
+// exists fails the event for good.
+func ScoreApplication(svc *application.Service) Handler {
 	return func(ctx context.Context, ev store.Event) error {
 		var p store.ScoreEvent
 		if err := ev.DecodePayload(&p); err != nil {
 			return Permanent(fmt.Errorf("payload: %w", err))
 		}
-		for range maxScoreTries {
-			l, err := st.LoanByID(ctx, p.LoanID)
-			if errors.Is(err, store.ErrNotFound) {
-				return Permanent(err)
-			}
-			if err != nil {
-				return err
-			}
-			docs, err := st.DocumentsOfLoan(ctx, l.ID)
-			if err != nil {
-				return err
-			}
-			score := application.Score(l, docs)
-			score.ScoredAt = time.Now()
-			err = st.LoanSetScore(ctx, l.ID, l.Version, score)
-			if errors.Is(err, store.ErrConflict) {
-				continue // edited meanwhile: score the new version
-			}
-			return err
+		_, err := svc.RecordScore(ctx, p.LoanID)
+		if errors.Is(err, model.ErrNotFound) {
+			return Permanent(err)
 		}
-		return fmt.Errorf("the application kept changing while it was scored (%d tries)", maxScoreTries)
+		return err
 	}
 }

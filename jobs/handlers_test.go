@@ -17,6 +17,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
+	"loandesk/application"
 	"loandesk/model"
 	"loandesk/ocr/ocrtest"
 	"loandesk/store"
@@ -62,7 +63,7 @@ func TestDocumentsAreReadAndScored(t *testing.T) {
 	defer st.Close(context.Background())
 	ctx := context.Background()
 	l := insertLoan(t, st)
-	start(t, fast(st, 2, Handlers(st, slog.New(slog.DiscardHandler))))
+	start(t, fast(st, 2, Handlers(st, &application.Service{Loans: st, Staff: st}, slog.New(slog.DiscardHandler))))
 
 	card, err := st.DocumentUpload(ctx, model.Document{LoanID: l.ID, LoanHumanID: l.HumanID, Kind: "pan", Filename: "pan.png", ContentType: "image/png"},
 		bytes.NewReader(ocrtest.PNG([]string{"INCOME TAX DEPARTMENT", "Name", "ASHA IYER", "Permanent Account Number", "ABCPI1234K"})))
@@ -111,7 +112,7 @@ func TestScoringDeclinesAPANMismatch(t *testing.T) {
 	defer st.Close(context.Background())
 	ctx := context.Background()
 	l := insertLoan(t, st)
-	start(t, fast(st, 2, Handlers(st, slog.New(slog.DiscardHandler))))
+	start(t, fast(st, 2, Handlers(st, &application.Service{Loans: st, Staff: st}, slog.New(slog.DiscardHandler))))
 	d, err := st.DocumentUpload(ctx, model.Document{LoanID: l.ID, LoanHumanID: l.HumanID, Kind: "pan", Filename: "other.pdf", ContentType: "application/pdf"},
 		bytes.NewReader(ocrtest.TextPDF([]string{"Name: Someone Else", "PAN: ZZZPZ9999Z"})))
 	if err != nil {
@@ -135,7 +136,7 @@ func TestScoringNeverOverwritesAnEdit(t *testing.T) {
 	defer st.Close(context.Background())
 	ctx := context.Background()
 	l := insertLoan(t, st)
-	start(t, fast(st, 4, Handlers(st, slog.New(slog.DiscardHandler))))
+	start(t, fast(st, 4, Handlers(st, &application.Service{Loans: st, Staff: st}, slog.New(slog.DiscardHandler))))
 	const edits = 30
 	for i := range edits {
 		if _, err := st.PublishScoring(ctx, l, "race", ""); err != nil {
@@ -146,8 +147,10 @@ func TestScoringNeverOverwritesAnEdit(t *testing.T) {
 			t.Fatal(err)
 		}
 		purpose := fmt.Sprint("edit ", i)
-		if _, err := st.LoanUpdate(ctx, store.LoanUpdateParams{ID: cur.ID, Version: cur.Version, Set: map[string]any{"terms.purpose": purpose},
-			Change: model.LoanChange{At: time.Now(), By: "admin@example.com", Fields: []model.FieldChange{{Field: "purpose", From: cur.Terms.Purpose, To: purpose}}}}); err != nil {
+		next := cur
+		next.Terms.Purpose = purpose
+		if _, err := st.LoanUpdate(ctx, next,
+			model.LoanChange{At: time.Now(), By: "admin@example.com", Fields: []model.FieldChange{{Field: "purpose", From: cur.Terms.Purpose, To: purpose}}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -214,7 +217,7 @@ func TestCrashBetweenDocumentAndEvent(t *testing.T) {
 	sweep, stopSweep := context.WithCancel(ctx)
 	defer stopSweep()
 	go Sweep(sweep, st, 20*time.Millisecond, 0, slog.New(slog.DiscardHandler))
-	start(t, fast(st, 2, Handlers(st, slog.New(slog.DiscardHandler))))
+	start(t, fast(st, 2, Handlers(st, &application.Service{Loans: st, Staff: st}, slog.New(slog.DiscardHandler))))
 	waitFor(t, "the swept document to be read", 60*time.Second, func() bool {
 		d, _ := st.DocumentGet(ctx, docs[0].ID)
 		return d.Status == model.DocumentDone

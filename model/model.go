@@ -6,9 +6,19 @@
 package model
 
 import (
+	"errors"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson/primitive"
+)
+
+// Errors a repository returns, whatever the database behind it.
+var (
+	// ErrNotFound means the record does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a versioned write found a newer version: someone
+	// else saved first, and nothing was written.
+	ErrConflict = errors.New("conflict: a newer version exists")
 )
 
 // Loan statuses, in workflow order.

@@ -8,16 +8,20 @@ import (
 
 	"github.com/256dpi/lungo"
 	"go.mongodb.org/mongo-driver/mongo"
+
+	"loandesk/model"
 )
 
 var (
-	// ErrNotFound means the requested record does not exist.
-	ErrNotFound = errors.New("store: not found")
+	// ErrNotFound means the requested record does not exist (the same
+	// value as model.ErrNotFound, so the loan service can test for it
+	// without importing the store).
+	ErrNotFound = model.ErrNotFound
 	// ErrDuplicate means a unique field (an email, a token) is taken.
 	ErrDuplicate = errors.New("store: duplicate")
 	// ErrConflict means a versioned write found a newer version: someone
-	// else saved first.
-	ErrConflict = errors.New("store: conflict")
+	// else saved first (the same value as model.ErrConflict).
+	ErrConflict = model.ErrConflict
 )
 
 // isDuplicateKey recognises a unique-index violation from either engine:

@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
+	"golang.org/x/text/unicode/norm"
 )
 
 // LoanSearchKeys derives the normalised search words of a loan. Search
@@ -27,7 +28,7 @@ func LoanSearchKeys(l model.Loan) []string {
 			keys = append(keys, k)
 		}
 	}
-	for _, word := range strings.Fields(strings.ToLower(l.Applicant.Name)) {
+	for _, word := range strings.Fields(foldText(l.Applicant.Name)) {
 		add(word)
 	}
 	add(strings.ToLower(l.HumanID))
@@ -35,8 +36,8 @@ func LoanSearchKeys(l model.Loan) []string {
 		add(seq)                        // "000123"
 		add(strings.TrimLeft(seq, "0")) // "123"
 	}
-	add(strings.ToLower(l.Applicant.PAN))
-	add(strings.ToLower(l.Applicant.Email))
+	add(foldText(l.Applicant.PAN))
+	add(foldText(l.Applicant.Email))
 	if phone := digitsOnly(l.Applicant.Phone); len(phone) >= 10 {
 		add(phone[len(phone)-10:]) // as people type it, without +91
 	}
@@ -54,7 +55,7 @@ func SearchTokens(q string) []string {
 	}
 	var tokens []string
 	seen := map[string]bool{}
-	for _, w := range strings.Fields(strings.ToLower(q)) {
+	for _, w := range strings.Fields(foldText(q)) {
 		if isPhoneLike(w) {
 			d := digitsOnly(w)
 			w = d[len(d)-10:]
@@ -70,6 +71,12 @@ func SearchTokens(q string) []string {
 	}
 	return tokens
 }
+
+// foldText is how search compares text: lower case, in Unicode
+// Normalization Form C (UAX #15), so "zoë" typed as z-o-e-U+0308 finds
+// "zoë" stored as z-o-U+00EB, and a Devanagari nukta letter typed
+// precomposed or as letter + nukta gives the same key.
+func foldText(s string) string { return norm.NFC.String(strings.ToLower(norm.NFC.String(s))) }
 
 // isPhoneLike reports whether s is only a phone number's characters, with
 // ten to thirteen digits.
@@ -262,49 +269,44 @@ func (s *Store) LoanGet(ctx context.Context, humanID string) (model.Loan, error)
 	return l, nil
 }
 
-// LoanUpdateParams is one versioned change to an application.
-type LoanUpdateParams struct {
-	ID      primitive.ObjectID
-	Version int64          // the version the change was made against
-	Set     map[string]any // store paths → new values ("terms.amount")
-	// SearchKeys replace the stored ones when the change touches what
-	// search matches (nil: unchanged).
-	SearchKeys []string
-	Change     model.LoanChange // its Version is filled in here
-}
-
-// LoanUpdate applies a change only if the application is still at
-// p.Version: the filter is {_id, version}, the update sets the fields,
-// increments version and appends the history entry, all in one atomic
-// write. It returns the updated application. A newer version gives
-// ErrConflict (with nothing written); a missing application ErrNotFound.
-func (s *Store) LoanUpdate(ctx context.Context, p LoanUpdateParams) (model.Loan, error) {
-	set := bson.M{"updatedAt": p.Change.At, "updatedBy": p.Change.By}
-	for path, v := range p.Set {
-		set[path] = v
+// LoanUpdate writes next, the loan as it will stand after change, only if
+// the stored loan is still at next.Version (the version the change was
+// made against). The store decides what that means in the document: one
+// atomic write with the filter {_id, version} that sets the applicant,
+// the terms, the status, the assignee, the search keys derived from them
+// and who updated it when, increments version and appends the history
+// entry (its Version filled in here). It returns the loan as stored. A
+// newer version gives ErrConflict with nothing written; a missing loan
+// ErrNotFound. The score is not touched: LoanSetScore owns it.
+func (s *Store) LoanUpdate(ctx context.Context, next model.Loan, change model.LoanChange) (model.Loan, error) {
+	change.Version = next.Version + 1
+	set := bson.M{
+		"applicant":  next.Applicant,
+		"terms":      next.Terms,
+		"status":     next.Status,
+		"assignee":   next.Assignee,
+		"searchKeys": LoanSearchKeys(next),
+		"updatedAt":  change.At,
+		"updatedBy":  change.By,
 	}
-	if p.SearchKeys != nil {
-		set["searchKeys"] = p.SearchKeys
-	}
-	p.Change.Version = p.Version + 1
 	var l model.Loan
 	err := s.loans.FindOneAndUpdate(ctx,
-		bson.M{"_id": p.ID, "version": p.Version},
-		bson.M{"$set": set, "$inc": bson.M{"version": int64(1)}, "$push": bson.M{"history": p.Change}},
+		bson.M{"_id": next.ID, "version": next.Version},
+		bson.M{"$set": set, "$inc": bson.M{"version": int64(1)}, "$push": bson.M{"history": change}},
 		options.FindOneAndUpdate().SetReturnDocument(options.After).SetProjection(bson.M{"searchKeys": 0}),
 	).Decode(&l)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		n, cerr := s.loans.CountDocuments(ctx, bson.M{"_id": p.ID})
+		n, cerr := s.loans.CountDocuments(ctx, bson.M{"_id": next.ID})
 		switch {
 		case cerr != nil:
-			return model.Loan{}, fmt.Errorf("store: update loan %s: %w", p.ID.Hex(), cerr)
+			return model.Loan{}, fmt.Errorf("store: update loan %s: %w", next.ID.Hex(), cerr)
 		case n == 0:
-			return model.Loan{}, fmt.Errorf("store: update loan %s: %w", p.ID.Hex(), ErrNotFound)
+			return model.Loan{}, fmt.Errorf("store: update loan %s: %w", next.ID.Hex(), ErrNotFound)
 		}
-		return model.Loan{}, fmt.Errorf("store: update loan %s at version %d: %w", p.ID.Hex(), p.Version, ErrConflict)
+		return model.Loan{}, fmt.Errorf("store: update loan %s at version %d: %w", next.ID.Hex(), next.Version, ErrConflict)
 	}
 	if err != nil {
-		return model.Loan{}, fmt.Errorf("store: update loan %s: %w", p.ID.Hex(), err)
+		return model.Loan{}, fmt.Errorf("store: update loan %s: %w", next.ID.Hex(), err)
 	}
 	return l, nil
 }

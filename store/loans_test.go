@@ -51,11 +51,10 @@ func TestStore_LoanUpdateRace(t *testing.T) {
 					return
 				}
 				value := fmt.Sprintf("g%d-n%d", g, n)
-				updated, err := b.store.LoanUpdate(ctx, LoanUpdateParams{
-					ID: cur.ID, Version: cur.Version,
-					Set:    map[string]any{"terms.purpose": value},
-					Change: model.LoanChange{At: time.Now(), By: "race@test", Fields: []model.FieldChange{{Field: "purpose", From: cur.Terms.Purpose, To: value}}},
-				})
+				next := cur
+				next.Terms.Purpose = value
+				updated, err := b.store.LoanUpdate(ctx, next,
+					model.LoanChange{At: time.Now(), By: "race@test", Fields: []model.FieldChange{{Field: "purpose", From: cur.Terms.Purpose, To: value}}})
 				mu.Lock()
 				switch {
 				case errors.Is(err, ErrConflict):
@@ -106,7 +105,7 @@ func TestStore_LoanUpdate(t *testing.T) {
 	loan := insertTestLoan(t, b.store)
 
 	t.Run("MissingLoanIsNotFound", func(t *testing.T) {
-		_, err := b.store.LoanUpdate(ctx, LoanUpdateParams{ID: [12]byte{1}, Version: 1, Change: model.LoanChange{At: time.Now()}})
+		_, err := b.store.LoanUpdate(ctx, model.Loan{ID: [12]byte{1}, Version: 1}, model.LoanChange{At: time.Now()})
 		if !errors.Is(err, ErrNotFound) {
 			t.Fatalf("got %v, want ErrNotFound", err)
 		}
@@ -115,7 +114,9 @@ func TestStore_LoanUpdate(t *testing.T) {
 		}
 	})
 	t.Run("StaleVersionChangesNothing", func(t *testing.T) {
-		_, err := b.store.LoanUpdate(ctx, LoanUpdateParams{ID: loan.ID, Version: 7, Set: map[string]any{"terms.purpose": "x"}, Change: model.LoanChange{At: time.Now()}})
+		stale := loan
+		stale.Version, stale.Terms.Purpose = 7, "x"
+		_, err := b.store.LoanUpdate(ctx, stale, model.LoanChange{At: time.Now()})
 		if !errors.Is(err, ErrConflict) {
 			t.Fatalf("got %v, want ErrConflict", err)
 		}
@@ -125,14 +126,34 @@ func TestStore_LoanUpdate(t *testing.T) {
 		}
 	})
 	t.Run("SearchKeysFollowTheChange", func(t *testing.T) {
-		_, err := b.store.LoanUpdate(ctx, LoanUpdateParams{ID: loan.ID, Version: loan.Version,
-			Set: map[string]any{"applicant.name": "Zoya Qureshi"}, SearchKeys: []string{"zo", "zoya"}, Change: model.LoanChange{At: time.Now()}})
+		next := loan
+		next.Applicant.Name = "Zoya Qureshi"
+		updated, err := b.store.LoanUpdate(ctx, next, model.LoanChange{At: time.Now(), By: "t@example.com"})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if updated.Version != loan.Version+1 || updated.Applicant.Name != "Zoya Qureshi" || updated.UpdatedBy != "t@example.com" ||
+			len(updated.History) != 1 || updated.History[0].Version != loan.Version+1 {
+			t.Fatalf("updated loan: %+v", updated)
 		}
 		n, err := b.store.loans.CountDocuments(ctx, map[string]any{"searchKeys": "zoya"})
 		if err != nil || n != 1 {
 			t.Fatalf("search keys not updated: %d, %v", n, err)
+		}
+	})
+	t.Run("ScoreIsLeftAlone", func(t *testing.T) {
+		cur, _ := b.store.LoanGet(ctx, loan.HumanID)
+		if err := b.store.LoanSetScore(ctx, cur.ID, cur.Version, model.LoanScore{Points: 42}); err != nil {
+			t.Fatal(err)
+		}
+		next := cur // read before the score: its Score is nil
+		next.Terms.Purpose = "after the score"
+		updated, err := b.store.LoanUpdate(ctx, next, model.LoanChange{At: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if updated.Score == nil || updated.Score.Points != 42 {
+			t.Fatalf("the edit dropped the score: %+v", updated.Score)
 		}
 	})
 }

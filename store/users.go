@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"loandesk/auth"
+
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo/options"
@@ -101,6 +103,21 @@ func (s *Store) UserListByRole(ctx context.Context, roles ...string) ([]User, er
 		return nil, fmt.Errorf("store: list users by role: %w", err)
 	}
 	return users, nil
+}
+
+// StaffEmails returns the e-mail addresses of the users who work
+// applications (admins and underwriters): whom an application can be
+// assigned to.
+func (s *Store) StaffEmails(ctx context.Context) ([]string, error) {
+	users, err := s.UserListByRole(ctx, auth.RoleAdmin, auth.RoleUnderwriter)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(users))
+	for i, u := range users {
+		out[i] = u.Email
+	}
+	return out, nil
 }
 
 // UserCount returns how many users exist.

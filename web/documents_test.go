@@ -14,6 +14,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
+	"loandesk/application"
 	"loandesk/auth"
 	"loandesk/jobs"
 	"loandesk/model"
@@ -44,7 +45,7 @@ func upload(t *testing.T, c *http.Client, base, loan, kind, filename string, dat
 // runJobs runs the application's job runner on the fixture's store.
 func runJobs(t *testing.T, st *store.Store) {
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &jobs.Runner{Queue: st, Handlers: jobs.Handlers(st, slog.New(slog.DiscardHandler)), Workers: 2, IdleMin: 5 * time.Millisecond, IdleMax: 50 * time.Millisecond}
+	r := &jobs.Runner{Queue: st, Handlers: jobs.Handlers(st, &application.Service{Loans: st, Staff: st}, slog.New(slog.DiscardHandler)), Workers: 2, IdleMin: 5 * time.Millisecond, IdleMax: 50 * time.Millisecond}
 	done := make(chan struct{})
 	go func() { defer close(done); r.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
@@ -175,8 +176,10 @@ func TestApproveAgainstADecline(t *testing.T) {
 	f := newLoanFixture(t)
 	ctx := context.Background()
 	cur, _ := f.store.LoanGet(ctx, f.loan.HumanID)
-	if _, err := f.store.LoanUpdate(ctx, store.LoanUpdateParams{ID: cur.ID, Version: cur.Version, Set: map[string]any{"status": model.StatusUnderReview},
-		Change: model.LoanChange{At: time.Now(), By: "seed", Fields: []model.FieldChange{{Field: "status", From: cur.Status, To: model.StatusUnderReview}}}}); err != nil {
+	next := cur
+	next.Status = model.StatusUnderReview
+	if _, err := f.store.LoanUpdate(ctx, next,
+		model.LoanChange{At: time.Now(), By: "seed", Fields: []model.FieldChange{{Field: "status", From: cur.Status, To: model.StatusUnderReview}}}); err != nil {
 		t.Fatal(err)
 	}
 	cur, _ = f.store.LoanGet(ctx, f.loan.HumanID)

@@ -240,7 +240,9 @@ func TestLoanList_SearchFiltersAndPages(t *testing.T) {
 	})
 
 	t.Run("AssigneeFilter", func(t *testing.T) {
-		if _, err := b.store.LoanUpdate(ctx, store.LoanUpdateParams{ID: target.ID, Version: target.Version, Set: map[string]any{"assignee": "uw@example.com"}, Change: model.LoanChange{At: time.Now(), By: "test"}}); err != nil {
+		next := target
+		next.Assignee = "uw@example.com"
+		if _, err := b.store.LoanUpdate(ctx, next, model.LoanChange{At: time.Now(), By: "test"}); err != nil {
 			t.Fatal(err)
 		}
 		if ids := rows("/loans?assignee=me"); len(ids) != 1 || ids[0] != target.HumanID {

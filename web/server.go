@@ -1,7 +1,7 @@
 // Package web is the HTTP server: the chi router with the whole route
 // table, the middleware (request ids and logs, panic recovery, security
-// headers, cross-origin protection, sessions, sign-in and role checks) and
-// static file serving.
+// headers, cross-origin protection, strict input, sessions, sign-in and
+// role checks) and static file serving.
 package web
 
 import (
@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/go-chi/chi/v5"
 
 	"loandesk/application"
 	"loandesk/auth"
+	"loandesk/clock"
 	"loandesk/handlers"
 	"loandesk/static"
 	"loandesk/store"
@@ -40,6 +42,11 @@ type Config struct {
 	LoginLimits handlers.LoginLimits
 	// Policy holds the loan workflow's limits.
 	Policy application.Policy
+	// Zone is the lender's time zone (TIME_ZONE): business dates and the
+	// times shown (UTC when nil).
+	Zone *time.Location
+	// Now is the clock of the loan service (the wall clock when nil).
+	Now clock.Func
 	// UploadMaxBytes bounds an uploaded document.
 	UploadMaxBytes int64
 }
@@ -65,6 +72,11 @@ type Server struct {
 	logger   *slog.Logger
 	assets   *assetServer
 	handler  http.Handler
+	// mux is the route table (handler is mux); api is the JSON API's,
+	// mounted under /api. The 405 handlers read both to list what a path
+	// accepts.
+	mux *chi.Mux
+	api *chi.Mux
 }
 
 // New builds the server over st.
@@ -90,7 +102,10 @@ func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
 		Sessions: s.sessions,
 		Hasher:   auth.NewHasher(cfg.BcryptCost),
 		Limits:   cfg.LoginLimits,
-		Policy:   cfg.Policy,
+		Service: &application.Service{
+			Loans: st, Staff: st, Policy: cfg.Policy, Clock: cfg.Now, Zone: cfg.Zone,
+		},
+		Zone: cfg.Zone,
 		Assets: views.Assets{
 			CSS:  assets.URL("app.css"),
 			HTMX: assets.URL(static.HTMX),
@@ -103,10 +118,22 @@ func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
 	}
 	s.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
 		s.logger.Error("session store failed", "err", err, "request_id", RequestID(r.Context()))
+		if isAPI(r) {
+			s.app.APIError(w, r, http.StatusInternalServerError, "internal", "Your session could not be loaded. Please try again.")
+			return
+		}
 		s.app.ErrorPage(w, r, http.StatusInternalServerError, "Something went wrong", "Your session could not be loaded. Please try again.")
 	}
-	s.handler = s.routes()
+	s.mux, s.api = s.routes()
+	s.handler = s.mux
 	return s, nil
+}
+
+// Routes is the route table, for walking it (chi.Walk) in tests and
+// tools: every method and pattern the server answers, the JSON API's
+// under /api.
+func (s *Server) Routes() chi.Routes {
+	return s.mux
 }
 
 // ServeHTTP implements http.Handler.
