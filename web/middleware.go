@@ -5,19 +5,24 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"loandesk/auth"
 	"loandesk/handlers"
+	"loandesk/reqcheck"
 	"loandesk/store"
 )
 
@@ -82,6 +87,11 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				"method", r.Method, "uri", r.URL.RequestURI(),
 				"panic", rec, "stack", string(debug.Stack()))
 			w.Header().Set("Connection", "close")
+			if isAPI(r) {
+				s.app.APIError(w, r, http.StatusInternalServerError, "internal",
+					"The request could not be completed. If it keeps failing, tell your administrator the request ID "+RequestID(r.Context())+".")
+				return
+			}
 			s.app.ErrorPage(w, r, http.StatusInternalServerError, "Something went wrong",
 				"The request could not be completed. If it keeps failing, tell your administrator the request ID below.")
 		}()
@@ -114,15 +124,156 @@ func (s *Server) secureHeaders(next http.Handler) http.Handler {
 }
 
 // crossOriginProtection rejects state-changing requests sent by other
-// sites (Go's Sec-Fetch-Site / Origin check) with a 403 page.
+// sites (Go's Sec-Fetch-Site / Origin check) with a 403 page (JSON under
+// /api).
 func (s *Server) crossOriginProtection(next http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.logger.Warn("cross-origin request refused", "request_id", RequestID(r.Context()),
 			"method", r.Method, "path", r.URL.Path, "origin", r.Header.Get("Origin"))
+		if isAPI(r) {
+			s.app.APIError(w, r, http.StatusForbidden, "cross_origin", "This request came from another site and was refused.")
+			return
+		}
 		s.app.ErrorPage(w, r, http.StatusForbidden, "Request refused", "This request came from another site and was refused.")
 	}))
 	return cop.Handler(next)
+}
+
+// maxFormBytes bounds an urlencoded form body; a larger one is a 413.
+// The largest real form (an application section) is a few KB.
+const maxFormBytes = 64 << 10
+
+// strictInput refuses with a 400, before any handler or the session store
+// sees the request, a query or urlencoded form body that could be read
+// more than one way (see reqcheck): a field sent twice (in the query, in
+// the body, or once in each), or a key or value that is not UTF-8 text.
+//
+// The form body is bounded (413 past maxFormBytes) and parsed here, so a
+// handler's own ParseForm is a no-op and reads exactly what was checked.
+// Multipart bodies are left to their handler, which must bound them first
+// and then apply reqcheck.Multipart; JSON bodies to theirs.
+func (s *Server) strictInput(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		query, err := reqcheck.Query(r.URL.RawQuery)
+		if err != nil {
+			s.refuseInput(w, r, err)
+			return
+		}
+		if hasFormBody(r) {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			if err := r.ParseForm(); err != nil {
+				if errors.As(err, new(*http.MaxBytesError)) {
+					s.inputTooLarge(w, r)
+					return
+				}
+				s.refuseInput(w, r, &reqcheck.Error{Code: reqcheck.CodeInvalidEncoding, In: reqcheck.InForm})
+				return
+			}
+			if err := reqcheck.Form(query, r.PostForm); err != nil {
+				s.refuseInput(w, r, err)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// hasFormBody reports whether r.ParseForm reads r's body as an urlencoded
+// form (the same test net/http makes).
+func hasFormBody(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch:
+	default:
+		return false
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return ct == "application/x-www-form-urlencoded"
+}
+
+// refuseInput answers a request reqcheck refused: 400 with the reason,
+// as JSON with its stable code under /api.
+func (s *Server) refuseInput(w http.ResponseWriter, r *http.Request, err error) {
+	var e *reqcheck.Error
+	if !errors.As(err, &e) {
+		e = &reqcheck.Error{Code: reqcheck.CodeInvalidEncoding}
+	}
+	s.logger.Info("request input refused", "request_id", RequestID(r.Context()),
+		"method", r.Method, "path", r.URL.Path, "code", e.Code, "reason", e.Message())
+	if isAPI(r) {
+		s.app.APIError(w, r, http.StatusBadRequest, e.Code, e.Message())
+		return
+	}
+	s.app.ErrorPage(w, r, http.StatusBadRequest, "Request refused", e.Message())
+}
+
+// inputTooLarge answers a form body past maxFormBytes.
+func (s *Server) inputTooLarge(w http.ResponseWriter, r *http.Request) {
+	msg := fmt.Sprintf("The form is larger than %d KB.", maxFormBytes>>10)
+	if isAPI(r) {
+		s.app.APIError(w, r, http.StatusRequestEntityTooLarge, "request_too_large", msg)
+		return
+	}
+	s.app.ErrorPage(w, r, http.StatusRequestEntityTooLarge, "Request too large", msg)
+}
+
+// notFound is the 404: JSON under /api, the page elsewhere.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if isAPI(r) {
+		s.app.APIError(w, r, http.StatusNotFound, "not_found", "There is no such endpoint.")
+		return
+	}
+	s.app.NotFound(w, r)
+}
+
+// methodNotAllowed answers a method the path does not accept: 405 with
+// Allow listing the methods it does (JSON under /api). chi hands the
+// allowed methods only to its own default handler, so they are found
+// again here with chi's Match. A path that no method routes (an unknown
+// method on an unknown path) is a 404.
+func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	allow := s.allowedMethods(r)
+	if len(allow) == 0 {
+		s.notFound(w, r)
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	if isAPI(r) {
+		s.app.APIError(w, r, http.StatusMethodNotAllowed, "method_not_allowed",
+			"This endpoint does not accept "+r.Method+"; it accepts "+strings.Join(allow, ", ")+".")
+		return
+	}
+	s.app.MethodNotAllowed(w, r)
+}
+
+// routeMethods are the methods chi routes, in the order Allow lists them.
+var routeMethods = []string{
+	http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+	http.MethodDelete, "QUERY", http.MethodOptions, http.MethodTrace, http.MethodConnect,
+}
+
+// allowedMethods lists the methods r's path is routed for; HEAD wherever
+// GET is (middleware.GetHead serves it).
+func (s *Server) allowedMethods(r *http.Request) []string {
+	routes, path := s.mux, r.URL.RawPath
+	if path == "" {
+		path = r.URL.Path
+	}
+	if isAPI(r) {
+		// The API's own table: at the top level, /api and everything under
+		// it matches the mount for every method.
+		routes, path = s.api, strings.TrimPrefix(path, apiPrefix)
+		if path == "" {
+			path = "/"
+		}
+	}
+	var allow []string
+	for _, m := range routeMethods {
+		if routes.Match(chi.NewRouteContext(), m, path) || (m == http.MethodHead && slices.Contains(allow, http.MethodGet)) {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }
 
 // loadUser puts the signed-in user (if any) into the request context. A

@@ -2,46 +2,59 @@ package web
 
 import (
 	"net/http"
+	"regexp"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
+	"loandesk/application"
 	"loandesk/auth"
 )
 
-// routes is the whole route table.
+// routes builds the whole route table.
 //
 // Middleware order, outermost first: request id + log line → panic
 // recovery → security headers → cross-origin protection (before anything
-// can change state) → sessions → the signed-in user. Health checks and
-// static files sit outside sessions: they must work without a database
-// write and never create a session.
-func (s *Server) routes() http.Handler {
+// can change state) → strict input (a field sent twice or text that is not
+// UTF-8 is refused before any handler or the session store sees the
+// request) → HEAD served by the GET route → sessions → the signed-in user.
+// Health checks and static files sit outside sessions: they must work
+// without a database write and never create a session.
+//
+// Every 405 says in Allow what the path accepts; everything under /api
+// answers JSON, errors included.
+func (s *Server) routes() (root, api *chi.Mux) {
 	r := chi.NewRouter()
 	r.Use(s.logRequests, s.recoverPanics)
 	if s.cfg.TrustProxy {
 		r.Use(proxiedClientIP)
 	}
-	r.Use(s.secureHeaders, s.crossOriginProtection)
-	r.NotFound(s.app.NotFound)
-	r.MethodNotAllowed(s.app.MethodNotAllowed)
+	r.Use(s.secureHeaders, s.crossOriginProtection, s.strictInput, middleware.GetHead)
+	r.NotFound(s.notFound)
+	r.MethodNotAllowed(s.methodNotAllowed)
 
 	// Probes and static files: no session.
 	r.Get("/health", s.app.Health)
 	r.Get("/ready", s.app.Ready)
 	r.Method(http.MethodGet, "/static/*", s.assets)
-	r.Method(http.MethodHead, "/static/*", s.assets)
 
 	// The JSON API: a bearer token or the session cookie; errors as JSON.
-	r.Route("/api", func(r chi.Router) {
-		r.Use(s.apiAuth)
-		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-			s.app.APIError(w, r, http.StatusNotFound, "not_found", "There is no such endpoint.")
-		})
-		r.Get("/applications", s.app.APIListApplications)
-		r.Get("/applications/{id}", s.app.APIGetApplication)
-		r.Patch("/applications/{id}", s.app.APIPatchApplication)
-		r.Get("/admin/queue-stats", s.app.APIQueueStats)
-	})
+	api = chi.NewRouter()
+	api.Use(s.apiAuth)
+	api.NotFound(s.notFound)
+	api.MethodNotAllowed(s.methodNotAllowed)
+	api.Get("/applications", s.app.APIListApplications)
+	api.Get("/applications/{id}", s.app.APIGetApplication)
+	api.Patch("/applications/{id}", s.app.APIPatchApplication)
+	api.Get("/admin/queue-stats", s.app.APIQueueStats)
+	r.Mount(apiPrefix, api)
+
+	// A section is one of the application's editable sections, so that
+	// /loans/{id}/score or /loans/{id}/documents never fall through to the
+	// section routes (a wrong method there is a 405, not a 404 from the
+	// section handler).
+	section := "{section:(?:" + sectionPattern() + ")}"
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.sessions.LoadAndSave, s.loadUser)
@@ -66,11 +79,11 @@ func (s *Server) routes() http.Handler {
 			r.Get("/loans/{id}/documents/{doc}", s.app.ServeDocument)
 			r.Post("/loans/{id}/score", s.app.ScoreNow)
 			r.Post("/loans/{id}/jobs/{event}/retry", s.app.RetryLoanJob)
-			r.Get("/loans/{id}/{section}", s.app.ShowLoanSection)
-			r.Get("/loans/{id}/{section}/edit", s.app.EditLoanSection)
+			r.Get("/loans/{id}/"+section, s.app.ShowLoanSection)
+			r.Get("/loans/{id}/"+section+"/edit", s.app.EditLoanSection)
 			// Sections save with PUT from htmx and POST from plain forms.
-			r.Put("/loans/{id}/{section}", s.app.UpdateLoanSection)
-			r.Post("/loans/{id}/{section}", s.app.UpdateLoanSection)
+			r.Put("/loans/{id}/"+section, s.app.UpdateLoanSection)
+			r.Post("/loans/{id}/"+section, s.app.UpdateLoanSection)
 
 			// Administration.
 			r.Group(func(r chi.Router) {
@@ -84,5 +97,24 @@ func (s *Server) routes() http.Handler {
 			})
 		})
 	})
-	return r
+	return r, api
+}
+
+// apiPrefix is where the JSON API is mounted.
+const apiPrefix = "/api"
+
+// isAPI reports whether r is for the JSON API, whose every answer,
+// errors included, is JSON.
+func isAPI(r *http.Request) bool {
+	return r.URL.Path == apiPrefix || strings.HasPrefix(r.URL.Path, apiPrefix+"/")
+}
+
+// sectionPattern is the application's section keys as a regexp
+// alternation ("applicant|terms").
+func sectionPattern() string {
+	keys := make([]string, len(application.Sections))
+	for i, sec := range application.Sections {
+		keys[i] = regexp.QuoteMeta(string(sec))
+	}
+	return strings.Join(keys, "|")
 }
