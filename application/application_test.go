@@ -151,3 +151,59 @@ func TestCheckScore(t *testing.T) {
 		}
 	}
 }
+
+func TestAgeOn(t *testing.T) {
+	t.Parallel()
+	ist, err := time.LoadLocation("Asia/Kolkata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := func(s string) time.Time {
+		d, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	for _, tc := range []struct {
+		dob   string
+		today time.Time
+		want  int
+	}{
+		{"2008-11-30", time.Date(2026, 11, 30, 0, 0, 0, 0, ist), 18},  // a birthday today counts (2008 is a leap year)
+		{"2008-12-01", time.Date(2026, 11, 30, 23, 59, 0, 0, ist), 17}, // tomorrow does not
+		{"2008-12-01", time.Date(2026, 11, 30, 18, 30, 0, 0, time.UTC).In(ist), 18},
+		{"2008-02-29", time.Date(2026, 2, 28, 12, 0, 0, 0, ist), 17}, // leap-day birthday: 1 March in common years
+		{"2008-02-29", time.Date(2026, 3, 1, 0, 0, 0, 0, ist), 18},
+		{"2008-02-29", time.Date(2028, 2, 29, 0, 0, 0, 0, ist), 20},
+		{"1990-05-17", time.Date(2026, 5, 16, 0, 0, 0, 0, ist), 35},
+		{"1990-05-17", time.Date(2026, 5, 17, 0, 0, 0, 0, ist), 36},
+	} {
+		if got := AgeOn(day(tc.dob), tc.today); got != tc.want {
+			t.Errorf("AgeOn(%s, %s) = %d, want %d", tc.dob, tc.today.Format(time.RFC3339), got, tc.want)
+		}
+	}
+}
+
+// Text is one value whichever Unicode form it was typed in (NFC).
+func TestNormalize_UnicodeForms(t *testing.T) {
+	t.Parallel()
+	name, _ := FieldByKey("name")
+	now := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	for _, pair := range [][2]string{
+		{"Zoe\u0308 Rao", "Zo\u00eb Rao"},
+		{"\u0915\u093c\u093e\u091c\u093c\u0940", "\u0958\u093e\u095b\u0940"}, // क़ाज़ी: letter + nukta, and the precomposed letters
+		{"Jose\u0301", "Jos\u00e9"},
+	} {
+		a, pa := name.Normalize(pair[0], now)
+		b, pb := name.Normalize(pair[1], now)
+		if pa != nil || pb != nil || a != b {
+			t.Errorf("%q and %q normalise to %q (%v) and %q (%v)", pair[0], pair[1], a, pa, b, pb)
+		}
+	}
+	l := model.Loan{}
+	l.Applicant.Name = "Zoe\u0308"
+	if v := ValuesOf(l)["name"]; v != "Zo\u00eb" {
+		t.Errorf("ValuesOf of a decomposed stored name = %q, want NFC", v)
+	}
+}

@@ -284,15 +284,20 @@ func (s *Store) LoanUpdate(ctx context.Context, next model.Loan, change model.Lo
 		"applicant":  next.Applicant,
 		"terms":      next.Terms,
 		"status":     next.Status,
-		"assignee":   next.Assignee,
 		"searchKeys": LoanSearchKeys(next),
 		"updatedAt":  change.At,
 		"updatedBy":  change.By,
 	}
+	update := bson.M{"$set": set, "$inc": bson.M{"version": int64(1)}, "$push": bson.M{"history": change}}
+	if next.Assignee != "" {
+		set["assignee"] = next.Assignee
+	} else {
+		update["$unset"] = bson.M{"assignee": ""} // as an insert leaves it (omitempty)
+	}
 	var l model.Loan
 	err := s.loans.FindOneAndUpdate(ctx,
 		bson.M{"_id": next.ID, "version": next.Version},
-		bson.M{"$set": set, "$inc": bson.M{"version": int64(1)}, "$push": bson.M{"history": change}},
+		update,
 		options.FindOneAndUpdate().SetReturnDocument(options.After).SetProjection(bson.M{"searchKeys": 0}),
 	).Decode(&l)
 	if errors.Is(err, mongo.ErrNoDocuments) {

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/bson"
+
+	"loandesk/application"
 	"loandesk/model"
 )
 
@@ -177,6 +180,8 @@ func TestStore_LoanSearch(t *testing.T) {
 				{HumanID: "LN-2026-000123", Applicant: model.Applicant{Name: "Asha Iyer", PAN: "ABCPI1234K", Email: "asha@mail.com", Phone: "+91 98765 43210"}},
 				{HumanID: "LN-2026-000124", Applicant: model.Applicant{Name: "Ashok Sharma", PAN: "ABCPS1111K", Email: "ashok@mail.com", Phone: "+91 91234 56789"}},
 				{HumanID: "LN-2026-000200", Applicant: model.Applicant{Name: "Iyer Ramesh", PAN: "ABCPR2222K", Email: "ramesh@mail.com", Phone: "+91 99999 00000"}},
+				{HumanID: "LN-2026-000300", Applicant: model.Applicant{Name: "Zo\u00eb Qureshi", PAN: "ABCPQ3333K", Email: "zoe@mail.com", Phone: "+91 98888 77777"}},
+				{HumanID: "LN-2026-000301", Applicant: model.Applicant{Name: "\u0915\u093c\u093e\u091c\u093c\u0940 Rahul", PAN: "ABCPK4444K", Email: "rk@mail.com", Phone: "+91 97777 66666"}},
 			}
 			for i := range loans {
 				loans[i].Status, loans[i].CreatedAt = model.StatusSubmitted, now.Add(time.Duration(i)*time.Minute)
@@ -185,18 +190,23 @@ func TestStore_LoanSearch(t *testing.T) {
 				t.Fatal(err)
 			}
 			for typed, want := range map[string]string{
-				"ash":             "LN-2026-000124 LN-2026-000123",
-				"asha":            "LN-2026-000123",
-				"ash iy":          "LN-2026-000123",
-				"iyer":            "LN-2026-000200 LN-2026-000123",
-				"sharma asha":     "",
-				"98765":           "LN-2026-000123",
-				"+91 98765-43210": "LN-2026-000123",
-				"LN-2026-0001":    "LN-2026-000124 LN-2026-000123",
-				"12":              "LN-2026-000124 LN-2026-000123",
-				"abcpr":           "LN-2026-000200",
-				"zz":              "",
-				`{"$ne": 1}`:      "",
+				"ash":                      "LN-2026-000124 LN-2026-000123",
+				"asha":                     "LN-2026-000123",
+				"ash iy":                   "LN-2026-000123",
+				"iyer":                     "LN-2026-000200 LN-2026-000123",
+				"sharma asha":              "",
+				"98765":                    "LN-2026-000123",
+				"+91 98765-43210":          "LN-2026-000123",
+				"LN-2026-0001":             "LN-2026-000124 LN-2026-000123",
+				"12":                       "LN-2026-000124 LN-2026-000123",
+				"abcpr":                    "LN-2026-000200",
+				"zz":                       "",
+				"zo\u00eb":                 "LN-2026-000300", // composed
+				"zoe\u0308":                "LN-2026-000300", // decomposed: the same text
+				"ZOE\u0308":                "LN-2026-000300",
+				"\u0958\u093e\u095b\u0940": "LN-2026-000301", // precomposed nukta letters
+				"\u0915\u093c\u093e":       "LN-2026-000301", // letter + nukta, a prefix
+				`{"$ne": 1}`:               "",
 			} {
 				got, err := st.LoanList(ctx, LoanListParams{LoanFilter: LoanFilter{Search: SearchTokens(typed)}, Limit: 10})
 				if err != nil {
@@ -212,4 +222,84 @@ func TestStore_LoanSearch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Every editable field of application.Fields lands at its own place in
+// the stored document and reads back as the same value: the store maps
+// model.Loan to paths itself, so this ties each field's key to the
+// document (a field added to Fields but not stored fails here).
+func TestStore_EveryFieldRoundTrips(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	loan := insertTestLoan(t, b.store)
+	sample := map[string]string{
+		"name": "Zoya Qureshi", "email": "zoya@example.com", "phone": "+91 91234 56789", "pan": "ABCPQ1234Z",
+		"dateOfBirth": "1991-02-03", "address": "4, Park Street, Kolkata", "city": "Kolkata", "employment": "business",
+		"monthlyIncome": "123456.78", "product": "home", "amount": "2500000", "tenureMonths": "240", "annualRate": "8.75", "purpose": "Plot purchase",
+	}
+	if len(sample) != len(application.Fields) {
+		t.Fatalf("%d samples for %d fields: add one for the new field", len(sample), len(application.Fields))
+	}
+	raw := func() bson.M {
+		var doc bson.M
+		if err := b.store.loans.FindOne(ctx, bson.M{"_id": loan.ID}).Decode(&doc); err != nil {
+			t.Fatal(err)
+		}
+		delete(doc, "history")
+		delete(doc, "version")
+		delete(doc, "updatedAt")
+		delete(doc, "updatedBy")
+		delete(doc, "searchKeys")
+		return doc
+	}
+	for _, f := range application.Fields {
+		t.Run(f.Key, func(t *testing.T) {
+			cur, err := b.store.LoanGet(ctx, loan.HumanID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := raw()
+			next := cur
+			if err := application.Apply(&next, application.Values{f.Key: sample[f.Key]}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := b.store.LoanUpdate(ctx, next, model.LoanChange{At: time.Now()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v := application.ValuesOf(got)[f.Key]; v != sample[f.Key] {
+				t.Errorf("read back %q, want %q", v, sample[f.Key])
+			}
+			changed := diffLeaves("", before, raw())
+			if len(changed) != 1 {
+				t.Errorf("the stored document changed at %v, want exactly one place", changed)
+			}
+		})
+	}
+}
+
+// diffLeaves lists the dotted paths where two decoded documents differ.
+func diffLeaves(prefix string, a, b bson.M) []string {
+	var out []string
+	keys := map[string]bool{}
+	for k := range a {
+		keys[k] = true
+	}
+	for k := range b {
+		keys[k] = true
+	}
+	for k := range keys {
+		va, vb := a[k], b[k]
+		ma, okA := va.(bson.M)
+		mb, okB := vb.(bson.M)
+		if okA && okB {
+			out = append(out, diffLeaves(prefix+k+".", ma, mb)...)
+			continue
+		}
+		if fmt.Sprint(va) != fmt.Sprint(vb) {
+			out = append(out, prefix+k)
+		}
+	}
+	return out
 }
