@@ -170,7 +170,7 @@ func TestAgeOn(t *testing.T) {
 		today time.Time
 		want  int
 	}{
-		{"2008-11-30", time.Date(2026, 11, 30, 0, 0, 0, 0, ist), 18},  // a birthday today counts (2008 is a leap year)
+		{"2008-11-30", time.Date(2026, 11, 30, 0, 0, 0, 0, ist), 18},   // a birthday today counts (2008 is a leap year)
 		{"2008-12-01", time.Date(2026, 11, 30, 23, 59, 0, 0, ist), 17}, // tomorrow does not
 		{"2008-12-01", time.Date(2026, 11, 30, 18, 30, 0, 0, time.UTC).In(ist), 18},
 		{"2008-02-29", time.Date(2026, 2, 28, 12, 0, 0, 0, ist), 17}, // leap-day birthday: 1 March in common years

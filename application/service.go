@@ -164,6 +164,16 @@ type Result struct {
 	Saved bool       // a new version was written (false: nothing had changed)
 }
 
+// DefaultZone is the lender's zone unless configured: Asia/Kolkata from
+// the zone database, or, where a host has none, India Standard Time as a
+// fixed UTC+05:30 (the same for every date since 1945).
+func DefaultZone() *time.Location {
+	if z, err := time.LoadLocation("Asia/Kolkata"); err == nil {
+		return z
+	}
+	return time.FixedZone("IST", 5*60*60+30*60)
+}
+
 // now is the service's clock in the lender's zone.
 func (s *Service) now() time.Time {
 	zone := s.Zone

@@ -112,7 +112,18 @@ func TestAPI(t *testing.T) {
 			{`{"version": 2, "changes": {"amount": "99999999999"}}`, "amount", "out_of_range", 422},
 			{`{"changes": {"city": "Pune"}}`, "version", "required", 422},
 			{`{"version": "2", "changes": {}}`, "", "bad_json", 400},
-			{`{"version": 2, "changes": {}, "extra": 1}`, "", "bad_json", 400},
+			{`{"version": 2, "changes": {}, "extra": 1}`, "", "unknown_member", 400},
+			{`{"Version": 2, "changes": {}}`, "", "unknown_member", 400}, // member names are case-sensitive
+			// Failing input 1 (API side): a repeated key anywhere is
+			// refused whole, never "the last one wins".
+			{`{"version": 999, "version": 2, "changes": {"city": "Agra"}}`, "", "repeated_field", 400},
+			{`{"version": 2, "changes": {"city": "Agra", "city": "Delhi"}}`, "", "repeated_field", 400},
+			{`{"version": 2, "changes": {"city": "Agra"}, "changes": {"city": "Delhi"}}`, "", "repeated_field", 400},
+			// Invalid UTF-8 and unpaired surrogates are refused, not
+			// replaced by U+FFFD and stored.
+			{"{\"version\": 2, \"changes\": {\"city\": \"Ag\xffra\"}}", "", "invalid_encoding", 400},
+			{`{"version": 2, "changes": {"city": "Ag\udc00ra"}}`, "", "invalid_encoding", 400},
+			{`{"version": 2, "changes": {"city": "Agra"}} {}`, "", "bad_json", 400},
 			{`not json`, "", "bad_json", 400},
 			{`{"version": 2, "changes": {"purpose": "` + strings.Repeat("x", 70_000) + `"}}`, "", "too_large", 413},
 		}

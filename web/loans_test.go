@@ -14,6 +14,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"loandesk/auth"
+	"loandesk/clock"
 	"loandesk/model"
 	"loandesk/web"
 )
@@ -42,9 +43,9 @@ type loanFixture struct {
 	loan model.Loan
 }
 
-func newLoanFixture(t *testing.T) loanFixture {
+func newLoanFixture(t *testing.T, opts ...option) loanFixture {
 	t.Helper()
-	b := setup(t)
+	b := setup(t, opts...)
 	for email, role := range map[string]string{"admin@example.com": auth.RoleAdmin, "uw@example.com": auth.RoleUnderwriter, "viewer@example.com": auth.RoleViewer} {
 		b.createUser(t, email, role)
 	}
@@ -323,8 +324,10 @@ func TestLoanStatus(t *testing.T) {
 	if r := move(uw, 1, model.StatusUnderReview, ""); r.status != http.StatusNoContent || r.header.Get("HX-Redirect") != "/loans/LN-2026-000042" {
 		t.Fatalf("start review: status %d", r.status)
 	}
-	if r := move(uw, 1, model.StatusRejected, "stale"); r.status != http.StatusConflict {
-		t.Fatalf("stale version: status %d", r.status)
+	// A stale click says who moved it where, and applies nothing.
+	if r := move(uw, 1, model.StatusRejected, "stale"); r.status != http.StatusConflict ||
+		parse(t, r.body).Find(`[data-testid="status-error"]`).Text() != "Since you loaded it: uw changed Status to Under review (version 2). Check it and try again." {
+		t.Fatalf("stale version: status %d, %q", r.status, parse(t, r.body).Find(`[data-testid="status-error"]`).Text())
 	}
 	if r := move(uw, 2, model.StatusRejected, "  "); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "reason is required") {
 		t.Fatalf("reject without reason: status %d", r.status)
@@ -468,5 +471,51 @@ func TestLoanAssign(t *testing.T) {
 	}
 	if !strings.Contains(parse(t, get(t, admin, f.url+"/loans/LN-2026-000042").body).Find(`[data-testid="history"]`).Text(), "Assignee") {
 		t.Error("history does not name the assignee change")
+	}
+}
+
+// Business dates are the lender's (Asia/Kolkata by default), whatever
+// the server's clock zone: at 00:00 IST on 1 December (18:30 UTC on 30
+// November) someone born on 1 December 1925 is 101 and refused, and the
+// history shows the lender's date and time with its zone.
+func TestLoanEdit_LendersTimeZone(t *testing.T) {
+	t.Parallel()
+	utcEvening := clock.NewManual(time.Date(2026, 11, 30, 18, 30, 0, 0, time.UTC))
+	f := newLoanFixture(t, func(c *web.Config) { c.Now = utcEvening.Now })
+	c := newClient(t)
+	mustLogin(t, c, f.url, "admin@example.com")
+	r := send(t, c, http.MethodPut, f.url, "/loans/LN-2026-000042/applicant", url.Values{"version": {"1"}, "dateOfBirth": {"1925-12-01"}}, true)
+	if r.status != http.StatusUnprocessableEntity || parse(t, r.body).Find(`[data-testid="error-dateOfBirth"]`).Text() == "" {
+		t.Fatalf("101 years old on the lender's date: status %d", r.status)
+	}
+	r = send(t, c, http.MethodPut, f.url, "/loans/LN-2026-000042/applicant", url.Values{"version": {"1"}, "dateOfBirth": {"2008-12-01"}}, true)
+	if r.status != http.StatusOK {
+		t.Fatalf("18 today on the lender's date: status %d", r.status)
+	}
+	when := parse(t, r.body).Find(`[data-testid="history-entry"]`).First().Text()
+	if !strings.Contains(when, "01 Dec 2026, 00:00 IST") {
+		t.Fatalf("history entry %q does not show the lender's time with its zone", when)
+	}
+}
+
+// Search matches text whichever Unicode form it was stored or typed in.
+func TestLoanList_SearchUnicodeForms(t *testing.T) {
+	t.Parallel()
+	f := newLoanFixture(t)
+	c := newClient(t)
+	mustLogin(t, c, f.url, "admin@example.com")
+	if r := send(t, c, http.MethodPut, f.url, "/loans/LN-2026-000042/applicant", url.Values{"version": {"1"}, "name": {"Zoe\u0308 Verma"}}, true); r.status != http.StatusOK {
+		t.Fatalf("save: %d", r.status)
+	}
+	for _, q := range []string{"zo\u00eb", "zoe\u0308", "ZO\u00cb verma"} {
+		doc := parse(t, get(t, c, f.url+"/loans?q="+url.QueryEscape(q)).body)
+		if n := doc.Find(`[data-testid="loan-row"]`).Length(); n != 1 {
+			t.Errorf("search %q: %d rows, want 1", q, n)
+		}
+	}
+	// The same-looking name typed the other way is no change.
+	r := send(t, c, http.MethodPut, f.url, "/loans/LN-2026-000042/applicant", url.Values{"version": {"2"}, "name": {"Zo\u00eb Verma"}}, true)
+	if r.status != http.StatusOK || !strings.Contains(r.body, "Nothing had changed") || f.current(t).Version != 2 {
+		t.Fatalf("re-save in NFC: status %d, version %d", r.status, f.current(t).Version)
 	}
 }

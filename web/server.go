@@ -59,6 +59,7 @@ func DefaultConfig() Config {
 		BcryptCost:         auth.MinCost,
 		LoginLimits:        handlers.DefaultLoginLimits,
 		Policy:             application.DefaultPolicy,
+		Zone:               application.DefaultZone(),
 		UploadMaxBytes:     handlers.DefaultUploadMaxBytes,
 	}
 }
@@ -86,6 +87,9 @@ func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
 	}
 	if cfg.Policy == (application.Policy{}) {
 		cfg.Policy = application.DefaultPolicy
+	}
+	if cfg.Zone == nil {
+		cfg.Zone = application.DefaultZone()
 	}
 	assets, err := newAssetServer(static.Files())
 	if err != nil {
