@@ -21,6 +21,7 @@ import (
 	"loandesk/auth"
 	"loandesk/model"
 	"loandesk/money"
+	"loandesk/reqcheck"
 	"loandesk/store"
 	"loandesk/views"
 )
@@ -110,6 +111,17 @@ func (a *App) UploadDocument(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer r.MultipartForm.RemoveAll()
+	// The router leaves multipart bodies to this handler (the size limit
+	// above comes first): a part sent twice or a name that is not text is
+	// refused whole, as every other form is.
+	var bad *reqcheck.Error
+	if err := reqcheck.Multipart(r.URL.Query(), r.MultipartForm); errors.As(err, &bad) {
+		refuse(http.StatusBadRequest, bad.Message())
+		return
+	} else if err != nil {
+		refuse(http.StatusBadRequest, "The upload could not be read. Choose the file again.")
+		return
+	}
 	kind := r.PostForm.Get("kind")
 	if application.DocumentKindLabel(kind) == kind {
 		refuse(http.StatusUnprocessableEntity, "Choose what kind of document this is.")
