@@ -30,7 +30,7 @@ func TestLoadConfig(t *testing.T) {
 			t.Fatal(err)
 		}
 		if c.Port != "3001" || c.DataDir != "./data" || c.MongoURI != "" || c.Web.BcryptCost < 12 || c.Web.SessionLifetime.Hours() != 7*24 ||
-			c.ServeJobs != "auto" || c.JobWorkers != 4 || c.Web.UploadMaxBytes != 10<<20 {
+			c.ServeJobs != "auto" || c.JobWorkers != 4 || c.Web.UploadMaxBytes != 10<<20 || c.Web.Zone.String() != "Asia/Kolkata" {
 			t.Fatalf("defaults: %+v", c)
 		}
 	})
@@ -40,16 +40,27 @@ func TestLoadConfig(t *testing.T) {
 		_, err := loadConfig(env(map[string]string{
 			"PORT": "http", "DB_POOL_MAX": "-1", "LOG_LEVEL": "loud", "ADMIN_EMAIL": "a@example.com",
 			"SESSION_IDLE_TIMEOUT": "soon", "BCRYPT_COST": "4", "ADMIN_TOKEN": "short", "UNDERWRITER_APPROVAL_LIMIT": "lots",
-			"SERVE_JOBS": "sometimes", "JOB_WORKERS": "0", "EVENT_RETENTION": "forever", "UPLOAD_MAX_BYTES": "10MB",
+			"SERVE_JOBS": "sometimes", "JOB_WORKERS": "0", "EVENT_RETENTION": "forever", "UPLOAD_MAX_BYTES": "10MB", "TIME_ZONE": "Mars/Olympus",
 		}))
 		if err == nil {
 			t.Fatal("no error")
 		}
 		for _, name := range []string{"PORT", "DB_POOL_MAX", "LOG_LEVEL", "ADMIN_PASSWORD", "SESSION_IDLE_TIMEOUT", "BCRYPT_COST", "ADMIN_TOKEN", "UNDERWRITER_APPROVAL_LIMIT",
-			"SERVE_JOBS", "JOB_WORKERS", "EVENT_RETENTION", "UPLOAD_MAX_BYTES"} {
+			"SERVE_JOBS", "JOB_WORKERS", "EVENT_RETENTION", "UPLOAD_MAX_BYTES", "TIME_ZONE"} {
 			if !strings.Contains(err.Error(), name) {
 				t.Errorf("error does not name %s: %v", name, err)
 			}
+		}
+	})
+
+	t.Run("TimeZone", func(t *testing.T) {
+		t.Parallel()
+		c, err := loadConfig(env(map[string]string{"TIME_ZONE": "Asia/Dubai"}))
+		if err != nil || c.Web.Zone.String() != "Asia/Dubai" {
+			t.Fatalf("got %v, %v", c.Web.Zone, err)
+		}
+		if _, err := loadConfig(env(map[string]string{"TIME_ZONE": "Local"})); err == nil || !strings.Contains(err.Error(), "TIME_ZONE") {
+			t.Fatalf("Local (the server's zone) accepted: %v", err)
 		}
 	})
 
