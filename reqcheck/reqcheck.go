@@ -52,6 +52,9 @@ type Error struct {
 	Code  string
 	Field string
 	In    string
+	// Malformed: the pair could not be decoded at all (a bad %-escape or
+	// a ';' separator); Field is then the key as sent, still encoded.
+	Malformed bool
 }
 
 // Error implements error.
@@ -80,6 +83,9 @@ func (e *Error) Message() string {
 	case CodeInvalidEncoding:
 		if e.Field == "" {
 			return fmt.Sprintf("The request could not be read%s: it is not properly encoded.", where)
+		}
+		if e.Malformed {
+			return fmt.Sprintf("The field %s%s is not properly encoded.", quote(e.Field), where)
 		}
 		return fmt.Sprintf("The field %s%s is not valid text (UTF-8 without control characters).", quote(e.Field), where)
 	}
@@ -200,16 +206,16 @@ func parse(raw string) (url.Values, *Error) {
 			continue
 		}
 		if strings.Contains(pair, ";") {
-			return nil, &Error{Code: CodeInvalidEncoding, Field: rawKey(pair)}
+			return nil, &Error{Code: CodeInvalidEncoding, Field: rawKey(pair), Malformed: true}
 		}
 		k, val, _ := strings.Cut(pair, "=")
 		key, err := url.QueryUnescape(k)
 		if err != nil {
-			return nil, &Error{Code: CodeInvalidEncoding, Field: k}
+			return nil, &Error{Code: CodeInvalidEncoding, Field: k, Malformed: true}
 		}
 		value, err := url.QueryUnescape(val)
 		if err != nil {
-			return nil, &Error{Code: CodeInvalidEncoding, Field: key}
+			return nil, &Error{Code: CodeInvalidEncoding, Field: key, Malformed: true}
 		}
 		v[key] = append(v[key], value)
 	}

@@ -86,6 +86,11 @@ func TestQuery(t *testing.T) {
 			t.Parallel()
 			v, err := reqcheck.Query(tc.raw)
 			wantErr(t, err, tc.code, tc.field, reqcheck.InQuery)
+			var e *reqcheck.Error
+			malformed := strings.HasPrefix(tc.name, "BadEscape") || tc.name == "Semicolon"
+			if errors.As(err, &e) && e.Malformed != malformed {
+				t.Fatalf("Malformed = %v, want %v", e.Malformed, malformed)
+			}
 			if tc.code == "" {
 				std, _ := url.ParseQuery(tc.raw)
 				if fmt.Sprint(v) != fmt.Sprint(std) {
@@ -192,6 +197,7 @@ func TestErrorMessage(t *testing.T) {
 		{reqcheck.Error{Code: reqcheck.CodeRepeatedField, Field: "version", In: reqcheck.InBoth}, `The field "version" was sent both in the address and in the form.`},
 		{reqcheck.Error{Code: reqcheck.CodeInvalidEncoding, Field: "\xff<b>", In: reqcheck.InQuery}, `The field "\xff<b>" in the address is not valid text`},
 		{reqcheck.Error{Code: reqcheck.CodeInvalidEncoding, In: reqcheck.InForm}, `could not be read in the form`},
+		{reqcheck.Error{Code: reqcheck.CodeInvalidEncoding, Field: "q", In: reqcheck.InQuery, Malformed: true}, `The field "q" in the address is not properly encoded.`},
 	} {
 		if got := tc.err.Message(); !strings.Contains(got, tc.want) {
 			t.Errorf("Message() = %q, want it to contain %q", got, tc.want)
