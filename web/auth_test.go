@@ -4,16 +4,20 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"loandesk/auth"
+	"loandesk/clock"
 	"loandesk/handlers"
+	"loandesk/store"
 	"loandesk/web"
 )
 
@@ -327,19 +331,33 @@ func TestSession(t *testing.T) {
 		}
 	})
 
+	// The timeout tests keep the activity in real time, because scs
+	// stamps each commit's expiry with the wall clock: an active session
+	// outlives its idle timeout only if that much time really passes. The
+	// idle or expired stretch afterwards is a jump of the store's clock
+	// instead of a sleep. It is also the stronger check: after a real
+	// sleep the cookie jar itself drops the cookie (scs sets its Max-Age
+	// to the session's expiry) and the server is never asked; after the
+	// jump the browser still sends the cookie, and the server must refuse
+	// it.
 	t.Run("IdleTimeoutEndsUnusedSession", func(t *testing.T) {
 		t.Parallel()
-		b := setup(t, func(c *web.Config) { c.SessionIdleTimeout = 2 * time.Second })
+		const idle = 2 * time.Second
+		clk := &shiftedClock{}
+		b := setupWithStoreClock(t, clk.Now, func(c *web.Config) { c.SessionIdleTimeout = idle })
 		b.createUser(t, "asha@example.com", auth.RoleAdmin)
 		c := newClient(t)
 		mustLogin(t, c, b.url, "asha@example.com")
 		for range 3 { // activity keeps it alive past the idle timeout
-			time.Sleep(time.Second)
+			time.Sleep(idle / 2)
 			if !signedIn(t, c, b.url) {
 				t.Fatal("an active session timed out")
 			}
 		}
-		time.Sleep(2500 * time.Millisecond)
+		clk.jump(idle + 500*time.Millisecond) // the user leaves
+		if sessionCookie(t, c, b.url) == nil {
+			t.Fatal("the browser dropped the cookie: the server would not be asked")
+		}
 		if signedIn(t, c, b.url) {
 			t.Fatal("an idle session did not time out")
 		}
@@ -347,18 +365,25 @@ func TestSession(t *testing.T) {
 
 	t.Run("AbsoluteTimeoutEndsActiveSession", func(t *testing.T) {
 		t.Parallel()
-		b := setup(t, func(c *web.Config) { c.SessionLifetime = 3 * time.Second })
+		const lifetime = 3 * time.Second
+		clk := &shiftedClock{}
+		b := setupWithStoreClock(t, clk.Now, func(c *web.Config) { c.SessionLifetime = lifetime })
 		b.createUser(t, "asha@example.com", auth.RoleAdmin)
 		c := newClient(t)
 		mustLogin(t, c, b.url, "asha@example.com")
-		deadline := time.Now().Add(3 * time.Second)
+		deadline := time.Now().Add(lifetime) // no earlier than the session's
+		// Active until a second before the deadline: were activity to
+		// extend the session, it would now end about two seconds late.
 		for time.Now().Before(deadline.Add(-time.Second)) {
 			if !signedIn(t, c, b.url) {
 				t.Fatal("signed out before the absolute timeout")
 			}
-			time.Sleep(500 * time.Millisecond)
+			time.Sleep(250 * time.Millisecond)
 		}
-		time.Sleep(time.Until(deadline) + 500*time.Millisecond)
+		clk.jump(time.Until(deadline) + 500*time.Millisecond)
+		if sessionCookie(t, c, b.url) == nil {
+			t.Fatal("the browser dropped the cookie: the server would not be asked")
+		}
 		if signedIn(t, c, b.url) {
 			t.Fatal("activity extended the session past its absolute timeout")
 		}
@@ -376,4 +401,28 @@ func TestSession(t *testing.T) {
 			t.Fatalf("sessions stored: %d (err %v), want 0", n, err)
 		}
 	})
+}
+
+// shiftedClock is the wall clock plus an offset a test jumps forward: time
+// passes as usual, and a jump stands for a wait not slept.
+type shiftedClock struct{ offset atomic.Int64 }
+
+func (c *shiftedClock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+func (c *shiftedClock) jump(d time.Duration) { c.offset.Add(int64(d)) }
+
+// setupWithStoreClock is setup with the store on the clock now, which
+// decides when stored sessions have expired.
+func setupWithStoreClock(t *testing.T, now clock.Func, opts ...option) *testBundle {
+	t.Helper()
+	b := &testBundle{dir: t.TempDir()}
+	st, err := store.Open(context.Background(), store.Config{DataDir: b.dir, Now: now})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	b.store = st
+	b.srv = httptest.NewServer(newHandler(t, st, opts...))
+	b.url = b.srv.URL
+	t.Cleanup(b.stop)
+	return b
 }
