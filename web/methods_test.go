@@ -178,6 +178,20 @@ func TestHead(t *testing.T) {
 	if n < 10 {
 		t.Fatalf("only %d GET routes walked", n)
 	}
+
+	t.Run("SignedOut", func(t *testing.T) {
+		c := newClient(t)
+		for _, r := range f.routes {
+			if r.method != http.MethodGet {
+				continue
+			}
+			get := sameSite(t, c, http.MethodGet, f.url, r.path)
+			head := sameSite(t, c, http.MethodHead, f.url, r.path)
+			if head.status != get.status || head.header.Get("Location") != get.header.Get("Location") || head.body != "" {
+				t.Errorf("HEAD %s signed out: %d to %q, GET %d to %q", r.path, head.status, head.header.Get("Location"), get.status, get.header.Get("Location"))
+			}
+		}
+	})
 }
 
 // TestMethodNotAllowed: on every path of the route table, every method

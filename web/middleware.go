@@ -323,7 +323,7 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 			return
 		}
 		target := "/login"
-		if r.Method == http.MethodGet && r.URL.Path != "/" {
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Path != "/" {
 			target += "?next=" + url.QueryEscape(r.URL.RequestURI())
 		}
 		if r.Header.Get("HX-Request") == "true" {
