@@ -72,11 +72,15 @@ func TestLoanList(t *testing.T) {
 	})
 
 	t.Run("UnknownStatusIsAClearError", func(t *testing.T) {
-		for _, q := range []string{"status=<script>", "status=approved%00", "status=" + strings.Repeat("x", 5000)} {
+		for _, q := range []string{"status=<script>", "status=" + strings.Repeat("x", 5000)} {
 			r := get(t, c, b.url+"/loans?"+q)
 			if r.status != http.StatusBadRequest || !strings.Contains(r.body, "no loan status by that name") || strings.Contains(r.body, "<script>") {
 				t.Fatalf("%.40s: status %d", q, r.status)
 			}
+		}
+		// A NUL is refused by the router before the list reads it.
+		if r := get(t, c, b.url+"/loans?status=approved%00"); r.status != http.StatusBadRequest || strings.Contains(r.body, "approved\x00") {
+			t.Fatalf("status=approved%%00: status %d", r.status)
 		}
 	})
 
