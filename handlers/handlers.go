@@ -142,7 +142,11 @@ func (a *App) page(r *http.Request, title, nav string) views.Page {
 	if u, ok := auth.UserFrom(r.Context()); ok {
 		p.Viewer = &views.Viewer{Name: u.Name, Email: u.Email, Role: u.Role, IsAdmin: u.IsAdmin()}
 	}
-	p.Flash = a.Sessions.PopString(r.Context(), sessionFlash)
+	if r.Method == http.MethodHead {
+		p.Flash = a.Sessions.GetString(r.Context(), sessionFlash) // a HEAD shows nothing: keep it for the GET
+	} else {
+		p.Flash = a.Sessions.PopString(r.Context(), sessionFlash)
+	}
 	return p
 }
 
