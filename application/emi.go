@@ -2,33 +2,40 @@ package application
 
 import "math/big"
 
-// EMI is the equated monthly instalment, in paise (rounded half up), of a
-// loan of amount paise over months at annualBps. Computed with exact
-// rationals: money is never a float.
+// EMI is the equated monthly instalment, in paise rounded half up, of a
+// loan of amount paise over months at annualBps (basis points a year;
+// 1050 = 10.50 %). Reducing balance with monthly rate r = annualBps ÷
+// 12 ÷ 10,000 (the convention stated on the Key Fact Statement):
 //
-//	EMI = P·r·(1+r)^n / ((1+r)^n − 1),  r = annualBps / 120000
+//	EMI = P·r·(1+r)^n / ((1+r)^n − 1)
+//
+// computed exactly in integers: with a = 120,000 + annualBps and
+// b = 120,000, (1+r)^n = aⁿ/bⁿ, so EMI = P·bps·aⁿ / (b·(aⁿ − bⁿ)). A 0 %
+// loan (no-cost EMI) repays amount/months, rounded half up. It returns 0
+// for a non-positive amount or tenure.
 func EMI(amount int64, months, annualBps int) int64 {
 	if amount <= 0 || months <= 0 {
 		return 0
 	}
-	p := new(big.Rat).SetInt64(amount)
 	if annualBps <= 0 {
-		return roundHalfUp(p.Quo(p, big.NewRat(int64(months), 1)))
+		return divHalfUp(big.NewInt(amount), big.NewInt(int64(months)))
 	}
-	r := big.NewRat(int64(annualBps), 120_000)
-	growth := new(big.Rat).Add(big.NewRat(1, 1), r)
-	pow := big.NewRat(1, 1)
-	for range months {
-		pow.Mul(pow, growth)
-	}
-	num := new(big.Rat).Mul(p, r)
-	num.Mul(num, pow)
-	den := new(big.Rat).Sub(pow, big.NewRat(1, 1))
-	return roundHalfUp(num.Quo(num, den))
+	a := big.NewInt(int64(120_000 + annualBps))
+	b := big.NewInt(120_000)
+	n := big.NewInt(int64(months))
+	an := new(big.Int).Exp(a, n, nil)
+	bn := new(big.Int).Exp(b, n, nil)
+	num := new(big.Int).Mul(big.NewInt(amount), big.NewInt(int64(annualBps)))
+	num.Mul(num, an)
+	den := new(big.Int).Sub(an, bn)
+	den.Mul(den, b)
+	return divHalfUp(num, den)
 }
 
-func roundHalfUp(x *big.Rat) int64 {
-	half := new(big.Rat).Add(x, big.NewRat(1, 2))
-	q := new(big.Int).Quo(half.Num(), half.Denom())
+// divHalfUp is num/den (both positive) rounded half up.
+func divHalfUp(num, den *big.Int) int64 {
+	q := new(big.Int).Lsh(num, 1)
+	q.Add(q, den)
+	q.Quo(q, new(big.Int).Lsh(den, 1))
 	return q.Int64()
 }

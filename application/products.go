@@ -13,14 +13,17 @@ type Product struct {
 	MinTenure, MaxTenure   int
 	MinRateBps, MaxRateBps int
 	Purposes               []string
+	// ProcessingFeeBps is the processing fee charged at disbursement, in
+	// basis points of the amount (GST is added on it; see KeyFactsOf).
+	ProcessingFeeBps int
 }
 
 // Products are the products on offer.
 var Products = []Product{
-	{"personal", "Personal", 50_000, 40_00_000, 12, 60, 1050, 2400, []string{"Wedding", "Medical expenses", "Home renovation", "Travel", "Debt consolidation", "Education"}},
-	{"home", "Home", 10_00_000, 5_00_00_000, 60, 360, 840, 1150, []string{"Purchase of flat", "Construction of house", "Plot purchase", "Balance transfer"}},
-	{"auto", "Auto", 1_00_000, 1_00_00_000, 12, 84, 875, 1400, []string{"New car", "Used car", "Two-wheeler", "Commercial vehicle"}},
-	{"business", "Business", 1_00_000, 50_00_000, 12, 84, 1400, 2600, []string{"Working capital", "Machinery purchase", "Shop expansion", "Inventory"}},
+	{"personal", "Personal", 50_000, 40_00_000, 12, 60, 1050, 2400, []string{"Wedding", "Medical expenses", "Home renovation", "Travel", "Debt consolidation", "Education"}, 200},
+	{"home", "Home", 10_00_000, 5_00_00_000, 60, 360, 840, 1150, []string{"Purchase of flat", "Construction of house", "Plot purchase", "Balance transfer"}, 50},
+	{"auto", "Auto", 1_00_000, 1_00_00_000, 12, 84, 875, 1400, []string{"New car", "Used car", "Two-wheeler", "Commercial vehicle"}, 100},
+	{"business", "Business", 1_00_000, 50_00_000, 12, 84, 1400, 2600, []string{"Working capital", "Machinery purchase", "Shop expansion", "Inventory"}, 200},
 }
 
 // ProductByName returns the named product.
