@@ -28,7 +28,7 @@ func (s *Store) DocumentCreate(ctx context.Context, d model.Document, content io
 	if err != nil {
 		return model.Document{}, fmt.Errorf("store: store the file of a document: %w", err)
 	}
-	now := time.Now()
+	now := s.now()
 	d.FileID, d.Status, d.UploadedAt, d.UpdatedAt = fileID, model.DocumentPending, now, now
 	if _, err := s.documents.InsertOne(ctx, d); err != nil {
 		_ = s.documentFiles().Delete(context.WithoutCancel(ctx), fileID)
@@ -72,7 +72,7 @@ func (s *Store) DocumentContent(ctx context.Context, d model.Document, w io.Writ
 // DocumentSetStatus records a document's progress (and its error, when
 // failed).
 func (s *Store) DocumentSetStatus(ctx context.Context, id primitive.ObjectID, status, errText string) error {
-	set := bson.M{"status": status, "updatedAt": time.Now()}
+	set := bson.M{"status": status, "updatedAt": s.now()}
 	update := bson.M{"$set": set}
 	if errText != "" {
 		set["error"] = errText
@@ -85,7 +85,7 @@ func (s *Store) DocumentSetStatus(ctx context.Context, id primitive.ObjectID, st
 // DocumentSetOCR records what OCR read and marks the document done.
 func (s *Store) DocumentSetOCR(ctx context.Context, id primitive.ObjectID, r model.OCRResult) error {
 	return s.documentUpdate(ctx, id, bson.M{
-		"$set":   bson.M{"status": model.DocumentDone, "ocr": r, "updatedAt": time.Now()},
+		"$set":   bson.M{"status": model.DocumentDone, "ocr": r, "updatedAt": s.now()},
 		"$unset": bson.M{"error": ""},
 	})
 }

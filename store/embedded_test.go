@@ -39,6 +39,9 @@ func TestEmbedded_TTLDeletionsArePersisted(t *testing.T) {
 	if _, err := coll.InsertMany(ctx, docs); err != nil {
 		t.Fatal(err)
 	}
+	// Polled: the engine's TTL sweeps (sweepTTL, on a wall-clock ticker)
+	// have no signal to wait on and the indexed engine has no change
+	// streams. This waits for the TTL monitor, not for the queue.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		n, err := coll.CountDocuments(ctx, bson.D{})

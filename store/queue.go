@@ -92,7 +92,7 @@ type PublishOptions struct {
 // Publish queues an event. With a dedupe key already used, it returns
 // the existing event's id and publishes nothing.
 func (s *Store) Publish(ctx context.Context, typ string, payload any, opts PublishOptions) (primitive.ObjectID, error) {
-	ev, err := newEvent(typ, payload, opts, time.Now())
+	ev, err := newEvent(typ, payload, opts, s.now())
 	if err != nil {
 		return primitive.NilObjectID, err
 	}
@@ -140,7 +140,7 @@ func newEvent(typ string, payload any, opts PublishOptions, now time.Time) (Even
 // time) is not tried again: it goes dead, and Claim looks further.
 func (s *Store) Claim(ctx context.Context, worker string, types []string, lease time.Duration) (Event, error) {
 	for {
-		now := time.Now()
+		now := s.now()
 		token, err := leaseToken()
 		if err != nil {
 			return Event{}, err
@@ -190,7 +190,7 @@ func held(ev Event) bson.M {
 // Complete marks a claimed event done. A worker that lost its lease gets
 // ErrLeaseLost.
 func (s *Store) Complete(ctx context.Context, ev Event) error {
-	return s.finish(ctx, ev, EventDone, "", time.Now())
+	return s.finish(ctx, ev, EventDone, "", s.now())
 }
 
 // finish ends a claimed event as done or dead.
@@ -209,7 +209,7 @@ func (s *Store) finish(ctx context.Context, ev Event, status, lastError string, 
 // or goes dead with cause when it has had its attempts (or retryAt is
 // zero: the failure is permanent).
 func (s *Store) Fail(ctx context.Context, ev Event, cause string, retryAt time.Time) error {
-	now := time.Now()
+	now := s.now()
 	if ev.Attempts >= ev.MaxAttempts || retryAt.IsZero() {
 		return s.finish(ctx, ev, EventDead, cause, now)
 	}
@@ -222,14 +222,14 @@ func (s *Store) Fail(ctx context.Context, ev Event, cause string, retryAt time.T
 // Extend keeps a claimed event for lease from now (long jobs call it
 // before their lease runs out).
 func (s *Store) Extend(ctx context.Context, ev Event, lease time.Duration) error {
-	now := time.Now()
+	now := s.now()
 	return s.leaseUpdate(ctx, ev, "extend", bson.M{"$set": bson.M{"availableAt": now.Add(lease), "updatedAt": now}})
 }
 
 // Release gives a claimed event back unfinished (its worker is shutting
 // down): pending again at once, the attempt not counted.
 func (s *Store) Release(ctx context.Context, ev Event) error {
-	now := time.Now()
+	now := s.now()
 	err := s.leaseUpdate(ctx, ev, "release", bson.M{
 		"$set":   bson.M{"status": EventPending, "availableAt": now, "updatedAt": now},
 		"$inc":   bson.M{"attempts": -1},
@@ -247,7 +247,7 @@ func (s *Store) leaseUpdate(ctx context.Context, ev Event, what string, update b
 
 // Requeue makes a dead event pending again, with a fresh set of attempts.
 func (s *Store) Requeue(ctx context.Context, id primitive.ObjectID) error {
-	now := time.Now()
+	now := s.now()
 	err := updateMatched(ctx, s.events, bson.M{"_id": id, "status": EventDead}, bson.M{
 		"$set":   bson.M{"status": EventPending, "queued": true, "availableAt": now, "attempts": 0, "updatedAt": now},
 		"$unset": bson.M{"finishedAt": "", "worker": ""},
@@ -261,7 +261,7 @@ func (s *Store) Requeue(ctx context.Context, id primitive.ObjectID) error {
 // Discard gives up on a dead event for good; it is kept (for the record)
 // until the retention runs out.
 func (s *Store) Discard(ctx context.Context, id primitive.ObjectID) error {
-	now := time.Now()
+	now := s.now()
 	return updateMatched(ctx, s.events, bson.M{"_id": id, "status": EventDead}, bson.M{
 		"$set": bson.M{"status": EventDiscarded, "updatedAt": now, "expireAt": now.Add(s.eventRetention)},
 	}, ErrNotFound, "discard event "+id.Hex())

@@ -38,7 +38,7 @@ const WorkerLiveFor = 30 * time.Second
 
 // WorkerHeartbeat records that w is alive now.
 func (s *Store) WorkerHeartbeat(ctx context.Context, w Worker) error {
-	now := time.Now()
+	now := s.now()
 	w.LastSeen, w.ExpireAt = now, now.Add(24*time.Hour)
 	if w.Current == nil {
 		w.Current = []WorkerEvent{}
@@ -78,7 +78,7 @@ type QueueStats struct {
 // a count is two rank lookups on the embedded engine) and lists the live
 // workers.
 func (s *Store) QueueStats(ctx context.Context, types []string) (QueueStats, error) {
-	now := time.Now()
+	now := s.now()
 	st := QueueStats{Counts: map[string]map[string]int64{}, Totals: map[string]int64{}, At: now}
 	for _, typ := range types {
 		st.Counts[typ] = map[string]int64{}

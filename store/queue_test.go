@@ -9,26 +9,34 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"loandesk/clock"
 )
 
-// queueEngines runs a queue test on both embedded engines.
-func queueEngines(t *testing.T, test func(t *testing.T, st *Store)) {
+// queueEngines runs a queue test on both embedded engines. The store's
+// clock is clk, which stands still unless the test moves it: leases run
+// out and retries come due when the test says so, not after a sleep.
+func queueEngines(t *testing.T, test func(t *testing.T, st *Store, clk *clock.Manual)) {
 	for _, engine := range []string{EngineIndexed, EngineLungo} {
 		t.Run(engine, func(t *testing.T) {
 			t.Parallel()
-			st, err := Open(context.Background(), Config{DataDir: t.TempDir(), Engine: engine})
+			// Near the wall clock, so the engine's TTL sweeps (on wall
+			// time) do not take finished events for expired; whole
+			// milliseconds, as BSON stores times.
+			clk := clock.NewManual(time.Now().Truncate(time.Millisecond))
+			st, err := Open(context.Background(), Config{DataDir: t.TempDir(), Engine: engine, Now: clk.Now})
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = st.Close(context.Background()) })
-			test(t, st)
+			test(t, st, clk)
 		})
 	}
 }
 
 func TestQueue_PublishClaimComplete(t *testing.T) {
 	t.Parallel()
-	queueEngines(t, func(t *testing.T, st *Store) {
+	queueEngines(t, func(t *testing.T, st *Store, clk *clock.Manual) {
 		ctx := context.Background()
 		id, err := st.Publish(ctx, "ocr", map[string]string{"doc": "d1"}, PublishOptions{LoanID: "LN-2026-000001"})
 		if err != nil {
@@ -70,16 +78,20 @@ func TestQueue_PublishClaimComplete(t *testing.T) {
 // neither complete nor fail it; the new holder completes it once.
 func TestQueue_LeaseExpiry(t *testing.T) {
 	t.Parallel()
-	queueEngines(t, func(t *testing.T, st *Store) {
+	queueEngines(t, func(t *testing.T, st *Store, clk *clock.Manual) {
 		ctx := context.Background()
 		if _, err := st.Publish(ctx, "ocr", nil, PublishOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		first, err := st.Claim(ctx, "dies", []string{"ocr"}, 30*time.Millisecond)
+		first, err := st.Claim(ctx, "dies", []string{"ocr"}, 30*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(60 * time.Millisecond)
+		clk.Advance(30*time.Second - time.Millisecond)
+		if _, err := st.Claim(ctx, "lives", []string{"ocr"}, time.Minute); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("claim before the lease ran out: %v, want ErrNotFound", err)
+		}
+		clk.Advance(time.Millisecond)
 		second, err := st.Claim(ctx, "lives", []string{"ocr"}, time.Minute)
 		if err != nil {
 			t.Fatalf("claim after the lease ran out: %v", err)
@@ -90,7 +102,7 @@ func TestQueue_LeaseExpiry(t *testing.T) {
 		if err := st.Complete(ctx, first); !errors.Is(err, ErrLeaseLost) {
 			t.Fatalf("late complete by the first worker: %v, want ErrLeaseLost", err)
 		}
-		if err := st.Fail(ctx, first, "late", time.Now()); !errors.Is(err, ErrLeaseLost) {
+		if err := st.Fail(ctx, first, "late", clk.Now()); !errors.Is(err, ErrLeaseLost) {
 			t.Fatalf("late fail by the first worker: %v, want ErrLeaseLost", err)
 		}
 		if err := st.Extend(ctx, first, time.Minute); !errors.Is(err, ErrLeaseLost) {
@@ -106,7 +118,7 @@ func TestQueue_LeaseExpiry(t *testing.T) {
 // the event dead with its error; an admin can requeue or discard it.
 func TestQueue_RetryDeadRequeueDiscard(t *testing.T) {
 	t.Parallel()
-	queueEngines(t, func(t *testing.T, st *Store) {
+	queueEngines(t, func(t *testing.T, st *Store, clk *clock.Manual) {
 		ctx := context.Background()
 		id, err := st.Publish(ctx, "ocr", nil, PublishOptions{MaxAttempts: 2})
 		if err != nil {
@@ -116,18 +128,22 @@ func TestQueue_RetryDeadRequeueDiscard(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := st.Fail(ctx, ev, "tesseract crashed", time.Now().Add(80*time.Millisecond)); err != nil {
+		if err := st.Fail(ctx, ev, "tesseract crashed", clk.Now().Add(80*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := st.Claim(ctx, "w", []string{"ocr"}, time.Minute); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("claim before the retry is due: %v, want ErrNotFound", err)
 		}
-		time.Sleep(100 * time.Millisecond)
+		clk.Advance(80*time.Second - time.Millisecond)
+		if _, err := st.Claim(ctx, "w", []string{"ocr"}, time.Minute); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("claim a moment before the retry is due: %v, want ErrNotFound", err)
+		}
+		clk.Advance(time.Millisecond)
 		ev, err = st.Claim(ctx, "w", []string{"ocr"}, time.Minute)
 		if err != nil || ev.Attempts != 2 || ev.LastError != "tesseract crashed" {
 			t.Fatalf("retry claim: %+v %v", ev, err)
 		}
-		if err := st.Fail(ctx, ev, "tesseract crashed again", time.Now()); err != nil {
+		if err := st.Fail(ctx, ev, "tesseract crashed again", clk.Now()); err != nil {
 			t.Fatal(err)
 		}
 		dead, _ := st.EventGet(ctx, id)
@@ -169,14 +185,14 @@ func TestQueue_RetryDeadRequeueDiscard(t *testing.T) {
 // instead of being tried forever.
 func TestQueue_LeaseRunsOutOnLastAttempt(t *testing.T) {
 	t.Parallel()
-	queueEngines(t, func(t *testing.T, st *Store) {
+	queueEngines(t, func(t *testing.T, st *Store, clk *clock.Manual) {
 		ctx := context.Background()
 		id, _ := st.Publish(ctx, "ocr", nil, PublishOptions{MaxAttempts: 2})
 		for range 2 {
-			if _, err := st.Claim(ctx, "dies", []string{"ocr"}, 10*time.Millisecond); err != nil {
+			if _, err := st.Claim(ctx, "dies", []string{"ocr"}, 10*time.Second); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(25 * time.Millisecond)
+			clk.Advance(10 * time.Second)
 		}
 		if _, err := st.Claim(ctx, "w", []string{"ocr"}, time.Minute); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("third claim: %v, want ErrNotFound (dead)", err)
@@ -189,7 +205,7 @@ func TestQueue_LeaseRunsOutOnLastAttempt(t *testing.T) {
 
 func TestQueue_Dedupe(t *testing.T) {
 	t.Parallel()
-	queueEngines(t, func(t *testing.T, st *Store) {
+	queueEngines(t, func(t *testing.T, st *Store, clk *clock.Manual) {
 		ctx := context.Background()
 		a, err := st.Publish(ctx, "score", nil, PublishOptions{DedupeKey: "score:LN-1"})
 		if err != nil {
@@ -216,7 +232,7 @@ func TestQueue_Dedupe(t *testing.T) {
 // exactly once.
 func TestQueue_ClaimRace(t *testing.T) {
 	t.Parallel()
-	queueEngines(t, func(t *testing.T, st *Store) {
+	queueEngines(t, func(t *testing.T, st *Store, clk *clock.Manual) {
 		ctx := context.Background()
 		events, workers := 2000, 8
 		if st.indexed == nil {
@@ -263,7 +279,7 @@ func TestQueue_ClaimRace(t *testing.T) {
 
 func TestQueue_Stats(t *testing.T) {
 	t.Parallel()
-	queueEngines(t, func(t *testing.T, st *Store) {
+	queueEngines(t, func(t *testing.T, st *Store, clk *clock.Manual) {
 		ctx := context.Background()
 		for range 3 {
 			st.Publish(ctx, "ocr", nil, PublishOptions{})
@@ -273,12 +289,12 @@ func TestQueue_Stats(t *testing.T) {
 		ev, _ := st.Claim(ctx, "w", []string{"ocr"}, time.Minute)
 		st.Complete(ctx, ev)
 		ev, _ = st.Claim(ctx, "w", []string{"score"}, time.Minute)
-		st.Fail(ctx, ev, "boom", time.Now())
+		st.Fail(ctx, ev, "boom", clk.Now())
 		ev, _ = st.Claim(ctx, "w", []string{"ocr"}, time.Minute)
-		if err := st.WorkerHeartbeat(ctx, Worker{ID: "w", Types: []string{"ocr"}, Current: []WorkerEvent{{ID: ev.ID, Type: ev.Type, Since: time.Now()}}}); err != nil {
+		if err := st.WorkerHeartbeat(ctx, Worker{ID: "w", Types: []string{"ocr"}, Current: []WorkerEvent{{ID: ev.ID, Type: ev.Type, Since: clk.Now()}}}); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(10 * time.Millisecond)
+		clk.Advance(2 * time.Second)
 		got, err := st.QueueStats(ctx, []string{"ocr", "score"})
 		if err != nil {
 			t.Fatal(err)
@@ -290,11 +306,17 @@ func TestQueue_Stats(t *testing.T) {
 		if fmt.Sprint(got.Counts) != fmt.Sprint(want) || got.Dead != 1 || got.CompletedLast5Minutes != 1 {
 			t.Fatalf("stats %+v\nwant counts %v, 1 dead, 1 completed", got, want)
 		}
-		if got.OldestPendingSeconds <= 0 || got.OldestPendingSeconds > 5 {
-			t.Fatalf("oldest pending %v s", got.OldestPendingSeconds)
+		if got.OldestPendingSeconds != 2 {
+			t.Fatalf("oldest pending %v s, want 2", got.OldestPendingSeconds)
 		}
 		if len(got.Workers) != 1 || got.Workers[0].ID != "w" || len(got.Workers[0].Current) != 1 {
 			t.Fatalf("workers %+v", got.Workers)
+		}
+		// Five minutes on, the completion is no longer recent and the
+		// silent worker no longer counts as live.
+		clk.Advance(5*time.Minute - 2*time.Second + time.Millisecond)
+		if got, err := st.QueueStats(ctx, []string{"ocr", "score"}); err != nil || got.CompletedLast5Minutes != 0 || len(got.Workers) != 0 {
+			t.Fatalf("five minutes later: %+v %v, want no recent completion and no live worker", got, err)
 		}
 		if err := st.WorkerGone(ctx, "w"); err != nil {
 			t.Fatal(err)
