@@ -53,7 +53,7 @@ func TestNormalize(t *testing.T) {
 		"phone":       {"5876543210", "98765", "98765abcde"},
 		"dateOfBirth": {"2010-01-01", "1900-01-01", "1990-02-30"},
 		"amount":      {"0", "-1", "abc"},
-		"annualRate":  {"0", "60.01", "abc", "11.555"},
+		"annualRate":  {"-1", "60.01", "abc", "11.555"},
 		"employment":  {"astronaut"},
 		"address":     {"x", "<b>", "a\x00b"},
 	}

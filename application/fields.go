@@ -74,11 +74,13 @@ var Fields = []Field{
 	{Key: "city", Label: "City", Section: SectionApplicant, kind: kindName, max: 60, ref: func(l *model.Loan) any { return &l.Applicant.City }},
 	{Key: "employment", Label: "Employment", Section: SectionApplicant, kind: kindChoice, ref: func(l *model.Loan) any { return &l.Applicant.Employment }},
 	{Key: "monthlyIncome", Label: "Monthly income (₹)", Section: SectionApplicant, kind: kindRupees, max: 20, ref: func(l *model.Loan) any { return &l.Applicant.MonthlyIncome }},
+	{Key: "existingEmis", Label: "Existing EMIs (₹ a month)", Section: SectionApplicant, kind: kindRupees, max: 20, ref: func(l *model.Loan) any { return &l.Applicant.ExistingEMIs }},
 	{Key: "product", Label: "Product", Section: SectionTerms, kind: kindChoice, ref: func(l *model.Loan) any { return &l.Terms.Product }},
 	{Key: "amount", Label: "Amount (₹)", Section: SectionTerms, kind: kindRupees, max: 20, ref: func(l *model.Loan) any { return &l.Terms.Amount }},
 	{Key: "tenureMonths", Label: "Tenure (months)", Section: SectionTerms, kind: kindInt, max: 3, ref: func(l *model.Loan) any { return &l.Terms.TenureMonths }},
 	{Key: "annualRate", Label: "Annual rate (%)", Section: SectionTerms, kind: kindPercent, max: 6, ref: func(l *model.Loan) any { return &l.Terms.AnnualRateBps }},
 	{Key: "purpose", Label: "Purpose", Section: SectionTerms, kind: kindText, max: 200, ref: func(l *model.Loan) any { return &l.Terms.Purpose }},
+	{Key: "propertyValue", Label: "Property value (₹, home loans)", Section: SectionTerms, kind: kindRupees, max: 20, ref: func(l *model.Loan) any { return &l.Terms.PropertyValue }},
 }
 
 // Employments are the employment types an applicant can have.
@@ -300,8 +302,8 @@ func (f Field) Normalize(raw string, now time.Time) (string, *Problem) {
 		s = strconv.Itoa(n)
 	case kindPercent:
 		bps, ok := parsePercent(s)
-		if !ok || bps <= 0 || bps > 6000 {
-			return bad(CodeOutOfRange, "Enter a yearly rate between 0.01 and 60, like 11.5.")
+		if !ok || bps < 0 || bps > 6000 {
+			return bad(CodeOutOfRange, "Enter a yearly rate between 0 and 60, like 11.5 (0 for a no-cost EMI product).")
 		}
 		s = formatPercent(bps)
 	case kindChoice:
@@ -317,21 +319,35 @@ func (f Field) Normalize(raw string, now time.Time) (string, *Problem) {
 }
 
 // CheckTogether applies the rules that span fields to a complete set of
-// values: the amount, tenure and rate must suit the product.
-func CheckTogether(v Values) Errors {
+// values (merged: the stored values with the submitted ones on top);
+// changed holds the submitted fields. The amount, tenure and rate must
+// suit the product; a home loan needs the property's value; and for
+// products lent to individuals the PAN must be an individual's (its
+// fourth character is "P", per the Income Tax Department's PAN structure)
+// — checked when the PAN or the product is among the changes, so an
+// older application is not blocked on a field nobody touched.
+func CheckTogether(merged, changed Values) Errors {
 	errs := Errors{}
-	p, ok := ProductByName(v["product"])
+	p, ok := ProductByName(merged["product"])
 	if !ok {
 		return errs // the product field itself reports this
 	}
-	if paise, err := money.ParseRupees(v["amount"]); err == nil && (paise < p.MinAmount*100 || paise > p.MaxAmount*100) {
+	if paise, err := money.ParseRupees(merged["amount"]); err == nil && (paise < p.MinAmount*100 || paise > p.MaxAmount*100) {
 		errs.Add("amount", CodeOutOfRange, fmt.Sprintf("A %s loan is between %s and %s.", strings.ToLower(p.Label), money.FormatINR(p.MinAmount*100), money.FormatINR(p.MaxAmount*100)))
 	}
-	if n, err := strconv.Atoi(v["tenureMonths"]); err == nil && (n < p.MinTenure || n > p.MaxTenure) {
+	if n, err := strconv.Atoi(merged["tenureMonths"]); err == nil && (n < p.MinTenure || n > p.MaxTenure) {
 		errs.Add("tenureMonths", CodeOutOfRange, fmt.Sprintf("A %s loan runs %d to %d months.", strings.ToLower(p.Label), p.MinTenure, p.MaxTenure))
 	}
-	if bps, ok := parsePercent(v["annualRate"]); ok && (bps < p.MinRateBps || bps > p.MaxRateBps) {
+	if bps, ok := parsePercent(merged["annualRate"]); ok && (bps < p.MinRateBps || bps > p.MaxRateBps) {
 		errs.Add("annualRate", CodeOutOfRange, fmt.Sprintf("A %s loan's rate is %s%% to %s%%.", strings.ToLower(p.Label), formatPercent(p.MinRateBps), formatPercent(p.MaxRateBps)))
+	}
+	if v, err := money.ParseRupees(merged["propertyValue"]); p.NeedsProperty && (err != nil || v == 0) {
+		errs.Add("propertyValue", CodeRequired, "A home loan needs the value of the property.")
+	}
+	_, panChanged := changed["pan"]
+	_, productChanged := changed["product"]
+	if pan := merged["pan"]; p.IndividualsOnly && (panChanged || productChanged) && len(pan) == 10 && pan[3] != 'P' {
+		errs.Add("pan", CodeInvalidFormat, fmt.Sprintf("A %s loan is lent to a person: the PAN's fourth letter must be P (%s is not an individual's PAN).", strings.ToLower(p.Label), pan))
 	}
 	return errs
 }

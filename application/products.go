@@ -16,14 +16,23 @@ type Product struct {
 	// ProcessingFeeBps is the processing fee charged at disbursement, in
 	// basis points of the amount (GST is added on it; see KeyFactsOf).
 	ProcessingFeeBps int
+	// IndividualsOnly: lent to people, so the PAN must be an individual's.
+	IndividualsOnly bool
+	// NeedsProperty: secured on a property whose value is on the
+	// application (loan-to-value applies).
+	NeedsProperty bool
+	// FOIRSlabs override the credit policy's FOIR caps for this product
+	// (nil: the policy's).
+	FOIRSlabs []FOIRSlab
 }
 
 // Products are the products on offer.
 var Products = []Product{
-	{"personal", "Personal", 50_000, 40_00_000, 12, 60, 1050, 2400, []string{"Wedding", "Medical expenses", "Home renovation", "Travel", "Debt consolidation", "Education"}, 200},
-	{"home", "Home", 10_00_000, 5_00_00_000, 60, 360, 840, 1150, []string{"Purchase of flat", "Construction of house", "Plot purchase", "Balance transfer"}, 50},
-	{"auto", "Auto", 1_00_000, 1_00_00_000, 12, 84, 875, 1400, []string{"New car", "Used car", "Two-wheeler", "Commercial vehicle"}, 100},
-	{"business", "Business", 1_00_000, 50_00_000, 12, 84, 1400, 2600, []string{"Working capital", "Machinery purchase", "Shop expansion", "Inventory"}, 200},
+	{"personal", "Personal", 50_000, 40_00_000, 12, 60, 1050, 2400, []string{"Wedding", "Medical expenses", "Home renovation", "Travel", "Debt consolidation", "Education"}, 200, true, false, nil},
+	{"home", "Home", 10_00_000, 5_00_00_000, 60, 360, 840, 1150, []string{"Purchase of flat", "Construction of house", "Plot purchase", "Balance transfer"}, 50, true, true, nil},
+	{"auto", "Auto", 1_00_000, 1_00_00_000, 12, 84, 875, 1400, []string{"New car", "Used car", "Two-wheeler", "Commercial vehicle"}, 100, true, false, nil},
+	{"consumer", "Consumer durable (no-cost EMI)", 5_000, 5_00_000, 3, 24, 0, 2400, []string{"Mobile phone", "Laptop", "Home appliance", "Furniture"}, 0, true, false, nil},
+	{"business", "Business", 1_00_000, 50_00_000, 12, 84, 1400, 2600, []string{"Working capital", "Machinery purchase", "Shop expansion", "Inventory"}, 200, false, false, nil},
 }
 
 // ProductByName returns the named product.

@@ -57,6 +57,9 @@ type Service struct {
 	Loans  LoanRepository
 	Staff  StaffDirectory
 	Policy Policy
+	// Credit is the credit policy scores are taken under
+	// (DefaultCreditPolicy when its Version is empty).
+	Credit CreditPolicy
 	// Clock is the time source (the wall clock when nil).
 	Clock clock.Func
 	// Zone is the lender's time zone: business dates (an applicant's
@@ -236,7 +239,7 @@ func (s *Service) Edit(ctx context.Context, req EditRequest) (Result, error) {
 		for k, v := range mine {
 			merged[k] = v
 		}
-		if errs := CheckTogether(merged); len(errs) > 0 {
+		if errs := CheckTogether(merged, mine); len(errs) > 0 {
 			return Result{}, &Invalid{Loan: current, Fields: errs}
 		}
 		next := current
@@ -442,7 +445,11 @@ func (s *Service) RecordScore(ctx context.Context, id primitive.ObjectID) (model
 		if err != nil {
 			return model.LoanScore{}, err
 		}
-		score := Score(l, docs)
+		credit := s.Credit
+		if credit.Version == "" {
+			credit = DefaultCreditPolicy
+		}
+		score := Score(l, docs, credit, s.now())
 		score.ScoredAt = s.Clock.Now().UTC()
 		score.Version = l.Version
 		err = s.Loans.LoanSetScore(ctx, l.ID, l.Version, score)

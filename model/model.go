@@ -26,13 +26,17 @@ const (
 	StatusSubmitted   = "submitted"
 	StatusUnderReview = "under_review"
 	StatusOnHold      = "on_hold"
-	StatusApproved    = "approved"
-	StatusRejected    = "rejected"
-	StatusDisbursed   = "disbursed"
+	// StatusApprovalPending: approved once, waiting for a second, different
+	// approver (above the two-approver amount, or an override of the
+	// scorecard's decline).
+	StatusApprovalPending = "approval_pending"
+	StatusApproved        = "approved"
+	StatusRejected        = "rejected"
+	StatusDisbursed       = "disbursed"
 )
 
 // LoanStatuses lists every status in workflow order (for tabs and counts).
-var LoanStatuses = []string{StatusSubmitted, StatusUnderReview, StatusOnHold, StatusApproved, StatusRejected, StatusDisbursed}
+var LoanStatuses = []string{StatusSubmitted, StatusUnderReview, StatusOnHold, StatusApprovalPending, StatusApproved, StatusRejected, StatusDisbursed}
 
 // Loan is a loan application. Money is integer minor units (paise).
 type Loan struct {
@@ -57,6 +61,43 @@ type Loan struct {
 	SearchKeys []string `bson:"searchKeys"`
 	// Score is the scorecard's latest verdict, from the scoring job.
 	Score *LoanScore `bson:"score,omitempty"`
+	// Flags are warnings staff must see and acknowledge (a duplicate PAN).
+	// Adding one does not make a new version.
+	Flags []Flag `bson:"flags,omitempty"`
+	// Approvals are the approvals given to this version while it waits
+	// for a second approver (StatusApprovalPending); empty otherwise.
+	Approvals []Approval `bson:"approvals,omitempty"`
+	// FirstEMIDate is the first instalment's due date (a calendar date),
+	// fixed at disbursement; before it, schedules use a provisional one.
+	FirstEMIDate time.Time `bson:"firstEmiDate,omitempty"`
+}
+
+// Flag codes.
+const (
+	// FlagDuplicatePAN: another open application has the same PAN.
+	FlagDuplicatePAN = "duplicate_pan"
+)
+
+// Flag is a warning on an application, shown until acknowledged (and
+// after, as acknowledged).
+type Flag struct {
+	Code      string    `bson:"code"`
+	OtherLoan string    `bson:"otherLoan,omitempty"` // the other application's number
+	At        time.Time `bson:"at"`
+	// AckBy is who acknowledged it ("" while open), when and why.
+	AckBy     string    `bson:"ackBy,omitempty"`
+	AckByName string    `bson:"ackByName,omitempty"`
+	AckAt     time.Time `bson:"ackAt,omitempty"`
+	AckNote   string    `bson:"ackNote,omitempty"`
+}
+
+// Approval is one approver's approval of a version (maker-checker).
+type Approval struct {
+	By      string    `bson:"by"`
+	ByName  string    `bson:"byName"`
+	At      time.Time `bson:"at"`
+	Version int64     `bson:"version"` // the version approved
+	Reason  string    `bson:"reason,omitempty"`
 }
 
 // LoanScore is a scorecard's verdict on an application.
@@ -64,7 +105,17 @@ type LoanScore struct {
 	Points         int           `bson:"points"`         // 0–100
 	Recommendation string        `bson:"recommendation"` // approve, refer, decline
 	Reasons        []ScoreReason `bson:"reasons"`
-	FOIRBps        int           `bson:"foirBps"` // EMI / monthly income, basis points
+	// FOIRBps is (new EMI + existing EMIs) / monthly income, in basis
+	// points rounded half up for display (decisions compare exactly).
+	FOIRBps int `bson:"foirBps"`
+	// PolicyVersion names the credit policy that scored it.
+	PolicyVersion string `bson:"policyVersion,omitempty"`
+	// MaxTenureMonths is the longest tenure that keeps the age at maturity
+	// within the policy (0: no limit found or needed).
+	MaxTenureMonths int `bson:"maxTenureMonths,omitempty"`
+	// MaxAmount is the largest amount (paise) the loan-to-value bands allow
+	// (home loans; 0: not applicable).
+	MaxAmount int64 `bson:"maxAmount,omitempty"`
 	// Version is the application version scored: an edit after it makes
 	// the score stale until the next scoring.
 	Version  int64     `bson:"version"`
@@ -107,6 +158,9 @@ type Applicant struct {
 	City          string    `bson:"city"`
 	Employment    string    `bson:"employment"` // salaried, self_employed, business
 	MonthlyIncome int64     `bson:"monthlyIncome"`
+	// ExistingEMIs are the monthly instalments of the applicant's other
+	// loans (paise), declared or from a bureau report: they count in FOIR.
+	ExistingEMIs int64 `bson:"existingEmis"`
 }
 
 // LoanTerms are what is asked for.
@@ -116,6 +170,9 @@ type LoanTerms struct {
 	TenureMonths  int    `bson:"tenureMonths"`
 	AnnualRateBps int    `bson:"annualRateBps"` // 1150 = 11.50 %
 	Purpose       string `bson:"purpose"`
+	// PropertyValue is the value of the property a home loan buys (paise;
+	// 0 for other products): loan-to-value is checked against it.
+	PropertyValue int64 `bson:"propertyValue"`
 }
 
 // Document statuses: uploaded and waiting for OCR, being read, read, or

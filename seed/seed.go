@@ -39,7 +39,7 @@ var statuses = []struct {
 	Status string
 	Weight int
 }{
-	{model.StatusSubmitted, 30}, {model.StatusUnderReview, 25}, {model.StatusOnHold, 8},
+	{model.StatusSubmitted, 30}, {model.StatusUnderReview, 25}, {model.StatusOnHold, 8}, {model.StatusApprovalPending, 4},
 	{model.StatusApproved, 17}, {model.StatusRejected, 12}, {model.StatusDisbursed, 8},
 }
 
@@ -79,6 +79,18 @@ func (g *Generator) Loan(seq int64) model.Loan {
 	dob := time.Date(g.now.Year()-21-r.IntN(40), time.Month(1+r.IntN(12)), 1+r.IntN(28), 0, 0, 0, 0, time.UTC)
 	st := weightedStatus(r)
 	updated := created.Add(time.Duration(r.Int64N(int64(g.now.Sub(created)) + 1))).Truncate(time.Millisecond)
+	var existing int64 // four in ten already repay other loans: up to a quarter of income
+	if r.IntN(10) < 4 {
+		existing = incomeRupees * int64(r.IntN(26)) / 100 / 100 * 100
+	}
+	var property int64 // home loans: the property is worth 1.25–2× the amount
+	if p.NeedsProperty {
+		property = amountRupees * int64(125+r.IntN(76)) / 100 / 1000 * 1000
+	}
+	var approvals []model.Approval // waiting for a second approver: one has approved
+	if st == model.StatusApprovalPending {
+		approvals = []model.Approval{{By: "seed", ByName: "Seed approver", At: updated, Version: 1}}
+	}
 
 	return model.Loan{
 		HumanID: fmt.Sprintf("LN-%d-%06d", created.Year(), seq),
@@ -94,6 +106,7 @@ func (g *Generator) Loan(seq int64) model.Loan {
 			City:          city.City,
 			Employment:    employment,
 			MonthlyIncome: incomeRupees * 100,
+			ExistingEMIs:  existing * 100,
 		},
 		Terms: model.LoanTerms{
 			Product:       p.Name,
@@ -101,7 +114,9 @@ func (g *Generator) Loan(seq int64) model.Loan {
 			TenureMonths:  tenure,
 			AnnualRateBps: rate,
 			Purpose:       pick(r, p.Purposes),
+			PropertyValue: property * 100,
 		},
+		Approvals: approvals,
 		CreatedAt: created,
 		CreatedBy: "seed",
 		UpdatedAt: updated,

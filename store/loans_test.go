@@ -236,7 +236,7 @@ func TestStore_EveryFieldRoundTrips(t *testing.T) {
 	sample := map[string]string{
 		"name": "Zoya Qureshi", "email": "zoya@example.com", "phone": "+91 91234 56789", "pan": "ABCPQ1234Z",
 		"dateOfBirth": "1991-02-03", "address": "4, Park Street, Kolkata", "city": "Kolkata", "employment": "business",
-		"monthlyIncome": "123456.78", "product": "home", "amount": "2500000", "tenureMonths": "240", "annualRate": "8.75", "purpose": "Plot purchase",
+		"monthlyIncome": "123456.78", "existingEmis": "12500", "propertyValue": "4000000", "product": "home", "amount": "2500000", "tenureMonths": "240", "annualRate": "8.75", "purpose": "Plot purchase",
 	}
 	if len(sample) != len(application.Fields) {
 		t.Fatalf("%d samples for %d fields: add one for the new field", len(sample), len(application.Fields))
