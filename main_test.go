@@ -174,16 +174,26 @@ func TestEnsureAdminToken(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink safe to read while the command writes.
+// syncBuffer is a log sink safe to read while the command writes. Each
+// write signals on written, when set (a signal dropped when one is
+// already pending).
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	written chan struct{}
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.b.Write(p)
+	n, err := s.b.Write(p)
+	if s.written != nil {
+		select {
+		case s.written <- struct{}{}:
+		default:
+		}
+	}
+	return n, err
 }
 
 func (s *syncBuffer) String() string {
@@ -213,15 +223,21 @@ func TestJobsCommand(t *testing.T) {
 	}
 	st.Close(ctx)
 
-	var logs syncBuffer
+	logs := syncBuffer{written: make(chan struct{}, 1)}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
 		done <- run(runCtx, []string{"jobs"}, env(map[string]string{"DATA_DIR": dir, "LOG_LEVEL": "debug"}), &logs)
 	}()
-	deadline := time.Now().Add(60 * time.Second)
-	for strings.Count(logs.String(), "job done") < 2 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+	// The runner logs each job it completes: wait for two such lines,
+	// looking again at each write to the log.
+	deadline := time.After(60 * time.Second)
+	for waiting := true; waiting && strings.Count(logs.String(), "job done") < 2; {
+		select {
+		case <-logs.written:
+		case <-deadline:
+			waiting = false // the checks below say what is missing
+		}
 	}
 	cancel()
 	if err := <-done; err != nil {

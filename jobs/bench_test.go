@@ -31,8 +31,10 @@ func BenchmarkQueue(b *testing.B) {
 				}
 				return nil
 			}})
+			idle := make(chan struct{}, 1)
+			r.signals.idle = idle
 			stop := start(b, r)
-			time.Sleep(20 * time.Millisecond) // the runner is up and idle
+			receive(b, "the runner to be up and idle", time.Minute, idle)
 			b.ResetTimer()
 			var wg sync.WaitGroup
 			for p := range 4 {

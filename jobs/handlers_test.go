@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"loandesk/application"
+	"loandesk/clock"
 	"loandesk/model"
 	"loandesk/ocr/ocrtest"
 	"loandesk/store"
@@ -76,7 +78,7 @@ func TestDocumentsAreReadAndScored(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, d := range []model.Document{card, slip} {
-		waitFor(t, d.Filename+" read", 60*time.Second, func() bool {
+		waitFor(t, d.Filename+" read", 60*time.Second, finished(st), func() bool {
 			got, _ := st.DocumentGet(ctx, d.ID)
 			return got.Status == model.DocumentDone
 		})
@@ -85,7 +87,7 @@ func TestDocumentsAreReadAndScored(t *testing.T) {
 			t.Fatalf("%s read as %+v", d.Filename, got.OCR)
 		}
 	}
-	waitFor(t, "both documents scored", 30*time.Second, func() bool {
+	waitFor(t, "both documents scored", 30*time.Second, finished(st), func() bool {
 		s, _ := st.QueueStats(ctx, store.EventTypes)
 		return s.Counts[store.EventScoreApplication][store.EventDone] == 2
 	})
@@ -118,7 +120,7 @@ func TestScoringDeclinesAPANMismatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the scorecard", 60*time.Second, func() bool {
+	waitFor(t, "the scorecard", 60*time.Second, finished(st), func() bool {
 		got, _ := st.LoanGet(ctx, l.HumanID)
 		return got.Score != nil
 	})
@@ -154,7 +156,7 @@ func TestScoringNeverOverwritesAnEdit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "the scorings", 30*time.Second, func() bool {
+	waitFor(t, "the scorings", 30*time.Second, finished(st), func() bool {
 		s, _ := st.QueueStats(ctx, store.EventTypes)
 		return s.Counts[store.EventScoreApplication][store.EventDone] == edits
 	})
@@ -191,7 +193,8 @@ func childStoreThenDie(dir string) {
 }
 
 // A process killed between storing a document and publishing its OCR
-// loses no work: the sweeper publishes it, and it is read.
+// loses no work: once the document is SweepAge old, the sweeper
+// publishes it, and it is read.
 func TestCrashBetweenDocumentAndEvent(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -214,15 +217,26 @@ func TestCrashBetweenDocumentAndEvent(t *testing.T) {
 	if stats, _ := st.QueueStats(ctx, store.EventTypes); len(docs) != 1 || docs[0].Status != model.DocumentPending || stats.Totals[store.EventPending] != 0 {
 		t.Fatalf("after the crash: %d documents, %+v; %v events pending (want one pending document and no event)", len(docs), docs, stats.Totals)
 	}
+	clk := clock.NewManual(time.Now()) // the sweeper's: it measures the document's age
+	swept := make(chan struct{}, 1)
+	sweeper := &Sweeper{Store: st, Interval: 20 * time.Millisecond, Age: SweepAge, Now: clk.Now, swept: swept}
 	sweep, stopSweep := context.WithCancel(ctx)
-	defer stopSweep()
-	go Sweep(sweep, st, 20*time.Millisecond, 0, slog.New(slog.DiscardHandler))
+	sweeping := make(chan struct{})
+	go func() { defer close(sweeping); sweeper.Run(sweep) }()
+	defer func() { stopSweep(); <-sweeping }()
+	receive(t, "the first sweep", 10*time.Second, swept)
+	if stats, _ := st.QueueStats(ctx, store.EventTypes); stats.Totals[store.EventPending] != 0 {
+		t.Fatalf("a sweep published the OCR of a document younger than SweepAge: %v", stats.Totals)
+	}
+	clk.Advance(SweepAge)
 	start(t, fast(st, 2, Handlers(st, &application.Service{Loans: st, Staff: st}, slog.New(slog.DiscardHandler))))
-	waitFor(t, "the swept document to be read", 60*time.Second, func() bool {
+	waitFor(t, "the swept document to be read", 60*time.Second, finished(st), func() bool {
 		d, _ := st.DocumentGet(ctx, docs[0].ID)
 		return d.Status == model.DocumentDone
 	})
-	time.Sleep(100 * time.Millisecond) // more sweeps: still one event
+	for range 3 { // more sweeps (the first may have begun before): still one event
+		receive(t, "another sweep", 10*time.Second, swept)
+	}
 	if stats, _ := st.QueueStats(ctx, store.EventTypes); stats.Counts[store.EventDocumentUploaded][store.EventDone] != 1 {
 		t.Fatalf("OCR events: %v, want exactly one done", stats.Counts[store.EventDocumentUploaded])
 	}
@@ -230,7 +244,7 @@ func TestCrashBetweenDocumentAndEvent(t *testing.T) {
 
 // childPublishAndRun publishes events as fast as it can, appending each
 // acknowledged id to acks, while a runner works them off; it runs until
-// killed.
+// killed. It says "acked" on stdout after each.
 func childPublishAndRun(dir, acks string) {
 	st, err := store.Open(context.Background(), store.Config{DataDir: dir})
 	if err != nil {
@@ -243,6 +257,8 @@ func childPublishAndRun(dir, acks string) {
 		os.Exit(2)
 	}
 	r := fast(st, 4, map[string]Handler{"burst": func(context.Context, store.Event) error {
+		// Work that takes a while, so that the kill finds events
+		// running; not a wait for the queue.
 		time.Sleep(time.Millisecond)
 		return nil
 	}})
@@ -257,6 +273,7 @@ func childPublishAndRun(dir, acks string) {
 		if _, err := f.WriteString(id.Hex() + "\n"); err != nil {
 			os.Exit(2)
 		}
+		fmt.Println("acked")
 	}
 }
 
@@ -270,25 +287,40 @@ func TestPublishBurstWhileRunnersRestart(t *testing.T) {
 	for round := range 4 {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), "LOANDESK_JOBS_CHILD=publish-and-run", "LOANDESK_DATA_DIR="+dir, "LOANDESK_ACKS="+acks)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
+		// The kill comes when the child has acknowledged a number of
+		// events (no timer): its runner is then working the burst off.
+		out := &ackCounter{target: 40 + 20*round, reached: make(chan struct{})}
+		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(300+150*round) * time.Millisecond)
+		exited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(exited) }()
+		select {
+		case <-out.reached:
+		case <-exited:
+		case <-time.After(60 * time.Second):
+		}
 		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus); !ws.Signaled() {
-			t.Fatalf("round %d: the child ended by itself: %s", round, out.String())
+		<-exited
+		if ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus); !ws.Signaled() || out.acked() < out.target {
+			t.Fatalf("round %d: the child acknowledged %d events of %d before the kill, or ended by itself (%s): %.500s",
+				round, out.acked(), out.target, cmd.ProcessState, out.other())
 		}
 	}
 	ids := readAcks(t, acks)
-	st := openStore(t, dir)
+	// The killed children's runners left events processing under leases
+	// of testLease (wall time): this store's clock starts past them, so
+	// they have run out and the events are claimed again at once.
+	clk := clock.NewManual(time.Now().Add(testLease))
+	st := openStoreClock(t, dir, clk.Now)
 	defer st.Close(context.Background())
 	ctx := context.Background()
 	var handled atomic.Int64
-	start(t, fast(st, 4, map[string]Handler{"burst": func(context.Context, store.Event) error { handled.Add(1); return nil }}))
-	waitFor(t, "every event done", 60*time.Second, func() bool {
+	r := fast(st, 4, map[string]Handler{"burst": func(context.Context, store.Event) error { handled.Add(1); return nil }})
+	r.Now = clk.Now
+	start(t, r)
+	waitFor(t, "every event done", 60*time.Second, finished(st), func() bool {
 		s, _ := st.QueueStats(ctx, []string{"burst"})
 		return s.Counts["burst"][store.EventPending]+s.Counts["burst"][store.EventProcessing] == 0
 	})
@@ -305,6 +337,52 @@ func TestPublishBurstWhileRunnersRestart(t *testing.T) {
 	if len(ids) < 100 || lost != 0 {
 		t.Fatalf("%d acknowledged events, %d lost", len(ids), lost)
 	}
+}
+
+// ackCounter reads a childPublishAndRun's output: it counts the "acked"
+// lines, closing reached at the target'th, and keeps the other output.
+type ackCounter struct {
+	target  int
+	reached chan struct{}
+
+	mu   sync.Mutex
+	n    int
+	part []byte // a line not yet ended
+	rest bytes.Buffer
+}
+
+func (c *ackCounter) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.part = append(c.part, p...)
+	for {
+		i := bytes.IndexByte(c.part, '\n')
+		if i < 0 {
+			break
+		}
+		if line := c.part[:i]; string(line) == "acked" {
+			c.n++
+			if c.n == c.target {
+				close(c.reached)
+			}
+		} else {
+			c.rest.Write(c.part[:i+1])
+		}
+		c.part = c.part[i+1:]
+	}
+	return len(p), nil
+}
+
+func (c *ackCounter) acked() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+func (c *ackCounter) other() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rest.String() + string(c.part)
 }
 
 func readAcks(t *testing.T, path string) []primitive.ObjectID {

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"loandesk/clock"
 	"loandesk/store"
 )
 
@@ -63,13 +64,39 @@ type Runner struct {
 	Grace time.Duration
 	// Heartbeat is how often the runner records itself (default 5 s).
 	Heartbeat time.Duration
-	Logger    *slog.Logger
+	// Now is the clock for retry times and the times the heartbeat
+	// records (the wall clock when nil). Give it the store's clock: the
+	// store decides, by its own clock, when a retry is due and a lease
+	// ends. Waits (idle polls, lease extensions, grace) are real time.
+	Now    clock.Func
+	Logger *slog.Logger
 
+	signals   testSignals
 	id        string
 	handled   atomic.Int64
 	recording sync.WaitGroup // completions on their way to the store
 	mu        sync.Mutex
 	current   map[string]store.WorkerEvent // by event id
+}
+
+// testSignals let tests wait for what a runner does instead of sleeping
+// (River's rivershared/testsignal). Each is off (nil) unless a test sets
+// it before Run. A send never blocks: when the channel is full the signal
+// is dropped, so a test waits for a condition and checks it again after
+// each signal (a dropped signal had one pending before it).
+type testSignals struct {
+	idle     chan<- struct{} // a worker found nothing to claim and waits
+	finished chan<- struct{} // a worker is done with an event: its outcome is in the store, or it dropped the event (lease lost)
+	extended chan<- struct{} // a running event's lease was extended
+}
+
+func signal(ch chan<- struct{}) {
+	if ch != nil {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // DefaultBackoff waits 2 s before the first retry, doubling up to 10
@@ -182,6 +209,7 @@ func (r *Runner) loop(ctx, work context.Context, types []string) {
 		default:
 			r.Logger.Error("job runner: claim failed", "worker", r.id, "err", err)
 		}
+		signal(r.signals.idle)
 		select {
 		case <-ctx.Done():
 			return
@@ -204,12 +232,13 @@ func (r *Runner) run(work context.Context, ev store.Event) {
 	lost := make(chan struct{})
 	go r.keepLease(ctx, ev, cancel, lost)
 
-	start := time.Now()
+	start := time.Now() // the handler's real duration, for the log
 	err := r.call(ctx, ev)
 	cancel()
 	select {
 	case <-lost:
 		log.Warn("job dropped: its lease was lost (it ran too long without extending, or was taken over)")
+		signal(r.signals.finished)
 		return
 	default:
 	}
@@ -223,6 +252,7 @@ func (r *Runner) run(work context.Context, ev store.Event) {
 		// event runs again, as handlers allow.
 		r.recording.Go(func() {
 			defer done()
+			defer signal(r.signals.finished)
 			if err := r.Queue.Complete(out, ev); err != nil {
 				log.Error("job runner: recording the outcome failed", "err", err)
 				return
@@ -233,6 +263,7 @@ func (r *Runner) run(work context.Context, ev store.Event) {
 		return
 	}
 	defer done()
+	defer signal(r.signals.finished)
 	switch {
 	case work.Err() != nil:
 		// Shutting down past the grace period: give the event back.
@@ -242,7 +273,7 @@ func (r *Runner) run(work context.Context, ev store.Event) {
 		var retryAt time.Time
 		var perm permanentError
 		if !errors.As(err, &perm) {
-			retryAt = time.Now().Add(r.Backoff(ev.Attempts))
+			retryAt = r.Now.Now().Add(r.Backoff(ev.Attempts))
 		}
 		log.Warn("job failed", "err", err, "retry_at", retryAt, "max_attempts", ev.MaxAttempts)
 		err = r.Queue.Fail(out, ev, err.Error(), retryAt)
@@ -276,15 +307,16 @@ func (r *Runner) keepLease(ctx context.Context, ev store.Event, cancel context.C
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := r.Queue.Extend(ctx, ev, r.Lease); err != nil {
-				if errors.Is(err, store.ErrLeaseLost) {
-					close(lost)
-					cancel()
-					return
-				}
-				if ctx.Err() == nil {
-					r.Logger.Warn("job runner: extending a lease failed", "event", ev.ID.Hex(), "err", err)
-				}
+			err := r.Queue.Extend(ctx, ev, r.Lease)
+			switch {
+			case err == nil:
+				signal(r.signals.extended)
+			case errors.Is(err, store.ErrLeaseLost):
+				close(lost)
+				cancel()
+				return
+			case ctx.Err() == nil:
+				r.Logger.Warn("job runner: extending a lease failed", "event", ev.ID.Hex(), "err", err)
 			}
 		}
 	}
@@ -294,7 +326,7 @@ func (r *Runner) track(ev store.Event, running bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if running {
-		r.current[ev.ID.Hex()] = store.WorkerEvent{ID: ev.ID, Type: ev.Type, Since: time.Now()}
+		r.current[ev.ID.Hex()] = store.WorkerEvent{ID: ev.ID, Type: ev.Type, Since: r.Now.Now()}
 	} else {
 		delete(r.current, ev.ID.Hex())
 	}
@@ -303,7 +335,7 @@ func (r *Runner) track(ev store.Event, running bool) {
 // beat records the runner's heartbeat until ctx ends.
 func (r *Runner) beat(ctx context.Context, types []string) {
 	host, _ := os.Hostname()
-	started := time.Now()
+	started := r.Now.Now()
 	t := time.NewTicker(r.Heartbeat)
 	defer t.Stop()
 	for {

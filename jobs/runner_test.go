@@ -3,6 +3,8 @@ package jobs
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -10,23 +12,54 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
+	"loandesk/clock"
 	"loandesk/store"
 )
 
 func openStore(t testing.TB, dir string) *store.Store {
 	t.Helper()
-	st, err := store.Open(context.Background(), store.Config{DataDir: dir})
+	return openStoreClock(t, dir, nil)
+}
+
+// openStoreClock opens a store whose clock is now (nil: the wall clock).
+func openStoreClock(t testing.TB, dir string, now clock.Func) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), store.Config{DataDir: dir, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return st
 }
 
-// fast is a runner tuned for tests: short idle waits and retries.
+// manualClock is a clock for a store and its runners, standing at the
+// wall clock's time (so the engine's TTL sweeps, on wall time, expire
+// nothing early) in whole milliseconds (as BSON stores times).
+func manualClock() *clock.Manual { return clock.NewManual(time.Now().Truncate(time.Millisecond)) }
+
+// testLease is the lease of the runners fast makes.
+const testLease = 5 * time.Second
+
+// fast is a runner tuned for tests: short idle waits and retries. It
+// signals each event it finishes on finished(q).
 func fast(q Queue, workers int, handlers map[string]Handler) *Runner {
 	return &Runner{Queue: q, Handlers: handlers, Workers: workers, IdleMin: 5 * time.Millisecond, IdleMax: 50 * time.Millisecond,
-		Backoff: func(int) time.Duration { return 10 * time.Millisecond }, Heartbeat: 50 * time.Millisecond, Lease: 5 * time.Second}
+		Backoff: func(int) time.Duration { return 10 * time.Millisecond }, Heartbeat: 50 * time.Millisecond, Lease: testLease,
+		signals: testSignals{finished: finishedSignal(q)}}
 }
+
+// finishedSignals holds a channel per queue: every runner fast makes for
+// the queue signals on it when it finishes an event.
+var finishedSignals sync.Map // Queue → chan struct{}
+
+func finishedSignal(q Queue) chan struct{} {
+	ch, _ := finishedSignals.LoadOrStore(q, make(chan struct{}, 1))
+	return ch.(chan struct{})
+}
+
+// finished is the channel the runners fast made for q signal on when
+// they are done with an event (its outcome is in the store): wait on it
+// with waitFor.
+func finished(q Queue) <-chan struct{} { return finishedSignal(q) }
 
 // start runs r until the test ends (or stop is called).
 func start(t testing.TB, r *Runner) (stop func()) {
@@ -43,14 +76,29 @@ func start(t testing.TB, r *Runner) (stop func()) {
 	return stop
 }
 
-func waitFor(t testing.TB, what string, within time.Duration, cond func() bool) {
+// waitFor waits until cond holds, checking it at once and again after
+// each signal: no polling, and no signal is missed, since a signal that
+// finds the channel full has one pending before it. It gives up after
+// within.
+func waitFor(t testing.TB, what string, within time.Duration, signal <-chan struct{}, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
+	deadline := time.After(within)
 	for !cond() {
-		if time.Now().After(deadline) {
+		select {
+		case <-signal:
+		case <-deadline:
 			t.Fatalf("gave up waiting for %s after %s", what, within)
 		}
-		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// receive waits for one signal, or fails the test after within.
+func receive(t testing.TB, what string, within time.Duration, signal <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-signal:
+	case <-time.After(within):
+		t.Fatalf("gave up waiting for %s after %s", what, within)
 	}
 }
 
@@ -87,7 +135,10 @@ func TestRunner_ExactlyOnce(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	waitFor(t, "all events handled", 60*time.Second, func() bool {
+	waitFor(t, "all events handled", 60*time.Second, finished(st), func() bool {
+		if total.Load() < events { // cheap, before asking the store
+			return false
+		}
 		s, err := st.QueueStats(ctx, []string{"x"})
 		return err == nil && s.Counts["x"][store.EventDone] == events
 	})
@@ -103,28 +154,48 @@ func TestRunner_ExactlyOnce(t *testing.T) {
 	}
 }
 
-// A handler that keeps failing is retried MaxAttempts times, then its
-// event is dead with the last error; a panic counts as a failure.
+// A handler that keeps failing is retried MaxAttempts times, each retry
+// due after the backoff by the runner's clock, then its event is dead
+// with the last error; a panic counts as a failure.
 func TestRunner_PoisonEventGoesDead(t *testing.T) {
 	t.Parallel()
-	st := openStore(t, t.TempDir())
+	clk := manualClock()
+	st := openStoreClock(t, t.TempDir(), clk.Now)
 	defer st.Close(context.Background())
 	ctx := context.Background()
 	var calls atomic.Int32
-	start(t, fast(st, 2, map[string]Handler{
+	r := fast(st, 2, map[string]Handler{
 		"poison": func(context.Context, store.Event) error {
 			if calls.Add(1) == 2 {
 				panic("bad input")
 			}
 			return errors.New("cannot read the file")
 		},
-	}))
+	})
+	r.Now, r.Backoff = clk.Now, DefaultBackoff
+	stop := start(t, r)
 	id, _ := st.Publish(ctx, "poison", nil, store.PublishOptions{MaxAttempts: 3})
-	waitFor(t, "the event to die", 10*time.Second, func() bool {
+	for attempt := 1; attempt <= 2; attempt++ {
+		var ev store.Event
+		waitFor(t, fmt.Sprint("failed attempt ", attempt), 10*time.Second, finished(st), func() bool {
+			ev, _ = st.EventGet(ctx, id)
+			return ev.Status == store.EventPending && ev.Attempts == attempt
+		})
+		// DefaultBackoff(attempt), drawn from the upper half of 2 s, 4 s.
+		wait, most := ev.AvailableAt.Sub(clk.Now()), 2*time.Second<<(attempt-1)
+		if wait < most/2 || wait > most || !strings.Contains(ev.LastError, []string{"cannot read the file", "handler panicked: bad input"}[attempt-1]) {
+			t.Fatalf("after attempt %d: retry in %s (want within [%s, %s]), last error %.40q", attempt, wait, most/2, most, ev.LastError)
+		}
+		if n := calls.Load(); n != int32(attempt) {
+			t.Fatalf("%d calls before the retry was due, want %d", n, attempt)
+		}
+		clk.Advance(wait)
+	}
+	waitFor(t, "the event to die", 10*time.Second, finished(st), func() bool {
 		ev, _ := st.EventGet(ctx, id)
 		return ev.Status == store.EventDead
 	})
-	time.Sleep(50 * time.Millisecond)
+	stop() // no worker is left to call the handler again
 	ev, _ := st.EventGet(ctx, id)
 	if calls.Load() != 3 || ev.Attempts != 3 || ev.LastError != "cannot read the file" {
 		t.Fatalf("%d calls; event %+v", calls.Load(), ev)
@@ -143,7 +214,7 @@ func TestRunner_PermanentErrorAndUnknownType(t *testing.T) {
 	}})
 	start(t, r)
 	id, _ := st.Publish(ctx, "bad", nil, store.PublishOptions{})
-	waitFor(t, "the event to die", 10*time.Second, func() bool {
+	waitFor(t, "the event to die", 10*time.Second, finished(st), func() bool {
 		ev, _ := st.EventGet(ctx, id)
 		return ev.Status == store.EventDead
 	})
@@ -156,26 +227,45 @@ func TestRunner_PermanentErrorAndUnknownType(t *testing.T) {
 // second runner never takes it over.
 func TestRunner_LongJobKeepsItsLease(t *testing.T) {
 	t.Parallel()
-	st := openStore(t, t.TempDir())
+	clk := manualClock()
+	st := openStoreClock(t, t.TempDir(), clk.Now)
 	defer st.Close(context.Background())
 	ctx := context.Background()
 	var calls atomic.Int32
+	release := make(chan struct{})
 	slow := func(ctx context.Context, _ store.Event) error {
 		calls.Add(1)
 		select {
-		case <-time.After(1200 * time.Millisecond):
+		case <-release:
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
+	const lease = 60 * time.Millisecond // extended every 20 ms of real time
+	extended := make(chan struct{}, 1)
 	for range 2 {
 		r := fast(st, 2, map[string]Handler{"slow": slow})
-		r.Lease = 300 * time.Millisecond // extended every 100 ms; the job takes four leases
+		r.Lease, r.Now, r.signals.extended = lease, clk.Now, extended
 		start(t, r)
 	}
 	id, _ := st.Publish(ctx, "slow", nil, store.PublishOptions{})
-	waitFor(t, "the job", 10*time.Second, func() bool {
+	// The job runs for four leases of the store's clock: after each
+	// extension the clock moves to a third of a lease before the lease's
+	// new end, while the other runner keeps trying to claim the event.
+	began := clk.Now()
+	for clk.Now().Sub(began) < 4*lease {
+		receive(t, "a lease extension", 10*time.Second, extended)
+		ev, _ := st.EventGet(ctx, id)
+		if ev.Status != store.EventProcessing || ev.Attempts != 1 {
+			t.Fatalf("%s into the job: %+v, want its first claim still processing", clk.Now().Sub(began), ev)
+		}
+		if next := ev.AvailableAt.Add(-lease / 3); next.After(clk.Now()) {
+			clk.Set(next)
+		}
+	}
+	close(release)
+	waitFor(t, "the job", 10*time.Second, finished(st), func() bool {
 		ev, _ := st.EventGet(ctx, id)
 		return ev.Status == store.EventDone
 	})
@@ -211,7 +301,7 @@ func TestRunner_ShutdownReleasesRunningJobs(t *testing.T) {
 		t.Fatalf("a stopped runner is still listed: %+v", s.Workers)
 	}
 	start(t, fast(st, 1, map[string]Handler{"long": func(context.Context, store.Event) error { return nil }}))
-	waitFor(t, "the released job", 10*time.Second, func() bool {
+	waitFor(t, "the released job", 10*time.Second, finished(st), func() bool {
 		ev, _ := st.EventGet(ctx, id)
 		return ev.Status == store.EventDone
 	})
@@ -227,8 +317,10 @@ func TestRunner_WakesOnPublish(t *testing.T) {
 	done := make(chan time.Time, 1)
 	r := fast(st, 1, map[string]Handler{"x": func(context.Context, store.Event) error { done <- time.Now(); return nil }})
 	r.IdleMin, r.IdleMax = 10*time.Second, 10*time.Second
+	idle := make(chan struct{}, 1)
+	r.signals.idle = idle
 	start(t, r)
-	time.Sleep(100 * time.Millisecond) // the worker is now waiting out its 10 s poll
+	receive(t, "the worker to go idle", 10*time.Second, idle) // it now waits out its 10 s poll
 	published := time.Now()
 	st.Publish(ctx, "x", nil, store.PublishOptions{})
 	select {

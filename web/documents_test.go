@@ -42,13 +42,28 @@ func upload(t *testing.T, c *http.Client, base, loan, kind, filename string, dat
 	return do(t, c, req)
 }
 
-// runJobs runs the application's job runner on the fixture's store.
-func runJobs(t *testing.T, st *store.Store) {
+// runJobs runs the application's job runner on the fixture's store. The
+// returned channel is signalled each time a handler returns (a signal is
+// dropped when one is already pending).
+func runJobs(t *testing.T, st *store.Store) <-chan struct{} {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &jobs.Runner{Queue: st, Handlers: jobs.Handlers(st, &application.Service{Loans: st, Staff: st}, slog.New(slog.DiscardHandler)), Workers: 2, IdleMin: 5 * time.Millisecond, IdleMax: 50 * time.Millisecond}
+	ran := make(chan struct{}, 1)
+	for typ, h := range r.Handlers {
+		r.Handlers[typ] = func(ctx context.Context, ev store.Event) error {
+			defer func() {
+				select {
+				case ran <- struct{}{}:
+				default:
+				}
+			}()
+			return h(ctx, ev)
+		}
+	}
 	done := make(chan struct{})
 	go func() { defer close(done); r.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
+	return ran
 }
 
 // Refused uploads (too large, not a PDF/PNG/JPEG, empty, no kind, no
@@ -102,7 +117,7 @@ func TestUpload_Refused(t *testing.T) {
 func TestUpload_ReadAndScored(t *testing.T) {
 	t.Parallel()
 	f := newLoanFixture(t)
-	runJobs(t, f.store)
+	ran := runJobs(t, f.store)
 	uw := newClient(t)
 	mustLogin(t, uw, f.url, "uw@example.com")
 	res := upload(t, uw, f.url, f.loan.HumanID, "pan", "pan-card.png", ocrtest.PNG([]string{"INCOME TAX DEPARTMENT", "Name", "ASHA VERMA", "ABCPV1234K"}))
@@ -113,14 +128,20 @@ func TestUpload_ReadAndScored(t *testing.T) {
 	if res.status != http.StatusOK {
 		t.Fatalf("upload: %d", res.status)
 	}
-	deadline := time.Now().Add(60 * time.Second)
+	// The page changes when a job's handler has run: look at it again
+	// after each.
+	deadline := time.After(60 * time.Second)
 	var page string
-	for time.Now().Before(deadline) {
+	for waiting := true; waiting; {
 		page = get(t, uw, f.url+"/loans/"+f.loan.HumanID).body
 		if strings.Count(page, "Read by") == 2 && strings.Contains(page, `data-testid="score-recommendation"`) {
 			break
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-ran:
+		case <-deadline:
+			waiting = false // the checks below say what is missing
+		}
 	}
 	for _, want := range []string{"Read by tesseract: PAN ABCPV1234K, name Asha Verma", "Read by pdftotext: PAN ABCPV1234K", "₹85,000",
 		"PAN ABCPV1234K on the application matches", "Refer to an underwriter", "document:uploaded", "application:score"} {
