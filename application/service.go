@@ -317,17 +317,120 @@ func (s *Service) ChangeStatus(ctx context.Context, req StatusRequest) (Result, 
 		if err := s.Policy.CheckTransition(req.Actor.Role, l.Status, req.To, l.Terms.Amount); err != nil {
 			return l, model.LoanChange{}, invalid("to", CodeInvalidChoice, err.Error())
 		}
-		reason, err := CheckScore(req.Actor.Role, req.To, l.Score, reason)
-		if err != nil {
-			return l, model.LoanChange{}, invalid("reason", CodeRequired, err.Error())
+		if req.To == model.StatusApproved {
+			return s.approve(req.Actor, l, reason)
 		}
 		if move, _ := Transition(l.Status, req.To); move.NeedsReason && reason == "" {
 			return l, model.LoanChange{}, invalid("reason", CodeRequired, "Say why: a reason is required to "+strings.ToLower(move.Label)+".")
 		}
 		next := l
-		next.Status = req.To
+		next.Status, next.Approvals = req.To, nil // leaving approval_pending drops its approval
 		return next, s.change(req.Actor, []model.FieldChange{{Field: "status", From: l.Status, To: req.To}}, reason), nil
 	})
+}
+
+// Problem codes of approvals.
+const (
+	CodeNoScore        = "no_score"
+	CodeStaleScore     = "stale_score"
+	CodeMakerChecker   = "maker_checker"
+	CodeSecondApprover = "second_approver"
+	CodeUnacknowledged = "unacknowledged_flag"
+)
+
+// approve decides an approval of l by actor (maker-checker, RBI's
+// guidance on internal controls: the person who made the terms does not
+// approve them):
+//   - a current score is required (none, or one taken before the last
+//     change to the application's fields, is refused);
+//   - open flags (a duplicate PAN) must be acknowledged first;
+//   - whoever made the last change to the terms or the income (or filed
+//     the application, when nobody has changed them since) cannot approve;
+//   - above Policy.DualApprovalAbove, and when an admin overrides the
+//     scorecard's decline, a first approval moves the application to
+//     approval_pending and a second, different person approves it;
+//   - overriding a decline takes an admin, and the proposer's reason.
+func (s *Service) approve(actor auth.User, l model.Loan, reason string) (model.Loan, model.LoanChange, error) {
+	invalid := func(code, msg string) error {
+		errs := Errors{}
+		errs.Add("to", code, msg)
+		return &Invalid{Loan: l, Fields: errs}
+	}
+	switch {
+	case l.Score == nil:
+		return l, model.LoanChange{}, invalid(CodeNoScore, "There is no score yet: score the application before approving it.")
+	case !ScoreIsCurrent(l):
+		return l, model.LoanChange{}, invalid(CodeStaleScore, fmt.Sprintf("The score is stale: v%d, application v%d. Score it again before approving.", l.Score.Version, l.Version))
+	}
+	for _, f := range l.Flags {
+		if f.AckBy == "" {
+			return l, model.LoanChange{}, invalid(CodeUnacknowledged, fmt.Sprintf("Acknowledge the warning first: %s.", FlagText(f)))
+		}
+	}
+	maker, makerVersion := Maker(l)
+	if maker == actor.Email {
+		return l, model.LoanChange{}, invalid(CodeMakerChecker, fmt.Sprintf("Maker-checker: you made the terms or income of this application (version %d); someone else must approve it.", makerVersion))
+	}
+	declined := l.Score.Recommendation == RecommendDecline
+	var change model.LoanChange
+	next := l
+	if l.Status == model.StatusApprovalPending {
+		for _, a := range l.Approvals {
+			if a.By == actor.Email {
+				return l, model.LoanChange{}, invalid(CodeSecondApprover, "You gave the first approval: the second must come from someone else.")
+			}
+		}
+		if declined && actor.Role != auth.RoleAdmin {
+			return l, model.LoanChange{}, invalid(CodeInvalidChoice, "Confirming an override of the scorecard's decline takes an admin.")
+		}
+		next.Status, next.Approvals = model.StatusApproved, nil
+		change = s.change(actor, []model.FieldChange{{Field: "status", From: l.Status, To: model.StatusApproved}}, reason)
+		if len(l.Approvals) > 0 {
+			change.FirstApprover = l.Approvals[0].By
+		}
+	} else {
+		recorded, err := CheckScore(actor.Role, model.StatusApproved, l.Score, reason)
+		if err != nil {
+			return l, model.LoanChange{}, invalid(CodeRequired, err.Error())
+		}
+		to := model.StatusApproved
+		if declined || l.Terms.Amount > s.Policy.DualApprovalAbove {
+			to = model.StatusApprovalPending
+			next.Approvals = []model.Approval{{By: actor.Email, ByName: actor.Name, At: s.Clock.Now().UTC(), Version: l.Version, Reason: recorded}}
+		}
+		next.Status = to
+		change = s.change(actor, []model.FieldChange{{Field: "status", From: l.Status, To: to}}, recorded)
+	}
+	change.Maker = maker
+	return next, change, nil
+}
+
+// termsAndIncome are the fields an approval approves: whoever changed
+// them last is the maker.
+var termsAndIncome = map[string]bool{"monthlyIncome": true, "existingEmis": true}
+
+// Maker is who made what an approval of l approves: the author of the
+// last history entry that changed the terms or the income, else whoever
+// filed the application; with the version that entry produced (1 for the
+// filing).
+func Maker(l model.Loan) (string, int64) {
+	for i := len(l.History) - 1; i >= 0; i-- {
+		for _, c := range l.History[i].Fields {
+			if f, ok := FieldByKey(c.Field); ok && (f.Section == SectionTerms || termsAndIncome[c.Field]) {
+				return l.History[i].By, l.History[i].Version
+			}
+		}
+	}
+	return l.CreatedBy, 1
+}
+
+// FlagText says what a flag warns of, for people.
+func FlagText(f model.Flag) string {
+	switch f.Code {
+	case model.FlagDuplicatePAN:
+		return "another open application, " + f.OtherLoan + ", has the same PAN"
+	}
+	return f.Code
 }
 
 // AssignRequest gives an application to a member of staff, or to nobody.

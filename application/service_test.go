@@ -392,3 +392,166 @@ func TestService_RecordScore(t *testing.T) {
 		t.Fatalf("the stale score landed: %+v", s)
 	}
 }
+
+// scoreNow scores the application through the service (the real
+// scorecard: with no documents it refers, so approval is allowed).
+func (b *serviceBundle) scoreNow(t *testing.T) {
+	t.Helper()
+	if _, err := b.svc.RecordScore(context.Background(), b.loan.ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestService_MakerChecker(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	uw2 := auth.User{Email: "uw2@example.com", Name: "Second Writer", Role: auth.RoleUnderwriter}
+	admin2 := auth.User{Email: "admin2@example.com", Name: "Second Admin", Role: auth.RoleAdmin}
+	move := func(b *serviceBundle, who auth.User, to, reason string) (application.Result, error) {
+		return b.svc.ChangeStatus(ctx, application.StatusRequest{Actor: who, LoanID: b.loan.HumanID, Version: b.current(t).Version, To: to, Reason: reason})
+	}
+	code := func(err error) string {
+		var inv *application.Invalid
+		if errors.As(err, &inv) {
+			return inv.Fields["to"].Code
+		}
+		return fmt.Sprint(err)
+	}
+
+	t.Run("WhoeverChangedTheTermsCannotApproveThem", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		if _, err := move(b, uw, model.StatusUnderReview, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.svc.Edit(ctx, application.EditRequest{Actor: uw, LoanID: b.loan.HumanID, Version: b.current(t).Version, Fields: map[string]string{"amount": "6,00,000"}}); err != nil {
+			t.Fatal(err)
+		}
+		b.scoreNow(t)
+		_, err := move(b, uw, model.StatusApproved, "")
+		if code(err) != application.CodeMakerChecker || !strings.Contains(err.(*application.Invalid).Message(), "version 3") {
+			t.Fatalf("the maker approving: %v", err)
+		}
+		res, err := move(b, uw2, model.StatusApproved, "")
+		if err != nil || res.Loan.Status != model.StatusApproved {
+			t.Fatalf("a second underwriter: %v", err)
+		}
+		last := res.Loan.History[len(res.Loan.History)-1]
+		if last.By != uw2.Email || last.Maker != uw.Email {
+			t.Fatalf("history: checker %s, maker %s", last.By, last.Maker)
+		}
+	})
+
+	t.Run("TheFilerIsTheMakerUntilSomeoneChangesTheTerms", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		seedUser := auth.User{Email: "seed", Name: "Seed", Role: auth.RoleAdmin}
+		b.scoreNow(t)
+		if _, err := move(b, uw, model.StatusUnderReview, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := move(b, seedUser, model.StatusApproved, ""); code(err) != application.CodeMakerChecker {
+			t.Fatalf("the filer approving: %v", err)
+		}
+		// A change of city (not terms or income) leaves the maker alone.
+		if _, err := b.svc.Edit(ctx, application.EditRequest{Actor: uw, LoanID: b.loan.HumanID, Version: b.current(t).Version, Fields: map[string]string{"city": "Agra"}}); err != nil {
+			t.Fatal(err)
+		}
+		if maker, v := application.Maker(b.current(t)); maker != "seed" || v != 1 {
+			t.Fatalf("maker %s at v%d", maker, v)
+		}
+	})
+
+	t.Run("NoScoreOrAStaleScoreIsRefused", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		if _, err := move(b, admin, model.StatusUnderReview, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := move(b, uw, model.StatusApproved, ""); code(err) != application.CodeNoScore {
+			t.Fatalf("no score: %v", err)
+		}
+		b.scoreNow(t) // on v2
+		if _, err := b.svc.Edit(ctx, application.EditRequest{Actor: admin, LoanID: b.loan.HumanID, Version: 2, Fields: map[string]string{"purpose": "Travel"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := move(b, admin, model.StatusOnHold, "waiting"); err != nil { // v4: a status change alone
+			t.Fatal(err)
+		}
+		if _, err := move(b, admin, model.StatusUnderReview, ""); err != nil { // v5
+			t.Fatal(err)
+		}
+		_, err := move(b, uw, model.StatusApproved, "")
+		if code(err) != application.CodeStaleScore || err.(*application.Invalid).Message() != "The score is stale: v2, application v5. Score it again before approving." {
+			t.Fatalf("stale: %v", err)
+		}
+		b.scoreNow(t)
+		if _, err := move(b, uw, model.StatusOnHold, "x"); err != nil { // status changes keep the score current
+			t.Fatal(err)
+		}
+		if _, err := move(b, uw, model.StatusUnderReview, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := move(b, uw2, model.StatusApproved, ""); err != nil {
+			t.Fatalf("fresh score, then status moves: %v", err)
+		}
+	})
+
+	t.Run("AboveTheDualApprovalAmountTwoPeopleApprove", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.svc.Policy.DualApprovalAbove = 4_99_999_99 // the ₹5,00,000 loan is above it
+		if _, err := move(b, uw, model.StatusUnderReview, ""); err != nil {
+			t.Fatal(err)
+		}
+		b.scoreNow(t)
+		res, err := move(b, admin, model.StatusApproved, "")
+		if err != nil || res.Loan.Status != model.StatusApprovalPending || len(res.Loan.Approvals) != 1 || res.Loan.Approvals[0].By != admin.Email {
+			t.Fatalf("first approval: %+v, %v", res.Loan.Status, err)
+		}
+		if _, err := move(b, admin, model.StatusApproved, ""); code(err) != application.CodeSecondApprover {
+			t.Fatalf("the same person's second click: %v", err)
+		}
+		if got := b.current(t); got.Status != model.StatusApprovalPending || got.Version != 3 {
+			t.Fatalf("after the refused second click: %s v%d", got.Status, got.Version)
+		}
+		res, err = move(b, admin2, model.StatusApproved, "")
+		if err != nil || res.Loan.Status != model.StatusApproved || len(res.Loan.Approvals) != 0 {
+			t.Fatalf("second approval: %+v, %v", res.Loan, err)
+		}
+		if last := res.Loan.History[len(res.Loan.History)-1]; last.FirstApprover != admin.Email || last.By != admin2.Email {
+			t.Fatalf("history: %+v", last)
+		}
+		// At exactly the limit one approval is enough.
+		c := setup(t)
+		c.svc.Policy.DualApprovalAbove = 5_00_000_00
+		if _, err := move(c, uw, model.StatusUnderReview, ""); err != nil {
+			t.Fatal(err)
+		}
+		c.scoreNow(t)
+		if res, err := move(c, uw, model.StatusApproved, ""); err != nil || res.Loan.Status != model.StatusApproved {
+			t.Fatalf("at the limit: %v %v", res.Loan.Status, err)
+		}
+	})
+
+	t.Run("SendingBackDropsThePendingApproval", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.svc.Policy.DualApprovalAbove = 1
+		if _, err := move(b, uw, model.StatusUnderReview, ""); err != nil {
+			t.Fatal(err)
+		}
+		b.scoreNow(t)
+		if _, err := move(b, admin, model.StatusApproved, ""); err != nil {
+			t.Fatal(err)
+		}
+		var inv *application.Invalid
+		if _, err := move(b, uw2, model.StatusUnderReview, ""); !errors.As(err, &inv) || inv.Fields["reason"].Code != application.CodeRequired {
+			t.Fatalf("send back without a reason: %v", err)
+		}
+		res, err := move(b, uw2, model.StatusUnderReview, "income proof unclear")
+		if err != nil || res.Loan.Status != model.StatusUnderReview || len(res.Loan.Approvals) != 0 {
+			t.Fatalf("send back: %+v %v", res.Loan.Approvals, err)
+		}
+	})
+}

@@ -10,12 +10,13 @@ import (
 
 // StatusLabels are the people-facing names of statuses.
 var StatusLabels = map[string]string{
-	model.StatusSubmitted:   "Submitted",
-	model.StatusUnderReview: "Under review",
-	model.StatusOnHold:      "On hold",
-	model.StatusApproved:    "Approved",
-	model.StatusRejected:    "Rejected",
-	model.StatusDisbursed:   "Disbursed",
+	model.StatusSubmitted:       "Submitted",
+	model.StatusUnderReview:     "Under review",
+	model.StatusOnHold:          "On hold",
+	model.StatusApprovalPending: "Awaiting second approval",
+	model.StatusApproved:        "Approved",
+	model.StatusRejected:        "Rejected",
+	model.StatusDisbursed:       "Disbursed",
 }
 
 // Action is a status change offered on an application.
@@ -31,6 +32,8 @@ var transitions = map[string][]Action{
 	model.StatusSubmitted:   {{To: model.StatusUnderReview, Label: "Start review"}},
 	model.StatusUnderReview: {{To: model.StatusApproved, Label: "Approve"}, {To: model.StatusRejected, Label: "Reject", NeedsReason: true}, {To: model.StatusOnHold, Label: "Put on hold", NeedsReason: true}},
 	model.StatusOnHold:      {{To: model.StatusUnderReview, Label: "Resume review"}},
+	model.StatusApprovalPending: {{To: model.StatusApproved, Label: "Give second approval"}, {To: model.StatusRejected, Label: "Reject", NeedsReason: true},
+		{To: model.StatusUnderReview, Label: "Send back for review", NeedsReason: true}},
 }
 
 // Policy holds the workflow's configurable limits.
@@ -38,10 +41,15 @@ type Policy struct {
 	// UnderwriterApprovalLimit is the largest amount (paise) an
 	// underwriter may approve; above it only an admin can.
 	UnderwriterApprovalLimit int64
+	// DualApprovalAbove is the amount (paise) above which an approval
+	// needs two different approvers: the first moves the application to
+	// approval_pending, a second person approves it.
+	DualApprovalAbove int64
 }
 
-// DefaultPolicy lets underwriters approve up to ₹25,00,000.
-var DefaultPolicy = Policy{UnderwriterApprovalLimit: 25_00_000 * 100}
+// DefaultPolicy lets underwriters approve up to ₹25,00,000 and asks two
+// approvers above ₹25,00,000.
+var DefaultPolicy = Policy{UnderwriterApprovalLimit: 25_00_000 * 100, DualApprovalAbove: 25_00_000 * 100}
 
 // Actions lists the status changes role may make on an application in
 // status asking for amount (paise).

@@ -1,8 +1,9 @@
 import path from "node:path";
-import { test, expect, signIn } from "./fixtures";
+import { test, expect, signIn, addUser } from "./fixtures";
 import { fixtures } from "./global-setup";
 
-test("an uploaded PAN card is read by OCR live on the page, scored, and a decline needs an admin's reason to approve", async ({
+test("an uploaded PAN card is read by OCR live on the page, scored, and overriding a decline takes one admin's reason and a second admin's confirmation", async ({
+  browser,
   page,
   server,
   problems,
@@ -47,8 +48,21 @@ test("an uploaded PAN card is read by OCR live on the page, scored, and a declin
   await expect(status.getByTestId("status-error")).toContainText("say why you approve it anyway");
   await status.getByLabel(/Reason/).fill("Employer letter confirms the applicant");
   await status.getByTestId("status-approved").click();
-  await expect(page.getByTestId("loan-status")).toHaveText("Approved");
+  await expect(page.getByTestId("loan-status")).toHaveText("Awaiting second approval");
   await expect(page.getByTestId("history")).toContainText("Overrides the scorecard's decline: Employer letter confirms the applicant");
+  const loanURL = page.url();
+
+  // The proposer cannot confirm it; a second admin does.
+  await page.getByTestId("status-panel").getByTestId("status-approved").click();
+  await expect(page.getByTestId("status-panel").getByTestId("status-error")).toContainText("You gave the first approval");
+  await addUser(page, server, { email: "checker@example.com", name: "Chandra Checker", role: "admin", password: "checker password 1" });
+  const other = await browser.newContext();
+  const checker = await other.newPage();
+  await signIn(checker, server, "checker@example.com", "checker password 1");
+  await checker.goto(loanURL);
+  await checker.getByTestId("status-panel").getByTestId("status-approved").click();
+  await expect(checker.getByTestId("loan-status")).toHaveText("Approved");
+  await other.close();
 
   // The queue page shows the work done.
   await page.goto(server.url + "/admin/queue");

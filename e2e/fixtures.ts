@@ -112,3 +112,15 @@ export async function signIn(page: Page, server: Server, email = admin.email, pa
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
 }
+
+/** Adds a user through the admin's Users page (page is signed in as an admin). */
+export async function addUser(page: Page, server: Server, user: { email: string; name: string; role: string; password: string }) {
+  await page.goto(server.url + "/admin/users");
+  const form = page.getByTestId("user-form");
+  await form.getByLabel("Email").fill(user.email);
+  await form.getByLabel("Name").fill(user.name);
+  await form.getByLabel("Role").selectOption(user.role);
+  await form.getByLabel(/^Password/).fill(user.password);
+  await form.getByRole("button", { name: "Add user" }).click();
+  await expect(page.getByTestId("flash")).toContainText(`Added ${user.email}`);
+}

@@ -139,6 +139,12 @@ func (a *App) historyEntries(history []model.LoanChange) []views.HistoryEntry {
 			who = h.By
 		}
 		e := views.HistoryEntry{Version: h.Version, When: a.formatDateTime(h.At), Who: who, Reason: h.Reason}
+		switch {
+		case h.FirstApprover != "":
+			e.Approval = "Second approval (checker) · first approver " + h.FirstApprover + " · maker " + h.Maker
+		case h.Maker != "":
+			e.Approval = "Approval (checker) · maker " + h.Maker
+		}
 		for _, c := range h.Fields {
 			e.Changes = append(e.Changes, views.Change{Label: application.Label(c.Field), From: application.Display(c.Field, c.From), To: application.Display(c.Field, c.To)})
 		}

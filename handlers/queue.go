@@ -167,7 +167,7 @@ func scoreView(l model.Loan, user auth.User) views.ScoreView {
 		return s
 	}
 	s.Recommendation, s.Label = l.Score.Recommendation, application.RecommendationLabel(l.Score.Recommendation)
-	s.Points, s.Version, s.Stale = l.Score.Points, l.Score.Version, l.Score.Version != l.Version
+	s.Points, s.Version, s.Stale = l.Score.Points, l.Score.Version, !application.ScoreIsCurrent(l)
 	for _, r := range l.Score.Reasons {
 		s.Reasons = append(s.Reasons, views.ScoreLine{Points: fmt.Sprintf("%+d", r.Points), Detail: r.Detail})
 	}

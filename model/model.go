@@ -138,6 +138,11 @@ type LoanChange struct {
 	ByName  string        `bson:"byName"`
 	Fields  []FieldChange `bson:"fields"`
 	Reason  string        `bson:"reason,omitempty"` // why a status changed
+	// Maker is who made the terms and income an approval approves
+	// (maker-checker: By, the checker, is never the maker).
+	Maker string `bson:"maker,omitempty"`
+	// FirstApprover is who gave the first of two approvals.
+	FirstApprover string `bson:"firstApprover,omitempty"`
 }
 
 // FieldChange is one field's old and new value, as canonical text.

@@ -273,11 +273,13 @@ func (s *Store) LoanGet(ctx context.Context, humanID string) (model.Loan, error)
 // the stored loan is still at next.Version (the version the change was
 // made against). The store decides what that means in the document: one
 // atomic write with the filter {_id, version} that sets the applicant,
-// the terms, the status, the assignee, the search keys derived from them
+// the terms, the status, the assignee, the pending approvals, the first
+// EMI date once set, the search keys derived from them
 // and who updated it when, increments version and appends the history
 // entry (its Version filled in here). It returns the loan as stored. A
 // newer version gives ErrConflict with nothing written; a missing loan
-// ErrNotFound. The score is not touched: LoanSetScore owns it.
+// ErrNotFound. The score and the flags are not touched: LoanSetScore and
+// LoanAddFlag own them.
 func (s *Store) LoanUpdate(ctx context.Context, next model.Loan, change model.LoanChange) (model.Loan, error) {
 	change.Version = next.Version + 1
 	set := bson.M{
@@ -288,11 +290,23 @@ func (s *Store) LoanUpdate(ctx context.Context, next model.Loan, change model.Lo
 		"updatedAt":  change.At,
 		"updatedBy":  change.By,
 	}
+	unset := bson.M{}
 	update := bson.M{"$set": set, "$inc": bson.M{"version": int64(1)}, "$push": bson.M{"history": change}}
-	if next.Assignee != "" {
+	if next.Assignee != "" { // empty ones are unset, as an insert leaves them (omitempty)
 		set["assignee"] = next.Assignee
 	} else {
-		update["$unset"] = bson.M{"assignee": ""} // as an insert leaves it (omitempty)
+		unset["assignee"] = ""
+	}
+	if len(next.Approvals) > 0 {
+		set["approvals"] = next.Approvals
+	} else {
+		unset["approvals"] = ""
+	}
+	if !next.FirstEMIDate.IsZero() {
+		set["firstEmiDate"] = next.FirstEMIDate
+	}
+	if len(unset) > 0 {
+		update["$unset"] = unset
 	}
 	var l model.Loan
 	err := s.loans.FindOneAndUpdate(ctx,

@@ -187,7 +187,9 @@ type HistoryEntry struct {
 	When    string
 	Who     string
 	Reason  string
-	Changes []Change
+	// Approval names, on an approval, the maker and the first approver.
+	Approval string
+	Changes  []Change
 }
 
 // UserAdmin is the user management page.

@@ -222,10 +222,32 @@ func TestApproveAgainstADecline(t *testing.T) {
 	if res := approve(admin, "Salary credited by employer letter"); res.status >= 400 {
 		t.Fatalf("admin with a reason: %d", res.status)
 	}
+	// The override is a proposal: it waits for a second admin.
 	got, _ := f.store.LoanGet(ctx, f.loan.HumanID)
 	last := got.History[len(got.History)-1]
-	if got.Status != model.StatusApproved || last.Reason != "Overrides the scorecard's decline: Salary credited by employer letter" || last.By != "admin@example.com" {
+	if got.Status != model.StatusApprovalPending || last.Reason != "Overrides the scorecard's decline: Salary credited by employer letter" || last.By != "admin@example.com" ||
+		len(got.Approvals) != 1 || got.Approvals[0].By != "admin@example.com" {
 		t.Fatalf("after the override: %s, last change %+v", got.Status, last)
+	}
+	confirm := func(c *http.Client) response {
+		return postForm(t, c, f.url, "/loans/"+f.loan.HumanID+"/status", map[string][]string{"to": {"approved"}, "version": {"3"}})
+	}
+	if res := confirm(admin); res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "You gave the first approval") {
+		t.Fatalf("the proposer confirming: %d", res.status)
+	}
+	if res := confirm(uw); res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "takes an admin") {
+		t.Fatalf("an underwriter confirming: %d", res.status)
+	}
+	f.createUser(t, "admin2@example.com", auth.RoleAdmin)
+	admin2 := newClient(t)
+	mustLogin(t, admin2, f.url, "admin2@example.com")
+	if res := confirm(admin2); res.status >= 400 {
+		t.Fatalf("a second admin confirming: %d", res.status)
+	}
+	got, _ = f.store.LoanGet(ctx, f.loan.HumanID)
+	last = got.History[len(got.History)-1]
+	if got.Status != model.StatusApproved || last.By != "admin2@example.com" || last.FirstApprover != "admin@example.com" || last.Maker != "seed" || len(got.Approvals) != 0 {
+		t.Fatalf("after the confirmation: %s, last change %+v", got.Status, last)
 	}
 }
 

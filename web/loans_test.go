@@ -66,6 +66,16 @@ func newLoanFixture(t *testing.T, opts ...option) loanFixture {
 	return loanFixture{testBundle: b, loan: got}
 }
 
+// score records a current score of recommendation on the application,
+// as the scoring job would.
+func (f loanFixture) score(t *testing.T, recommendation string) {
+	t.Helper()
+	l := f.current(t)
+	if err := f.store.LoanSetScore(context.Background(), l.ID, l.Version, model.LoanScore{Points: 80, Recommendation: recommendation, ScoredAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (f loanFixture) current(t *testing.T) model.Loan {
 	t.Helper()
 	l, err := f.store.LoanGet(context.Background(), f.loan.HumanID)
@@ -338,6 +348,10 @@ func TestLoanStatus(t *testing.T) {
 	if r := move(uw, 3, model.StatusUnderReview, ""); r.status != http.StatusNoContent {
 		t.Fatalf("resume: status %d", r.status)
 	}
+	if r := move(uw, 4, model.StatusApproved, ""); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "no score yet") {
+		t.Fatalf("approve without a score: status %d", r.status)
+	}
+	f.score(t, "refer")
 	if r := move(uw, 4, model.StatusApproved, ""); r.status != http.StatusNoContent {
 		t.Fatalf("approve: status %d", r.status)
 	}
@@ -363,6 +377,7 @@ func TestLoanStatus_ApprovalLimit(t *testing.T) {
 	if r := move(uw, 1, model.StatusUnderReview); r.status != http.StatusNoContent {
 		t.Fatalf("start review: %d", r.status)
 	}
+	f.score(t, "approve")
 	if r := move(uw, 2, model.StatusApproved); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "needs an admin") {
 		t.Fatalf("underwriter above the limit: status %d", r.status)
 	}
