@@ -142,6 +142,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.Web.Policy.UnderwriterApprovalLimit = paise
 	}
+	if v := getenv("DUAL_APPROVAL_ABOVE"); v != "" {
+		paise, err := money.ParseRupees(v)
+		if err != nil {
+			fail("DUAL_APPROVAL_ABOVE must be an amount in rupees (like 2500000), got %q", v)
+		}
+		c.Web.Policy.DualApprovalAbove = paise
+	}
 	zoneName := orDefault(getenv("TIME_ZONE"), DefaultTimeZone)
 	if zone, err := time.LoadLocation(zoneName); err != nil || zoneName == "Local" {
 		fail("TIME_ZONE must be an IANA time zone name (like Asia/Kolkata), got %q", zoneName)

@@ -30,7 +30,8 @@ func TestLoadConfig(t *testing.T) {
 			t.Fatal(err)
 		}
 		if c.Port != "3001" || c.DataDir != "./data" || c.MongoURI != "" || c.Web.BcryptCost < 12 || c.Web.SessionLifetime.Hours() != 7*24 ||
-			c.ServeJobs != "auto" || c.JobWorkers != 4 || c.Web.UploadMaxBytes != 10<<20 || c.Web.Zone.String() != "Asia/Kolkata" {
+			c.ServeJobs != "auto" || c.JobWorkers != 4 || c.Web.UploadMaxBytes != 10<<20 || c.Web.Zone.String() != "Asia/Kolkata" ||
+			c.Web.Policy.UnderwriterApprovalLimit != 25_00_000_00 || c.Web.Policy.DualApprovalAbove != 25_00_000_00 {
 			t.Fatalf("defaults: %+v", c)
 		}
 	})
@@ -40,13 +41,13 @@ func TestLoadConfig(t *testing.T) {
 		_, err := loadConfig(env(map[string]string{
 			"PORT": "http", "DB_POOL_MAX": "-1", "LOG_LEVEL": "loud", "ADMIN_EMAIL": "a@example.com",
 			"SESSION_IDLE_TIMEOUT": "soon", "BCRYPT_COST": "4", "ADMIN_TOKEN": "short", "UNDERWRITER_APPROVAL_LIMIT": "lots",
-			"SERVE_JOBS": "sometimes", "JOB_WORKERS": "0", "EVENT_RETENTION": "forever", "UPLOAD_MAX_BYTES": "10MB", "TIME_ZONE": "Mars/Olympus",
+			"SERVE_JOBS": "sometimes", "JOB_WORKERS": "0", "EVENT_RETENTION": "forever", "UPLOAD_MAX_BYTES": "10MB", "TIME_ZONE": "Mars/Olympus", "DUAL_APPROVAL_ABOVE": "a lot",
 		}))
 		if err == nil {
 			t.Fatal("no error")
 		}
 		for _, name := range []string{"PORT", "DB_POOL_MAX", "LOG_LEVEL", "ADMIN_PASSWORD", "SESSION_IDLE_TIMEOUT", "BCRYPT_COST", "ADMIN_TOKEN", "UNDERWRITER_APPROVAL_LIMIT",
-			"SERVE_JOBS", "JOB_WORKERS", "EVENT_RETENTION", "UPLOAD_MAX_BYTES", "TIME_ZONE"} {
+			"SERVE_JOBS", "JOB_WORKERS", "EVENT_RETENTION", "UPLOAD_MAX_BYTES", "TIME_ZONE", "DUAL_APPROVAL_ABOVE"} {
 			if !strings.Contains(err.Error(), name) {
 				t.Errorf("error does not name %s: %v", name, err)
 			}
