@@ -8,7 +8,7 @@ import (
 )
 
 // otherLabels name what histories record besides the form fields.
-var otherLabels = map[string]string{"status": "Status", "assignee": "Assignee"}
+var otherLabels = map[string]string{"status": "Status", "assignee": "Assignee", "flag": "Warning"}
 
 // Label is the people-facing name of a field a history records.
 func Label(key string) string {

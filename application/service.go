@@ -55,6 +55,7 @@ type StaffDirectory interface {
 // Any other error is a failure of the system (500).
 type Service struct {
 	Loans  LoanRepository
+	Intake Intake
 	Staff  StaffDirectory
 	Policy Policy
 	// Credit is the credit policy scores are taken under
@@ -362,10 +363,8 @@ func (s *Service) approve(actor auth.User, l model.Loan, reason string) (model.L
 	case !ScoreIsCurrent(l):
 		return l, model.LoanChange{}, invalid(CodeStaleScore, fmt.Sprintf("The score is stale: v%d, application v%d. Score it again before approving.", l.Score.Version, l.Version))
 	}
-	for _, f := range l.Flags {
-		if f.AckBy == "" {
-			return l, model.LoanChange{}, invalid(CodeUnacknowledged, fmt.Sprintf("Acknowledge the warning first: %s.", FlagText(f)))
-		}
+	for _, f := range l.OpenFlags() {
+		return l, model.LoanChange{}, invalid(CodeUnacknowledged, fmt.Sprintf("Acknowledge the warning first: %s.", FlagText(f)))
 	}
 	maker, makerVersion := Maker(l)
 	if maker == actor.Email {

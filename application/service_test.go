@@ -70,7 +70,7 @@ func setup(t *testing.T) *serviceBundle {
 		t.Fatal(err)
 	}
 	c := clock.NewManual(time.Date(2026, 11, 30, 12, 0, 0, 0, ist))
-	svc := &application.Service{Loans: st, Staff: st, Policy: application.DefaultPolicy, Clock: c.Now, Zone: ist}
+	svc := &application.Service{Loans: st, Intake: st, Staff: st, Policy: application.DefaultPolicy, Clock: c.Now, Zone: ist}
 	return &serviceBundle{svc: svc, st: st, clock: c, loan: loan}
 }
 
@@ -552,6 +552,181 @@ func TestService_MakerChecker(t *testing.T) {
 		res, err := move(b, uw2, model.StatusUnderReview, "income proof unclear")
 		if err != nil || res.Loan.Status != model.StatusUnderReview || len(res.Loan.Approvals) != 0 {
 			t.Fatalf("send back: %+v %v", res.Loan.Approvals, err)
+		}
+	})
+}
+
+var _ application.Intake = (*store.Store)(nil)
+var _ application.LoanRepository = (*store.Store)(nil)
+
+// aPersonalLoan is a complete new application: ₹5,00,000 over 60 months
+// at 10.50 %.
+func aPersonalLoan(pan string) map[string]string {
+	return map[string]string{
+		"name": "Asha Iyer", "email": "asha.iyer@example.com", "phone": "98765 43210", "pan": pan, "dateOfBirth": "1990-05-17",
+		"address": "4, MG Road, Bengaluru 560001", "city": "Bengaluru", "employment": "salaried", "monthlyIncome": "1,20,000", "existingEmis": "0",
+		"product": "personal", "amount": "5,00,000", "tenureMonths": "60", "annualRate": "10.50", "purpose": "Wedding", "propertyValue": "0",
+	}
+}
+
+func TestService_Create(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("FilesAtVersionOneAndRetriesFindIt", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		req := application.CreateRequest{Actor: uw, Fields: aPersonalLoan("ABCPI1234K"), IdempotencyKey: "req-1"}
+		res, err := b.svc.Create(ctx, req)
+		if err != nil || !res.Saved {
+			t.Fatalf("create: %v", err)
+		}
+		l := res.Loan
+		if l.Version != 1 || l.Status != model.StatusSubmitted || l.HumanID != "LN-2026-000001" || l.CreatedBy != uw.Email || len(l.History) != 0 ||
+			application.EMI(l.Terms.Amount, l.Terms.TenureMonths, l.Terms.AnnualRateBps) != 10_746_95 || l.Applicant.Phone != "+91 98765 43210" {
+			t.Fatalf("created: %+v", l)
+		}
+		again, err := b.svc.Create(ctx, req)
+		if err != nil || again.Saved || again.Loan.HumanID != l.HumanID {
+			t.Fatalf("retry: %+v, %v", again.Loan.HumanID, err)
+		}
+		other := req
+		other.Fields = aPersonalLoan("ABCPI1234K")
+		other.Fields["amount"] = "6,00,000"
+		var inv *application.Invalid
+		if _, err := b.svc.Create(ctx, other); !errors.As(err, &inv) || inv.Fields["idempotencyKey"].Code != application.CodeKeyReused {
+			t.Fatalf("the key with another body: %v", err)
+		}
+		if n, _ := b.st.LoanCount(ctx); n != 2 { // the fixture's and this one
+			t.Fatalf("%d loans stored", n)
+		}
+	})
+
+	t.Run("ConcurrentRetriesFileOnce", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		var wg sync.WaitGroup
+		ids := make(chan string, 16)
+		for range 16 {
+			wg.Go(func() {
+				res, err := b.svc.Create(ctx, application.CreateRequest{Actor: uw, Fields: aPersonalLoan("ABCPI1234K"), IdempotencyKey: "same"})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				ids <- res.Loan.HumanID
+			})
+		}
+		wg.Wait()
+		close(ids)
+		seen := map[string]bool{}
+		for id := range ids {
+			seen[id] = true
+		}
+		if n, _ := b.st.LoanCount(ctx); len(seen) != 1 || n != 2 {
+			t.Fatalf("16 retries filed %v (%d loans)", seen, n)
+		}
+	})
+
+	t.Run("DuplicatePANFlagsBoth", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		first, err := b.svc.Create(ctx, application.CreateRequest{Actor: uw, Fields: aPersonalLoan("ABCPI1234K")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := b.svc.Create(ctx, application.CreateRequest{Actor: admin, Fields: aPersonalLoan("abcpi1234k")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := second.Loan.Flags; len(f) != 1 || f[0].Code != model.FlagDuplicatePAN || f[0].OtherLoan != first.Loan.HumanID {
+			t.Fatalf("second's flags: %+v", f)
+		}
+		got, _ := b.st.LoanGet(ctx, first.Loan.HumanID)
+		if f := got.Flags; len(f) != 1 || f[0].OtherLoan != second.Loan.HumanID || got.Version != 1 {
+			t.Fatalf("first's flags: %+v (version %d)", f, got.Version)
+		}
+		// Approval waits for an acknowledgement, which is recorded.
+		move := func(who auth.User, to string) error {
+			_, err := b.svc.ChangeStatus(ctx, application.StatusRequest{Actor: who, LoanID: second.Loan.HumanID, Version: second.Loan.Version, To: to})
+			second.Loan, _ = b.st.LoanGet(ctx, second.Loan.HumanID)
+			return err
+		}
+		if err := move(uw, model.StatusUnderReview); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.svc.RecordScore(ctx, second.Loan.ID); err != nil {
+			t.Fatal(err)
+		}
+		var inv *application.Invalid
+		if err := move(uw, model.StatusApproved); !errors.As(err, &inv) || inv.Fields["to"].Code != application.CodeUnacknowledged {
+			t.Fatalf("approve with an open flag: %v", err)
+		}
+		ack := application.AckRequest{Actor: uw, LoanID: second.Loan.HumanID, Version: second.Loan.Version, Code: model.FlagDuplicatePAN, OtherLoan: first.Loan.HumanID}
+		if _, err := b.svc.AcknowledgeFlag(ctx, ack); !errors.As(err, &inv) || inv.Fields["note"].Code != application.CodeRequired {
+			t.Fatalf("ack without a note: %v", err)
+		}
+		ack.Note = "Top-up of the first loan, checked with the branch"
+		res, err := b.svc.AcknowledgeFlag(ctx, ack)
+		if err != nil || len(res.Loan.OpenFlags()) != 0 || res.Loan.History[len(res.Loan.History)-1].Reason != ack.Note {
+			t.Fatalf("ack: %v", err)
+		}
+		ack.Version = res.Loan.Version
+		if _, err := b.svc.AcknowledgeFlag(ctx, ack); !errors.As(err, &inv) {
+			t.Fatalf("a second ack: %v", err)
+		}
+		second.Loan = res.Loan
+		if err := move(uw, model.StatusApproved); err != nil {
+			t.Fatalf("approve after the ack: %v", err)
+		}
+	})
+
+	t.Run("BadInputStoresNothing", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		bad := func(mutate func(map[string]string)) map[string]application.Problem {
+			f := aPersonalLoan("ABCPI1234K")
+			mutate(f)
+			_, err := b.svc.Create(ctx, application.CreateRequest{Actor: uw, Fields: f})
+			var inv *application.Invalid
+			if !errors.As(err, &inv) {
+				t.Fatalf("accepted: %v", err)
+			}
+			return inv.Fields
+		}
+		if p := bad(func(f map[string]string) { f["pan"] = "ABCCD1234E" }); p["pan"].Code != application.CodeInvalidFormat {
+			t.Errorf("a company's PAN on a personal loan: %+v", p)
+		}
+		if p := bad(func(f map[string]string) { delete(f, "city") }); p["city"].Code != application.CodeRequired {
+			t.Errorf("missing city: %+v", p)
+		}
+		if p := bad(func(f map[string]string) { f["surprise"] = "x"; f["amount"] = "-5" }); p["surprise"].Code != application.CodeUnknownField || p["amount"].Code == "" {
+			t.Errorf("unknown and bad: %+v", p)
+		}
+		if p := bad(func(f map[string]string) { f["product"] = "home"; f["tenureMonths"] = "120"; f["annualRate"] = "9" }); p["propertyValue"].Code != application.CodeRequired {
+			t.Errorf("home without a property value: %+v", p)
+		}
+		if p := bad(func(f map[string]string) { f["dateOfBirth"] = "2008-12-01" }); p["dateOfBirth"].Code != application.CodeOutOfRange {
+			t.Errorf("under 18: %+v", p)
+		}
+		var fb *application.Forbidden
+		if _, err := b.svc.Create(ctx, application.CreateRequest{Actor: viewer, Fields: aPersonalLoan("ABCPI1234K")}); !errors.As(err, &fb) {
+			t.Errorf("viewer: %v", err)
+		}
+		if n, _ := b.st.LoanCount(ctx); n != 1 {
+			t.Fatalf("bad input stored: %d loans", n)
+		}
+		// A company's PAN is fine for a business loan, and a 0 % product
+		// takes a 0 rate.
+		f := aPersonalLoan("ABCCD1234E")
+		f["product"], f["annualRate"], f["tenureMonths"] = "business", "16", "36"
+		if _, err := b.svc.Create(ctx, application.CreateRequest{Actor: uw, Fields: f}); err != nil {
+			t.Errorf("business loan with a company PAN: %v", err)
+		}
+		f = aPersonalLoan("ABCPI1234K")
+		f["product"], f["annualRate"], f["tenureMonths"], f["amount"] = "consumer", "0", "12", "60000"
+		if res, err := b.svc.Create(ctx, application.CreateRequest{Actor: uw, Fields: f}); err != nil || application.EMI(res.Loan.Terms.Amount, 12, 0) != 5_000_00 {
+			t.Errorf("no-cost EMI: %v", err)
 		}
 	})
 }

@@ -19,7 +19,25 @@ var (
 	// ErrConflict means a versioned write found a newer version: someone
 	// else saved first, and nothing was written.
 	ErrConflict = errors.New("conflict: a newer version exists")
+	// ErrKeyReused means an idempotency key already filed a different
+	// request.
+	ErrKeyReused = errors.New("idempotency key reused for a different request")
 )
+
+// OpenFlags are l's flags nobody has acknowledged.
+func (l Loan) OpenFlags() []Flag {
+	var open []Flag
+	for _, f := range l.Flags {
+		acked := false
+		for _, a := range l.FlagAcks {
+			acked = acked || a.Code == f.Code && a.OtherLoan == f.OtherLoan
+		}
+		if !acked {
+			open = append(open, f)
+		}
+	}
+	return open
+}
 
 // Loan statuses, in workflow order.
 const (
@@ -64,6 +82,13 @@ type Loan struct {
 	// Flags are warnings staff must see and acknowledge (a duplicate PAN).
 	// Adding one does not make a new version.
 	Flags []Flag `bson:"flags,omitempty"`
+	// FlagAcks acknowledge flags (written by versioned changes only).
+	FlagAcks []FlagAck `bson:"flagAcks,omitempty"`
+	// IntakeKey is the idempotency key the application was filed with
+	// (unique: a retry finds this application instead of filing another),
+	// and IntakeHash the hash of what was filed under it.
+	IntakeKey  string `bson:"intakeKey,omitempty"`
+	IntakeHash string `bson:"intakeHash,omitempty"`
 	// Approvals are the approvals given to this version while it waits
 	// for a second approver (StatusApprovalPending); empty otherwise.
 	Approvals []Approval `bson:"approvals,omitempty"`
@@ -78,17 +103,24 @@ const (
 	FlagDuplicatePAN = "duplicate_pan"
 )
 
-// Flag is a warning on an application, shown until acknowledged (and
-// after, as acknowledged).
+// Flag is a warning on an application. Flags are only ever added (with
+// LoanAddFlag, no new version); acknowledging one adds a FlagAck through
+// a versioned change, so an acknowledgement is in the history.
 type Flag struct {
 	Code      string    `bson:"code"`
 	OtherLoan string    `bson:"otherLoan,omitempty"` // the other application's number
 	At        time.Time `bson:"at"`
-	// AckBy is who acknowledged it ("" while open), when and why.
-	AckBy     string    `bson:"ackBy,omitempty"`
-	AckByName string    `bson:"ackByName,omitempty"`
-	AckAt     time.Time `bson:"ackAt,omitempty"`
-	AckNote   string    `bson:"ackNote,omitempty"`
+}
+
+// FlagAck is someone's acknowledgement of the flag with the same Code
+// and OtherLoan, with why they proceed.
+type FlagAck struct {
+	Code      string    `bson:"code"`
+	OtherLoan string    `bson:"otherLoan,omitempty"`
+	By        string    `bson:"by"`
+	ByName    string    `bson:"byName"`
+	At        time.Time `bson:"at"`
+	Note      string    `bson:"note"`
 }
 
 // Approval is one approver's approval of a version (maker-checker).

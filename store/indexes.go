@@ -46,6 +46,9 @@ var indexes = []struct {
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "updatedAt", Value: -1}, {Key: "_id", Value: -1}}},
 		{Keys: bson.D{{Key: "assignee", Value: 1}, {Key: "status", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
 		{Keys: bson.D{{Key: "searchKeys", Value: 1}}},
+		{Keys: bson.D{{Key: "applicant.pan", Value: 1}, {Key: "status", Value: 1}}}, // duplicate PANs at intake
+		{Keys: bson.D{{Key: "intakeKey", Value: 1}}, Options: options.Index().SetUnique(true).
+			SetPartialFilterExpression(bson.M{"intakeKey": bson.M{"$exists": true}})},
 	}},
 	{coll: "events", models: []mongo.IndexModel{
 		// The claim: the oldest available of the queued events.

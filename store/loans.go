@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -273,7 +274,8 @@ func (s *Store) LoanGet(ctx context.Context, humanID string) (model.Loan, error)
 // the stored loan is still at next.Version (the version the change was
 // made against). The store decides what that means in the document: one
 // atomic write with the filter {_id, version} that sets the applicant,
-// the terms, the status, the assignee, the pending approvals, the first
+// the terms, the status, the assignee, the pending approvals, the flags'
+// acknowledgements, the first
 // EMI date once set, the search keys derived from them
 // and who updated it when, increments version and appends the history
 // entry (its Version filled in here). It returns the loan as stored. A
@@ -301,6 +303,9 @@ func (s *Store) LoanUpdate(ctx context.Context, next model.Loan, change model.Lo
 		set["approvals"] = next.Approvals
 	} else {
 		unset["approvals"] = ""
+	}
+	if len(next.FlagAcks) > 0 {
+		set["flagAcks"] = next.FlagAcks
 	}
 	if !next.FirstEMIDate.IsZero() {
 		set["firstEmiDate"] = next.FirstEMIDate
@@ -357,4 +362,90 @@ func (s *Store) LoanCount(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("store: count loans: %w", err)
 	}
 	return n, nil
+}
+
+// LoanCreate files a new application: it numbers it LN-<year>-NNNNNN
+// with the next loan number and inserts l at version 1. With an idempotency key, a second call with the
+// same key returns the application the first filed (created false) when
+// hash matches, and model.ErrKeyReused when it does not; a unique index on
+// intakeKey makes that hold for concurrent retries too.
+func (s *Store) LoanCreate(ctx context.Context, l model.Loan, year int, key, hash string) (model.Loan, bool, error) {
+	if key != "" {
+		if existing, err := s.loanByIntakeKey(ctx, key, hash); !errors.Is(err, ErrNotFound) {
+			return existing, false, err
+		}
+	}
+	seq, err := s.LoanReserveNumbers(ctx, 1)
+	if err != nil {
+		return model.Loan{}, false, err
+	}
+	l.ID = primitive.NewObjectID()
+	l.HumanID = fmt.Sprintf("LN-%d-%06d", year, seq)
+	l.Version = 1
+	l.IntakeKey, l.IntakeHash = key, hash
+	l.SearchKeys = LoanSearchKeys(l)
+	if _, err := s.loans.InsertOne(ctx, l); err != nil {
+		if isDuplicateKey(err) && key != "" {
+			existing, err := s.loanByIntakeKey(ctx, key, hash) // a concurrent retry won
+			return existing, false, err
+		}
+		return model.Loan{}, false, fmt.Errorf("store: create loan: %w", err)
+	}
+	got, err := s.LoanByID(ctx, l.ID)
+	return got, true, err
+}
+
+func (s *Store) loanByIntakeKey(ctx context.Context, key, hash string) (model.Loan, error) {
+	var l model.Loan
+	err := s.loans.FindOne(ctx, bson.M{"intakeKey": key}, options.FindOne().SetProjection(bson.M{"searchKeys": 0})).Decode(&l)
+	if err != nil {
+		return model.Loan{}, fmt.Errorf("store: loan by intake key: %w", notFound(err))
+	}
+	if l.IntakeHash != hash {
+		return model.Loan{}, fmt.Errorf("store: loan by intake key: %w", model.ErrKeyReused)
+	}
+	return l, nil
+}
+
+// OpenStatuses are the statuses of applications still being worked.
+var OpenStatuses = []string{model.StatusSubmitted, model.StatusUnderReview, model.StatusOnHold, model.StatusApprovalPending, model.StatusApproved}
+
+// LoanNumbersOpenWithPAN returns the numbers of open applications (see
+// OpenStatuses) whose applicant has pan, except the one with _id except.
+func (s *Store) LoanNumbersOpenWithPAN(ctx context.Context, pan string, except primitive.ObjectID) ([]string, error) {
+	cur, err := s.loans.Find(ctx, bson.M{"applicant.pan": pan, "status": bson.M{"$in": OpenStatuses}, "_id": bson.M{"$ne": except}},
+		options.Find().SetProjection(bson.M{"humanId": 1}).SetSort(bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(20))
+	if err != nil {
+		return nil, fmt.Errorf("store: loans with PAN: %w", err)
+	}
+	var found []struct {
+		HumanID string `bson:"humanId"`
+	}
+	if err := cur.All(ctx, &found); err != nil {
+		return nil, fmt.Errorf("store: loans with PAN: %w", err)
+	}
+	out := make([]string, len(found))
+	for i, f := range found {
+		out[i] = f.HumanID
+	}
+	return out, nil
+}
+
+// LoanAddFlag adds f to the application numbered humanID unless it has
+// one with the same code and other loan already. It makes no new version
+// (like a score, it edits nothing staff edit). A missing application is
+// ErrNotFound.
+func (s *Store) LoanAddFlag(ctx context.Context, humanID string, f model.Flag) error {
+	res, err := s.loans.UpdateOne(ctx,
+		bson.M{"humanId": humanID, "flags": bson.M{"$not": bson.M{"$elemMatch": bson.M{"code": f.Code, "otherLoan": f.OtherLoan}}}},
+		bson.M{"$push": bson.M{"flags": f}})
+	if err != nil {
+		return fmt.Errorf("store: flag loan %s: %w", humanID, err)
+	}
+	if res.MatchedCount == 0 {
+		if n, err := s.loans.CountDocuments(ctx, bson.M{"humanId": humanID}); err != nil || n == 0 {
+			return fmt.Errorf("store: flag loan %s: %w", humanID, cmp.Or(err, ErrNotFound))
+		}
+	}
+	return nil
 }

@@ -3,6 +3,8 @@ package bsondoc
 import (
 	"math"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -41,6 +43,7 @@ func everyType(rare bool) bson.D {
 		d = append(d,
 			bson.E{Key: "cws", Value: primitive.CodeWithScope{Code: "x", Scope: bson.D{{Key: "y", Value: int32(1)}}}},
 			bson.E{Key: "dbp", Value: primitive.DBPointer{DB: "db.c", Pointer: oid}},
+			bson.E{Key: "oldbin", Value: primitive.Binary{Subtype: bson.TypeBinaryBinaryOld, Data: []byte{4, 5, 6}}},
 		)
 	}
 	return d
@@ -65,6 +68,54 @@ func TestDecode_SharesRepeatedStrings(t *testing.T) {
 	va, vb := (*a)[0].Value.(string), (*b)[0].Value.(string)
 	if unsafeData(ka) != unsafeData(kb) || unsafeData(va) != unsafeData(vb) {
 		t.Fatal("a key or short value repeated across documents is not shared")
+	}
+}
+
+// Values up to maxSharedLen bytes are shared, longer ones are not; a
+// document with an ordinary binary is still decoded here (the driver's
+// decoder, left for rare types, shares nothing).
+func TestDecode_SharingLimits(t *testing.T) {
+	exact, over := strings.Repeat("x", maxSharedLen), strings.Repeat("y", maxSharedLen+1)
+	dec := NewDecoder()
+	raw, _ := bson.Marshal(bson.D{
+		{Key: "exact", Value: exact}, {Key: "over", Value: over},
+		{Key: "bin", Value: primitive.Binary{Subtype: bson.TypeBinaryGeneric, Data: []byte{1, 2}}},
+	})
+	a, err := dec.Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := dec.Decode(raw)
+	value := func(d *bson.D, i int) string { return (*d)[i].Value.(string) }
+	if unsafeData(value(a, 0)) != unsafeData(value(b, 0)) {
+		t.Errorf("a %d-byte value is not shared", maxSharedLen)
+	}
+	if unsafeData(value(a, 1)) == unsafeData(value(b, 1)) {
+		t.Errorf("a %d-byte value is shared", maxSharedLen+1)
+	}
+	if unsafeData((*a)[2].Key) != unsafeData((*b)[2].Key) {
+		t.Error("a document with a generic binary was left to the driver's decoder")
+	}
+}
+
+// The string tables stop growing at maxTable entries each, whatever is
+// decoded; what is in them stays shared.
+func TestDecode_TablesAreBounded(t *testing.T) {
+	arr := make(bson.A, maxTable+100)
+	for i := range arr {
+		arr[i] = "v" + strconv.Itoa(i)
+	}
+	raw, _ := bson.Marshal(bson.D{{Key: "arr", Value: arr}})
+	dec := NewDecoder()
+	got, err := dec.Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dec.strings) != maxTable || len(dec.values) != maxTable {
+		t.Fatalf("tables hold %d strings and %d values, want %d each", len(dec.strings), len(dec.values), maxTable)
+	}
+	if last := (*got)[0].Value.(bson.A)[maxTable+99]; last != "v"+strconv.Itoa(maxTable+99) {
+		t.Fatalf("a value past the tables' limit decoded as %v", last)
 	}
 }
 

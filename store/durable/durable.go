@@ -104,7 +104,11 @@ func (db *DB) checkFormat() error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(metaBucket)
 		if meta == nil {
-			if tx.Stats().PageCount > 0 && hasBuckets(tx) {
+			// A new file has no buckets yet; one with buckets but no
+			// metadata belongs to another program. (TxStats counts this
+			// transaction's allocations, not the file's pages: it said
+			// nothing here, and such files used to be adopted.)
+			if hasBuckets(tx) {
 				return fmt.Errorf("durable: %s is a bbolt file of another program (no Loan Desk metadata)", db.path)
 			}
 			m, err := tx.CreateBucket(metaBucket)
