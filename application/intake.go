@@ -69,8 +69,10 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (Result, error)
 			errs.Add(f.Key, CodeRequired, "Required.")
 		}
 	}
-	if len(errs) == 0 {
-		errs = CheckTogether(values, values)
+	for k, p := range CheckTogether(values, values) { // on what could be read, so every problem shows at once
+		if _, ok := errs[k]; !ok {
+			errs[k] = p
+		}
 	}
 	if len(errs) > 0 {
 		return Result{}, &Invalid{Fields: errs}

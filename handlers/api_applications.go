@@ -32,6 +32,14 @@ type apiApplication struct {
 	UpdatedAt time.Time          `json:"updatedAt"`
 	UpdatedBy string             `json:"updatedBy"`
 	History   []apiChange        `json:"history,omitempty"`
+	Flags     []apiFlag          `json:"flags,omitempty"`
+}
+
+// apiFlag is a warning on an application (see model.Flag).
+type apiFlag struct {
+	Code         string `json:"code"`
+	OtherLoan    string `json:"otherLoan,omitempty"`
+	Acknowledged bool   `json:"acknowledged"`
 }
 
 type apiApplicant struct {
@@ -73,6 +81,14 @@ func toAPI(l model.Loan) apiApplication {
 	}
 	for _, h := range l.History {
 		out.History = append(out.History, apiChange{Version: h.Version, At: h.At, By: h.By, Fields: h.Fields, Reason: h.Reason})
+	}
+	open := l.OpenFlags()
+	for _, f := range l.Flags {
+		acked := true
+		for _, o := range open {
+			acked = acked && (o.Code != f.Code || o.OtherLoan != f.OtherLoan)
+		}
+		out.Flags = append(out.Flags, apiFlag{Code: f.Code, OtherLoan: f.OtherLoan, Acknowledged: acked})
 	}
 	return out
 }
@@ -135,6 +151,63 @@ func (a *App) APIGetApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.writeJSON(w, r, http.StatusOK, toAPI(l))
+}
+
+// apiCreate is POST's body: every field by key, as text (see
+// apiApplication.Fields).
+type apiCreate struct {
+	Fields map[string]jsontext.Value `json:"fields"`
+}
+
+// APICreateApplication is POST /api/applications: files a new application
+// through the loan service. 201 with the document and its Location; 422
+// with per-field codes (nothing stored). With an Idempotency-Key header
+// (at most 255 printable ASCII characters), a retry answers 201 with the
+// application the first request filed (Idempotent-Replayed: true); the
+// key reused for a different body is 422 idempotency_key_reused.
+func (a *App) APICreateApplication(w http.ResponseWriter, r *http.Request) {
+	if len(r.Header.Values("Idempotency-Key")) > 1 {
+		a.APIError(w, r, http.StatusBadRequest, "repeated_field", "Send the Idempotency-Key header once.")
+		return
+	}
+	var body apiCreate
+	if !a.decodeJSON(w, r, &body, `{"fields": {"name": "Asha Iyer", "amount": "500000", …}}`) {
+		return
+	}
+	errs := application.Errors{}
+	raw := map[string]string{}
+	for key, val := range body.Fields {
+		s, ok := jsonText(val)
+		if !ok {
+			errs.Add(key, application.CodeWrongType, "Send a string (or a number).")
+			continue
+		}
+		raw[key] = s
+	}
+	if len(errs) > 0 {
+		a.writeJSON(w, r, http.StatusUnprocessableEntity, apiError{Error: "invalid", Message: "Some fields are not valid.", Fields: errs})
+		return
+	}
+	user, _ := auth.UserFrom(r.Context())
+	res, err := a.Service.Create(r.Context(), application.CreateRequest{Actor: user, Fields: raw, IdempotencyKey: r.Header.Get("Idempotency-Key")})
+	var (
+		invalid   *application.Invalid
+		forbidden *application.Forbidden
+	)
+	switch {
+	case errors.As(err, &forbidden):
+		a.APIError(w, r, http.StatusForbidden, "forbidden", forbidden.Reason)
+	case errors.As(err, &invalid):
+		a.writeJSON(w, r, http.StatusUnprocessableEntity, apiError{Error: "invalid", Message: "Some fields are not valid.", Fields: invalid.Fields})
+	case err != nil:
+		a.APIServerError(w, r, err)
+	default:
+		w.Header().Set("Location", "/api/applications/"+res.Loan.HumanID)
+		if !res.Saved {
+			w.Header().Set("Idempotent-Replayed", "true")
+		}
+		a.writeJSON(w, r, http.StatusCreated, toAPI(res.Loan))
+	}
 }
 
 // apiPatch is PATCH's body: the version the changes were made against

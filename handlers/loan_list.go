@@ -120,6 +120,7 @@ func (a *App) ShowLoanList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	vm := views.LoanList{
+		CanFile:   application.CanWork(user.Role),
 		Tabs:      listTabs(q, page.Counts),
 		Rows:      a.loanRows(page.Loans),
 		Total:     page.Total,

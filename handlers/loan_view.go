@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"strconv"
@@ -32,6 +33,7 @@ func (a *App) loanDetail(ctx context.Context, l model.Loan, user auth.User) view
 		Status:    a.statusPanel(l, user),
 		Assign:    a.assignPanel(ctx, l, user),
 		History:   a.historyEntries(l.History),
+		Flags:     a.flagViews(l, user),
 	}
 	for _, s := range application.Sections {
 		d.Sections = append(d.Sections, sectionView(l, s, user))
@@ -76,7 +78,18 @@ func sectionForm(l model.Loan, s application.Section, version int64, values appl
 		CanEdit: true,
 		Editing: true,
 	}
-	for _, f := range application.SectionFields(s) {
+	v.Inputs = formInputs(application.SectionFields(s), values, errs)
+	if p, ok := errs["version"]; ok {
+		v.Error = p.Message
+	}
+	return v
+}
+
+// formInputs are fields as inputs showing values and the errors against
+// them.
+func formInputs(fields []application.Field, values application.Values, errs application.Errors) []views.FieldInput {
+	out := make([]views.FieldInput, 0, len(fields))
+	for _, f := range fields {
 		in := views.FieldInput{Key: f.Key, Label: f.Label, Value: values[f.Key], Error: errs[f.Key].Message, Type: "text", MaxLen: f.MaxLen()}
 		switch {
 		case f.IsChoice():
@@ -91,12 +104,31 @@ func sectionForm(l model.Loan, s application.Section, version int64, values appl
 		case f.Key == "phone":
 			in.Type = "tel"
 		}
-		v.Inputs = append(v.Inputs, in)
+		out = append(out, in)
 	}
-	if p, ok := errs["version"]; ok {
-		v.Error = p.Message
+	return out
+}
+
+// flagViews are l's warnings as user sees them.
+func (a *App) flagViews(l model.Loan, user auth.User) []views.FlagView {
+	var out []views.FlagView
+	for _, f := range l.Flags {
+		fv := views.FlagView{Code: f.Code, Text: application.FlagText(f), OtherLoan: f.OtherLoan, Version: l.Version}
+		if f.OtherLoan != "" {
+			fv.OtherURL = loanURL(f.OtherLoan)
+		}
+		for _, ack := range l.FlagAcks {
+			if ack.Code == f.Code && ack.OtherLoan == f.OtherLoan {
+				who := cmp.Or(ack.ByName, ack.By)
+				fv.Acked = "Acknowledged by " + who + " on " + a.formatDateTime(ack.At) + ": " + ack.Note
+			}
+		}
+		if fv.Acked == "" && application.CanWork(user.Role) {
+			fv.AckURL = loanURL(l.HumanID) + "/flags"
+		}
+		out = append(out, fv)
 	}
-	return v
+	return out
 }
 
 // conflictView shows a lost edit beside the winners' changes.

@@ -37,6 +37,7 @@ type LoginForm struct {
 
 // LoanList is the loan list page.
 type LoanList struct {
+	CanFile   bool // the viewer may file new applications
 	Tabs      []StatusTab
 	Rows      []LoanRow
 	Total     int64 // under the search and filters, every status
@@ -93,6 +94,30 @@ type LoanDetail struct {
 	Documents Documents
 	Score     ScoreView
 	Jobs      JobList
+	Flags     []FlagView
+}
+
+// FlagView is a warning on an application.
+type FlagView struct {
+	Code, Text          string
+	OtherLoan, OtherURL string
+	Acked               string // "Acknowledged by … on …: note" once acknowledged
+	AckURL              string // where to acknowledge it ("" for roles that cannot)
+	Version             int64
+	Note, Error         string // a refused acknowledgement's note and why
+}
+
+// NewLoanForm is the "New application" form.
+type NewLoanForm struct {
+	IdempotencyKey string
+	Error          string
+	Sections       []NewLoanSection
+}
+
+// NewLoanSection is one group of the new-application form.
+type NewLoanSection struct {
+	Key, Title string
+	Inputs     []FieldInput
 }
 
 // AssignPanel shows who works an application and lets staff change it.

@@ -26,10 +26,16 @@ func api(t *testing.T, c *http.Client, method, u, token, body string) (int, map[
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	return apiDo(t, c, req)
+}
+
+// apiDo sends req and decodes the JSON answer.
+func apiDo(t *testing.T, c *http.Client, req *http.Request) (int, map[string]any, http.Header) {
+	t.Helper()
 	res := do(t, c, req)
 	var out map[string]any
 	if err := json.Unmarshal([]byte(res.body), &out); err != nil {
-		t.Fatalf("%s %s: status %d, not JSON: %.200s", method, u, res.status, res.body)
+		t.Fatalf("%s %s: status %d, not JSON: %.200s", req.Method, req.URL, res.status, res.body)
 	}
 	return res.status, out, res.header
 }

@@ -534,3 +534,20 @@ func TestLoanList_SearchUnicodeForms(t *testing.T) {
 		t.Fatalf("re-save in NFC: status %d, version %d", r.status, f.current(t).Version)
 	}
 }
+
+// newApplicationForm is a complete new application as the form posts it:
+// ₹5,00,000 over 60 months at 10.50 %.
+func newApplicationForm() url.Values {
+	return url.Values{
+		"name": {"Ishaan Iyer"}, "email": {"ishaan@example.com"}, "phone": {"98765 01234"}, "pan": {"ABCPI1234K"}, "dateOfBirth": {"1988-03-04"},
+		"address": {"7, Brigade Road, Bengaluru 560001"}, "city": {"Bengaluru"}, "employment": {"salaried"}, "monthlyIncome": {"120000"},
+		"existingEmis": {"0"}, "product": {"personal"}, "amount": {"500000"}, "tenureMonths": {"60"}, "annualRate": {"10.50"},
+		"purpose": {"Wedding"}, "propertyValue": {"0"},
+	}
+}
+
+// newApplicationJSON is the same application as the API takes it.
+const newApplicationJSON = `{"fields": {"name": "Ishaan Iyer", "email": "ishaan@example.com", "phone": "98765 01234", "pan": "ABCPI1234K",
+	"dateOfBirth": "1988-03-04", "address": "7, Brigade Road, Bengaluru 560001", "city": "Bengaluru", "employment": "salaried",
+	"monthlyIncome": "120000", "existingEmis": 0, "product": "personal", "amount": "500000", "tenureMonths": 60, "annualRate": "10.50",
+	"purpose": "Wedding", "propertyValue": "0"}}`

@@ -208,6 +208,9 @@ func TestStrictInput(t *testing.T) {
 		"POST /admin/queue/{event}/retry":     {dup: "confirm"},
 		"POST /admin/queue/{event}/discard":   {dup: "confirm"},
 		"PATCH /api/applications/{id}":        {json: `{"version": 1, "changes": {"city": "Mumbai"}}`, dup: "version"},
+		"POST /api/applications":              {json: newApplicationJSON, dup: "fields"},
+		"POST /loans":                         {form: newApplicationForm(), dup: "pan"},
+		"POST /loans/{id}/flags":              {form: url.Values{"version": {"1"}, "code": {"duplicate_pan"}, "otherLoan": {"LN-2026-000001"}, "note": {"checked"}}, dup: "note"},
 	}
 
 	base := probe.read(t)
