@@ -32,9 +32,11 @@ type KeyFacts struct {
 	APRBps int
 }
 
-// KeyFactsOf computes the Key Fact Statement of terms under product, the
-// first instalment due on firstDue, GST at gstBps on the fee.
-func KeyFactsOf(t model.LoanTerms, p Product, gstBps int, firstDue time.Time) KeyFacts {
+// KeyFactsOf computes the Key Fact Statement of terms under product p
+// (its processing fee and the GST on it), the first instalment due on
+// firstDue.
+func KeyFactsOf(t model.LoanTerms, p Product, firstDue time.Time) KeyFacts {
+	gstBps := p.GSTBps
 	k := KeyFacts{
 		Amount: t.Amount, TenureMonths: t.TenureMonths, AnnualRateBps: t.AnnualRateBps, FirstDue: firstDue,
 		FeeBps: p.ProcessingFeeBps, GSTBps: gstBps,

@@ -24,15 +24,17 @@ type Product struct {
 	// FOIRSlabs override the credit policy's FOIR caps for this product
 	// (nil: the policy's).
 	FOIRSlabs []FOIRSlab
+	// GSTBps is GST on the processing fee, in basis points.
+	GSTBps int
 }
 
 // Products are the products on offer.
 var Products = []Product{
-	{"personal", "Personal", 50_000, 40_00_000, 12, 60, 1050, 2400, []string{"Wedding", "Medical expenses", "Home renovation", "Travel", "Debt consolidation", "Education"}, 200, true, false, nil},
-	{"home", "Home", 10_00_000, 5_00_00_000, 60, 360, 840, 1150, []string{"Purchase of flat", "Construction of house", "Plot purchase", "Balance transfer"}, 50, true, true, nil},
-	{"auto", "Auto", 1_00_000, 1_00_00_000, 12, 84, 875, 1400, []string{"New car", "Used car", "Two-wheeler", "Commercial vehicle"}, 100, true, false, nil},
-	{"consumer", "Consumer durable (no-cost EMI)", 5_000, 5_00_000, 3, 24, 0, 2400, []string{"Mobile phone", "Laptop", "Home appliance", "Furniture"}, 0, true, false, nil},
-	{"business", "Business", 1_00_000, 50_00_000, 12, 84, 1400, 2600, []string{"Working capital", "Machinery purchase", "Shop expansion", "Inventory"}, 200, false, false, nil},
+	{"personal", "Personal", 50_000, 40_00_000, 12, 60, 1050, 2400, []string{"Wedding", "Medical expenses", "Home renovation", "Travel", "Debt consolidation", "Education"}, 200, true, false, nil, DefaultGSTBps},
+	{"home", "Home", 10_00_000, 5_00_00_000, 60, 360, 840, 1150, []string{"Purchase of flat", "Construction of house", "Plot purchase", "Balance transfer"}, 50, true, true, nil, DefaultGSTBps},
+	{"auto", "Auto", 1_00_000, 1_00_00_000, 12, 84, 875, 1400, []string{"New car", "Used car", "Two-wheeler", "Commercial vehicle"}, 100, true, false, nil, DefaultGSTBps},
+	{"consumer", "Consumer durable (no-cost EMI)", 5_000, 5_00_000, 3, 24, 0, 2400, []string{"Mobile phone", "Laptop", "Home appliance", "Furniture"}, 0, true, false, nil, DefaultGSTBps},
+	{"business", "Business", 1_00_000, 50_00_000, 12, 84, 1400, 2600, []string{"Working capital", "Machinery purchase", "Shop expansion", "Inventory"}, 200, false, false, nil, DefaultGSTBps},
 }
 
 // ProductByName returns the named product.

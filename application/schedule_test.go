@@ -92,18 +92,18 @@ func TestKeyFacts_FiveLakhPersonalLoan(t *testing.T) {
 	t.Parallel()
 	p, _ := ProductByName("personal")
 	p.ProcessingFeeBps = 200
-	k := KeyFactsOf(model.LoanTerms{Product: "personal", Amount: 5_00_000_00, TenureMonths: 60, AnnualRateBps: 1050}, p, DefaultGSTBps, date(t, "2027-01-05"))
+	k := KeyFactsOf(model.LoanTerms{Product: "personal", Amount: 5_00_000_00, TenureMonths: 60, AnnualRateBps: 1050}, p, date(t, "2027-01-05"))
 	if k.ProcessingFee != 10_000_00 || k.GST != 1_800_00 || k.NetDisbursed != 4_88_200_00 || k.APRBps != 1154 || k.EMI != 10_746_95 {
 		t.Fatalf("KFS: fee %d, GST %d, net %d, APR %d bps, EMI %d", k.ProcessingFee, k.GST, k.NetDisbursed, k.APRBps, k.EMI)
 	}
 	// With no fee the APR is the rate itself.
 	p.ProcessingFeeBps = 0
-	if k := KeyFactsOf(model.LoanTerms{Amount: 5_00_000_00, TenureMonths: 60, AnnualRateBps: 1050}, p, DefaultGSTBps, date(t, "2027-01-05")); k.APRBps != 1050 || k.NetDisbursed != 5_00_000_00 {
+	if k := KeyFactsOf(model.LoanTerms{Amount: 5_00_000_00, TenureMonths: 60, AnnualRateBps: 1050}, p, date(t, "2027-01-05")); k.APRBps != 1050 || k.NetDisbursed != 5_00_000_00 {
 		t.Fatalf("no fee: APR %d, net %d", k.APRBps, k.NetDisbursed)
 	}
 	// A no-cost EMI with a fee still costs something.
 	p.ProcessingFeeBps = 100
-	if k := KeyFactsOf(model.LoanTerms{Amount: 1_20_000_00, TenureMonths: 12, AnnualRateBps: 0}, p, DefaultGSTBps, date(t, "2027-01-05")); k.APRBps <= 0 || k.EMI != 10_000_00 {
+	if k := KeyFactsOf(model.LoanTerms{Amount: 1_20_000_00, TenureMonths: 12, AnnualRateBps: 0}, p, date(t, "2027-01-05")); k.APRBps <= 0 || k.EMI != 10_000_00 {
 		t.Fatalf("0 %% with a fee: APR %d, EMI %d", k.APRBps, k.EMI)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"loandesk/application"
 	"loandesk/auth"
 	"loandesk/model"
-	"loandesk/store"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -142,15 +141,21 @@ func (a *App) APIListApplications(w http.ResponseWriter, r *http.Request) {
 // APIGetApplication is GET /api/applications/{id}.
 func (a *App) APIGetApplication(w http.ResponseWriter, r *http.Request) {
 	l, err := a.Loans.LoanGet(r.Context(), chi.URLParam(r, "id"))
-	if errors.Is(err, store.ErrNotFound) {
-		a.APIError(w, r, http.StatusNotFound, "not_found", "There is no application with that id.")
-		return
-	}
 	if err != nil {
-		a.APIServerError(w, r, err)
+		a.apiLoanError(w, r, err)
 		return
 	}
 	a.writeJSON(w, r, http.StatusOK, toAPI(l))
+}
+
+// apiLoanError answers a failed read of the application in the URL: 404
+// for an unknown id, else 500.
+func (a *App) apiLoanError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, model.ErrNotFound) {
+		a.APIError(w, r, http.StatusNotFound, "not_found", "There is no application with that id.")
+		return
+	}
+	a.APIServerError(w, r, err)
 }
 
 // apiCreate is POST's body: every field by key, as text (see

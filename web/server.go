@@ -110,6 +110,7 @@ func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
 			Loans: st, Intake: st, Staff: st, Policy: cfg.Policy, Clock: cfg.Now, Zone: cfg.Zone,
 		},
 		Zone: cfg.Zone,
+		Now:  cfg.Now,
 		Assets: views.Assets{
 			CSS:  assets.URL("app.css"),
 			HTMX: assets.URL(static.HTMX),
