@@ -551,3 +551,61 @@ const newApplicationJSON = `{"fields": {"name": "Ishaan Iyer", "email": "ishaan@
 	"dateOfBirth": "1988-03-04", "address": "7, Brigade Road, Bengaluru 560001", "city": "Bengaluru", "employment": "salaried",
 	"monthlyIncome": "120000", "existingEmis": 0, "product": "personal", "amount": "500000", "tenureMonths": 60, "annualRate": "10.50",
 	"purpose": "Wedding", "propertyValue": "0"}}`
+
+// Maker-checker over HTTP: the underwriter who changed the amount gets
+// 422 on Approve, a second underwriter approves; above the two-approver
+// amount one approval leaves "Awaiting second approval" and the same
+// person's second click is refused.
+func TestLoanStatus_MakerChecker(t *testing.T) {
+	t.Parallel()
+	f := newLoanFixture(t, func(c *web.Config) { c.Policy.DualApprovalAbove = 5_50_000_00 })
+	f.createUser(t, "uw2@example.com", auth.RoleUnderwriter)
+	uw, uw2 := newClient(t), newClient(t)
+	mustLogin(t, uw, f.url, "uw@example.com")
+	mustLogin(t, uw2, f.url, "uw2@example.com")
+	move := func(c *http.Client, to string) response {
+		return send(t, c, http.MethodPost, f.url, "/loans/LN-2026-000042/status", url.Values{"version": {v(f.current(t).Version)}, "to": {to}}, true)
+	}
+	if r := move(uw, model.StatusUnderReview); r.status != http.StatusNoContent {
+		t.Fatalf("start review: %d", r.status)
+	}
+	if r := send(t, uw, http.MethodPut, f.url, "/loans/LN-2026-000042/terms", url.Values{"version": {"2"}, "amount": {"5,50,000"}}, true); r.status != http.StatusOK {
+		t.Fatalf("amount: %d", r.status)
+	}
+	f.score(t, "approve")
+	r := move(uw, model.StatusApproved)
+	if msg := parse(t, r.body).Find(`[data-testid="status-error"]`).Text(); r.status != http.StatusUnprocessableEntity || !strings.Contains(msg, "Maker-checker") {
+		t.Fatalf("the maker approving: %d %q", r.status, msg)
+	}
+	if r := move(uw2, model.StatusApproved); r.status != http.StatusNoContent || f.current(t).Status != model.StatusApproved {
+		t.Fatalf("a second underwriter: %d, %s", r.status, f.current(t).Status)
+	}
+
+	g := newLoanFixture(t, func(c *web.Config) { c.Policy.DualApprovalAbove = 4_00_000_00 })
+	g.createUser(t, "uw2@example.com", auth.RoleUnderwriter)
+	a, b := newClient(t), newClient(t)
+	mustLogin(t, a, g.url, "uw@example.com")
+	mustLogin(t, b, g.url, "uw2@example.com")
+	gmove := func(c *http.Client, to string) response {
+		return send(t, c, http.MethodPost, g.url, "/loans/LN-2026-000042/status", url.Values{"version": {v(g.current(t).Version)}, "to": {to}}, true)
+	}
+	gmove(a, model.StatusUnderReview)
+	g.score(t, "approve")
+	if r := gmove(a, model.StatusApproved); r.status != http.StatusNoContent || g.current(t).Status != model.StatusApprovalPending {
+		t.Fatalf("first approval: %d %s", r.status, g.current(t).Status)
+	}
+	if r := gmove(a, model.StatusApproved); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "You gave the first approval") {
+		t.Fatalf("the same person again: %d", r.status)
+	}
+	page := parse(t, get(t, b, g.url+"/loans/LN-2026-000042").body)
+	if page.Find(`[data-testid="loan-status"]`).Text() != "Awaiting second approval" || page.Find(`[data-testid="status-approved"]`).Text() != "Give second approval" {
+		t.Fatalf("pending page: %q", page.Find(`[data-testid="status-panel"]`).Text())
+	}
+	if r := gmove(b, model.StatusApproved); r.status != http.StatusNoContent || g.current(t).Status != model.StatusApproved {
+		t.Fatalf("second approval: %d", r.status)
+	}
+	hist := parse(t, get(t, b, g.url+"/loans/LN-2026-000042").body).Find(`[data-testid="history-approval"]`).First().Text()
+	if !strings.Contains(hist, "first approver uw@example.com") || !strings.Contains(hist, "maker seed") {
+		t.Fatalf("history: %q", hist)
+	}
+}
