@@ -30,7 +30,7 @@ func (a *App) scheduleView(l model.Loan) views.ScheduleView {
 	s := views.ScheduleView{
 		HumanID: l.HumanID, Applicant: l.Applicant.Name, Product: p.Label,
 		Amount: money.FormatINR(k.Amount), Rate: application.Display("annualRate", application.ValuesOf(l)["annualRate"]),
-		Tenure: fmt.Sprintf("%d months", k.TenureMonths), FirstDue: k.FirstDue.Format("02 Jan 2006"), Provisional: provisional,
+		Tenure: fmt.Sprintf("%d months", k.TenureMonths), Instalments: strconv.Itoa(len(k.Schedule.Rows)), FirstDue: k.FirstDue.Format("02 Jan 2006"), Provisional: provisional,
 		EMI: money.FormatINR(k.EMI), TotalPrincipal: money.FormatINR(k.Schedule.TotalPrincipal), TotalInterest: money.FormatINR(k.Schedule.TotalInterest),
 		TotalPaid: money.FormatINR(k.Schedule.TotalPaid), FeeRate: bpsPercent(k.FeeBps), Fee: money.FormatINR(k.ProcessingFee),
 		GSTRate: bpsPercent(k.GSTBps), GST: money.FormatINR(k.GST), NetDisbursed: money.FormatINR(k.NetDisbursed), APR: bpsPercent(k.APRBps),
