@@ -49,12 +49,15 @@ const (
 	// scorecard's decline).
 	StatusApprovalPending = "approval_pending"
 	StatusApproved        = "approved"
-	StatusRejected        = "rejected"
-	StatusDisbursed       = "disbursed"
+	// StatusSanctioned: sanctioned by an admin after approval, terms
+	// frozen, ready to disburse.
+	StatusSanctioned = "sanctioned"
+	StatusRejected   = "rejected"
+	StatusDisbursed  = "disbursed"
 )
 
 // LoanStatuses lists every status in workflow order (for tabs and counts).
-var LoanStatuses = []string{StatusSubmitted, StatusUnderReview, StatusOnHold, StatusApprovalPending, StatusApproved, StatusRejected, StatusDisbursed}
+var LoanStatuses = []string{StatusSubmitted, StatusUnderReview, StatusOnHold, StatusApprovalPending, StatusApproved, StatusSanctioned, StatusRejected, StatusDisbursed}
 
 // Loan is a loan application. Money is integer minor units (paise).
 type Loan struct {
@@ -95,6 +98,84 @@ type Loan struct {
 	// FirstEMIDate is the first instalment's due date (a calendar date),
 	// fixed at disbursement; before it, schedules use a provisional one.
 	FirstEMIDate time.Time `bson:"firstEmiDate,omitempty"`
+	// Disbursement is the money paid out, once (see the journal).
+	Disbursement *Disbursement `bson:"disbursement,omitempty"`
+}
+
+// Disbursement records a loan's payout. Money is paise.
+type Disbursement struct {
+	Gross int64 `bson:"gross"` // the loan amount: what the borrower owes
+	Fee   int64 `bson:"fee"`   // processing fee, kept by the lender
+	GST   int64 `bson:"gst"`   // GST on the fee, owed to the government
+	Net   int64 `bson:"net"`   // paid to the borrower's bank account
+	// UTR is the bank's unique transaction reference of the payment
+	// (unique across all disbursements).
+	UTR string `bson:"utr"`
+	// DisbursedOn and FirstEMIDate are calendar dates in the lender's zone.
+	DisbursedOn  time.Time `bson:"disbursedOn"`
+	FirstEMIDate time.Time `bson:"firstEmiDate"`
+	// BrokenPeriodDays are the days from disbursement to the start of the
+	// first EMI's month (one month before it), and BrokenPeriodInterest
+	// the interest on them (actual/365, half up): shown, not capitalised.
+	BrokenPeriodDays     int       `bson:"brokenPeriodDays"`
+	BrokenPeriodInterest int64     `bson:"brokenPeriodInterest"`
+	TxnID                string    `bson:"txnId"` // the journal transaction
+	By                   string    `bson:"by"`
+	At                   time.Time `bson:"at"`
+}
+
+// Ledger accounts (the chart of accounts).
+const (
+	AccountLoanPortfolio      = "loan_portfolio" // asset: principal owed by borrowers
+	AccountBank               = "bank"           // asset: the disbursement and collection account
+	AccountProcessingFee      = "processing_fee_income"
+	AccountGSTOutput          = "gst_output" // liability: GST collected, owed
+	AccountInterestIncome     = "interest_income"
+	AccountInterestReceivable = "interest_receivable" // asset: interest due, not yet received
+)
+
+// Accounts lists the chart of accounts in the trial balance's order.
+var Accounts = []string{AccountLoanPortfolio, AccountInterestReceivable, AccountBank, AccountGSTOutput, AccountProcessingFee, AccountInterestIncome}
+
+// Journal sides.
+const (
+	Debit  = "debit"
+	Credit = "credit"
+)
+
+// JournalTxn is one balanced double-entry transaction (Σ debits = Σ
+// credits), stored whole as one document so it lands or fails as one.
+// The journal is append-only: there is no update or delete path.
+type JournalTxn struct {
+	ID   string `bson:"_id"`
+	Kind string `bson:"kind"` // disbursement, repayment
+	// IdempotencyKey is unique: a retried posting finds the first.
+	IdempotencyKey string        `bson:"idempotencyKey"`
+	UTR            string        `bson:"utr,omitempty"` // unique when present
+	LoanID         string        `bson:"loanId"`        // the application's number
+	Fence          int64         `bson:"fence"`         // of the lock it was posted under
+	By             string        `bson:"by"`
+	PostedAt       time.Time     `bson:"postedAt"`
+	ValueDate      time.Time     `bson:"valueDate"` // the business date (lender's zone)
+	Narration      string        `bson:"narration"`
+	Lines          []JournalLine `bson:"lines"`
+	// Allocations say which instalments a repayment paid.
+	Allocations []Allocation `bson:"allocations,omitempty"`
+}
+
+// JournalLine is one side of a transaction. Amount is positive paise.
+type JournalLine struct {
+	Account  string `bson:"account"`
+	Side     string `bson:"side"`
+	Amount   int64  `bson:"amount"`
+	Currency string `bson:"currency"` // INR
+}
+
+// Allocation is the part of a repayment applied to one instalment.
+type Allocation struct {
+	Instalment int   `bson:"instalment"`
+	Interest   int64 `bson:"interest"`
+	Principal  int64 `bson:"principal"`
 }
 
 // Flag codes.

@@ -33,6 +33,16 @@ var indexes = []struct {
 	{coll: "login_attempts", models: []mongo.IndexModel{
 		{Keys: bson.D{{Key: "expiresAt", Value: 1}}, Options: ttl},
 	}},
+	{coll: "locks", models: []mongo.IndexModel{
+		{Keys: bson.D{{Key: "expiresAt", Value: 1}}, Options: ttl}, // clean-up only: expiry is decided in the acquire filter
+	}},
+	{coll: "journal", models: []mongo.IndexModel{
+		{Keys: bson.D{{Key: "idempotencyKey", Value: 1}}, Options: unique},
+		{Keys: bson.D{{Key: "utr", Value: 1}}, Options: options.Index().SetUnique(true).
+			SetPartialFilterExpression(bson.M{"utr": bson.M{"$exists": true}})},
+		{Keys: bson.D{{Key: "loanId", Value: 1}, {Key: "seq", Value: 1}}},
+		{Keys: bson.D{{Key: "postedAt", Value: 1}, {Key: "_id", Value: 1}}},
+	}},
 	{coll: "loans", models: []mongo.IndexModel{
 		{Keys: bson.D{{Key: "humanId", Value: 1}}, Options: unique},
 		// One per list order, with and without the status tab (read

@@ -80,9 +80,14 @@ type Store struct {
 	events        lungo.ICollection
 	workers       lungo.ICollection
 	documents     lungo.ICollection
+	locks         lungo.ICollection
+	lockReleases  lungo.ICollection
+	journal       appendOnly
+	ledgerFences  lungo.ICollection
 
 	sessionCache   *sessionCache
 	clock          clock.Func
+	logger         *slog.Logger
 	queueSignal    queueSignal
 	eventRetention time.Duration
 }
@@ -117,6 +122,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.events = s.db.Collection("events")
 	s.workers = s.db.Collection("workers")
 	s.documents = s.db.Collection("documents")
+	s.locks = s.db.Collection("locks")
+	s.lockReleases = s.db.Collection("lock_releases")
+	s.journal = appendOnly{s.db.Collection("journal")}
+	s.ledgerFences = s.db.Collection("ledger_fences")
+	s.logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	s.sessionCache = newSessionCache()
 	s.clock = cfg.Now
 	s.eventRetention = cmp.Or(cfg.EventRetention, DefaultEventRetention)

@@ -1,0 +1,217 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo/options"
+)
+
+// Lock errors.
+var (
+	// ErrLockHeld means another holder has the lock and it did not come
+	// free within the wait.
+	ErrLockHeld = errors.New("store: lock held by another holder")
+	// ErrLockLost means the holder's lease ended (it expired and was
+	// taken over, or an admin released it) before it was done.
+	ErrLockLost = errors.New("store: lock lost")
+	// ErrStaleFence means a write carried a fencing token older than one
+	// already seen for what it guards: a holder that lost its lock.
+	ErrStaleFence = errors.New("store: stale fencing token")
+)
+
+// Lock is a held lock as the lock console shows it.
+type Lock struct {
+	Key        string    `bson:"_id"`
+	Owner      string    `bson:"owner"`    // the holder's random token
+	Instance   string    `bson:"instance"` // host and process of the holder
+	Fence      int64     `bson:"fence"`
+	AcquiredAt time.Time `bson:"acquiredAt"`
+	ExpiresAt  time.Time `bson:"expiresAt"`
+}
+
+// LockParams is one WithLock call.
+type LockParams struct {
+	Key string
+	// TTL is the lease: the lock is renewed every TTL/3 while fn runs and
+	// is free for others TTL after the last renewal (e.g. if the holder
+	// stalls or dies).
+	TTL time.Duration
+	// Wait bounds how long to wait for a held lock (0: try once).
+	Wait time.Duration
+}
+
+// lockRetryEvery is how often a waiter retries a held lock.
+const lockRetryEvery = 20 * time.Millisecond
+
+// instanceName identifies this process in the lock console.
+var instanceName = func() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d", host, os.Getpid())
+}()
+
+// WithLock runs fn while holding the distributed lock p.Key, passing the
+// lock's fencing token: an integer that only grows per key, across
+// release, expiry and clean-up (drawn from a counter that is never
+// deleted), so a write it guards can refuse an older token (see
+// LedgerFenceAdvance). Acquiring is one conditional write — the lock
+// document is taken only if it is missing or expired, judged by the
+// store's clock in the filter (the TTL index on expiresAt only cleans
+// up) — so two holders never overlap while each renews in time. The
+// lease is renewed every TTL/3 while fn runs; if a renewal finds the lock
+// gone (it expired and was taken over, or was released by an admin), the
+// ctx passed to fn is cancelled and WithLock returns ErrLockLost unless fn
+// returned an error of its own. Release deletes the lock only if this
+// holder still owns it. A lock still held after p.Wait is ErrLockHeld.
+func (s *Store) WithLock(ctx context.Context, p LockParams, fn func(ctx context.Context, fence int64) error) error {
+	if p.TTL <= 0 {
+		return fmt.Errorf("store: lock %s: a TTL is required", p.Key)
+	}
+	owner := newLockToken()
+	start := s.now()
+	var fence int64
+	for {
+		var err error
+		fence, err = s.lockAcquire(ctx, p, owner)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrLockHeld) {
+			return err
+		}
+		if s.now().Sub(start) >= p.Wait {
+			s.logger.Info("lock held", "key", p.Key, "waited", s.now().Sub(start))
+			return fmt.Errorf("store: lock %s: %w", p.Key, ErrLockHeld)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(lockRetryEvery):
+		}
+	}
+	if waited := s.now().Sub(start); waited > 0 {
+		s.logger.Debug("lock acquired", "key", p.Key, "fence", fence, "waited", waited)
+	}
+
+	fnCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		ticker := time.NewTicker(p.TTL / 3)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-fnCtx.Done():
+				return
+			case <-ticker.C:
+				if err := s.lockRenew(context.WithoutCancel(ctx), p, owner); err != nil {
+					s.logger.Warn("lock lost while held", "key", p.Key, "fence", fence, "err", err)
+					cancel(ErrLockLost)
+					return
+				}
+			}
+		}
+	}()
+	fnErr := fn(fnCtx, fence)
+	lost := errors.Is(context.Cause(fnCtx), ErrLockLost)
+	cancel(nil)
+	<-renewed
+	if _, err := s.locks.DeleteOne(context.WithoutCancel(ctx), bson.M{"_id": p.Key, "owner": owner}); err != nil {
+		s.logger.Warn("lock release failed; it expires by itself", "key", p.Key, "err", err)
+	}
+	switch {
+	case fnErr != nil:
+		return fnErr
+	case lost:
+		return fmt.Errorf("store: lock %s: %w", p.Key, ErrLockLost)
+	}
+	return nil
+}
+
+// lockAcquire takes the lock if it is free or expired: a new fencing
+// token first, then one conditional upsert. A held lock (the upsert's
+// insert hits the _id index) is ErrLockHeld.
+func (s *Store) lockAcquire(ctx context.Context, p LockParams, owner string) (int64, error) {
+	var c struct {
+		Seq int64 `bson:"seq"`
+	}
+	err := s.counters.FindOneAndUpdate(ctx, bson.M{"_id": "fence:" + p.Key}, bson.M{"$inc": bson.M{"seq": int64(1)}},
+		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&c)
+	if err != nil {
+		return 0, fmt.Errorf("store: lock %s: fencing token: %w", p.Key, err)
+	}
+	now := s.now().UTC()
+	// Free or expired, and never a token older than the one stored (a
+	// holder that drew its token before another's takeover loses).
+	filter := bson.M{"_id": p.Key, "expiresAt": bson.M{"$lte": now}, "fence": bson.M{"$lt": c.Seq}}
+	update := bson.M{"$set": bson.M{"owner": owner, "instance": instanceName, "fence": c.Seq, "acquiredAt": now, "expiresAt": now.Add(p.TTL)}}
+	_, err = s.locks.UpdateOne(ctx, filter, update, options.Update().SetUpsert(true))
+	if isDuplicateKey(err) {
+		return 0, ErrLockHeld
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: lock %s: %w", p.Key, err)
+	}
+	return c.Seq, nil
+}
+
+// lockRenew extends the lease of the lock owner holds.
+func (s *Store) lockRenew(ctx context.Context, p LockParams, owner string) error {
+	return updateMatched(ctx, s.locks, bson.M{"_id": p.Key, "owner": owner},
+		bson.M{"$set": bson.M{"expiresAt": s.now().UTC().Add(p.TTL)}}, ErrLockLost, "renew lock "+p.Key)
+}
+
+// LockList returns the locks held now (unexpired), by key.
+func (s *Store) LockList(ctx context.Context) ([]Lock, error) {
+	cur, err := s.locks.Find(ctx, bson.M{"expiresAt": bson.M{"$gt": s.now().UTC()}}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("store: list locks: %w", err)
+	}
+	out := []Lock{}
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("store: list locks: %w", err)
+	}
+	return out, nil
+}
+
+// LockReleaseParams is an admin's release of a stuck lock.
+type LockReleaseParams struct {
+	Key    string
+	Fence  int64 // the fence the admin saw: a newer holder is left alone
+	By     string
+	Reason string
+}
+
+// LockRelease frees the lock p.Key held with fence p.Fence and records
+// who released it and why (lock_releases). The holder, if alive, finds
+// its lock gone at its next renewal and stops (its writes then carry a
+// fence older than the next holder's). A lock no longer held with that
+// fence is ErrNotFound.
+func (s *Store) LockRelease(ctx context.Context, p LockReleaseParams) error {
+	var l Lock
+	err := s.locks.FindOneAndDelete(ctx, bson.M{"_id": p.Key, "fence": p.Fence}).Decode(&l)
+	if err != nil {
+		return fmt.Errorf("store: release lock %s: %w", p.Key, notFound(err))
+	}
+	_, err = s.lockReleases.InsertOne(ctx, bson.M{"key": p.Key, "fence": p.Fence, "owner": l.Owner, "instance": l.Instance,
+		"by": p.By, "reason": p.Reason, "at": s.now().UTC()})
+	if err != nil {
+		return fmt.Errorf("store: record the release of lock %s: %w", p.Key, err)
+	}
+	s.logger.Warn("lock released by an admin", slog.String("key", p.Key), slog.Int64("fence", p.Fence), slog.String("by", p.By), slog.String("reason", p.Reason))
+	return nil
+}
+
+func newLockToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
