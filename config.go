@@ -171,7 +171,7 @@ func (c config) Store(logger *slog.Logger) store.Config {
 // LoanService is the loan service over st, as configured: what the job
 // runner uses (web.New builds the server's from the same settings).
 func (c config) LoanService(st *store.Store) *application.Service {
-	return &application.Service{Loans: st, Intake: st, Staff: st, Policy: c.Web.Policy, Zone: c.Web.Zone}
+	return &application.Service{Loans: st, Intake: st, Ledger: st, Staff: st, Policy: c.Web.Policy, Zone: c.Web.Zone}
 }
 
 func orDefault(v, def string) string {

@@ -56,6 +56,7 @@ type StaffDirectory interface {
 type Service struct {
 	Loans  LoanRepository
 	Intake Intake
+	Ledger Ledger
 	Staff  StaffDirectory
 	Policy Policy
 	// Credit is the credit policy scores are taken under
@@ -66,6 +67,12 @@ type Service struct {
 	// Zone is the lender's time zone: business dates (an applicant's
 	// age, "today") are its calendar dates. UTC when nil.
 	Zone *time.Location
+	// Hooks inject faults in tests (nil in production).
+	Hooks struct {
+		// AfterJournal runs between posting a disbursement's journal and
+		// recording it on the loan (the crash test kills the process here).
+		AfterJournal func()
+	}
 }
 
 // Invalid is a request refused for its content.

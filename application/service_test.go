@@ -70,7 +70,7 @@ func setup(t *testing.T) *serviceBundle {
 		t.Fatal(err)
 	}
 	c := clock.NewManual(time.Date(2026, 11, 30, 12, 0, 0, 0, ist))
-	svc := &application.Service{Loans: st, Intake: st, Staff: st, Policy: application.DefaultPolicy, Clock: c.Now, Zone: ist}
+	svc := &application.Service{Loans: st, Intake: st, Ledger: st, Staff: st, Policy: application.DefaultPolicy, Clock: c.Now, Zone: ist}
 	return &serviceBundle{svc: svc, st: st, clock: c, loan: loan}
 }
 

@@ -32,6 +32,7 @@ var transitions = map[string][]Action{
 	model.StatusSubmitted:   {{To: model.StatusUnderReview, Label: "Start review"}},
 	model.StatusUnderReview: {{To: model.StatusApproved, Label: "Approve"}, {To: model.StatusRejected, Label: "Reject", NeedsReason: true}, {To: model.StatusOnHold, Label: "Put on hold", NeedsReason: true}},
 	model.StatusOnHold:      {{To: model.StatusUnderReview, Label: "Resume review"}},
+	model.StatusApproved:    {{To: model.StatusSanctioned, Label: "Sanction"}},
 	model.StatusApprovalPending: {{To: model.StatusApproved, Label: "Give second approval"}, {To: model.StatusRejected, Label: "Reject", NeedsReason: true},
 		{To: model.StatusUnderReview, Label: "Send back for review", NeedsReason: true}},
 }
@@ -73,6 +74,9 @@ func (e *TransitionError) Error() string { return e.Message }
 func (p Policy) CheckTransition(role, from, to string, amount int64) error {
 	if _, ok := Transition(from, to); !ok {
 		return &TransitionError{fmt.Sprintf("An application that is %s cannot be moved to %s.", lower(from), lower(to))}
+	}
+	if to == model.StatusSanctioned && role != auth.RoleAdmin {
+		return &TransitionError{"Only an admin sanctions a loan."}
 	}
 	switch role {
 	case auth.RoleAdmin:

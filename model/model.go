@@ -22,6 +22,21 @@ var (
 	// ErrKeyReused means an idempotency key already filed a different
 	// request.
 	ErrKeyReused = errors.New("idempotency key reused for a different request")
+	// ErrDuplicate means a unique value (an email, a token, a journal
+	// idempotency key) is taken.
+	ErrDuplicate = errors.New("duplicate")
+	// ErrLockHeld means another holder has the lock.
+	ErrLockHeld = errors.New("lock held by another holder")
+	// ErrLockLost means a holder's lease ended before it was done.
+	ErrLockLost = errors.New("lock lost")
+	// ErrStaleFence means a write carried a fencing token older than one
+	// already seen for what it guards.
+	ErrStaleFence = errors.New("stale fencing token")
+	// ErrUnbalanced means a journal transaction does not balance (or has
+	// a line that is not a positive INR amount on a known account).
+	ErrUnbalanced = errors.New("journal transaction does not balance")
+	// ErrUTRUsed means a bank reference (UTR) is on another transaction.
+	ErrUTRUsed = errors.New("UTR already used")
 )
 
 // OpenFlags are l's flags nobody has acknowledged.

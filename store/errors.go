@@ -18,7 +18,7 @@ var (
 	// without importing the store).
 	ErrNotFound = model.ErrNotFound
 	// ErrDuplicate means a unique field (an email, a token) is taken.
-	ErrDuplicate = errors.New("store: duplicate")
+	ErrDuplicate = model.ErrDuplicate
 	// ErrConflict means a versioned write found a newer version: someone
 	// else saved first (the same value as model.ErrConflict).
 	ErrConflict = model.ErrConflict

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/256dpi/lungo"
@@ -12,14 +11,10 @@ import (
 	"loandesk/model"
 )
 
-// Ledger errors.
+// Ledger errors (the model's).
 var (
-	// ErrUnbalanced means a journal transaction's debits and credits
-	// differ, or a line is not a positive INR amount on a known account:
-	// nothing of it is stored.
-	ErrUnbalanced = errors.New("store: journal transaction does not balance")
-	// ErrUTRUsed means a bank reference (UTR) is on another transaction.
-	ErrUTRUsed = errors.New("store: UTR already used")
+	ErrUnbalanced = model.ErrUnbalanced
+	ErrUTRUsed    = model.ErrUTRUsed
 )
 
 // appendOnly is the journal collection with only the methods an

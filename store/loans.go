@@ -275,7 +275,7 @@ func (s *Store) LoanGet(ctx context.Context, humanID string) (model.Loan, error)
 // made against). The store decides what that means in the document: one
 // atomic write with the filter {_id, version} that sets the applicant,
 // the terms, the status, the assignee, the pending approvals, the flags'
-// acknowledgements, the first
+// acknowledgements, the disbursement and the first
 // EMI date once set, the search keys derived from them
 // and who updated it when, increments version and appends the history
 // entry (its Version filled in here). It returns the loan as stored. A
@@ -306,6 +306,9 @@ func (s *Store) LoanUpdate(ctx context.Context, next model.Loan, change model.Lo
 	}
 	if len(next.FlagAcks) > 0 {
 		set["flagAcks"] = next.FlagAcks
+	}
+	if next.Disbursement != nil {
+		set["disbursement"] = next.Disbursement
 	}
 	if !next.FirstEMIDate.IsZero() {
 		set["firstEmiDate"] = next.FirstEMIDate

@@ -12,19 +12,15 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"loandesk/model"
 )
 
-// Lock errors.
+// Lock errors (the model's, so the loan service can test for them).
 var (
-	// ErrLockHeld means another holder has the lock and it did not come
-	// free within the wait.
-	ErrLockHeld = errors.New("store: lock held by another holder")
-	// ErrLockLost means the holder's lease ended (it expired and was
-	// taken over, or an admin released it) before it was done.
-	ErrLockLost = errors.New("store: lock lost")
-	// ErrStaleFence means a write carried a fencing token older than one
-	// already seen for what it guards: a holder that lost its lock.
-	ErrStaleFence = errors.New("store: stale fencing token")
+	ErrLockHeld   = model.ErrLockHeld
+	ErrLockLost   = model.ErrLockLost
+	ErrStaleFence = model.ErrStaleFence
 )
 
 // Lock is a held lock as the lock console shows it.
@@ -46,6 +42,12 @@ type LockParams struct {
 	TTL time.Duration
 	// Wait bounds how long to wait for a held lock (0: try once).
 	Wait time.Duration
+}
+
+// WithLockWait is WithLock for key with a lease of ttl, waiting up to
+// wait for a held lock.
+func (s *Store) WithLockWait(ctx context.Context, key string, ttl, wait time.Duration, fn func(ctx context.Context, fence int64) error) error {
+	return s.WithLock(ctx, LockParams{Key: key, TTL: ttl, Wait: wait}, fn)
 }
 
 // lockRetryEvery is how often a waiter retries a held lock.

@@ -107,7 +107,7 @@ func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
 		Hasher:   auth.NewHasher(cfg.BcryptCost),
 		Limits:   cfg.LoginLimits,
 		Service: &application.Service{
-			Loans: st, Intake: st, Staff: st, Policy: cfg.Policy, Clock: cfg.Now, Zone: cfg.Zone,
+			Loans: st, Intake: st, Ledger: st, Staff: st, Policy: cfg.Policy, Clock: cfg.Now, Zone: cfg.Zone,
 		},
 		Zone: cfg.Zone,
 		Now:  cfg.Now,
