@@ -133,7 +133,8 @@ func TestPlanner_ArrayIndexNeverGivesTheSortOrder(t *testing.T) {
 // A search for words with several prefixes (an $and of $elemMatch
 // ranges) walks the rarest range and checks the others per candidate:
 // from the index when the other range is small, on the document when it
-// is large. Either way a range's bounds are part of it.
+// is large. Either way a range's bounds are part of it, and the check is
+// exact: only documents that match are examined.
 func TestPlanner_MultiRangeSearchIncludesTheBounds(t *testing.T) {
 	t.Parallel()
 	// common: how many documents hold the common word (and number): 50
@@ -144,12 +145,18 @@ func TestPlanner_MultiRangeSearchIncludesTheBounds(t *testing.T) {
 			t.Parallel()
 			var docs []bson.D
 			for i := range common {
-				words, nums := bson.A{"common", fmt.Sprintf("w%03d", i)}, bson.A{int64(5), int64(100 + i)}
+				words, nums := bson.A{"common", fmt.Sprintf("w%03d", i)}, bson.A{int64(5000), int64(100 + i)}
 				if i%25 == 0 { // the rare ones: 0, 25, ...
-					words, nums = append(words, "rare"), append(nums, int64(1000))
+					words, nums = append(words, "rare"), append(nums, int64(1))
 				}
 				docs = append(docs, bson.D{{Key: "_id", Value: int64(i)}, {Key: "words", Value: words}, {Key: "nums", Value: nums}})
 			}
+			// Rare ones without the common word: their other values lie
+			// below it, or above.
+			docs = append(docs,
+				bson.D{{Key: "_id", Value: int64(1000)}, {Key: "words", Value: bson.A{"rare", "aaa"}}, {Key: "nums", Value: bson.A{int64(1), int64(50)}}},
+				bson.D{{Key: "_id", Value: int64(1001)}, {Key: "words", Value: bson.A{"rare", "cz"}}, {Key: "nums", Value: bson.A{int64(1), int64(9000)}}},
+			)
 			e := engineWith(t, []mongokit.IndexConfig{
 				{Key: dp(bson.D{{Key: "words", Value: int32(1)}})},
 				{Key: dp(bson.D{{Key: "nums", Value: int32(1)}})},
@@ -163,13 +170,68 @@ func TestPlanner_MultiRangeSearchIncludesTheBounds(t *testing.T) {
 			}
 			for name, filter := range map[string]bson.D{
 				"words": {{Key: "$and", Value: bson.A{within("words", "common", "common"), within("words", "rare", "rare")}}},
-				"nums":  {{Key: "$and", Value: bson.A{within("nums", int64(5), int64(5)), within("nums", int64(1000), int64(1000))}}},
+				"nums":  {{Key: "$and", Value: bson.A{within("nums", int64(5000), int64(5000)), within("nums", int64(1), int64(1))}}},
 			} {
 				got, plan := findIDs(t, e, Query{Filter: dp(filter), Sort: dp(bson.D{{Key: "_id", Value: int32(1)}})})
-				if !slices.Equal(got, want) || plan.Index != name+"_1" {
-					t.Errorf("%s: %v by index %q, want %v by %s_1", name, got, plan.Index, want, name)
+				if !slices.Equal(got, want) || plan.Index != name+"_1" || plan.Examined != len(want) {
+					t.Errorf("%s: %v by index %q examining %d, want %v by %s_1 examining %d", name, got, plan.Index, plan.Examined, want, name, len(want))
 				}
 			}
 		})
+	}
+}
+
+// Which access path serves a query is part of the engine's contract (the
+// app's list pages depend on it), and index choice goes through a map:
+// each query runs several times, so that an order-dependent choice shows.
+func TestPlanner_Choices(t *testing.T) {
+	t.Parallel()
+	var docs []bson.D
+	for i := range 600 {
+		docs = append(docs, bson.D{
+			{Key: "_id", Value: int64(i)}, {Key: "status", Value: []string{"a", "b"}[i%2]}, {Key: "at", Value: int64(i % 100)},
+			{Key: "kind", Value: fmt.Sprint("k", i%20)}, {Key: "other", Value: int64(i % 3)}, {Key: "same", Value: "x"},
+		})
+	}
+	e := engineWith(t, []mongokit.IndexConfig{
+		{Key: dp(bson.D{{Key: "status", Value: int32(1)}, {Key: "at", Value: int32(-1)}})},
+		{Key: dp(bson.D{{Key: "status", Value: int32(1)}, {Key: "other", Value: int32(1)}})},
+		{Key: dp(bson.D{{Key: "kind", Value: int32(1)}})},
+		{Key: dp(bson.D{{Key: "at", Value: int32(1)}})},
+		{Key: dp(bson.D{{Key: "other", Value: int32(1)}})},
+		{Key: dp(bson.D{{Key: "same", Value: int32(1)}})},
+	}, docs)
+	atDesc := dp(bson.D{{Key: "at", Value: int32(-1)}})
+	in100 := bson.A{"k0"} // and 99 values no document has
+	for i := range 99 {
+		in100 = append(in100, fmt.Sprint("z", i))
+	}
+	for _, tc := range []struct {
+		name    string
+		q       Query
+		index   string
+		sorted  bool
+		results int
+	}{
+		{"$eq is an equality", Query{Filter: dp(bson.D{{Key: "kind", Value: bson.D{{Key: "$eq", Value: "k3"}}}})}, "kind_1", false, 30},
+		{"the more selective index", Query{Filter: dp(bson.D{{Key: "status", Value: "a"}, {Key: "kind", Value: "k4"}})}, "kind_1", false, 30},
+		{"of equal costs, the one giving the order", Query{Filter: dp(bson.D{{Key: "status", Value: "b"}}), Sort: atDesc}, "status_1_at_-1", true, 300},
+		{"an index holding every document is no better than a scan", Query{Filter: dp(bson.D{{Key: "same", Value: "x"}})}, "", false, 600},
+		{"a sorted walk is cheap only when the filter is its prefix", Query{Filter: dp(bson.D{{Key: "other", Value: int64(1)}}), Sort: dp(bson.D{{Key: "at", Value: int32(1)}}), Limit: 5}, "other_1", false, 5},
+		{"$in of 100 values", Query{Filter: dp(bson.D{{Key: "kind", Value: bson.D{{Key: "$in", Value: in100}}}})}, "kind_1", false, 30},
+		{"the tighter of two lower bounds", Query{Filter: dp(bson.D{{Key: "at", Value: bson.D{{Key: "$gte", Value: int64(95)}, {Key: "$gt", Value: int64(10)}}}})}, "at_1", false, 30},
+		{"the tighter of two upper bounds", Query{Filter: dp(bson.D{{Key: "at", Value: bson.D{{Key: "$lte", Value: int64(4)}, {Key: "$lt", Value: int64(90)}}}})}, "at_1", false, 30},
+	} {
+		for range 8 {
+			got, plan := findIDs(t, e, tc.q)
+			if plan.Index != tc.index || plan.SortFromIndex != tc.sorted || len(got) != tc.results {
+				t.Errorf("%s: plan %+v, %d results; want index %q, sorted %v, %d results", tc.name, plan, len(got), tc.index, tc.sorted, tc.results)
+				break
+			}
+			if tc.index != "" && plan.Examined != tc.results && tc.q.Limit == 0 {
+				t.Errorf("%s: examined %d documents for %d results", tc.name, plan.Examined, tc.results)
+				break
+			}
+		}
 	}
 }
