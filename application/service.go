@@ -352,8 +352,8 @@ const (
 //   - a current score is required (none, or one taken before the last
 //     change to the application's fields, is refused);
 //   - open flags (a duplicate PAN) must be acknowledged first;
-//   - whoever made the last change to the terms or the income (or filed
-//     the application, when nobody has changed them since) cannot approve;
+//   - whoever filed the application, or changed its terms or income
+//     since, cannot approve it (Makers);
 //   - above Policy.DualApprovalAbove, and when an admin overrides the
 //     scorecard's decline, a first approval moves the application to
 //     approval_pending and a second, different person approves it;
@@ -370,12 +370,14 @@ func (s *Service) approve(actor auth.User, l model.Loan, reason string) (model.L
 	case !ScoreIsCurrent(l):
 		return l, model.LoanChange{}, invalid(CodeStaleScore, fmt.Sprintf("The score is stale: v%d, application v%d. Score it again before approving.", l.Score.Version, l.Version))
 	}
+	maker, _ := Maker(l)
+	for _, m := range Makers(l) {
+		if m.By == actor.Email {
+			return l, model.LoanChange{}, invalid(CodeMakerChecker, fmt.Sprintf("Maker-checker: you %s (version %d); someone else must approve it.", m.What, m.Version))
+		}
+	}
 	for _, f := range l.OpenFlags() {
 		return l, model.LoanChange{}, invalid(CodeUnacknowledged, fmt.Sprintf("Acknowledge the warning first: %s.", FlagText(f)))
-	}
-	maker, makerVersion := Maker(l)
-	if maker == actor.Email {
-		return l, model.LoanChange{}, invalid(CodeMakerChecker, fmt.Sprintf("Maker-checker: you made the terms or income of this application (version %d); someone else must approve it.", makerVersion))
 	}
 	declined := l.Score.Recommendation == RecommendDecline
 	var change model.LoanChange
@@ -430,11 +432,34 @@ func Maker(l model.Loan) (string, int64) {
 	return l.CreatedBy, 1
 }
 
+// MakerEntry is one person who made what an approval approves.
+type MakerEntry struct {
+	By      string
+	What    string // "filed this application", "changed its terms or income"
+	Version int64
+}
+
+// Makers are everyone who made what an approval of l approves: whoever
+// filed the application, and everyone who changed its terms or income
+// since. None of them may approve it (maker-checker).
+func Makers(l model.Loan) []MakerEntry {
+	out := []MakerEntry{{By: l.CreatedBy, What: "filed this application", Version: 1}}
+	for _, h := range l.History {
+		for _, c := range h.Fields {
+			if f, ok := FieldByKey(c.Field); ok && (f.Section == SectionTerms || termsAndIncome[c.Field]) {
+				out = append(out, MakerEntry{By: h.By, What: "changed its terms or income", Version: h.Version})
+				break
+			}
+		}
+	}
+	return out
+}
+
 // FlagText says what a flag warns of, for people.
 func FlagText(f model.Flag) string {
 	switch f.Code {
 	case model.FlagDuplicatePAN:
-		return "another open application, " + f.OtherLoan + ", has the same PAN"
+		return "Another open application, " + f.OtherLoan + ", has the same PAN"
 	}
 	return f.Code
 }

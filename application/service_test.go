@@ -462,6 +462,41 @@ func TestService_MakerChecker(t *testing.T) {
 		}
 	})
 
+	// The trial's bypass: someone else edits a term, and the filer then
+	// approves — refused: the filer stays a maker.
+	t.Run("TheFilerNeverApproves", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		res, err := b.svc.Create(ctx, application.CreateRequest{Actor: uw, Fields: aPersonalLoan("ABCPI1234K")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := res.Loan.HumanID
+		if _, err := b.svc.Edit(ctx, application.EditRequest{Actor: admin, LoanID: id, Version: 1, Fields: map[string]string{"purpose": "Travel abroad"}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, to := range []string{model.StatusUnderReview} {
+			if _, err := b.svc.ChangeStatus(ctx, application.StatusRequest{Actor: uw, LoanID: id, Version: 2, To: to}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		l, _ := b.st.LoanGet(ctx, id)
+		if _, err := b.svc.RecordScore(ctx, l.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = b.svc.ChangeStatus(ctx, application.StatusRequest{Actor: uw, LoanID: id, Version: 3, To: model.StatusApproved})
+		if code(err) != application.CodeMakerChecker || !strings.Contains(err.Error(), "") || !strings.Contains(err.(*application.Invalid).Message(), "filed this application") {
+			t.Fatalf("the filer approving after another's edit: %v", err)
+		}
+		_, err = b.svc.ChangeStatus(ctx, application.StatusRequest{Actor: admin, LoanID: id, Version: 3, To: model.StatusApproved})
+		if code(err) != application.CodeMakerChecker {
+			t.Fatalf("the editor approving: %v", err)
+		}
+		if _, err := b.svc.ChangeStatus(ctx, application.StatusRequest{Actor: uw2, LoanID: id, Version: 3, To: model.StatusApproved}); err != nil {
+			t.Fatalf("someone else: %v", err)
+		}
+	})
+
 	t.Run("NoScoreOrAStaleScoreIsRefused", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)

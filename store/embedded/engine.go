@@ -343,7 +343,12 @@ func (e *Engine) update(ctx context.Context, fn func(t *txn) error) error {
 		return err
 	}
 	if err := fn(t); err != nil {
+		// A refusal (a duplicate key) may rest on commits still queued:
+		// answer once they are published, so a read right after it sees
+		// what it clashed with, as for a write that matched nothing.
+		settled := e.group.settled()
 		e.release()
+		_ = settled()
 		return err
 	}
 	wait := e.commit(t)
