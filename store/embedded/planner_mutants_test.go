@@ -235,3 +235,78 @@ func TestPlanner_Choices(t *testing.T) {
 		}
 	}
 }
+
+// When an index gives a sort's order, and when only _id may follow its
+// columns (entries with equal keys are in _id order, ascending along the
+// index).
+func TestPlanner_SortFromIndex(t *testing.T) {
+	t.Parallel()
+	// at ties everywhere; kind runs against _id within each at.
+	var docs []bson.D
+	for i := range 6 {
+		docs = append(docs, bson.D{{Key: "_id", Value: int64(i)}, {Key: "status", Value: "s"}, {Key: "at", Value: int64(i / 3)}, {Key: "kind", Value: int64(10 - i)}})
+	}
+	e := engineWith(t, []mongokit.IndexConfig{
+		{Key: dp(bson.D{{Key: "at", Value: int32(1)}})},
+		{Key: dp(bson.D{{Key: "status", Value: int32(1)}, {Key: "at", Value: int32(-1)}})},
+	}, docs)
+	sort := func(kv ...any) bsonkit.Doc {
+		var d bson.D
+		for i := 0; i < len(kv); i += 2 {
+			d = append(d, bson.E{Key: kv[i].(string), Value: int32(kv[i+1].(int))})
+		}
+		return &d
+	}
+	all, byStatus := dp(bson.D{}), dp(bson.D{{Key: "status", Value: "s"}})
+	for _, tc := range []struct {
+		name   string
+		q      Query
+		sorted bool
+		want   []any
+	}{
+		{"index order, then _id", Query{Filter: all, Sort: sort("at", 1, "_id", 1)}, true, ints(0, 1, 2, 3, 4, 5)},
+		{"backwards, _id backwards too", Query{Filter: all, Sort: sort("at", -1, "_id", -1)}, true, ints(5, 4, 3, 2, 1, 0)},
+		{"_id against the walk", Query{Filter: all, Sort: sort("at", 1, "_id", -1)}, false, ints(2, 1, 0, 5, 4, 3)},
+		{"another field after the index's", Query{Filter: all, Sort: sort("at", 1, "kind", 1)}, false, ints(2, 1, 0, 5, 4, 3)},
+		{"_id not last", Query{Filter: all, Sort: sort("at", 1, "_id", 1, "kind", 1)}, false, ints(0, 1, 2, 3, 4, 5)},
+		{"after an equality, the next column", Query{Filter: byStatus, Sort: sort("at", 1, "_id", 1)}, true, ints(0, 1, 2, 3, 4, 5)},
+		{"after an equality, _id alone", Query{Filter: byStatus, Sort: sort("_id", -1)}, false, ints(5, 4, 3, 2, 1, 0)},
+		{"a column skipped", Query{Filter: all, Sort: sort("status", 1, "_id", -1)}, false, ints(5, 4, 3, 2, 1, 0)},
+	} {
+		got, plan := findIDs(t, e, tc.q)
+		if !slices.Equal(got, tc.want) || plan.SortFromIndex != tc.sorted {
+			t.Errorf("%s: %v (plan %+v), want %v, sorted by the index %v", tc.name, got, plan, tc.want, tc.sorted)
+		}
+	}
+}
+
+// A sorted window (a limit) from an index that does not give the order
+// runs Match on the sorted candidates only until the window is full.
+// Reads over many documents stop with the context's error once it ends.
+func TestFind_SortedWindowAndCancellation(t *testing.T) {
+	t.Parallel()
+	var docs []bson.D
+	for i := range 1200 {
+		docs = append(docs, bson.D{{Key: "_id", Value: int64(i)}, {Key: "kind", Value: fmt.Sprint("k", i%2)}, {Key: "at", Value: int64(-i)}})
+	}
+	e := engineWith(t, []mongokit.IndexConfig{{Key: dp(bson.D{{Key: "kind", Value: int32(1)}})}}, docs)
+	q := Query{Filter: dp(bson.D{{Key: "kind", Value: "k1"}}), Sort: dp(bson.D{{Key: "at", Value: int32(1)}}), Limit: 3}
+	got, plan := findIDs(t, e, q)
+	if !slices.Equal(got, ints(1199, 1197, 1195)) || plan.Index != "kind_1" || plan.Examined != 3 {
+		t.Errorf("window of 3: %v (plan %+v), want [1199 1197 1195] examining 3", got, plan)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for name, q := range map[string]Query{
+		"a scan":          {Filter: dp(bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: int64(1)}}}})},
+		"a sorted window": q,
+		"an index walk":   {Filter: dp(bson.D{{Key: "kind", Value: "k0"}})},
+	} {
+		if _, _, err := e.Find(ctx, "t.c", q, nil); err != context.Canceled {
+			t.Errorf("%s with an ended context: %v, want context.Canceled", name, err)
+		}
+	}
+	if _, _, err := e.Count(ctx, "t.c", dp(bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: int64(1)}}}})); err != context.Canceled {
+		t.Errorf("a counting scan with an ended context: %v, want context.Canceled", err)
+	}
+}
