@@ -310,3 +310,27 @@ func TestFind_SortedWindowAndCancellation(t *testing.T) {
 		t.Errorf("a counting scan with an ended context: %v, want context.Canceled", err)
 	}
 }
+
+// An $in walks the index once per value; values that are equal (repeated,
+// or the same number in two types) must not list a document twice.
+func TestFind_InWithEqualValues(t *testing.T) {
+	t.Parallel()
+	var docs []bson.D
+	for i := range 40 {
+		docs = append(docs, bson.D{{Key: "_id", Value: int64(i)}, {Key: "at", Value: int64(i % 10)}})
+	}
+	e := engineWith(t, []mongokit.IndexConfig{{Key: dp(bson.D{{Key: "at", Value: int32(1)}})}}, docs)
+	for name, values := range map[string]bson.A{
+		"repeated":            {int64(3), int64(3)},
+		"one number, 3 types": {int64(3), 3.0, int32(3)},
+	} {
+		got, plan := findIDs(t, e, Query{Filter: dp(bson.D{{Key: "at", Value: bson.D{{Key: "$in", Value: values}}}}), Sort: dp(bson.D{{Key: "_id", Value: int32(1)}})})
+		if !slices.Equal(got, ints(3, 13, 23, 33)) || plan.Index != "at_1" {
+			t.Errorf("%s: %v by %q, want [3 13 23 33] by at_1", name, got, plan.Index)
+		}
+		n, _, err := e.Count(context.Background(), "t.c", dp(bson.D{{Key: "at", Value: bson.D{{Key: "$in", Value: values}}}}))
+		if err != nil || n != 4 {
+			t.Errorf("%s: count %d, %v; want 4", name, n, err)
+		}
+	}
+}
