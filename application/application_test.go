@@ -36,7 +36,7 @@ func TestNormalize(t *testing.T) {
 		"email":         {"Asha@Example.COM": "asha@example.com"},
 		"amount":        {"5,00,000": "500000", "2500.5": "2500.50"},
 		"annualRate":    {"11.5": "11.50", "9": "9.00"},
-		"name":          {"  Asha   Verma-Rao ": "Asha Verma-Rao", "Ñandú O'Neil": "Ñandú O'Neil"},
+		"name":          {"  Asha   Verma-Rao ": "Asha Verma-Rao", "Ñandú O'Neil": "Ñandú O'Neil", "\u0930\u094d\u200d\u092f\u093e": "\u0930\u094d\u200d\u092f\u093e"},
 		"dateOfBirth":   {"1990-05-17": "1990-05-17"},
 		"tenureMonths":  {"036": "36"},
 		"monthlyIncome": {"0": "0"},
@@ -53,7 +53,10 @@ func TestNormalize(t *testing.T) {
 		"phone":       {"5876543210", "98765", "98765abcde"},
 		"dateOfBirth": {"2010-01-01", "1900-01-01", "1990-02-30"},
 		"amount":      {"0", "-1", "abc"},
-		"annualRate":  {"-1", "60.01", "abc", "11.555"},
+		"annualRate":  {"-1", "60.01", "abc", "11.555", "1.+5", "-0", "+12.5", "1 .5", "١٢"},
+		"pan":         {"\u0131BCPE1234F", "\u017fBCPE1234F", "ABCPE1234"},
+		"email":       {"asha\u0131@example.com", "\u0430sha@example.com"}, // dotless i, Cyrillic a (the Kelvin sign is NFC-equal to K)
+		"name":        {"Ra\u200bhul", "\u200dRahul"},
 		"employment":  {"astronaut"},
 		"address":     {"x", "<b>", "a\x00b"},
 	}

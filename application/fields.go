@@ -212,6 +212,24 @@ const (
 	maxAge = 100
 )
 
+// nameText reports whether s is made of letters, marks, spaces, dots,
+// apostrophes and hyphens — and zero-width joiners and non-joiners
+// (U+200D, U+200C) right after a letter or mark, where Indic scripts
+// need them (the Marathi eyelash ra, a conjunct shown half-formed).
+func nameText(s string) bool {
+	prev := ' '
+	for _, r := range s {
+		switch {
+		case nameAllowed(r):
+		case (r == '\u200c' || r == '\u200d') && (unicode.IsLetter(prev) || unicode.IsMark(prev)):
+		default:
+			return false
+		}
+		prev = r
+	}
+	return true
+}
+
 // Normalize checks one typed value and returns its canonical form, or
 // what is wrong with it. Text is put in Unicode Normalization Form C
 // first (UAX #15), so the same name typed precomposed or decomposed is
@@ -234,7 +252,7 @@ func (f Field) Normalize(raw string, now time.Time) (string, *Problem) {
 		if utf8.RuneCountInString(s) < 2 || !strings.ContainsFunc(s, unicode.IsLetter) {
 			return bad(CodeInvalidFormat, "Enter at least two letters.")
 		}
-		if strings.IndexFunc(s, func(r rune) bool { return !nameAllowed(r) }) >= 0 {
+		if !nameText(s) {
 			return bad(CodeInvalidCharacters, "Use letters, spaces, dots, apostrophes and hyphens only.")
 		}
 	case kindText:
@@ -245,6 +263,9 @@ func (f Field) Normalize(raw string, now time.Time) (string, *Problem) {
 			return bad(CodeInvalidCharacters, "Angle brackets, braces, backslashes and backticks are not allowed.")
 		}
 	case kindEmail:
+		if !isASCII(s) {
+			return bad(CodeInvalidCharacters, "Use an e-mail address in plain Latin letters, digits and punctuation.")
+		}
 		addr, err := mail.ParseAddress(s)
 		if err != nil || addr.Address != s || !strings.Contains(s[strings.LastIndex(s, "@")+1:], ".") {
 			return bad(CodeInvalidFormat, "Enter an email address like name@example.com.")
@@ -271,6 +292,9 @@ func (f Field) Normalize(raw string, now time.Time) (string, *Problem) {
 		}
 		s = "+91 " + digits[:5] + " " + digits[5:]
 	case kindPAN:
+		if !isASCII(s) {
+			return bad(CodeInvalidFormat, "A PAN is five letters, four digits and a letter, like ABCDE1234F.")
+		}
 		s = strings.ToUpper(s)
 		if !panPattern.MatchString(s) {
 			return bad(CodeInvalidFormat, "A PAN is five letters, four digits and a letter, like ABCDE1234F.")
@@ -403,13 +427,16 @@ func parsePercent(s string) (int, bool) {
 	if whole == "" || len(whole) > 2 || hasFrac && (frac == "" || len(frac) > 2) {
 		return 0, false
 	}
+	if !asciiDigits(whole) || hasFrac && !asciiDigits(frac) { // no signs, spaces or other digits
+		return 0, false
+	}
 	w, err := strconv.Atoi(whole)
-	if err != nil || w < 0 {
+	if err != nil {
 		return 0, false
 	}
 	f := 0
 	if hasFrac {
-		if f, err = strconv.Atoi(frac); err != nil || f < 0 {
+		if f, err = strconv.Atoi(frac); err != nil {
 			return 0, false
 		}
 		if len(frac) == 1 {
@@ -417,6 +444,27 @@ func parsePercent(s string) (int, bool) {
 		}
 	}
 	return w*100 + f, true
+}
+
+func asciiDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// isASCII reports whether s is plain ASCII: PANs and e-mail addresses
+// are, and checking first keeps case mapping from turning another
+// script's letters into ASCII ones ("ı" → "I", the Kelvin sign → "k").
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // formatPercent writes basis points as a percentage: 1150 → "11.50".

@@ -261,6 +261,16 @@ func (s *Service) Edit(ctx context.Context, req EditRequest) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
+		if updated.Applicant.PAN != current.Applicant.PAN && s.Intake != nil {
+			// A PAN changed to one another open application has: flag
+			// both, as at intake.
+			if err := s.flagDuplicatePAN(ctx, updated); err != nil {
+				return Result{}, err
+			}
+			if updated, err = s.Loans.LoanGet(ctx, updated.HumanID); err != nil {
+				return Result{}, err
+			}
+		}
 		return Result{Loan: updated, Saved: true}, nil
 	}
 }
@@ -390,6 +400,9 @@ func (s *Service) approve(actor auth.User, l model.Loan, reason string) (model.L
 		}
 		if declined && actor.Role != auth.RoleAdmin {
 			return l, model.LoanChange{}, invalid(CodeInvalidChoice, "Confirming an override of the scorecard's decline takes an admin.")
+		}
+		if declined && (len(l.Approvals) == 0 || !strings.HasPrefix(l.Approvals[0].Reason, OverridePrefix)) {
+			return l, model.LoanChange{}, invalid(CodeStaleScore, "The scorecard declined this application after the first approval: send it back for review (an admin may then override the decline, giving a reason).")
 		}
 		next.Status, next.Approvals = model.StatusApproved, nil
 		change = s.change(actor, []model.FieldChange{{Field: "status", From: l.Status, To: model.StatusApproved}}, reason)

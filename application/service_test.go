@@ -765,3 +765,54 @@ func TestService_Create(t *testing.T) {
 		}
 	})
 }
+
+// The break test's findings: a PAN changed to another open application's
+// is flagged as at intake; a scorecard that turns to decline after the
+// first of two approvals stops the second.
+func TestService_FindingsOfTheBreakTest(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("EditingThePANToADuplicateFlagsBoth", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		x, err := b.svc.Create(ctx, application.CreateRequest{Actor: uw, Fields: aPersonalLoan("ABCPX1111K")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := b.svc.Edit(ctx, application.EditRequest{Actor: admin, LoanID: b.loan.HumanID, Version: 1, Fields: map[string]string{"pan": "abcpx1111k"}})
+		if err != nil || len(res.Loan.Flags) != 1 || res.Loan.Flags[0].OtherLoan != x.Loan.HumanID {
+			t.Fatalf("edited: %+v %v", res.Loan.Flags, err)
+		}
+		if got, _ := b.st.LoanGet(ctx, x.Loan.HumanID); len(got.Flags) != 1 || got.Flags[0].OtherLoan != b.loan.HumanID {
+			t.Fatalf("the other: %+v", got.Flags)
+		}
+	})
+
+	t.Run("ADeclineAfterTheFirstApprovalStopsTheSecond", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.svc.Policy.DualApprovalAbove = 1
+		if _, err := b.svc.ChangeStatus(ctx, application.StatusRequest{Actor: uw, LoanID: b.loan.HumanID, Version: 1, To: model.StatusUnderReview}); err != nil {
+			t.Fatal(err)
+		}
+		b.scoreNow(t) // refer
+		if _, err := b.svc.ChangeStatus(ctx, application.StatusRequest{Actor: admin, LoanID: b.loan.HumanID, Version: 2, To: model.StatusApproved}); err != nil {
+			t.Fatal(err)
+		}
+		cur := b.current(t)
+		decline := *cur.Score
+		decline.Recommendation, decline.ScoredAt = application.RecommendDecline, decline.ScoredAt.Add(time.Second)
+		if err := b.st.LoanSetScore(ctx, cur.ID, cur.Version, decline); err != nil {
+			t.Fatal(err)
+		}
+		_, err := b.svc.ChangeStatus(ctx, application.StatusRequest{Actor: admin2, LoanID: b.loan.HumanID, Version: 3, To: model.StatusApproved})
+		var inv *application.Invalid
+		if !errors.As(err, &inv) || inv.Fields["to"].Code != application.CodeStaleScore {
+			t.Fatalf("second approval on a decline: %v", err)
+		}
+		if got := b.current(t); got.Status != model.StatusApprovalPending {
+			t.Fatalf("status %s", got.Status)
+		}
+	})
+}

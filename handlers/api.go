@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -59,10 +60,16 @@ func (a *App) APIServerError(w http.ResponseWriter, r *http.Request, err error) 
 // trailing data are all refused, so no part of a request is guessed.
 // example is the body's shape, for the error message.
 func (a *App) decodeJSON(w http.ResponseWriter, r *http.Request, v any, example string) bool {
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
 		a.APIError(w, r, http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the body as application/json.")
 		return false
 	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+		a.APIError(w, r, http.StatusUnsupportedMediaType, "unsupported_charset", "Send JSON in UTF-8 (RFC 8259): charset=utf-8, or no charset.")
+		return false
+	}
+
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
 	if err != nil {
 		if errors.As(err, new(*http.MaxBytesError)) {
@@ -70,6 +77,10 @@ func (a *App) decodeJSON(w http.ResponseWriter, r *http.Request, v any, example 
 			return false
 		}
 		a.APIError(w, r, http.StatusBadRequest, "bad_json", "The body could not be read.")
+		return false
+	}
+	if t := bytes.TrimSpace(body); len(t) == 0 || t[0] != '{' {
+		a.APIError(w, r, http.StatusBadRequest, "bad_json", "The body must be one JSON object like "+example+".")
 		return false
 	}
 	if err := jsonv2.Unmarshal(body, v, jsonv2.RejectUnknownMembers(true)); err != nil {

@@ -108,6 +108,11 @@ func (a *App) AcknowledgeFlag(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	var inv *application.Invalid
+	if errors.As(err, &inv) && inv.Fields["flag"].Code != "" {
+		a.ErrorPage(w, r, status, "No such warning", inv.Fields["flag"].Message)
+		return
+	}
 	if status != 0 {
 		d := a.loanDetail(r.Context(), l, user)
 		for i := range d.Flags {

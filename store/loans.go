@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"loandesk/model"
@@ -279,7 +280,8 @@ func (s *Store) LoanGet(ctx context.Context, humanID string) (model.Loan, error)
 // EMI date once set, the search keys derived from them
 // and who updated it when, increments version and appends the history
 // entry (its Version filled in here). It returns the loan as stored. A
-// newer version gives ErrConflict with nothing written; a missing loan
+// newer version — or a score or flag that landed since next was read —
+// gives ErrConflict with nothing written; a missing loan
 // ErrNotFound. The score and the flags are not touched: LoanSetScore and
 // LoanAddFlag own them.
 func (s *Store) LoanUpdate(ctx context.Context, next model.Loan, change model.LoanChange) (model.Loan, error) {
@@ -316,9 +318,19 @@ func (s *Store) LoanUpdate(ctx context.Context, next model.Loan, change model.Lo
 	if len(unset) > 0 {
 		update["$unset"] = unset
 	}
+	// The score and the flags change without a new version (so open forms
+	// stay valid), but a decision rests on them: the write also requires
+	// the ones it was decided on, else it is a conflict and the service
+	// decides again on what is there now.
+	filter := bson.M{"_id": next.ID, "version": next.Version, "flags." + strconv.Itoa(len(next.Flags)): bson.M{"$exists": false}}
+	if next.Score == nil {
+		filter["score"] = bson.M{"$exists": false}
+	} else {
+		filter["score.scoredAt"] = next.Score.ScoredAt
+	}
 	var l model.Loan
 	err := s.loans.FindOneAndUpdate(ctx,
-		bson.M{"_id": next.ID, "version": next.Version},
+		filter,
 		update,
 		options.FindOneAndUpdate().SetReturnDocument(options.After).SetProjection(bson.M{"searchKeys": 0}),
 	).Decode(&l)

@@ -149,7 +149,12 @@ func TestStore_LoanUpdate(t *testing.T) {
 		if err := b.store.LoanSetScore(ctx, cur.ID, cur.Version, model.LoanScore{Points: 42}); err != nil {
 			t.Fatal(err)
 		}
-		next := cur // read before the score: its Score is nil
+		stale := cur // read before the score: decided without it
+		stale.Terms.Purpose = "after the score"
+		if _, err := b.store.LoanUpdate(ctx, stale, model.LoanChange{At: time.Now()}); !errors.Is(err, ErrConflict) {
+			t.Fatalf("a write decided before the score landed: %v", err)
+		}
+		next, _ := b.store.LoanGet(ctx, loan.HumanID)
 		next.Terms.Purpose = "after the score"
 		updated, err := b.store.LoanUpdate(ctx, next, model.LoanChange{At: time.Now()})
 		if err != nil {
@@ -157,6 +162,14 @@ func TestStore_LoanUpdate(t *testing.T) {
 		}
 		if updated.Score == nil || updated.Score.Points != 42 {
 			t.Fatalf("the edit dropped the score: %+v", updated.Score)
+		}
+		// Likewise a flag added after the read.
+		if err := b.store.LoanAddFlag(ctx, loan.HumanID, model.Flag{Code: model.FlagDuplicatePAN, OtherLoan: "LN-2026-000099"}); err != nil {
+			t.Fatal(err)
+		}
+		updated.Terms.Purpose = "after the flag"
+		if _, err := b.store.LoanUpdate(ctx, updated, model.LoanChange{At: time.Now()}); !errors.Is(err, ErrConflict) {
+			t.Fatalf("a write decided before the flag landed: %v", err)
 		}
 	})
 }

@@ -151,6 +151,20 @@ func TestAPI(t *testing.T) {
 				t.Errorf("%.60s: %s problem %v, want code %s", tc.body, tc.field, problem, tc.code)
 			}
 		}
+		// Bodies in another charset would be read as other text: 415.
+		for _, ct := range []string{"application/json; charset=iso-8859-1", "application/json; charset=utf-16", "application/json; charset"} {
+			req, _ := http.NewRequest(http.MethodPatch, base+"/LN-2026-000042", strings.NewReader(`{"version": 2, "changes": {"city": "Pu\u00e9ne"}}`))
+			req.Header.Set("Authorization", "Bearer "+apiToken)
+			req.Header.Set("Content-Type", ct)
+			if res := do(t, c, req); res.status != http.StatusUnsupportedMediaType {
+				t.Errorf("%s: status %d", ct, res.status)
+			}
+		}
+		for _, body := range []string{`null`, `[]`, `"x"`, ``} {
+			if status, out, _ := api(t, c, http.MethodPatch, base+"/LN-2026-000042", apiToken, body); status != http.StatusBadRequest && !(body == "" && status == http.StatusUnsupportedMediaType) {
+				t.Errorf("body %q: %d %v", body, status, out)
+			}
+		}
 		req, _ := http.NewRequest(http.MethodPatch, base+"/LN-2026-000042", strings.NewReader("version=2&city=Pune"))
 		req.Header.Set("Authorization", "Bearer "+apiToken)
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

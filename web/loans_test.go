@@ -282,6 +282,14 @@ func TestLoanEdit(t *testing.T) {
 				t.Errorf("%s: status %d, want 400", name, r.status)
 			}
 		}
+		// A form in another charset would be read as other text: 415.
+		req, _ := http.NewRequest(http.MethodPut, f.url+"/loans/LN-2026-000042/applicant", strings.NewReader("version=1&city=Pu%E9ne"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=iso-8859-1")
+		req.Header.Set("Origin", f.url)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		if r := do(t, c, req); r.status != http.StatusUnsupportedMediaType {
+			t.Errorf("latin-1 form: status %d", r.status)
+		}
 		// Operator-style keys are not fields: nothing to save.
 		ops := url.Values{"version": {"1"}, "name[$ne]": {"x"}, "status": {"approved"}, "version[$gt]": {"0"}}
 		if r := send(t, c, http.MethodPut, f.url, "/loans/LN-2026-000042/applicant", ops, true); r.status != http.StatusOK || !strings.Contains(r.body, "Nothing had changed") {

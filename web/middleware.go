@@ -161,6 +161,10 @@ func (s *Server) strictInput(next http.Handler) http.Handler {
 			return
 		}
 		if hasFormBody(r) {
+			if !utf8Charset(r) {
+				s.unsupportedCharset(w, r)
+				return
+			}
 			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 			if err := r.ParseForm(); err != nil {
 				if errors.As(err, new(*http.MaxBytesError)) {
@@ -189,6 +193,28 @@ func hasFormBody(r *http.Request) bool {
 	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	return ct == "application/x-www-form-urlencoded"
+}
+
+// utf8Charset reports whether a request body's declared charset, if
+// any, is UTF-8: Loan Desk reads every body as UTF-8, so another would be
+// read as text other than what was sent.
+func utf8Charset(r *http.Request) bool {
+	_, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return false
+	}
+	cs, ok := params["charset"]
+	return !ok || strings.EqualFold(cs, "utf-8") || strings.EqualFold(cs, "utf8")
+}
+
+// unsupportedCharset answers 415 for a body in another charset.
+func (s *Server) unsupportedCharset(w http.ResponseWriter, r *http.Request) {
+	msg := "Send the body in UTF-8 (charset=utf-8, or no charset)."
+	if isAPI(r) {
+		s.app.APIError(w, r, http.StatusUnsupportedMediaType, "unsupported_charset", msg)
+		return
+	}
+	s.app.ErrorPage(w, r, http.StatusUnsupportedMediaType, "Unsupported text encoding", msg)
 }
 
 // refuseInput answers a request reqcheck refused: 400 with the reason,
