@@ -73,6 +73,7 @@ type App struct {
 	// Service is the loan service: every change to a loan goes through it.
 	Service  *application.Service
 	Work     WorkStore
+	Money    MoneyStore
 	Limiter  LoginLimiter
 	DB       Pinger
 	Sessions *scs.SessionManager

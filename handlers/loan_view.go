@@ -34,6 +34,7 @@ func (a *App) loanDetail(ctx context.Context, l model.Loan, user auth.User) view
 		Assign:    a.assignPanel(ctx, l, user),
 		History:   a.historyEntries(l.History),
 		Flags:     a.flagViews(l, user),
+		Money:     a.moneyPanel(ctx, l, user),
 	}
 	for _, s := range application.Sections {
 		d.Sections = append(d.Sections, sectionView(l, s, user))

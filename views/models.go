@@ -95,6 +95,7 @@ type LoanDetail struct {
 	Score     ScoreView
 	Jobs      JobList
 	Flags     []FlagView
+	Money     MoneyPanel
 }
 
 // FlagView is a warning on an application.

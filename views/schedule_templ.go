@@ -323,7 +323,7 @@ func scheduleTable(s ScheduleView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</tbody><tfoot class=\"border-t-2 border-slate-300 font-semibold\"><tr data-testid=\"schedule-totals\"><th scope=\"row\" colspan=\"2\" class=\"py-2 text-left\">Total</th><td class=\"py-2\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</tbody><tfoot class=\"border-t-2 border-slate-300 font-semibold print:table-row-group\"><tr data-testid=\"schedule-totals\"><th scope=\"row\" colspan=\"2\" class=\"py-2 text-left\">Total</th><td class=\"py-2\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -101,6 +101,7 @@ func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
 		Users:    st,
 		Loans:    st,
 		Work:     st,
+		Money:    st,
 		Limiter:  st,
 		DB:       st,
 		Sessions: s.sessions,
