@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -24,7 +25,7 @@ func (a *App) keyFacts(l model.Loan) (application.KeyFacts, bool) {
 	return application.KeyFactsOf(l.Terms, p, application.FirstDue(l, today)), l.FirstEMIDate.IsZero()
 }
 
-func (a *App) scheduleView(l model.Loan) views.ScheduleView {
+func (a *App) scheduleView(ctx context.Context, l model.Loan) views.ScheduleView {
 	k, provisional := a.keyFacts(l)
 	p, _ := application.ProductByName(l.Terms.Product)
 	s := views.ScheduleView{
@@ -43,7 +44,29 @@ func (a *App) scheduleView(l model.Loan) views.ScheduleView {
 			Interest: money.FormatINR(r.Interest), Principal: money.FormatINR(r.Principal), Balance: money.FormatINR(r.Balance),
 		})
 	}
+	if states, ok := a.repaymentStates(ctx, l, k.Schedule); ok {
+		today := a.now().In(a.zone())
+		s.Repaid, s.DPD = true, strconv.Itoa(application.DaysPastDue(states, today))
+		for i, st := range states {
+			s.Rows[i].Status = st.Status(today)
+		}
+	}
 	return s
+}
+
+// repaymentStates are a disbursed loan's instalments with what was paid
+// against each (false before disbursement or when the journal cannot be
+// read).
+func (a *App) repaymentStates(ctx context.Context, l model.Loan, sched application.Schedule) ([]application.InstalmentState, bool) {
+	if l.Disbursement == nil || a.Money == nil {
+		return nil, false
+	}
+	txns, err := a.Money.LedgerTxnsOfLoan(ctx, l.HumanID)
+	if err != nil {
+		a.Logger.Error("schedule: journal", "loan", l.HumanID, "err", err)
+		return nil, false
+	}
+	return application.Repayments(sched, txns), true
 }
 
 // bpsPercent shows basis points as a percentage: 1154 → "11.54 %".
@@ -55,7 +78,7 @@ func (a *App) ShowSchedule(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	a.render(w, r, http.StatusOK, views.SchedulePage(a.page(r, l.HumanID+" · Repayment schedule", "loans"), a.scheduleView(l)))
+	a.render(w, r, http.StatusOK, views.SchedulePage(a.page(r, l.HumanID+" · Repayment schedule", "loans"), a.scheduleView(r.Context(), l)))
 }
 
 // ShowKFS is an application's Key Fact Statement, printable.
@@ -64,7 +87,7 @@ func (a *App) ShowKFS(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	a.render(w, r, http.StatusOK, views.KFSPage(a.page(r, l.HumanID+" · Key Fact Statement", "loans"), a.scheduleView(l)))
+	a.render(w, r, http.StatusOK, views.KFSPage(a.page(r, l.HumanID+" · Key Fact Statement", "loans"), a.scheduleView(r.Context(), l)))
 }
 
 // DownloadSchedule is the schedule as CSV (amounts in rupees with two
@@ -107,9 +130,12 @@ type apiSchedule struct {
 	TotalInterest  int64           `json:"totalInterestPaise"`
 	TotalPaid      int64           `json:"totalPaidPaise"`
 	KeyFacts       apiKeyFacts     `json:"keyFacts"`
+	DaysPastDue    *int            `json:"daysPastDue,omitempty"` // disbursed loans
 }
 
 type apiInstalment struct {
+	Status    string `json:"status,omitempty"` // disbursed loans: paid, part-paid, overdue, due
+	PaidPaise int64  `json:"paidPaise,omitempty"`
 	Number    int    `json:"number"`
 	DueDate   string `json:"dueDate"`
 	Amount    int64  `json:"instalmentPaise"`
@@ -146,6 +172,14 @@ func (a *App) APISchedule(w http.ResponseWriter, r *http.Request) {
 	for _, row := range k.Schedule.Rows {
 		out.Rows = append(out.Rows, apiInstalment{Number: row.Number, DueDate: row.DueDate.Format(time.DateOnly), Amount: row.Amount,
 			Interest: row.Interest, Principal: row.Principal, Balance: row.Balance})
+	}
+	if states, ok := a.repaymentStates(r.Context(), l, k.Schedule); ok {
+		today := a.now().In(a.zone())
+		dpd := application.DaysPastDue(states, today)
+		out.DaysPastDue = &dpd
+		for i, st := range states {
+			out.Rows[i].Status, out.Rows[i].PaidPaise = st.Status(today), st.InterestPaid+st.PrincipalPaid
+		}
 	}
 	a.writeJSON(w, r, http.StatusOK, out)
 }

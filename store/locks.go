@@ -155,12 +155,15 @@ func (s *Store) lockAcquire(ctx context.Context, p LockParams, owner string) (in
 	// holder that drew its token before another's takeover loses).
 	filter := bson.M{"_id": p.Key, "expiresAt": bson.M{"$lte": now}, "fence": bson.M{"$lt": c.Seq}}
 	update := bson.M{"$set": bson.M{"owner": owner, "instance": instanceName, "fence": c.Seq, "acquiredAt": now, "expiresAt": now.Add(p.TTL)}}
-	_, err = s.locks.UpdateOne(ctx, filter, update, options.Update().SetUpsert(true))
+	res, err := s.locks.UpdateOne(ctx, filter, update, options.Update().SetUpsert(true))
 	if isDuplicateKey(err) {
 		return 0, ErrLockHeld
 	}
 	if err != nil {
 		return 0, fmt.Errorf("store: lock %s: %w", p.Key, err)
+	}
+	if res.MatchedCount == 1 { // an expired lock its holder never released
+		s.logger.Warn("lock taken over after its lease expired", "key", p.Key, "fence", c.Seq)
 	}
 	return c.Seq, nil
 }

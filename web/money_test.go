@@ -178,6 +178,12 @@ func TestMoney_FormsPagesAndRefusals(t *testing.T) {
 		t.Fatalf("receipts: %d, %+v", len(txns), txns[len(txns)-1].Allocations)
 	}
 
+	req, _ := http.NewRequest(http.MethodGet, f.url+"/api/applications/LN-2026-000042/schedule", nil)
+	_, sched, _ := apiDo(t, admin2, req)
+	row1 := sched["rows"].([]any)[0].(map[string]any)
+	if row1["status"] != "part-paid" || row1["paidPaise"].(float64) != 5_000_00 || sched["daysPastDue"].(float64) != 0 || sched["provisional"] != false {
+		t.Errorf("schedule after a part payment: %v, DPD %v", row1, sched["daysPastDue"])
+	}
 	ledger := parse(t, get(t, admin2, f.url+"/loans/LN-2026-000042/ledger").body)
 	if n := ledger.Find(`[data-testid="ledger-line"]`).Length(); n != 7 {
 		t.Errorf("ledger lines: %d", n)
