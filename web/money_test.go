@@ -119,10 +119,10 @@ func TestMoney_FormsPagesAndRefusals(t *testing.T) {
 		status int
 		msg    string
 	}{
-		"the approver":  {admin, url.Values{"utr": {"UTIB0000012345"}}, 422, "you approved this loan"},
+		"the approver":   {admin, url.Values{"utr": {"UTIB0000012345"}}, 422, "you approved this loan"},
 		"an underwriter": {uw, url.Values{"utr": {"UTIB0000012345"}}, 403, "Only an admin"},
-		"no UTR":        {admin2, url.Values{"utr": {""}}, 422, "UTR"},
-		"a bad date":    {admin2, url.Values{"utr": {"UTIB0000012345"}, "firstEmiDate": {"05/01/2027"}}, 422, "YYYY-MM-DD"},
+		"no UTR":         {admin2, url.Values{"utr": {""}}, 422, "UTR"},
+		"a bad date":     {admin2, url.Values{"utr": {"UTIB0000012345"}, "firstEmiDate": {"05/01/2027"}}, 422, "YYYY-MM-DD"},
 	} {
 		r := disburse(tc.c, tc.form)
 		if r.status != tc.status || !strings.Contains(r.body, tc.msg) {
