@@ -26,6 +26,9 @@ type LoanRepository interface {
 	// LoanUpdate writes next (the loan after change) only if the stored
 	// loan is still at next.Version.
 	LoanUpdate(ctx context.Context, next model.Loan, change model.LoanChange) (model.Loan, error)
+	// LoanDecide is LoanUpdate that also requires the score and flags
+	// next was read with (a decision rests on them).
+	LoanDecide(ctx context.Context, next model.Loan, change model.LoanChange) (model.Loan, error)
 	// LoanSetScore records score on version only (no new version).
 	LoanSetScore(ctx context.Context, id primitive.ObjectID, version int64, score model.LoanScore) error
 	DocumentsOfLoan(ctx context.Context, loanID primitive.ObjectID) ([]model.Document, error)
@@ -317,7 +320,7 @@ const MaxReasonLen = 500
 // changed what; a move the workflow, the approval limit or the scorecard
 // does not allow, or a missing or malformed reason, is *Invalid.
 func (s *Service) ChangeStatus(ctx context.Context, req StatusRequest) (Result, error) {
-	return s.versioned(ctx, req.LoanID, req.Version, func(l model.Loan) error {
+	return s.versionedWrite(ctx, req.LoanID, req.Version, func(l model.Loan) error {
 		if !CanWork(req.Actor.Role) {
 			return &Forbidden{Loan: l, Reason: "Your role can view applications but not change their status."}
 		}
@@ -344,7 +347,7 @@ func (s *Service) ChangeStatus(ctx context.Context, req StatusRequest) (Result, 
 		next := l
 		next.Status, next.Approvals = req.To, nil // leaving approval_pending drops its approval
 		return next, s.change(req.Actor, []model.FieldChange{{Field: "status", From: l.Status, To: req.To}}, reason), nil
-	})
+	}, s.Loans.LoanDecide)
 }
 
 // Problem codes of approvals.
@@ -531,6 +534,13 @@ type decideFunc func(l model.Loan) (model.Loan, model.LoanChange, error)
 // rules and the change (decide); write with the version; a lost race
 // re-reads and reports the conflict.
 func (s *Service) versioned(ctx context.Context, loanID string, version int64, allowed func(model.Loan) error, decide decideFunc) (Result, error) {
+	return s.versionedWrite(ctx, loanID, version, allowed, decide, s.Loans.LoanUpdate)
+}
+
+// versionedWrite is versioned with the store's write: LoanDecide for
+// decisions that rest on the score and flags.
+func (s *Service) versionedWrite(ctx context.Context, loanID string, version int64, allowed func(model.Loan) error, decide decideFunc,
+	write func(ctx context.Context, next model.Loan, change model.LoanChange) (model.Loan, error)) (Result, error) {
 	for try := 1; ; try++ {
 		current, err := s.Loans.LoanGet(ctx, loanID)
 		if err != nil {
@@ -549,7 +559,7 @@ func (s *Service) versioned(ctx context.Context, loanID string, version int64, a
 		if len(change.Fields) == 0 {
 			return Result{Loan: current}, nil
 		}
-		updated, err := s.Loans.LoanUpdate(ctx, next, change)
+		updated, err := write(ctx, next, change)
 		if errors.Is(err, model.ErrConflict) && try < maxWriteTries {
 			continue
 		}

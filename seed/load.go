@@ -19,6 +19,8 @@ const BatchSize = 1000
 type Inserter interface {
 	LoanReserveNumbers(ctx context.Context, n int) (int64, error)
 	LoanInsertMany(ctx context.Context, loans []model.Loan) error
+	// LedgerPostMany appends balanced journal transactions.
+	LedgerPostMany(ctx context.Context, txns []model.JournalTxn) error
 }
 
 // inserters is how many batches are in flight at once: while one batch's
@@ -61,6 +63,15 @@ func Load(ctx context.Context, st Inserter, n int, seed uint64, now time.Time) (
 			for batch := range batches {
 				if err := st.LoanInsertMany(ctx, batch); err != nil {
 					return fmt.Errorf("seed: insert the batch from %s: %w", batch[0].HumanID, err)
+				}
+				var txns []model.JournalTxn // disbursed loans' payouts, so the ledger agrees with them
+				for _, l := range batch {
+					if l.Disbursement != nil {
+						txns = append(txns, DisbursementTxn(l))
+					}
+				}
+				if err := st.LedgerPostMany(ctx, txns); err != nil {
+					return fmt.Errorf("seed: post the payouts of the batch from %s: %w", batch[0].HumanID, err)
 				}
 				landed.Add(int64(len(batch)))
 			}

@@ -39,7 +39,7 @@ var statuses = []struct {
 	Status string
 	Weight int
 }{
-	{model.StatusSubmitted, 30}, {model.StatusUnderReview, 25}, {model.StatusOnHold, 8}, {model.StatusApprovalPending, 4},
+	{model.StatusSubmitted, 30}, {model.StatusUnderReview, 25}, {model.StatusOnHold, 8}, {model.StatusApprovalPending, 4}, {model.StatusSanctioned, 4},
 	{model.StatusApproved, 17}, {model.StatusRejected, 12}, {model.StatusDisbursed, 8},
 }
 
@@ -92,7 +92,7 @@ func (g *Generator) Loan(seq int64) model.Loan {
 		approvals = []model.Approval{{By: "seed", ByName: "Seed approver", At: updated, Version: 1}}
 	}
 
-	return model.Loan{
+	l := model.Loan{
 		HumanID: fmt.Sprintf("LN-%d-%06d", created.Year(), seq),
 		Version: 1,
 		Status:  st,
@@ -121,6 +121,33 @@ func (g *Generator) Loan(seq int64) model.Loan {
 		CreatedBy: "seed",
 		UpdatedAt: updated,
 		UpdatedBy: "seed",
+	}
+	if st == model.StatusDisbursed {
+		l.Disbursement, l.FirstEMIDate = disbursement(l, p, updated, seq)
+	}
+	return l
+}
+
+// disbursement is the payout record of a seeded disbursed loan, paid out
+// on the calendar date of at; DisbursementTxn is its journal.
+func disbursement(l model.Loan, p application.Product, at time.Time, seq int64) (*model.Disbursement, time.Time) {
+	on := time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.UTC)
+	first := application.AddMonths(on, 1)
+	k := application.KeyFactsOf(l.Terms, p, first)
+	return &model.Disbursement{
+		Gross: k.Amount, Fee: k.ProcessingFee, GST: k.GST, Net: k.NetDisbursed, UTR: fmt.Sprintf("SEED%012d", seq),
+		DisbursedOn: on, FirstEMIDate: first, TxnID: fmt.Sprintf("TXN-SEED-%012d", seq), By: "seed", At: at,
+	}, first
+}
+
+// DisbursementTxn is the journal transaction of a seeded disbursed loan.
+func DisbursementTxn(l model.Loan) model.JournalTxn {
+	d := l.Disbursement
+	p, _ := application.ProductByName(l.Terms.Product)
+	return model.JournalTxn{
+		ID: d.TxnID, Kind: application.TxnDisbursement, IdempotencyKey: application.TxnDisbursement + ":" + l.HumanID, UTR: d.UTR,
+		LoanID: l.HumanID, By: "seed", PostedAt: d.At, ValueDate: d.DisbursedOn, Narration: "Disbursement of " + l.HumanID + " (demo data)",
+		Lines: application.DisbursementLines(application.KeyFactsOf(l.Terms, p, d.FirstEMIDate)),
 	}
 }
 

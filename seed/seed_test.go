@@ -116,4 +116,17 @@ func TestLoad(t *testing.T) {
 	if sum != 2*(BatchSize+7) {
 		t.Fatalf("status counts add up to %d", sum)
 	}
+	// Every disbursed loan's payout is in the journal, which balances.
+	txns, err := st.LedgerTxns(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bal := application.AccountBalances(txns)
+	var debits, credits int64
+	for _, b := range bal {
+		debits, credits = debits+b.Debits, credits+b.Credits
+	}
+	if int64(len(txns)) != counts[model.StatusDisbursed] || debits != credits || debits == 0 {
+		t.Fatalf("%d payouts for %d disbursed loans; debits %d, credits %d", len(txns), counts[model.StatusDisbursed], debits, credits)
+	}
 }

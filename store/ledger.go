@@ -27,6 +27,11 @@ func (a appendOnly) InsertOne(ctx context.Context, doc any) error {
 	return err
 }
 
+func (a appendOnly) InsertMany(ctx context.Context, docs []any) error {
+	_, err := a.c.InsertMany(ctx, docs)
+	return err
+}
+
 func (a appendOnly) Find(ctx context.Context, filter any, opts ...*options.FindOptions) (lungo.ICursor, error) {
 	return a.c.Find(ctx, filter, opts...)
 }
@@ -92,6 +97,26 @@ func (s *Store) LedgerPost(ctx context.Context, t model.JournalTxn) error {
 			return fmt.Errorf("store: post journal %s: UTR %s: %w", t.IdempotencyKey, t.UTR, ErrUTRUsed)
 		}
 		return fmt.Errorf("store: post journal %s: %w", t.IdempotencyKey, ErrDuplicate)
+	}
+	return nil
+}
+
+// LedgerPostMany appends balanced transactions in one batch (the seed's
+// payouts); every one is checked first and none is stored if any does not
+// balance. Unlike LedgerPost it is not idempotent per transaction.
+func (s *Store) LedgerPostMany(ctx context.Context, txns []model.JournalTxn) error {
+	if len(txns) == 0 {
+		return nil
+	}
+	docs := make([]any, len(txns))
+	for i, t := range txns {
+		if err := CheckBalanced(t); err != nil {
+			return fmt.Errorf("store: post journal %s: %w", t.ID, err)
+		}
+		docs[i] = t
+	}
+	if err := s.journal.InsertMany(ctx, docs); err != nil {
+		return fmt.Errorf("store: post %d journal transactions: %w", len(txns), err)
 	}
 	return nil
 }

@@ -280,11 +280,23 @@ func (s *Store) LoanGet(ctx context.Context, humanID string) (model.Loan, error)
 // EMI date once set, the search keys derived from them
 // and who updated it when, increments version and appends the history
 // entry (its Version filled in here). It returns the loan as stored. A
-// newer version — or a score or flag that landed since next was read —
-// gives ErrConflict with nothing written; a missing loan
+// newer version gives ErrConflict with nothing written; a missing loan
 // ErrNotFound. The score and the flags are not touched: LoanSetScore and
 // LoanAddFlag own them.
 func (s *Store) LoanUpdate(ctx context.Context, next model.Loan, change model.LoanChange) (model.Loan, error) {
+	return s.loanUpdate(ctx, next, change, false)
+}
+
+// LoanDecide is LoanUpdate for a decision that rests on the score and
+// the flags, which change without a new version (so open forms stay
+// valid): the write also requires the score and the flags next was read
+// with. One that landed since is ErrConflict, and the caller decides
+// again on what is there now.
+func (s *Store) LoanDecide(ctx context.Context, next model.Loan, change model.LoanChange) (model.Loan, error) {
+	return s.loanUpdate(ctx, next, change, true)
+}
+
+func (s *Store) loanUpdate(ctx context.Context, next model.Loan, change model.LoanChange, decided bool) (model.Loan, error) {
 	change.Version = next.Version + 1
 	set := bson.M{
 		"applicant":  next.Applicant,
@@ -318,15 +330,14 @@ func (s *Store) LoanUpdate(ctx context.Context, next model.Loan, change model.Lo
 	if len(unset) > 0 {
 		update["$unset"] = unset
 	}
-	// The score and the flags change without a new version (so open forms
-	// stay valid), but a decision rests on them: the write also requires
-	// the ones it was decided on, else it is a conflict and the service
-	// decides again on what is there now.
-	filter := bson.M{"_id": next.ID, "version": next.Version, "flags." + strconv.Itoa(len(next.Flags)): bson.M{"$exists": false}}
-	if next.Score == nil {
-		filter["score"] = bson.M{"$exists": false}
-	} else {
-		filter["score.scoredAt"] = next.Score.ScoredAt
+	filter := bson.M{"_id": next.ID, "version": next.Version}
+	if decided {
+		filter["flags."+strconv.Itoa(len(next.Flags))] = bson.M{"$exists": false}
+		if next.Score == nil {
+			filter["score"] = bson.M{"$exists": false}
+		} else {
+			filter["score.scoredAt"] = next.Score.ScoredAt
+		}
 	}
 	var l model.Loan
 	err := s.loans.FindOneAndUpdate(ctx,

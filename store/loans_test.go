@@ -144,32 +144,38 @@ func TestStore_LoanUpdate(t *testing.T) {
 			t.Fatalf("search keys not updated: %d, %v", n, err)
 		}
 	})
-	t.Run("ScoreIsLeftAlone", func(t *testing.T) {
+	t.Run("ScoreAndFlagsGuardDecisionsOnly", func(t *testing.T) {
 		cur, _ := b.store.LoanGet(ctx, loan.HumanID)
 		if err := b.store.LoanSetScore(ctx, cur.ID, cur.Version, model.LoanScore{Points: 42}); err != nil {
 			t.Fatal(err)
 		}
-		stale := cur // read before the score: decided without it
-		stale.Terms.Purpose = "after the score"
-		if _, err := b.store.LoanUpdate(ctx, stale, model.LoanChange{At: time.Now()}); !errors.Is(err, ErrConflict) {
-			t.Fatalf("a write decided before the score landed: %v", err)
+		stale := cur // read before the score landed
+		stale.Status = model.StatusUnderReview
+		if _, err := b.store.LoanDecide(ctx, stale, model.LoanChange{At: time.Now()}); !errors.Is(err, ErrConflict) {
+			t.Fatalf("a decision taken before the score landed: %v", err)
 		}
-		next, _ := b.store.LoanGet(ctx, loan.HumanID)
-		next.Terms.Purpose = "after the score"
-		updated, err := b.store.LoanUpdate(ctx, next, model.LoanChange{At: time.Now()})
+		// An edit does not rest on the score: it lands, and keeps it.
+		stale.Status = cur.Status
+		stale.Terms.Purpose = "after the score"
+		updated, err := b.store.LoanUpdate(ctx, stale, model.LoanChange{At: time.Now()})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if updated.Score == nil || updated.Score.Points != 42 {
 			t.Fatalf("the edit dropped the score: %+v", updated.Score)
 		}
-		// Likewise a flag added after the read.
+		// A decision taken before a flag landed is a conflict too.
 		if err := b.store.LoanAddFlag(ctx, loan.HumanID, model.Flag{Code: model.FlagDuplicatePAN, OtherLoan: "LN-2026-000099"}); err != nil {
 			t.Fatal(err)
 		}
-		updated.Terms.Purpose = "after the flag"
-		if _, err := b.store.LoanUpdate(ctx, updated, model.LoanChange{At: time.Now()}); !errors.Is(err, ErrConflict) {
-			t.Fatalf("a write decided before the flag landed: %v", err)
+		updated.Status = model.StatusUnderReview
+		if _, err := b.store.LoanDecide(ctx, updated, model.LoanChange{At: time.Now()}); !errors.Is(err, ErrConflict) {
+			t.Fatalf("a decision taken before the flag landed: %v", err)
+		}
+		fresh, _ := b.store.LoanGet(ctx, loan.HumanID)
+		fresh.Status = model.StatusUnderReview
+		if _, err := b.store.LoanDecide(ctx, fresh, model.LoanChange{At: time.Now()}); err != nil {
+			t.Fatalf("a decision on what is there now: %v", err)
 		}
 	})
 }
