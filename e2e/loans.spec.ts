@@ -16,6 +16,7 @@ test("two admins edit one application: the second gets the conflict prompt and a
   });
 
   await signIn(page, server);
+  await page.goto(server.url + "/loans?status=under_review"); // an application that can be edited
   await page.getByTestId("loan-row").first().getByRole("link").click();
   await expect(page).toHaveURL(/\/loans\/LN-\d{4}-\d{6}$/);
   const loanURL = page.url();
