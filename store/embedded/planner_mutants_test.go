@@ -234,6 +234,23 @@ func TestPlanner_Choices(t *testing.T) {
 			}
 		}
 	}
+	// A count whose filter is exactly an index's equality prefix, over one
+	// column or two, is the size of a key range: nothing is examined.
+	for _, tc := range []struct {
+		filter bson.D
+		want   int
+	}{
+		{bson.D{{Key: "status", Value: "a"}}, 300},
+		{bson.D{{Key: "status", Value: "a"}, {Key: "other", Value: int64(1)}}, 100}, // _id 4, 10, 16, ...
+	} {
+		for range 4 {
+			n, plan, err := e.Count(context.Background(), "t.c", dp(tc.filter))
+			if err != nil || n != tc.want || plan.Examined != 0 {
+				t.Errorf("count %v: %d (plan %+v), %v; want %d counted by rank, nothing examined", tc.filter, n, plan, err, tc.want)
+				break
+			}
+		}
+	}
 }
 
 // When an index gives a sort's order, and when only _id may follow its
