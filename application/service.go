@@ -471,6 +471,16 @@ func Makers(l model.Loan) []MakerEntry {
 	return out
 }
 
+// FlagTitle names what a flag warns of without the other application's
+// number (pages link it beside the title).
+func FlagTitle(f model.Flag) string {
+	switch f.Code {
+	case model.FlagDuplicatePAN:
+		return "Another open application has the same PAN:"
+	}
+	return f.Code
+}
+
 // FlagText says what a flag warns of, for people.
 func FlagText(f model.Flag) string {
 	switch f.Code {

@@ -33,6 +33,16 @@ test("a new application is filed through the form, validated inline, and appears
   await expect(page.getByTestId("loan-status")).toHaveText("Submitted");
   await expect(page.getByTestId("loan-emi")).toHaveText("₹10,386.84");
 
+  // Changing the terms in place refreshes the instalment without a reload.
+  const terms = page.getByTestId("section-terms");
+  await terms.getByTestId("edit").click();
+  await terms.getByLabel(/^Amount/).fill("5,00,000");
+  await terms.getByLabel(/^Tenure/).fill("60");
+  await terms.getByLabel(/^Annual rate/).fill("10.50");
+  await terms.getByTestId("save").click();
+  await expect(page.getByTestId("section-terms").getByTestId("notice")).toContainText("Saved as version 2");
+  await expect(page.getByTestId("loan-emi")).toHaveText("₹10,746.95");
+
   await page.goto(server.url + "/loans");
   const first = page.getByTestId("loan-row").first();
   await expect(first).toContainText(id);

@@ -114,7 +114,7 @@ func formInputs(fields []application.Field, values application.Values, errs appl
 func (a *App) flagViews(l model.Loan, user auth.User) []views.FlagView {
 	var out []views.FlagView
 	for _, f := range l.Flags {
-		fv := views.FlagView{Code: f.Code, Text: application.FlagText(f), OtherLoan: f.OtherLoan, Version: l.Version}
+		fv := views.FlagView{Code: f.Code, Text: application.FlagTitle(f), OtherLoan: f.OtherLoan, Version: l.Version}
 		if f.OtherLoan != "" {
 			fv.OtherURL = loanURL(f.OtherLoan)
 		}
