@@ -149,17 +149,9 @@ type AckRequest struct {
 // who work applications acknowledge; the note is required (*Invalid);
 // an unknown or already acknowledged flag is *Invalid too.
 func (s *Service) AcknowledgeFlag(ctx context.Context, req AckRequest) (Result, error) {
-	return s.versioned(ctx, req.LoanID, req.Version, func(l model.Loan) error {
-		if !CanWork(req.Actor.Role) {
-			return &Forbidden{Loan: l, Reason: "Your role can view applications but not acknowledge their warnings."}
-		}
-		return nil
-	}, func(l model.Loan) (model.Loan, model.LoanChange, error) {
-		invalid := func(key, code, msg string) error {
-			errs := Errors{}
-			errs.Add(key, code, msg)
-			return &Invalid{Loan: l, Fields: errs}
-		}
+	allowed := worksApplications(req.Actor, "Your role can view applications but not acknowledge their warnings.")
+	return s.versioned(ctx, req.LoanID, req.Version, allowed, func(l model.Loan) (model.Loan, model.LoanChange, error) {
+		invalid := func(key, code, msg string) error { return invalidField(l, key, code, msg) }
 		note, problem := NormalizeReason(req.Note)
 		switch {
 		case problem != nil:

@@ -320,17 +320,9 @@ const MaxReasonLen = 500
 // changed what; a move the workflow, the approval limit or the scorecard
 // does not allow, or a missing or malformed reason, is *Invalid.
 func (s *Service) ChangeStatus(ctx context.Context, req StatusRequest) (Result, error) {
-	return s.versionedWrite(ctx, req.LoanID, req.Version, func(l model.Loan) error {
-		if !CanWork(req.Actor.Role) {
-			return &Forbidden{Loan: l, Reason: "Your role can view applications but not change their status."}
-		}
-		return nil
-	}, func(l model.Loan) (model.Loan, model.LoanChange, error) {
-		invalid := func(key, code, msg string) error {
-			errs := Errors{}
-			errs.Add(key, code, msg)
-			return &Invalid{Loan: l, Fields: errs}
-		}
+	allowed := worksApplications(req.Actor, "Your role can view applications but not change their status.")
+	return s.versionedWrite(ctx, req.LoanID, req.Version, allowed, func(l model.Loan) (model.Loan, model.LoanChange, error) {
+		invalid := func(key, code, msg string) error { return invalidField(l, key, code, msg) }
 		reason, problem := NormalizeReason(req.Reason)
 		if problem != nil {
 			return l, model.LoanChange{}, invalid("reason", problem.Code, problem.Message)
@@ -372,11 +364,7 @@ const (
 //     approval_pending and a second, different person approves it;
 //   - overriding a decline takes an admin, and the proposer's reason.
 func (s *Service) approve(actor auth.User, l model.Loan, reason string) (model.Loan, model.LoanChange, error) {
-	invalid := func(code, msg string) error {
-		errs := Errors{}
-		errs.Add("to", code, msg)
-		return &Invalid{Loan: l, Fields: errs}
-	}
+	invalid := func(code, msg string) error { return invalidField(l, "to", code, msg) }
 	switch {
 	case l.Score == nil:
 		return l, model.LoanChange{}, invalid(CodeNoScore, "There is no score yet: score the application before approving it.")
@@ -502,12 +490,8 @@ type AssignRequest struct {
 // applications assign, and only to admins and underwriters (*Invalid
 // otherwise); assigning to the current assignee writes nothing.
 func (s *Service) Assign(ctx context.Context, req AssignRequest) (Result, error) {
-	return s.versioned(ctx, req.LoanID, req.Version, func(l model.Loan) error {
-		if !CanWork(req.Actor.Role) {
-			return &Forbidden{Loan: l, Reason: "Your role can view applications but not assign them."}
-		}
-		return nil
-	}, func(l model.Loan) (model.Loan, model.LoanChange, error) {
+	allowed := worksApplications(req.Actor, "Your role can view applications but not assign them.")
+	return s.versioned(ctx, req.LoanID, req.Version, allowed, func(l model.Loan) (model.Loan, model.LoanChange, error) {
 		to := norm.NFC.String(strings.TrimSpace(req.Assignee))
 		if to != "" {
 			staff, err := s.Staff.StaffEmails(ctx)
@@ -519,9 +503,7 @@ func (s *Service) Assign(ctx context.Context, req AssignRequest) (Result, error)
 				found = found || e == to
 			}
 			if !found {
-				errs := Errors{}
-				errs.Add("assignee", CodeInvalidChoice, "Choose an admin or underwriter from the list.")
-				return l, model.LoanChange{}, &Invalid{Loan: l, Fields: errs}
+				return l, model.LoanChange{}, invalidField(l, "assignee", CodeInvalidChoice, "Choose an admin or underwriter from the list.")
 			}
 		}
 		if to == l.Assignee {
@@ -531,6 +513,22 @@ func (s *Service) Assign(ctx context.Context, req AssignRequest) (Result, error)
 		next.Assignee = to
 		return next, s.change(req.Actor, []model.FieldChange{{Field: "assignee", From: l.Assignee, To: to}}, ""), nil
 	})
+}
+
+// worksApplications is the allowed check of actions only staff who work
+// applications take; reason says what the others cannot do.
+func worksApplications(actor auth.User, reason string) func(model.Loan) error {
+	return func(l model.Loan) error {
+		if !CanWork(actor.Role) {
+			return &Forbidden{Loan: l, Reason: reason}
+		}
+		return nil
+	}
+}
+
+// invalidField is an *Invalid with one problem, about l.
+func invalidField(l model.Loan, key, code, msg string) error {
+	return &Invalid{Loan: l, Fields: Errors{key: {Code: code, Message: msg}}}
 }
 
 // decideFunc checks a request against the loan as read and returns the

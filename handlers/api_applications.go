@@ -180,15 +180,7 @@ func (a *App) APICreateApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	errs := application.Errors{}
-	raw := map[string]string{}
-	for key, val := range body.Fields {
-		s, ok := jsonText(val)
-		if !ok {
-			errs.Add(key, application.CodeWrongType, "Send a string (or a number).")
-			continue
-		}
-		raw[key] = s
-	}
+	raw := jsonTexts(body.Fields, errs)
 	if len(errs) > 0 {
 		a.writeJSON(w, r, http.StatusUnprocessableEntity, apiError{Error: "invalid", Message: "Some fields are not valid.", Fields: errs})
 		return
@@ -247,15 +239,7 @@ func (a *App) APIPatchApplication(w http.ResponseWriter, r *http.Request) {
 	if body.Version == nil {
 		errs.Add("version", application.CodeRequired, "Send the version the changes were made against.")
 	}
-	raw := map[string]string{}
-	for key, val := range body.Changes {
-		s, ok := jsonText(val)
-		if !ok {
-			errs.Add(key, application.CodeWrongType, "Send a string (or a number).")
-			continue
-		}
-		raw[key] = s
-	}
+	raw := jsonTexts(body.Changes, errs)
 	if len(errs) > 0 {
 		a.writeJSON(w, r, http.StatusUnprocessableEntity, apiError{Error: "invalid", Message: "Some fields are not valid.", Fields: errs})
 		return
@@ -288,6 +272,21 @@ func (a *App) APIPatchApplication(w http.ResponseWriter, r *http.Request) {
 	default:
 		a.writeJSON(w, r, http.StatusOK, toAPI(res.Loan))
 	}
+}
+
+// jsonTexts reads fields as text (see jsonText), adding a wrong_type
+// problem to errs for each that is neither a string nor a number.
+func jsonTexts(fields map[string]jsontext.Value, errs application.Errors) map[string]string {
+	raw := make(map[string]string, len(fields))
+	for key, val := range fields {
+		s, ok := jsonText(val)
+		if !ok {
+			errs.Add(key, application.CodeWrongType, "Send a string (or a number).")
+			continue
+		}
+		raw[key] = s
+	}
+	return raw
 }
 
 // jsonText accepts a JSON string, or a number as its literal text.
