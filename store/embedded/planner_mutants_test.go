@@ -251,6 +251,10 @@ func TestPlanner_Choices(t *testing.T) {
 			}
 		}
 	}
+	// Otherwise the count walks the best index's candidates.
+	if n, plan, err := e.Count(context.Background(), "t.c", dp(bson.D{{Key: "kind", Value: "k1"}, {Key: "other", Value: int64(1)}})); err != nil || n != 10 || plan.Index != "kind_1" || plan.Examined != 30 {
+		t.Errorf("count {kind: k1, other: 1}: %d (plan %+v), %v; want 10 examining kind_1's 30", n, plan, err)
+	}
 }
 
 // When an index gives a sort's order, and when only _id may follow its
