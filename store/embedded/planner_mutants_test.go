@@ -157,9 +157,13 @@ func TestPlanner_MultiRangeSearchIncludesTheBounds(t *testing.T) {
 				bson.D{{Key: "_id", Value: int64(1000)}, {Key: "words", Value: bson.A{"rare", "aaa"}}, {Key: "nums", Value: bson.A{int64(1), int64(50)}}},
 				bson.D{{Key: "_id", Value: int64(1001)}, {Key: "words", Value: bson.A{"rare", "cz"}}, {Key: "nums", Value: bson.A{int64(1), int64(9000)}}},
 			)
+			for i := range docs { // the same words under a dotted path
+				docs[i] = append(docs[i], bson.E{Key: "s", Value: bson.D{{Key: "words", Value: docs[i][1].Value}}})
+			}
 			e := engineWith(t, []mongokit.IndexConfig{
 				{Key: dp(bson.D{{Key: "words", Value: int32(1)}})},
 				{Key: dp(bson.D{{Key: "nums", Value: int32(1)}})},
+				{Key: dp(bson.D{{Key: "s.words", Value: int32(1)}})},
 			}, docs)
 			var want []any
 			for i := 0; i < common; i += 25 {
@@ -169,8 +173,9 @@ func TestPlanner_MultiRangeSearchIncludesTheBounds(t *testing.T) {
 				return bson.D{{Key: field, Value: bson.D{{Key: "$elemMatch", Value: bson.D{{Key: "$gte", Value: lo}, {Key: "$lte", Value: hi}}}}}}
 			}
 			for name, filter := range map[string]bson.D{
-				"words": {{Key: "$and", Value: bson.A{within("words", "common", "common"), within("words", "rare", "rare")}}},
-				"nums":  {{Key: "$and", Value: bson.A{within("nums", int64(5000), int64(5000)), within("nums", int64(1), int64(1))}}},
+				"words":   {{Key: "$and", Value: bson.A{within("words", "common", "common"), within("words", "rare", "rare")}}},
+				"nums":    {{Key: "$and", Value: bson.A{within("nums", int64(5000), int64(5000)), within("nums", int64(1), int64(1))}}},
+				"s.words": {{Key: "$and", Value: bson.A{within("s.words", "common", "common"), within("s.words", "rare", "rare")}}},
 			} {
 				got, plan := findIDs(t, e, Query{Filter: dp(filter), Sort: dp(bson.D{{Key: "_id", Value: int32(1)}})})
 				if !slices.Equal(got, want) || plan.Index != name+"_1" || plan.Examined != len(want) {
