@@ -99,3 +99,65 @@ func TestQueue_ClaimsOldestFirst(t *testing.T) {
 		}
 	})
 }
+
+// An event published without (or with a nonsensical) number of attempts
+// gets DefaultMaxAttempts.
+func TestQueue_DefaultMaxAttempts(t *testing.T) {
+	t.Parallel()
+	queueEngines(t, func(t *testing.T, st *Store, _ *clock.Manual) {
+		ctx := context.Background()
+		for _, given := range []int{0, -1, 1} {
+			if _, err := st.Publish(ctx, "ocr", nil, PublishOptions{MaxAttempts: given}); err != nil {
+				t.Fatal(err)
+			}
+			ev, err := st.Claim(ctx, "w", []string{"ocr"}, time.Minute)
+			want := given
+			if given <= 0 {
+				want = DefaultMaxAttempts
+			}
+			if err != nil || ev.MaxAttempts != want {
+				t.Fatalf("published with MaxAttempts %d: claimed %+v, %v; want MaxAttempts %d", given, ev, err, want)
+			}
+		}
+	})
+}
+
+// An event whose worker died on its last attempt goes dead saying so,
+// with the last recorded failure when there was one.
+func TestQueue_DeadAfterLostLeasesSaysWhy(t *testing.T) {
+	t.Parallel()
+	queueEngines(t, func(t *testing.T, st *Store, clk *clock.Manual) {
+		ctx := context.Background()
+		quiet, _ := st.Publish(ctx, "ocr", nil, PublishOptions{MaxAttempts: 1})
+		if _, err := st.Claim(ctx, "dies", []string{"ocr"}, time.Second); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(time.Second)
+		if _, err := st.Claim(ctx, "w", []string{"ocr"}, time.Minute); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("claim after the last lease ran out: %v, want ErrNotFound", err)
+		}
+		failed, _ := st.Publish(ctx, "ocr", nil, PublishOptions{MaxAttempts: 2})
+		ev, err := st.Claim(ctx, "w", []string{"ocr"}, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Fail(ctx, ev, "tesseract crashed", clk.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Claim(ctx, "dies", []string{"ocr"}, time.Second); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(time.Second)
+		if _, err := st.Claim(ctx, "w", []string{"ocr"}, time.Minute); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("claim after the last lease ran out: %v, want ErrNotFound", err)
+		}
+		for id, want := range map[primitive.ObjectID]string{
+			quiet:  "its worker stopped before finishing, 1 times",
+			failed: "its worker stopped before finishing, 2 times (last: tesseract crashed)",
+		} {
+			if got, err := st.EventGet(ctx, id); err != nil || got.Status != EventDead || got.LastError != want {
+				t.Errorf("%+v, %v; want dead with %q", got, err, want)
+			}
+		}
+	})
+}
