@@ -161,3 +161,34 @@ func TestQueue_DeadAfterLostLeasesSaysWhy(t *testing.T) {
 		}
 	})
 }
+
+// An unchanged session's write is skipped while its expiry moves out by
+// less than the touch interval (a minute, or a tenth of the time left for
+// short idle timeouts); never when the expiry moves in.
+func TestSessionCache_Fresh(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	c := newSessionCache()
+	long, short := now.Add(time.Hour), now.Add(5*time.Minute)
+	c.remember("long", []byte("d"), long)
+	c.remember("short", []byte("d"), short)
+	for _, tc := range []struct {
+		key    string
+		data   string
+		expiry time.Time
+		fresh  bool
+	}{
+		{"long", "d", long, true},
+		{"long", "d", long.Add(59 * time.Second), true},
+		{"long", "d", long.Add(SessionTouchInterval), false},
+		{"long", "d", long.Add(-time.Second), false}, // moved in: written
+		{"long", "changed", long, false},
+		{"short", "d", short.Add(29 * time.Second), true},  // under a tenth of 5 min 29 s
+		{"short", "d", short.Add(40 * time.Second), false}, // over a tenth of 5 min 40 s
+		{"unknown", "d", long, false},
+	} {
+		if got := c.fresh(tc.key, []byte(tc.data), tc.expiry, now); got != tc.fresh {
+			t.Errorf("fresh(%s, %s, +%s) = %v, want %v", tc.key, tc.data, tc.expiry.Sub(now), got, tc.fresh)
+		}
+	}
+}
