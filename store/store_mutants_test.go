@@ -192,3 +192,22 @@ func TestSessionCache_Fresh(t *testing.T) {
 		}
 	}
 }
+
+// A heartbeat keeps the worker's record for a day (a TTL index removes it
+// after that), well past the time it counts as live.
+func TestQueue_HeartbeatKeepsTheWorkerADay(t *testing.T) {
+	t.Parallel()
+	queueEngines(t, func(t *testing.T, st *Store, clk *clock.Manual) {
+		ctx := context.Background()
+		if err := st.WorkerHeartbeat(ctx, Worker{ID: "w", Types: []string{"ocr"}}); err != nil {
+			t.Fatal(err)
+		}
+		var w Worker
+		if err := st.workers.FindOne(ctx, bson.M{"_id": "w"}).Decode(&w); err != nil {
+			t.Fatal(err)
+		}
+		if !w.LastSeen.Equal(clk.Now()) || w.ExpireAt.Sub(w.LastSeen) != 24*time.Hour || w.Current == nil {
+			t.Fatalf("stored worker %+v: want last seen now, kept 24 h, current events an empty list", w)
+		}
+	})
+}
