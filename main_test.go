@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -253,5 +255,29 @@ func TestJobsCommand(t *testing.T) {
 	scored, _ := st.LoanGet(ctx, l.HumanID)
 	if got.Status != model.DocumentDone || scored.Score == nil || !strings.Contains(logs.String(), "job runner stopped") {
 		t.Fatalf("document %s, score %+v; log:\n%s", got.Status, scored.Score, logs.String())
+	}
+}
+
+// A zero-byte database file (a failed copy, a full disk) stops serve at
+// start with the file's name; it is never taken as a new database (which
+// would load demo applications and hide the loss), and it is left as it was.
+func TestServe_ZeroByteDatabaseIsRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "loandesk.db")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	logs.written = make(chan struct{}, 1)
+	err := run(context.Background(), []string{"serve"}, env(map[string]string{"DATA_DIR": dir, "PORT": "0", "HOST": "127.0.0.1"}), &logs)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "empty") {
+		t.Fatalf("serve on a zero-byte database: %v", err)
+	}
+	if info, err := os.Stat(path); err != nil || info.Size() != 0 {
+		t.Fatalf("the file was changed: %v", err)
+	}
+	if strings.Contains(logs.String(), "demo") {
+		t.Fatalf("demo data was loaded:\n%s", logs.String())
 	}
 }

@@ -12,8 +12,10 @@ import (
 // into memory and trusts its meta page: a truncated file makes it read past
 // the end of the mapping (SIGBUS) instead of returning an error. So before
 // opening, read both meta pages and check that the newest valid one does
-// not reference pages beyond the end of the file. A missing or empty file
-// is fine (a new database).
+// not reference pages beyond the end of the file. Only a missing file is
+// a new database: an existing empty file (a failed copy, a full disk) is
+// refused with its name, never taken as an empty database that would hide
+// the loss.
 func checkFile(path string) error {
 	f, err := os.Open(path)
 	if os.IsNotExist(err) {
@@ -29,7 +31,7 @@ func checkFile(path string) error {
 	}
 	size := info.Size()
 	if size == 0 {
-		return nil
+		return fmt.Errorf("durable: %s is empty (0 bytes): it is not a database — restore it from a backup, or remove it to start a new one", path)
 	}
 
 	// bbolt keeps two meta pages, at page 0 and page 1, and uses the valid
