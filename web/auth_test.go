@@ -227,6 +227,14 @@ func TestLogin(t *testing.T) {
 			"//evil.example/x":       "/loans",
 			"https://evil.example/x": "/loans",
 			"/\\evil.example":        "/loans",
+			"/\t/evil.example":       "/loans", // browsers drop the tab: //evil.example
+			"/\n/evil.example":       "/loans",
+			"/ /evil.example":        "/loans",
+			"/\u00a0/evil.example":   "/loans",
+			"/%2F/evil.example":      "/loans",
+			"/loans\\..\\..\\x":      "/loans",
+			"javascript:alert(1)":    "/loans",
+			"/loans?status=approved": "/loans?status=approved",
 		} {
 			c := newClient(t)
 			res := postForm(t, c, b.url, "/login", url.Values{"email": {"asha@example.com"}, "password": {testPassword}, "next": {next}})
