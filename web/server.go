@@ -154,6 +154,12 @@ func newSessionManager(cfg Config, st *store.Store) *scs.SessionManager {
 	sm.Lifetime = cfg.SessionLifetime
 	sm.IdleTimeout = cfg.SessionIdleTimeout
 	sm.Cookie.Name = "loandesk_session"
+	if cfg.SecureCookies {
+		// Over HTTPS the __Host- prefix makes browsers refuse the cookie
+		// unless it is Secure, for this host only (no Domain) and for
+		// every path, so a sibling subdomain cannot plant or shadow it.
+		sm.Cookie.Name = "__Host-loandesk_session"
+	}
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = cfg.SecureCookies
