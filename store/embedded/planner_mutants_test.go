@@ -360,3 +360,32 @@ func TestFind_InWithEqualValues(t *testing.T) {
 		}
 	}
 }
+
+// Between two candidate indexes, in whichever order the planner meets
+// them: on equal costs the one giving the order wins, and one giving the
+// order does not win at a higher cost.
+func TestPlanner_OrderedIndexOnlyOnATie(t *testing.T) {
+	t.Parallel()
+	var docs []bson.D
+	for i := range 600 {
+		docs = append(docs, bson.D{{Key: "_id", Value: int64(i)}, {Key: "status", Value: []string{"a", "b"}[i%2]}, {Key: "at", Value: int64(i % 100)}})
+	}
+	q := Query{Filter: dp(bson.D{{Key: "status", Value: "a"}}), Sort: dp(bson.D{{Key: "at", Value: int32(-1)}})}
+	for _, tc := range []struct {
+		other  bson.D // beside {status: 1}, which narrows to 300 but gives no order
+		index  string
+		sorted bool
+	}{
+		{bson.D{{Key: "status", Value: int32(1)}, {Key: "at", Value: int32(-1)}}, "status_1_at_-1", true}, // also 300, and ordered
+		{bson.D{{Key: "at", Value: int32(1)}}, "status_1", false},                                         // ordered, but 600
+	} {
+		e := engineWith(t, []mongokit.IndexConfig{{Key: dp(bson.D{{Key: "status", Value: int32(1)}})}, {Key: dp(tc.other)}}, docs)
+		for range 16 { // the indexes are met in map order
+			got, plan := findIDs(t, e, q)
+			if plan.Index != tc.index || plan.SortFromIndex != tc.sorted || len(got) != 300 {
+				t.Errorf("beside %v: plan %+v, %d results; want %s, sorted %v", tc.other, plan, len(got), tc.index, tc.sorted)
+				break
+			}
+		}
+	}
+}
