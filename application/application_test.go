@@ -210,3 +210,13 @@ func TestNormalize_UnicodeForms(t *testing.T) {
 		t.Errorf("ValuesOf of a decomposed stored name = %q, want NFC", v)
 	}
 }
+
+// Every status has a label (the list's tabs and filters use them).
+func TestStatusLabels_EveryStatus(t *testing.T) {
+	t.Parallel()
+	for _, st := range model.LoanStatuses {
+		if StatusLabels[st] == "" {
+			t.Errorf("status %s has no label", st)
+		}
+	}
+}

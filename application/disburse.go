@@ -64,7 +64,13 @@ var utrPattern = regexp.MustCompile(`^[A-Z0-9]{12,22}$`)
 
 // normalizeUTR upper-cases and checks a UTR.
 func normalizeUTR(raw string) (string, *Problem) {
-	utr := strings.ToUpper(strings.TrimSpace(raw))
+	utr := strings.TrimSpace(raw)
+	for i := 0; i < len(utr); i++ {
+		if utr[i] >= 0x80 { // before case mapping: "ı" must not become "I"
+			return "", &Problem{Code: CodeInvalidFormat, Message: "A UTR is 12 to 22 letters and digits."}
+		}
+	}
+	utr = strings.ToUpper(utr)
 	switch {
 	case utr == "":
 		return "", &Problem{Code: CodeRequired, Message: "Enter the bank's UTR of the payment."}
@@ -102,15 +108,31 @@ func (s *Service) Disburse(ctx context.Context, req DisburseRequest) (Result, er
 	if err != nil {
 		return Result{}, err
 	}
+	if err := mayMoveMoney(req.Actor, auth.RoleAdmin, l, "Only an admin disburses a loan."); err != nil {
+		return Result{}, err // before the lock: nobody else's attempt waits on it
+	}
 	var res Result
 	err = s.Ledger.WithLockWait(ctx, lockKey(l), moneyLockTTL, disburseLockWait, func(ctx context.Context, fence int64) error {
 		res, err = s.disburse(ctx, req, fence)
 		return err
 	})
-	if errors.Is(err, model.ErrLockHeld) {
+	if errors.Is(err, model.ErrLockHeld) || errors.Is(err, model.ErrLockLost) || errors.Is(err, model.ErrStaleFence) {
 		return Result{}, &Refused{Loan: l, Code: CodeInProgress, Message: "A disbursement of this loan is in progress: check it again in a moment."}
 	}
 	return res, err
+}
+
+// mayMoveMoney refuses people whose role may not, and the shared
+// ADMIN_TOKEN: maker-checker needs a person, and a shared token would let
+// an approver disburse (or post) under another name.
+func mayMoveMoney(actor auth.User, role string, l model.Loan, reason string) error {
+	switch {
+	case actor.Shared:
+		return &Forbidden{Loan: l, Reason: "Money is moved by a person signed in as themselves, not with the shared API token."}
+	case role == auth.RoleAdmin && actor.Role != auth.RoleAdmin, role != auth.RoleAdmin && !CanWork(actor.Role):
+		return &Forbidden{Loan: l, Reason: reason}
+	}
+	return nil
 }
 
 func (s *Service) disburse(ctx context.Context, req DisburseRequest, fence int64) (Result, error) {
@@ -128,8 +150,6 @@ func (s *Service) disburse(ctx context.Context, req DisburseRequest, fence int64
 	}
 	invalid := func(key string, p Problem) error { return &Invalid{Loan: l, Fields: Errors{key: p}} }
 	switch {
-	case req.Actor.Role != auth.RoleAdmin:
-		return Result{}, &Forbidden{Loan: l, Reason: "Only an admin disburses a loan."}
 	case l.Status != model.StatusSanctioned:
 		return Result{}, invalid("status", Problem{CodeNotSanctioned, fmt.Sprintf("Only a sanctioned loan is disbursed; this one is %s.", StatusLabels[l.Status])})
 	case problem != nil:
@@ -154,22 +174,29 @@ func (s *Service) disburse(ctx context.Context, req DisburseRequest, fence int64
 	txn, err := s.Ledger.LedgerTxnByKey(ctx, key)
 	switch {
 	case errors.Is(err, model.ErrNotFound):
-		// Not posted yet: refuse a stale holder, then post.
+		// Not posted yet: refuse a stale holder, then post as the loan's
+		// first transaction (a unique number: two holders cannot both).
 		if err := s.Ledger.LedgerFenceAdvance(ctx, "ledger:"+l.HumanID, fence); err != nil {
 			return Result{}, err
 		}
 		txn = model.JournalTxn{
-			ID: newTxnID(), Kind: TxnDisbursement, IdempotencyKey: key, UTR: utr, LoanID: l.HumanID, Fence: fence,
+			ID: newTxnID(), Kind: TxnDisbursement, IdempotencyKey: key, UTR: utr, LoanID: l.HumanID, Fence: fence, Seq: 1,
 			By: req.Actor.Email, PostedAt: s.Clock.Now().UTC(), ValueDate: today,
 			Narration: fmt.Sprintf("Disbursement of %s: net to the borrower, fee and GST retained", l.HumanID),
 			Lines:     DisbursementLines(k),
 		}
 		if err := s.Ledger.LedgerPost(ctx, txn); errors.Is(err, model.ErrUTRUsed) {
 			return Result{}, invalid("utr", Problem{CodeUTRUsed, "This UTR is already on another transaction: check the bank reference."})
-		} else if errors.Is(err, model.ErrDuplicate) {
+		} else if errors.Is(err, model.ErrDuplicate) || errors.Is(err, model.ErrConflict) {
+			// Another attempt posted it meanwhile (its lock was released
+			// under it): that posting is the disbursement, with its UTR.
 			if txn, err = s.Ledger.LedgerTxnByKey(ctx, key); err != nil {
 				return Result{}, err
 			}
+			if txn.UTR != utr {
+				return Result{}, &Refused{Loan: l, Code: CodeAlreadyDisbursed, Message: fmt.Sprintf("Already disbursed (UTR %s).", txn.UTR)}
+			}
+			today = txn.ValueDate
 		} else if err != nil {
 			return Result{}, err
 		}
@@ -179,16 +206,37 @@ func (s *Service) disburse(ctx context.Context, req DisburseRequest, fence int64
 	case err != nil:
 		return Result{}, err
 	default:
-		// Posted by an attempt that died before recording it: finish that
-		// one, with its reference and dates.
-		utr, today = txn.UTR, txn.ValueDate
+		// Posted by an attempt that died (or lost its lock) before
+		// recording it: finish that one, with its reference and date; the
+		// answer to a request with another UTR is that it is done.
+		if txn.UTR != utr {
+			res, err := s.recordDisbursement(ctx, req, l, txn, txn.UTR, txn.ValueDate, first, k)
+			if err != nil {
+				return res, err
+			}
+			return Result{}, &Refused{Loan: res.Loan, Code: CodeAlreadyDisbursed, Message: fmt.Sprintf("Already disbursed (UTR %s).", txn.UTR)}
+		}
+		today = txn.ValueDate
 	}
+	return s.recordDisbursement(ctx, req, l, txn, utr, today, first, k)
+}
+
+// recordDisbursement records a posted disbursement on the loan with a
+// versioned update; if the loan changed meanwhile it reads it again, and
+// stops at a disbursement someone else recorded.
+func (s *Service) recordDisbursement(ctx context.Context, req DisburseRequest, l model.Loan, txn model.JournalTxn, utr string, today, first time.Time, k KeyFacts) (Result, error) {
 	days, bpi := BrokenPeriod(k.Amount, l.Terms.AnnualRateBps, today, first)
 	d := &model.Disbursement{
 		Gross: k.Amount, Fee: k.ProcessingFee, GST: k.GST, Net: k.NetDisbursed, UTR: utr, DisbursedOn: today, FirstEMIDate: first,
 		BrokenPeriodDays: days, BrokenPeriodInterest: bpi, TxnID: txn.ID, By: req.Actor.Email, At: s.Clock.Now().UTC(),
 	}
 	for try := 1; ; try++ {
+		if l.Disbursement != nil {
+			if l.Disbursement.UTR == utr {
+				return Result{Loan: l, Saved: l.Disbursement.TxnID == txn.ID}, nil
+			}
+			return Result{}, &Refused{Loan: l, Code: CodeAlreadyDisbursed, Message: fmt.Sprintf("Already disbursed (UTR %s).", l.Disbursement.UTR)}
+		}
 		next := l
 		next.Status, next.Disbursement, next.FirstEMIDate = model.StatusDisbursed, d, first
 		change := s.change(req.Actor, []model.FieldChange{{Field: "status", From: l.Status, To: model.StatusDisbursed}}, "UTR "+utr)
@@ -262,15 +310,20 @@ func (s *Service) PostRepayment(ctx context.Context, req RepaymentRequest) (Repa
 	if err != nil {
 		return Repayment{}, err
 	}
-	if !CanWork(req.Actor.Role) {
-		return Repayment{}, &Forbidden{Loan: l, Reason: "Your role can view loans but not post receipts."}
+	if err := mayMoveMoney(req.Actor, auth.RoleUnderwriter, l, "Your role can view loans but not post receipts."); err != nil {
+		return Repayment{}, err
 	}
 	var out Repayment
 	err = s.Ledger.WithLockWait(ctx, lockKey(l), moneyLockTTL, repaymentLockWait, func(ctx context.Context, fence int64) error {
-		out, err = s.postRepayment(ctx, req, fence)
-		return err
+		for try := 1; ; try++ {
+			out, err = s.postRepayment(ctx, req, fence)
+			if errors.Is(err, model.ErrConflict) && try < maxWriteTries {
+				continue // another posting landed since we read the journal: allocate again
+			}
+			return err
+		}
 	})
-	if errors.Is(err, model.ErrLockHeld) {
+	if errors.Is(err, model.ErrLockHeld) || errors.Is(err, model.ErrLockLost) || errors.Is(err, model.ErrStaleFence) || errors.Is(err, model.ErrConflict) {
 		return Repayment{}, &Refused{Loan: l, Code: CodeInProgress, Message: "Another posting on this loan is in progress: try again in a moment."}
 	}
 	return out, err
@@ -315,11 +368,14 @@ func (s *Service) postRepayment(ctx context.Context, req RepaymentRequest, fence
 		return Repayment{}, &Invalid{Loan: l, Fields: errs}
 	}
 	key = TxnRepayment + ":" + key
-	if prior, err := s.Ledger.LedgerTxnByKey(ctx, key); err == nil {
+	replay := func(prior model.JournalTxn) (Repayment, error) {
 		if prior.LoanID != l.HumanID || prior.UTR != utr || receiptAmount(prior) != req.Amount {
-			return Repayment{}, &Invalid{Loan: l, Fields: Errors{"idempotencyKey": {CodeKeyReused, "This key already posted a different receipt."}}}
+			return Repayment{}, &Invalid{Loan: l, Fields: Errors{"idempotencyKey": {CodeKeyReused, "This key (or UTR) already posted a different receipt."}}}
 		}
 		return Repayment{Loan: l, Txn: prior}, nil
+	}
+	if prior, err := s.Ledger.LedgerTxnByKey(ctx, key); err == nil {
+		return replay(prior)
 	} else if !errors.Is(err, model.ErrNotFound) {
 		return Repayment{}, err
 	}
@@ -336,7 +392,7 @@ func (s *Service) postRepayment(ctx context.Context, req RepaymentRequest, fence
 		return Repayment{}, err
 	}
 	txn := model.JournalTxn{
-		ID: newTxnID(), Kind: TxnRepayment, IdempotencyKey: key, UTR: utr, LoanID: l.HumanID, Fence: fence,
+		ID: newTxnID(), Kind: TxnRepayment, IdempotencyKey: key, UTR: utr, LoanID: l.HumanID, Fence: fence, Seq: len(txns) + 1,
 		By: req.Actor.Email, PostedAt: s.Clock.Now().UTC(), ValueDate: date, Narration: "Receipt against " + l.HumanID,
 		Lines: RepaymentLines(req.Amount, allocs), Allocations: allocs,
 	}
@@ -345,7 +401,10 @@ func (s *Service) postRepayment(ctx context.Context, req RepaymentRequest, fence
 		return Repayment{}, &Invalid{Loan: l, Fields: Errors{"utr": {CodeUTRUsed, "This UTR is already on another transaction: check the bank reference."}}}
 	case errors.Is(err, model.ErrDuplicate):
 		prior, err := s.Ledger.LedgerTxnByKey(ctx, key)
-		return Repayment{Loan: l, Txn: prior}, err
+		if err != nil {
+			return Repayment{}, err
+		}
+		return replay(prior)
 	case err != nil:
 		return Repayment{}, err
 	}

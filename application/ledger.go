@@ -91,9 +91,9 @@ type InstalmentState struct {
 	InterestPaid, PrincipalPaid int64
 }
 
-// Due is what is still owed on the instalment.
+// Due is what is still owed on the instalment (never below zero).
 func (s InstalmentState) Due() int64 {
-	return s.Interest - s.InterestPaid + s.Principal - s.PrincipalPaid
+	return max(0, s.Interest-s.InterestPaid) + max(0, s.Principal-s.PrincipalPaid)
 }
 
 // Status is "paid", "part-paid", "overdue" (due before today, not fully
@@ -158,9 +158,9 @@ func Allocate(states []InstalmentState, amount int64) ([]model.Allocation, error
 			break
 		}
 		a := model.Allocation{Instalment: s.Number}
-		a.Interest = min(left, s.Interest-s.InterestPaid)
+		a.Interest = min(left, max(0, s.Interest-s.InterestPaid)) // never negative, even on a journal paid twice
 		left -= a.Interest
-		a.Principal = min(left, s.Principal-s.PrincipalPaid)
+		a.Principal = min(left, max(0, s.Principal-s.PrincipalPaid))
 		left -= a.Principal
 		if a.Interest+a.Principal > 0 {
 			out = append(out, a)

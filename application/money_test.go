@@ -444,3 +444,142 @@ func TestService_LedgerRandomised(t *testing.T) {
 		t.Fatalf("%d disbursements of %d loans, %d postings", disbursed, loans, len(txns))
 	}
 }
+
+// unlockedLedger is the real store with its lock taken away: every
+// caller "holds" the loan's lock at once, as holders do after an admin
+// releases a live lock under one of them.
+type unlockedLedger struct{ *store.Store }
+
+func (u unlockedLedger) WithLockWait(ctx context.Context, _ string, _, _ time.Duration, fn func(context.Context, int64) error) error {
+	return fn(ctx, 1<<40)
+}
+
+// The money break test: an admin releases the loan's lock under a live
+// disbursement, and a second attempt (another UTR) runs in between. One
+// disbursement, recorded with its own UTR; the second attempt is told it
+// is done.
+func TestService_LockReleasedUnderADisbursement(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	b.seedStaff(t)
+	l := sanctioned(t, b, "ABCPI1234K")
+	var second error
+	b.svc.Hooks.AfterJournal = func() {
+		b.svc.Hooks.AfterJournal = nil
+		locks, _ := b.st.LockList(ctx)
+		if err := b.st.LockRelease(ctx, store.LockReleaseParams{Key: locks[0].Key, Fence: locks[0].Fence, By: admin.Email, Reason: "test"}); err != nil {
+			t.Error(err)
+		}
+		_, second = b.svc.Disburse(ctx, application.DisburseRequest{Actor: admin2, LoanID: l.HumanID, UTR: "HDFC0000099999"})
+	}
+	first, err := b.svc.Disburse(ctx, application.DisburseRequest{Actor: admin2, LoanID: l.HumanID, UTR: "UTIB0000012345"})
+	var rf *application.Refused
+	if err != nil || !first.Saved || !errors.As(second, &rf) || rf.Code != application.CodeAlreadyDisbursed {
+		t.Fatalf("first: %v (saved %v); second: %v", err, first.Saved, second)
+	}
+	got, _ := b.st.LoanGet(ctx, l.HumanID)
+	txns, _ := b.st.LedgerTxns(ctx)
+	moves := 0
+	for _, h := range got.History {
+		for _, c := range h.Fields {
+			if c.To == model.StatusDisbursed {
+				moves++
+			}
+		}
+	}
+	if len(txns) != 1 || got.Disbursement.UTR != txns[0].UTR || got.Disbursement.UTR != "UTIB0000012345" || moves != 1 {
+		t.Fatalf("%d postings; loan UTR %s, journal UTR %s; %d moves to disbursed", len(txns), got.Disbursement.UTR, txns[0].UTR, moves)
+	}
+}
+
+// Receipts posted with no lock at all (every poster a holder at once):
+// the loan's journal numbers its postings, so no two are decided on the
+// same view of it — no instalment is ever paid twice, and every receipt
+// is allocated exactly.
+func TestService_ReceiptsWithoutTheLockNeverDoubleAllocate(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	b.seedStaff(t)
+	l := sanctioned(t, b, "ABCPI1234K")
+	res, err := b.svc.Disburse(ctx, application.DisburseRequest{Actor: admin2, LoanID: l.HumanID, UTR: "UTIB0000012345"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l = res.Loan
+	unlocked := &application.Service{Loans: b.st, Intake: b.st, Ledger: unlockedLedger{b.st}, Staff: b.st, Policy: application.DefaultPolicy, Clock: b.clock.Now, Zone: ist}
+	var wg sync.WaitGroup
+	for i := range 24 {
+		wg.Go(func() {
+			_, err := unlocked.PostRepayment(ctx, application.RepaymentRequest{Actor: cashier, LoanID: l.HumanID, Amount: 10_746_95, UTR: fmt.Sprintf("RCPT%011d", i)})
+			var rf *application.Refused
+			if err != nil && !errors.As(err, &rf) {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	txns, _ := b.st.LedgerTxnsOfLoan(ctx, l.HumanID)
+	states := application.Repayments(application.RepaymentSchedule(l.Terms.Amount, l.Terms.TenureMonths, l.Terms.AnnualRateBps, l.FirstEMIDate), txns)
+	for _, s := range states {
+		if s.InterestPaid > s.Interest || s.PrincipalPaid > s.Principal {
+			t.Fatalf("instalment %d paid twice: %+v", s.Number, s)
+		}
+	}
+	var received, allocated int64
+	for _, tx := range txns {
+		if tx.Kind != application.TxnRepayment {
+			continue
+		}
+		received += 10_746_95
+		for _, a := range tx.Allocations {
+			allocated += a.Interest + a.Principal
+		}
+	}
+	if received != allocated || len(txns) < 2 {
+		t.Fatalf("%d receipts: received %d, allocated %d", len(txns)-1, received, allocated)
+	}
+	t.Logf("%d of 24 lock-less receipts posted", len(txns)-1)
+}
+
+// The same idempotency key (or UTR) on two loans at once: one posts, the
+// other is refused — never told "posted" with the other loan's receipt.
+func TestService_ReceiptKeyOnTwoLoansAtOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	b.seedStaff(t)
+	var ids []string
+	for i := range 2 {
+		l := sanctioned(t, b, fmt.Sprintf("ABCPK%04dK", i))
+		if _, err := b.svc.Disburse(ctx, application.DisburseRequest{Actor: admin2, LoanID: l.HumanID, UTR: fmt.Sprintf("UTIB%010d", i)}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, l.HumanID)
+	}
+	for round := range 10 {
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, id := range ids {
+			wg.Go(func() {
+				_, errs[i] = b.svc.PostRepayment(ctx, application.RepaymentRequest{Actor: cashier, LoanID: id, Amount: 1_000_00,
+					UTR: fmt.Sprintf("RCPT%011d", round), IdempotencyKey: fmt.Sprint("same-", round)})
+			})
+		}
+		wg.Wait()
+		var inv *application.Invalid
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !errors.As(err, &inv):
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("round %d: %d successes (%v)", round, ok, errs)
+		}
+	}
+}

@@ -333,6 +333,9 @@ func (s *Service) ChangeStatus(ctx context.Context, req StatusRequest) (Result, 
 		if req.To == model.StatusApproved {
 			return s.approve(req.Actor, l, reason)
 		}
+		if req.To == model.StatusSanctioned && req.Actor.Shared {
+			return l, model.LoanChange{}, &Forbidden{Loan: l, Reason: "A sanction is given by a person signed in as themselves, not with the shared API token."}
+		}
 		if move, _ := Transition(l.Status, req.To); move.NeedsReason && reason == "" {
 			return l, model.LoanChange{}, invalid("reason", CodeRequired, "Say why: a reason is required to "+strings.ToLower(move.Label)+".")
 		}
@@ -366,6 +369,8 @@ const (
 func (s *Service) approve(actor auth.User, l model.Loan, reason string) (model.Loan, model.LoanChange, error) {
 	invalid := func(code, msg string) error { return invalidField(l, "to", code, msg) }
 	switch {
+	case actor.Shared:
+		return l, model.LoanChange{}, &Forbidden{Loan: l, Reason: "Approvals are given by a person signed in as themselves, not with the shared API token."}
 	case l.Score == nil:
 		return l, model.LoanChange{}, invalid(CodeNoScore, "There is no score yet: score the application before approving it.")
 	case !ScoreIsCurrent(l):

@@ -15,6 +15,7 @@ var StatusLabels = map[string]string{
 	model.StatusOnHold:          "On hold",
 	model.StatusApprovalPending: "Awaiting second approval",
 	model.StatusApproved:        "Approved",
+	model.StatusSanctioned:      "Sanctioned",
 	model.StatusRejected:        "Rejected",
 	model.StatusDisbursed:       "Disbursed",
 }

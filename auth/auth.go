@@ -33,6 +33,10 @@ type User struct {
 	Email string
 	Name  string
 	Role  string
+	// Shared is true for the API token (ADMIN_TOKEN): not a person, so
+	// it takes no part in maker-checker (approving, sanctioning, moving
+	// money).
+	Shared bool
 }
 
 // IsAdmin reports whether u may manage users and everything else.

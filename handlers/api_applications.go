@@ -32,6 +32,22 @@ type apiApplication struct {
 	UpdatedBy string             `json:"updatedBy"`
 	History   []apiChange        `json:"history,omitempty"`
 	Flags     []apiFlag          `json:"flags,omitempty"`
+	// Disbursement is the payout, once disbursed (money in paise).
+	Disbursement *apiPayout `json:"disbursement,omitempty"`
+}
+
+// apiPayout is a disbursement in the API (see model.Disbursement).
+type apiPayout struct {
+	GrossPaise                int64  `json:"grossPaise"`
+	FeePaise                  int64  `json:"feePaise"`
+	GSTPaise                  int64  `json:"gstPaise"`
+	NetPaise                  int64  `json:"netPaise"`
+	UTR                       string `json:"utr"`
+	DisbursedOn               string `json:"disbursedOn"`
+	FirstEMIDate              string `json:"firstEmiDate"`
+	BrokenPeriodDays          int    `json:"brokenPeriodDays"`
+	BrokenPeriodInterestPaise int64  `json:"brokenPeriodInterestPaise"`
+	TxnID                     string `json:"txnId"`
 }
 
 // apiFlag is a warning on an application (see model.Flag).
@@ -80,6 +96,11 @@ func toAPI(l model.Loan) apiApplication {
 	}
 	for _, h := range l.History {
 		out.History = append(out.History, apiChange{Version: h.Version, At: h.At, By: h.By, Fields: h.Fields, Reason: h.Reason})
+	}
+	if d := l.Disbursement; d != nil {
+		out.Disbursement = &apiPayout{GrossPaise: d.Gross, FeePaise: d.Fee, GSTPaise: d.GST, NetPaise: d.Net, UTR: d.UTR,
+			DisbursedOn: d.DisbursedOn.Format(time.DateOnly), FirstEMIDate: d.FirstEMIDate.Format(time.DateOnly),
+			BrokenPeriodDays: d.BrokenPeriodDays, BrokenPeriodInterestPaise: d.BrokenPeriodInterest, TxnID: d.TxnID}
 	}
 	open := l.OpenFlags()
 	for _, f := range l.Flags {

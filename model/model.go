@@ -168,6 +168,10 @@ type JournalTxn struct {
 	IdempotencyKey string        `bson:"idempotencyKey"`
 	UTR            string        `bson:"utr,omitempty"` // unique when present
 	LoanID         string        `bson:"loanId"`        // the application's number
+	// Seq numbers a loan's transactions 1, 2, …: unique per loan, so two
+	// postings decided on the same view of the loan's journal (a holder
+	// whose lock was released under it) cannot both land.
+	Seq int `bson:"seq"`
 	Fence          int64         `bson:"fence"`         // of the lock it was posted under
 	By             string        `bson:"by"`
 	PostedAt       time.Time     `bson:"postedAt"`

@@ -145,7 +145,7 @@ func DisbursementTxn(l model.Loan) model.JournalTxn {
 	d := l.Disbursement
 	p, _ := application.ProductByName(l.Terms.Product)
 	return model.JournalTxn{
-		ID: d.TxnID, Kind: application.TxnDisbursement, IdempotencyKey: application.TxnDisbursement + ":" + l.HumanID, UTR: d.UTR,
+		ID: d.TxnID, Kind: application.TxnDisbursement, IdempotencyKey: application.TxnDisbursement + ":" + l.HumanID, UTR: d.UTR, Seq: 1,
 		LoanID: l.HumanID, By: "seed", PostedAt: d.At, ValueDate: d.DisbursedOn, Narration: "Disbursement of " + l.HumanID + " (demo data)",
 		Lines: application.DisbursementLines(application.KeyFactsOf(l.Terms, p, d.FirstEMIDate)),
 	}

@@ -40,7 +40,7 @@ var indexes = []struct {
 		{Keys: bson.D{{Key: "idempotencyKey", Value: 1}}, Options: unique},
 		{Keys: bson.D{{Key: "utr", Value: 1}}, Options: options.Index().SetUnique(true).
 			SetPartialFilterExpression(bson.M{"utr": bson.M{"$exists": true}})},
-		{Keys: bson.D{{Key: "loanId", Value: 1}, {Key: "seq", Value: 1}}},
+		{Keys: bson.D{{Key: "loanId", Value: 1}, {Key: "seq", Value: 1}}, Options: unique},
 		{Keys: bson.D{{Key: "postedAt", Value: 1}, {Key: "_id", Value: 1}}},
 	}},
 	{coll: "loans", models: []mongo.IndexModel{

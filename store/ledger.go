@@ -76,13 +76,15 @@ func CheckBalanced(t model.JournalTxn) error {
 // at all (one document). A transaction that does not balance is
 // ErrUnbalanced; an idempotency key already posted is ErrDuplicate (the
 // caller reads the first with LedgerTxnByKey); a UTR on another
-// transaction is ErrUTRUsed.
+// transaction is ErrUTRUsed; a sequence number of the loan already taken
+// (t.Seq: the loan's postings are numbered 1, 2, … under a unique index)
+// is ErrConflict — the caller decided on a journal that changed since.
 func (s *Store) LedgerPost(ctx context.Context, t model.JournalTxn) error {
 	if err := CheckBalanced(t); err != nil {
 		return err
 	}
-	if t.IdempotencyKey == "" || t.ID == "" {
-		return fmt.Errorf("store: post journal: an id and an idempotency key are required")
+	if t.IdempotencyKey == "" || t.ID == "" || t.Seq < 1 {
+		return fmt.Errorf("store: post journal: an id, an idempotency key and a sequence number are required")
 	}
 	if err := s.journal.InsertOne(ctx, t); err != nil {
 		if !isDuplicateKey(err) {
@@ -96,7 +98,9 @@ func (s *Store) LedgerPost(ctx context.Context, t model.JournalTxn) error {
 		if _, e := s.LedgerTxnByUTR(ctx, t.UTR); t.UTR != "" && e == nil {
 			return fmt.Errorf("store: post journal %s: UTR %s: %w", t.IdempotencyKey, t.UTR, ErrUTRUsed)
 		}
-		return fmt.Errorf("store: post journal %s: %w", t.IdempotencyKey, ErrDuplicate)
+		// Another posting took this sequence number of the loan: the
+		// caller decided on a journal that has changed since.
+		return fmt.Errorf("store: post journal %s: %s #%d: %w", t.IdempotencyKey, t.LoanID, t.Seq, ErrConflict)
 	}
 	return nil
 }
@@ -140,19 +144,19 @@ func (s *Store) LedgerTxnByUTR(ctx context.Context, utr string) (model.JournalTx
 	return t, nil
 }
 
-// LedgerTxnsOfLoan returns a loan's transactions in posting order.
+// LedgerTxnsOfLoan returns a loan's transactions in their order (Seq).
 func (s *Store) LedgerTxnsOfLoan(ctx context.Context, loanID string) ([]model.JournalTxn, error) {
-	return s.ledgerFind(ctx, bson.M{"loanId": loanID})
+	return s.ledgerFind(ctx, bson.M{"loanId": loanID}, bson.D{{Key: "seq", Value: 1}})
 }
 
 // LedgerTxns returns every transaction in posting order (the trial
 // balance reads them all).
 func (s *Store) LedgerTxns(ctx context.Context) ([]model.JournalTxn, error) {
-	return s.ledgerFind(ctx, bson.M{})
+	return s.ledgerFind(ctx, bson.M{}, bson.D{{Key: "postedAt", Value: 1}, {Key: "_id", Value: 1}})
 }
 
-func (s *Store) ledgerFind(ctx context.Context, filter bson.M) ([]model.JournalTxn, error) {
-	cur, err := s.journal.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "postedAt", Value: 1}, {Key: "_id", Value: 1}}))
+func (s *Store) ledgerFind(ctx context.Context, filter bson.M, sort bson.D) ([]model.JournalTxn, error) {
+	cur, err := s.journal.Find(ctx, filter, options.Find().SetSort(sort))
 	if err != nil {
 		return nil, fmt.Errorf("store: read journal: %w", err)
 	}

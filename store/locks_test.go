@@ -206,7 +206,7 @@ func TestLedger_PostsBalancedTransactionsOnly(t *testing.T) {
 		line := func(acct, side string, amount int64) model.JournalLine {
 			return model.JournalLine{Account: acct, Side: side, Amount: amount, Currency: "INR"}
 		}
-		good := model.JournalTxn{ID: "t1", Kind: "disbursement", IdempotencyKey: "disbursement:LN-1", UTR: "UTIB0000000001", LoanID: "LN-1", Lines: []model.JournalLine{
+		good := model.JournalTxn{ID: "t1", Kind: "disbursement", IdempotencyKey: "disbursement:LN-1", UTR: "UTIB0000000001", LoanID: "LN-1", Seq: 1, Lines: []model.JournalLine{
 			line(model.AccountLoanPortfolio, model.Debit, 5_00_000_00), line(model.AccountBank, model.Credit, 4_88_200_00),
 			line(model.AccountProcessingFee, model.Credit, 10_000_00), line(model.AccountGSTOutput, model.Credit, 1_800_00)}}
 		for name, bad := range map[string][]model.JournalLine{
@@ -237,6 +237,17 @@ func TestLedger_PostsBalancedTransactionsOnly(t *testing.T) {
 		sameUTR.ID, sameUTR.IdempotencyKey, sameUTR.LoanID = "t3", "disbursement:LN-2", "LN-2"
 		if err := st.LedgerPost(ctx, sameUTR); !errors.Is(err, ErrUTRUsed) {
 			t.Fatalf("same UTR: %v", err)
+		}
+		// A second posting numbered like one already there (decided on a
+		// journal that changed since) is a conflict.
+		second := good
+		second.ID, second.IdempotencyKey, second.UTR = "t4", "repayment:x", "RCPT000000000001"
+		if err := st.LedgerPost(ctx, second); !errors.Is(err, ErrConflict) {
+			t.Fatalf("the same sequence number again: %v", err)
+		}
+		second.Seq = 0
+		if err := st.LedgerPost(ctx, second); err == nil {
+			t.Fatal("a posting without a sequence number was stored")
 		}
 		all, err := st.LedgerTxns(ctx)
 		if err != nil || len(all) != 1 || all[0].ID != "t1" || len(all[0].Lines) != 4 {

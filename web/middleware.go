@@ -406,7 +406,7 @@ func (s *Server) apiAuth(next http.Handler) http.Handler {
 		case err != nil:
 			s.app.APIServerError(w, r, err)
 		default:
-			user := auth.User{Email: "token:" + t.Name, Name: t.Name, Role: t.Role}
+			user := auth.User{Email: "token:" + t.Name, Name: t.Name, Role: t.Role, Shared: true}
 			requireUser.ServeHTTP(w, r.WithContext(auth.WithUser(r.Context(), user)))
 		}
 	})

@@ -91,6 +91,10 @@ func TestDisburse_TwentyAttemptsThreeInstances(t *testing.T) {
 	wg.Wait()
 	txns, _ := f.store.LedgerTxns(context.Background())
 	t.Logf("outcomes: %v", outcomes)
+	req, _ := http.NewRequest(http.MethodGet, f.url+"/api/applications/LN-2026-000042", nil)
+	if _, doc, _ := apiDo(t, clients[0], req); doc["disbursement"] == nil || doc["disbursement"].(map[string]any)["netPaise"].(float64) != 4_88_200_00 {
+		t.Errorf("the API's application lacks its disbursement: %v", doc["disbursement"])
+	}
 	if outcomes["disbursed"] != 1 || outcomes[application.CodeAlreadyDisbursed]+outcomes[application.CodeInProgress] != 19 || len(txns) != 1 {
 		t.Fatalf("outcomes %v, %d postings", outcomes, len(txns))
 	}
@@ -206,6 +210,24 @@ func TestMoney_FormsPagesAndRefusals(t *testing.T) {
 }
 
 func c0(c *http.Client) *http.Client { return c }
+
+// The shared ADMIN_TOKEN is not a person: it neither approves nor moves
+// money (an approver holding it could disburse under another name).
+func TestMoney_SharedTokenMovesNoMoney(t *testing.T) {
+	t.Parallel()
+	f, _, _ := sanctionedFixture(t)
+	if err := f.store.APITokenSet(context.Background(), "ADMIN_TOKEN", apiToken, auth.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t)
+	status, body, _ := api(t, c, http.MethodPost, f.url+"/api/applications/LN-2026-000042/disbursement", apiToken, `{"utr": "UTIB0000012345"}`)
+	if status != http.StatusForbidden || !strings.Contains(body["message"].(string), "shared API token") {
+		t.Fatalf("token disbursement: %d %v", status, body)
+	}
+	if txns, _ := f.store.LedgerTxns(context.Background()); len(txns) != 0 {
+		t.Fatalf("posted %d", len(txns))
+	}
+}
 
 // The lock console lists a held lock and an admin releases it with a
 // recorded reason; its holder is told it lost the lock.
