@@ -165,19 +165,19 @@ type JournalTxn struct {
 	ID   string `bson:"_id"`
 	Kind string `bson:"kind"` // disbursement, repayment
 	// IdempotencyKey is unique: a retried posting finds the first.
-	IdempotencyKey string        `bson:"idempotencyKey"`
-	UTR            string        `bson:"utr,omitempty"` // unique when present
-	LoanID         string        `bson:"loanId"`        // the application's number
+	IdempotencyKey string `bson:"idempotencyKey"`
+	UTR            string `bson:"utr,omitempty"` // unique when present
+	LoanID         string `bson:"loanId"`        // the application's number
 	// Seq numbers a loan's transactions 1, 2, …: unique per loan, so two
 	// postings decided on the same view of the loan's journal (a holder
 	// whose lock was released under it) cannot both land.
-	Seq int `bson:"seq"`
-	Fence          int64         `bson:"fence"`         // of the lock it was posted under
-	By             string        `bson:"by"`
-	PostedAt       time.Time     `bson:"postedAt"`
-	ValueDate      time.Time     `bson:"valueDate"` // the business date (lender's zone)
-	Narration      string        `bson:"narration"`
-	Lines          []JournalLine `bson:"lines"`
+	Seq       int           `bson:"seq"`
+	Fence     int64         `bson:"fence"` // of the lock it was posted under
+	By        string        `bson:"by"`
+	PostedAt  time.Time     `bson:"postedAt"`
+	ValueDate time.Time     `bson:"valueDate"` // the business date (lender's zone)
+	Narration string        `bson:"narration"`
+	Lines     []JournalLine `bson:"lines"`
 	// Allocations say which instalments a repayment paid.
 	Allocations []Allocation `bson:"allocations,omitempty"`
 }
