@@ -169,7 +169,7 @@ func (s *Service) disburse(ctx context.Context, req DisburseRequest, fence int64
 		return Result{}, invalid("firstEmiDate", Problem{CodeOutOfRange, "The first EMI falls due after today and at most two months from it."})
 	}
 	p, _ := ProductByName(l.Terms.Product)
-	k := KeyFactsOf(l.Terms, p, first)
+	k := Charges(l.Terms, p)
 	key := TxnDisbursement + ":" + l.HumanID
 	txn, err := s.Ledger.LedgerTxnByKey(ctx, key)
 	switch {

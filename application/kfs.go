@@ -1,6 +1,7 @@
 package application
 
 import (
+	"math"
 	"math/big"
 	"time"
 
@@ -36,17 +37,22 @@ type KeyFacts struct {
 // (its processing fee and the GST on it), the first instalment due on
 // firstDue.
 func KeyFactsOf(t model.LoanTerms, p Product, firstDue time.Time) KeyFacts {
-	gstBps := p.GSTBps
-	k := KeyFacts{
-		Amount: t.Amount, TenureMonths: t.TenureMonths, AnnualRateBps: t.AnnualRateBps, FirstDue: firstDue,
-		FeeBps: p.ProcessingFeeBps, GSTBps: gstBps,
-	}
+	k := Charges(t, p)
+	k.TenureMonths, k.AnnualRateBps, k.FirstDue = t.TenureMonths, t.AnnualRateBps, firstDue
 	k.Schedule = RepaymentSchedule(t.Amount, t.TenureMonths, t.AnnualRateBps, firstDue)
 	k.EMI = k.Schedule.EMI
-	k.ProcessingFee = PercentOf(t.Amount, p.ProcessingFeeBps)
-	k.GST = PercentOf(k.ProcessingFee, gstBps)
-	k.NetDisbursed = t.Amount - k.ProcessingFee - k.GST
 	k.APRBps = APRBps(k.NetDisbursed, k.Schedule)
+	return k
+}
+
+// Charges are the amount, processing fee, GST on it and the net paid out
+// of terms under product p: the part of the key facts a disbursement
+// posts (without the schedule and the APR).
+func Charges(t model.LoanTerms, p Product) KeyFacts {
+	k := KeyFacts{Amount: t.Amount, FeeBps: p.ProcessingFeeBps, GSTBps: p.GSTBps}
+	k.ProcessingFee = PercentOf(t.Amount, p.ProcessingFeeBps)
+	k.GST = PercentOf(k.ProcessingFee, p.GSTBps)
+	k.NetDisbursed = t.Amount - k.ProcessingFee - k.GST
 	return k
 }
 
@@ -68,26 +74,57 @@ func APRBps(net int64, s Schedule) int {
 	if net <= 0 || len(s.Rows) == 0 {
 		return 0
 	}
-	const prec = 256
-	netF := new(big.Float).SetPrec(prec).SetInt64(net)
-	// npv(i) − net is decreasing in i: more than net at i = 0 whenever
-	// the instalments add up to more than net.
-	excess := func(i *big.Float) int {
-		growth := new(big.Float).SetPrec(prec).Add(big.NewFloat(1).SetPrec(prec), i)
-		discount := new(big.Float).SetPrec(prec).SetInt64(1)
-		sum := new(big.Float).SetPrec(prec)
+	excess := npvExcess(net, s)
+	if excess(new(big.Float).SetPrec(aprPrec)) <= 0 {
+		return 0 // repays no more than it lends
+	}
+	// Newton's method in float64 finds the rate in a few steps; two exact
+	// evaluations then prove which basis point it rounds to (the IRR lies
+	// strictly between the half-points around it). Bisection on the exact
+	// sum is the fallback.
+	if guess, ok := aprGuess(net, s); ok && guess > 0 {
+		if excess(halfPoint(2*int64(guess)-1)) > 0 && excess(halfPoint(2*int64(guess)+1)) < 0 {
+			return guess
+		}
+	}
+	return aprByBisection(net, s)
+}
+
+const aprPrec = 256
+
+// npvExcess compares, exactly enough, the instalments discounted at a
+// monthly rate i with net: Σ instalmentₖ ÷ (1+i)ᵏ − net, decreasing in i.
+func npvExcess(net int64, s Schedule) func(i *big.Float) int {
+	netF := new(big.Float).SetPrec(aprPrec).SetInt64(net)
+	return func(i *big.Float) int {
+		growth := new(big.Float).SetPrec(aprPrec).Add(big.NewFloat(1).SetPrec(aprPrec), i)
+		discount := new(big.Float).SetPrec(aprPrec).SetInt64(1)
+		sum := new(big.Float).SetPrec(aprPrec)
 		for _, r := range s.Rows {
 			discount.Quo(discount, growth)
-			sum.Add(sum, new(big.Float).SetPrec(prec).Mul(new(big.Float).SetPrec(prec).SetInt64(r.Amount), discount))
+			sum.Add(sum, new(big.Float).SetPrec(aprPrec).Mul(new(big.Float).SetPrec(aprPrec).SetInt64(r.Amount), discount))
 		}
 		return sum.Cmp(netF)
 	}
-	lo, hi := new(big.Float).SetPrec(prec), new(big.Float).SetPrec(prec).SetInt64(1)
+}
+
+// halfPoint is the monthly rate of an APR of n half basis points:
+// n ÷ 240,000.
+func halfPoint(n int64) *big.Float {
+	r := new(big.Float).SetPrec(aprPrec).SetInt64(n)
+	return r.Quo(r, new(big.Float).SetPrec(aprPrec).SetInt64(240_000))
+}
+
+// aprByBisection is the APR by bisection on the exact sum (120 halvings
+// of [0, 100 %] a month: far below a basis point).
+func aprByBisection(net int64, s Schedule) int {
+	excess := npvExcess(net, s)
+	lo, hi := new(big.Float).SetPrec(aprPrec), new(big.Float).SetPrec(aprPrec).SetInt64(1)
 	if excess(lo) <= 0 {
-		return 0 // repays no more than it lends
+		return 0
 	}
 	for range 120 {
-		mid := new(big.Float).SetPrec(prec).Add(lo, hi)
+		mid := new(big.Float).SetPrec(aprPrec).Add(lo, hi)
 		mid.Quo(mid, big.NewFloat(2))
 		if excess(mid) > 0 {
 			lo = mid
@@ -95,9 +132,38 @@ func APRBps(net int64, s Schedule) int {
 			hi = mid
 		}
 	}
-	// APR in bps = i × 12 × 10,000, half up.
-	apr := new(big.Float).SetPrec(prec).Mul(lo, big.NewFloat(120_000))
+	apr := new(big.Float).SetPrec(aprPrec).Mul(lo, big.NewFloat(120_000)) // i × 12 × 10,000, half up
 	apr.Add(apr, big.NewFloat(0.5))
 	n, _ := apr.Int64()
 	return int(n)
+}
+
+// aprGuess is the APR in basis points by Newton's method on float64: a
+// guess the caller proves exactly.
+func aprGuess(net int64, s Schedule) (int, bool) {
+	i := 0.01
+	for range 50 {
+		var f, df float64
+		d := 1.0
+		for k, r := range s.Rows {
+			d /= 1 + i
+			a := float64(r.Amount)
+			f += a * d
+			df -= float64(k+1) * a * d / (1 + i)
+		}
+		f -= float64(net)
+		if df == 0 {
+			return 0, false
+		}
+		next := i - f/df
+		if math.Abs(next-i) < 1e-15 {
+			i = next
+			break
+		}
+		i = next
+		if i <= -0.99 || i > 10 || math.IsNaN(i) {
+			return 0, false
+		}
+	}
+	return int(math.Round(i * 120_000)), true
 }

@@ -148,3 +148,31 @@ func TestMonthlyInterest_BothPathsAgree(t *testing.T) {
 		}
 	}
 }
+
+// The APR's fast path (Newton, proved exactly) agrees with bisection on
+// the exact sum across products' extremes.
+func TestAPRBps_FastPathAgreesWithBisection(t *testing.T) {
+	t.Parallel()
+	for _, p := range Products {
+		for _, tc := range []struct {
+			amount int64
+			months int
+			bps    int
+		}{{p.MinAmount * 100, p.MinTenure, p.MinRateBps}, {p.MaxAmount * 100, p.MaxTenure, p.MaxRateBps}, {p.MinAmount * 100, p.MaxTenure, (p.MinRateBps + p.MaxRateBps) / 2}} {
+			s := RepaymentSchedule(tc.amount, tc.months, tc.bps, date(t, "2027-01-05"))
+			for _, feeBps := range []int{0, 50, 200, 500} {
+				net := tc.amount - PercentOf(tc.amount, feeBps) - PercentOf(PercentOf(tc.amount, feeBps), 1800)
+				if fast, slow := APRBps(net, s), aprByBisection(net, s); fast != slow {
+					t.Errorf("%s %+v fee %d: fast %d, bisection %d", p.Name, tc, feeBps, fast, slow)
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkAPRBps_360(b *testing.B) {
+	s := RepaymentSchedule(75_00_000_00, 360, 875, time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC))
+	for b.Loop() {
+		APRBps(74_00_000_00, s)
+	}
+}

@@ -133,7 +133,7 @@ func (g *Generator) Loan(seq int64) model.Loan {
 func disbursement(l model.Loan, p application.Product, at time.Time, seq int64) (*model.Disbursement, time.Time) {
 	on := time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.UTC)
 	first := application.AddMonths(on, 1)
-	k := application.KeyFactsOf(l.Terms, p, first)
+	k := application.Charges(l.Terms, p)
 	return &model.Disbursement{
 		Gross: k.Amount, Fee: k.ProcessingFee, GST: k.GST, Net: k.NetDisbursed, UTR: fmt.Sprintf("SEED%012d", seq),
 		DisbursedOn: on, FirstEMIDate: first, TxnID: fmt.Sprintf("TXN-SEED-%012d", seq), By: "seed", At: at,
@@ -147,7 +147,7 @@ func DisbursementTxn(l model.Loan) model.JournalTxn {
 	return model.JournalTxn{
 		ID: d.TxnID, Kind: application.TxnDisbursement, IdempotencyKey: application.TxnDisbursement + ":" + l.HumanID, UTR: d.UTR, Seq: 1,
 		LoanID: l.HumanID, By: "seed", PostedAt: d.At, ValueDate: d.DisbursedOn, Narration: "Disbursement of " + l.HumanID + " (demo data)",
-		Lines: application.DisbursementLines(application.KeyFactsOf(l.Terms, p, d.FirstEMIDate)),
+		Lines: application.DisbursementLines(application.Charges(l.Terms, p)),
 	}
 }
 
