@@ -389,3 +389,32 @@ func TestPlanner_OrderedIndexOnlyOnATie(t *testing.T) {
 		}
 	}
 }
+
+// A residual range with a number for a bound holds no string (strings
+// sort after numbers): a candidate whose only other values are strings
+// is not examined.
+func TestPlanner_ResidualRangeAndOtherTypes(t *testing.T) {
+	t.Parallel()
+	var docs []bson.D
+	for i := range 300 {
+		nums := bson.A{int64(100 + i)}
+		if i%25 == 0 {
+			nums = append(nums, int64(9999)) // the rare ones
+		}
+		docs = append(docs, bson.D{{Key: "_id", Value: int64(i)}, {Key: "nums", Value: nums}})
+	}
+	docs = append(docs, bson.D{{Key: "_id", Value: int64(1000)}, {Key: "nums", Value: bson.A{int64(9999), "x"}}})
+	e := engineWith(t, []mongokit.IndexConfig{{Key: dp(bson.D{{Key: "nums", Value: int32(1)}})}}, docs)
+	elem := func(r bson.D) bson.D {
+		return bson.D{{Key: "nums", Value: bson.D{{Key: "$elemMatch", Value: r}}}}
+	}
+	filter := bson.D{{Key: "$and", Value: bson.A{
+		elem(bson.D{{Key: "$lte", Value: int64(5000)}}),
+		elem(bson.D{{Key: "$gte", Value: int64(9999)}, {Key: "$lte", Value: int64(9999)}}),
+	}}}
+	got, plan := findIDs(t, e, Query{Filter: dp(filter), Sort: dp(bson.D{{Key: "_id", Value: int32(1)}})})
+	want := ints(0, 25, 50, 75, 100, 125, 150, 175, 200, 225, 250, 275)
+	if !slices.Equal(got, want) || plan.Index != "nums_1" || plan.Examined != len(want) {
+		t.Errorf("%v by %q examining %d; want %v by nums_1 examining %d", got, plan.Index, plan.Examined, want, len(want))
+	}
+}
