@@ -13,10 +13,12 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/256dpi/lungo/bsonkit"
 	"github.com/256dpi/lungo/mongokit"
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"loandesk/store/durable"
 )
@@ -390,31 +392,38 @@ func TestPlanner_OrderedIndexOnlyOnATie(t *testing.T) {
 	}
 }
 
-// A residual range with a number for a bound holds no string (strings
-// sort after numbers): a candidate whose only other values are strings
-// is not examined.
+// A residual range holds no value of a type outside its bounds: a
+// string is above every number and below every date. A candidate whose
+// only other values are strings is not examined.
 func TestPlanner_ResidualRangeAndOtherTypes(t *testing.T) {
 	t.Parallel()
+	day := primitive.NewDateTimeFromTime(time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC))
 	var docs []bson.D
 	for i := range 300 {
-		nums := bson.A{int64(100 + i)}
-		if i%25 == 0 {
-			nums = append(nums, int64(9999)) // the rare ones
+		nums, mix := bson.A{int64(100 + i)}, bson.A{day + primitive.DateTime(i)}
+		if i%25 == 0 { // the rare ones
+			nums, mix = append(nums, int64(9999)), append(mix, int64(9999))
 		}
-		docs = append(docs, bson.D{{Key: "_id", Value: int64(i)}, {Key: "nums", Value: nums}})
+		docs = append(docs, bson.D{{Key: "_id", Value: int64(i)}, {Key: "nums", Value: nums}, {Key: "mix", Value: mix}})
 	}
-	docs = append(docs, bson.D{{Key: "_id", Value: int64(1000)}, {Key: "nums", Value: bson.A{int64(9999), "x"}}})
-	e := engineWith(t, []mongokit.IndexConfig{{Key: dp(bson.D{{Key: "nums", Value: int32(1)}})}}, docs)
-	elem := func(r bson.D) bson.D {
-		return bson.D{{Key: "nums", Value: bson.D{{Key: "$elemMatch", Value: r}}}}
+	docs = append(docs, bson.D{{Key: "_id", Value: int64(1000)}, {Key: "nums", Value: bson.A{int64(9999), "x"}}, {Key: "mix", Value: bson.A{int64(9999), "x"}}})
+	e := engineWith(t, []mongokit.IndexConfig{
+		{Key: dp(bson.D{{Key: "nums", Value: int32(1)}})},
+		{Key: dp(bson.D{{Key: "mix", Value: int32(1)}})},
+	}, docs)
+	elem := func(field string, r bson.D) bson.D {
+		return bson.D{{Key: field, Value: bson.D{{Key: "$elemMatch", Value: r}}}}
 	}
-	filter := bson.D{{Key: "$and", Value: bson.A{
-		elem(bson.D{{Key: "$lte", Value: int64(5000)}}),
-		elem(bson.D{{Key: "$gte", Value: int64(9999)}, {Key: "$lte", Value: int64(9999)}}),
-	}}}
-	got, plan := findIDs(t, e, Query{Filter: dp(filter), Sort: dp(bson.D{{Key: "_id", Value: int32(1)}})})
+	rare := bson.D{{Key: "$gte", Value: int64(9999)}, {Key: "$lte", Value: int64(9999)}}
 	want := ints(0, 25, 50, 75, 100, 125, 150, 175, 200, 225, 250, 275)
-	if !slices.Equal(got, want) || plan.Index != "nums_1" || plan.Examined != len(want) {
-		t.Errorf("%v by %q examining %d; want %v by nums_1 examining %d", got, plan.Index, plan.Examined, want, len(want))
+	for field, common := range map[string]bson.D{
+		"nums": {{Key: "$lte", Value: int64(5000)}}, // a number above
+		"mix":  {{Key: "$gte", Value: day}},         // a date below
+	} {
+		filter := bson.D{{Key: "$and", Value: bson.A{elem(field, common), elem(field, rare)}}}
+		got, plan := findIDs(t, e, Query{Filter: dp(filter), Sort: dp(bson.D{{Key: "_id", Value: int32(1)}})})
+		if !slices.Equal(got, want) || plan.Index != field+"_1" || plan.Examined != len(want) {
+			t.Errorf("%s: %v by %q examining %d; want %v by %s_1 examining %d", field, got, plan.Index, plan.Examined, want, field, len(want))
+		}
 	}
 }
