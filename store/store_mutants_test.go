@@ -211,3 +211,70 @@ func TestQueue_HeartbeatKeepsTheWorkerADay(t *testing.T) {
 		}
 	})
 }
+
+// Whatever makes an event claimable in this process wakes its idle
+// workers at once: a publish, a release, a requeue.
+func TestQueue_EventsPublishedWakes(t *testing.T) {
+	t.Parallel()
+	queueEngines(t, func(t *testing.T, st *Store, clk *clock.Manual) {
+		ctx := context.Background()
+		woken := func(what string, ch <-chan struct{}) {
+			t.Helper()
+			select {
+			case <-ch:
+			default:
+				t.Fatalf("%s did not wake the idle workers", what)
+			}
+		}
+		ch := st.EventsPublished()
+		id, err := st.Publish(ctx, "ocr", nil, PublishOptions{MaxAttempts: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		woken("a publish", ch)
+		ev, err := st.Claim(ctx, "w", []string{"ocr"}, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch = st.EventsPublished()
+		if err := st.Release(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+		woken("a release", ch)
+		ev, _ = st.Claim(ctx, "w", []string{"ocr"}, time.Minute)
+		if err := st.Fail(ctx, ev, "boom", time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		ch = st.EventsPublished()
+		if err := st.Requeue(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		woken("a requeue", ch)
+	})
+}
+
+// A commit that updates a live session remembers what it wrote, like one
+// that inserts it: the same session committed again moments later is not
+// written again.
+func TestStore_SessionUpdateIsRemembered(t *testing.T) {
+	t.Parallel()
+	st := setup(t).store
+	ss, ctx := st.Sessions(), context.Background()
+	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Millisecond)
+	if err := ss.CommitCtx(ctx, "t", []byte("first"), exp); err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.CommitCtx(ctx, "t", []byte("second"), exp); err != nil { // an update
+		t.Fatal(err)
+	}
+	marker := exp.Add(-30 * time.Minute) // changed behind the cache's back
+	if _, err := st.sessions.UpdateOne(ctx, bson.M{"token": hashToken("t")}, bson.M{"$set": bson.M{"expiry": marker}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.CommitCtx(ctx, "t", []byte("second"), exp.Add(10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if got := storedExpiry(t, st, "t"); !got.Equal(marker) {
+		t.Fatalf("the same session 10 s after an update was written again (expiry %s)", got)
+	}
+}
