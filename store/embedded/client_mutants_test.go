@@ -230,3 +230,28 @@ func TestIndexed_RefusesWhatItDoesNotDo(t *testing.T) {
 		t.Errorf("refused writes changed the collection: %d documents", n)
 	}
 }
+
+func TestConformance_InsertManyAndEmptyReplacement(t *testing.T) {
+	t.Parallel()
+	conform(t, func(t *testing.T, _ string, db lungo.IDatabase) {
+		ctx, c := context.Background(), db.Collection("im")
+		res := must[*mongo.InsertManyResult](t)(c.InsertMany(ctx, []any{bson.M{"_id": 1}, bson.M{"_id": 2}}))
+		if res == nil || !slices.Equal(res.InsertedIDs, []any{int32(1), int32(2)}) {
+			t.Fatalf("insertMany: %+v", res)
+		}
+		if _, err := c.InsertMany(ctx, []any{bson.M{"_id": 3}, bson.M{"_id": 1}}); err == nil {
+			t.Error("insertMany with a duplicate _id: no error")
+		}
+		// An empty replacement leaves the document its _id alone.
+		up := must[*mongo.UpdateResult](t)(c.ReplaceOne(ctx, bson.M{"_id": 2}, bson.M{}))
+		var doc bson.M
+		if err := c.FindOne(ctx, bson.M{"_id": 2}).Decode(&doc); err != nil || up.MatchedCount != 1 || len(doc) != 1 {
+			t.Errorf("empty replacement: %+v, %v, %v", up, doc, err)
+		}
+		// A field named "" is a field, not an operator.
+		up = must[*mongo.UpdateResult](t)(c.ReplaceOne(ctx, bson.M{"_id": 2}, bson.D{{Key: "", Value: "x"}}))
+		if err := c.FindOne(ctx, bson.M{"_id": 2}).Decode(&doc); err != nil || up.MatchedCount != 1 || doc[""] != "x" {
+			t.Errorf("replacement with an empty field name: %+v, %v, %v", up, doc, err)
+		}
+	})
+}
