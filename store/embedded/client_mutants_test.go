@@ -170,7 +170,8 @@ func TestConformance_IndexOptionsAndListing(t *testing.T) {
 		}
 		got := list()
 		if len(got) != 4 || got["by_n"]["unique"] != true || got["_id_"]["unique"] != nil ||
-			got["at_1"]["expireAfterSeconds"] != int32(3600) || got["kind_1"]["partialFilterExpression"] == nil || got["kind_1"]["unique"] != nil {
+			got["at_1"]["expireAfterSeconds"] != int32(3600) || got["kind_1"]["partialFilterExpression"] == nil || got["kind_1"]["unique"] != nil ||
+			got["by_n"]["expireAfterSeconds"] != nil || got["by_n"]["partialFilterExpression"] != nil {
 			t.Fatalf("listed %v", got)
 		}
 		if _, err := c.InsertOne(ctx, bson.M{"_id": 6, "n": 10}); err == nil {
