@@ -9,6 +9,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/256dpi/lungo"
 	"go.mongodb.org/mongo-driver/bson"
@@ -253,6 +254,44 @@ func TestConformance_InsertManyAndEmptyReplacement(t *testing.T) {
 		up = must[*mongo.UpdateResult](t)(c.ReplaceOne(ctx, bson.M{"_id": 2}, bson.D{{Key: "", Value: "x"}}))
 		if err := c.FindOne(ctx, bson.M{"_id": 2}).Decode(&doc); err != nil || up.MatchedCount != 1 || doc[""] != "x" {
 			t.Errorf("replacement with an empty field name: %+v, %v, %v", up, doc, err)
+		}
+	})
+}
+
+// WithTransaction answers fn's result; EndSession aborts a transaction
+// left open, so its writes vanish and other writers go on.
+func TestConformance_SessionEnds(t *testing.T) {
+	t.Parallel()
+	conform(t, func(t *testing.T, _ string, db lungo.IDatabase) {
+		ctx, c := context.Background(), db.Collection("se")
+		sess := must[lungo.ISession](t)(db.Client().StartSession())
+		res, err := sess.WithTransaction(ctx, func(sc lungo.ISessionContext) (any, error) {
+			_, err := c.InsertOne(sc, bson.M{"_id": "kept"})
+			return "the answer", err
+		})
+		if err != nil || res != "the answer" {
+			t.Fatalf("WithTransaction = %v, %v; want fn's result", res, err)
+		}
+		sess.EndSession(ctx)
+
+		// UseSession ends its session: a transaction left open is aborted.
+		err = db.Client().UseSession(ctx, func(sc lungo.ISessionContext) error {
+			if err := sc.StartTransaction(); err != nil {
+				return err
+			}
+			_, err := c.InsertOne(sc, bson.M{"_id": "left open"})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if _, err := c.InsertOne(wctx, bson.M{"_id": "after"}); err != nil {
+			t.Fatalf("a write after a session ended with its transaction open: %v", err)
+		}
+		if got := ids(t)(c.Find(ctx, bson.M{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))); !slices.Equal(got, []any{"after", "kept"}) {
+			t.Fatalf("documents %v, want [after kept]", got)
 		}
 	})
 }
