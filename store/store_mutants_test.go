@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"loandesk/clock"
+	"loandesk/model"
 )
 
 func TestStore_APITokens(t *testing.T) {
@@ -276,5 +278,62 @@ func TestStore_SessionUpdateIsRemembered(t *testing.T) {
 	}
 	if got := storedExpiry(t, st, "t"); !got.Equal(marker) {
 		t.Fatalf("the same session 10 s after an update was written again (expiry %s)", got)
+	}
+}
+
+// A phone number of 10 digits or more is a search key (its last 10
+// digits, as people type it); a query of 10 to 13 digits and separators
+// is read as one phone number.
+func TestLoanSearch_Phones(t *testing.T) {
+	t.Parallel()
+	keys := LoanSearchKeys(model.Loan{HumanID: "LN-2026-000001", Applicant: model.Applicant{Phone: "98765 43210"}})
+	if !slices.Contains(keys, "9876543210") {
+		t.Errorf("keys of a 10-digit phone: %v", keys)
+	}
+	if keys := LoanSearchKeys(model.Loan{HumanID: "LN-2026-000001", Applicant: model.Applicant{Phone: "876543210"}}); slices.Contains(keys, "876543210") {
+		t.Errorf("a 9-digit phone is a key: %v", keys)
+	}
+	for q, phone := range map[string]bool{
+		"98765 4321":         false, // 9 digits
+		"98765 43210":        true,  // 10
+		"+91 (98765) 432-10": true,  // 12
+		"0091 98765 432 1":   true,  // 13
+		"0091 98765 432 10":  false, // 14
+	} {
+		if got := isPhoneLike(q); got != phone {
+			t.Errorf("isPhoneLike(%q) = %v, want %v", q, got, phone)
+		}
+	}
+	// No search, no condition on the keys ($and of nothing is an error
+	// on MongoDB).
+	if q := (LoanFilter{}).Query(); q["$and"] != nil {
+		t.Errorf("filter without search: %v", q)
+	}
+}
+
+// lungo's engine gets only the indexes that enforce something (unique,
+// TTL); the indexed engine gets every index, for its reads.
+func TestStore_IndexesPerEngine(t *testing.T) {
+	t.Parallel()
+	for engine, wantList := range map[string]bool{EngineIndexed: true, EngineLungo: false} {
+		st, err := Open(context.Background(), Config{DataDir: t.TempDir(), Engine: engine})
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := map[string]bool{}
+		cur, err := st.events.Indexes().List(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var specs []bson.M
+		_ = cur.All(context.Background(), &specs)
+		for _, s := range specs {
+			names[s["name"].(string)] = true
+		}
+		_ = st.Close(context.Background())
+		ttl, list := names["expireAt_1"], len(names) > 3
+		if !ttl || list != wantList {
+			t.Errorf("%s: events indexes %v; want the TTL index, and the others %v", engine, names, wantList)
+		}
 	}
 }
