@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -334,6 +335,25 @@ func TestStore_IndexesPerEngine(t *testing.T) {
 		ttl, list := names["expireAt_1"], len(names) > 3
 		if !ttl || list != wantList {
 			t.Errorf("%s: events indexes %v; want the TTL index, and the others %v", engine, names, wantList)
+		}
+	}
+}
+
+// A page holds 1 to 100 loans; no limit, or one past 100, is a page of 25.
+func TestStore_LoanListPageSize(t *testing.T) {
+	t.Parallel()
+	st := setup(t).store
+	loans := make([]model.Loan, 101)
+	for i := range loans {
+		loans[i] = model.Loan{HumanID: fmt.Sprintf("LN-2026-%06d", i+1), Status: model.StatusSubmitted, CreatedAt: time.Now()}
+	}
+	if err := st.LoanInsertMany(context.Background(), loans); err != nil {
+		t.Fatal(err)
+	}
+	for limit, want := range map[int]int{0: 25, -1: 25, 1: 1, 100: 100, 101: 25} {
+		got, err := st.LoanList(context.Background(), LoanListParams{Limit: limit})
+		if err != nil || len(got) != want {
+			t.Errorf("limit %d: %d loans, %v; want %d", limit, len(got), err, want)
 		}
 	}
 }
