@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -183,7 +184,7 @@ func TestLock_RaceNeverOverlaps(t *testing.T) {
 					}
 					seen[fence] = true
 					mu.Unlock()
-					time.Sleep(time.Millisecond) // hold it a moment, as real work would
+					runtime.Gosched() // let the others try to get in while this one holds it
 					inside.Add(-1)
 					return nil
 				})
