@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +15,8 @@ import (
 	"loandesk/web"
 )
 
-// config is everything read from the environment (12-factor).
+// config is everything read from the environment (12-factor). Every
+// variable read here is listed in deploy.Variables (TestConfigTable).
 type config struct {
 	Host          string
 	Port          string
@@ -33,6 +35,9 @@ type config struct {
 	ServeJobs      string
 	JobWorkers     int
 	EventRetention time.Duration
+	// MetricsAddr, when set, serves /metrics without authentication on
+	// its own listener (keep it on a private interface or port).
+	MetricsAddr string
 }
 
 // DefaultTimeZone is the lender's zone unless TIME_ZONE says otherwise:
@@ -154,6 +159,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		fail("TIME_ZONE must be an IANA time zone name (like Asia/Kolkata), got %q", zoneName)
 	} else {
 		c.Web.Zone = zone
+	}
+	if c.MetricsAddr = strings.TrimSpace(getenv("METRICS_ADDR")); c.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || port == "" {
+			fail("METRICS_ADDR must be host:port or :port (like 127.0.0.1:9090), got %q", c.MetricsAddr)
+		}
 	}
 	c.Web.SecureCookies = isTrue(getenv("COOKIE_SECURE"))
 	c.Web.TrustProxy = isTrue(getenv("TRUST_PROXY"))

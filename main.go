@@ -1,19 +1,21 @@
 // Command loandesk is the Loan Desk admin console for lenders.
 //
 //	loandesk [serve]              run the web server (default)
-//	loandesk seed -n N [--seed S] load N synthetic loan applications
+//	loandesk jobs                 run the job runner only
+//	loandesk seed [-n N] [-seed S] load N synthetic loan applications
 //	loandesk backup FILE          snapshot the embedded database (server may run)
 //	loandesk restore FILE         load a snapshot into an empty DATA_DIR
+//	loandesk version              print the version and build information
+//	loandesk help [COMMAND]       the commands and the environment
 //
-// Configuration comes from the environment; see README.md.
+// Every command takes -h. Configuration comes from the environment
+// (deploy.Variables); see README.md.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -35,48 +37,12 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	if err != nil && !errors.Is(err, errUsage) { // a usage error was printed with the usage
 		fmt.Fprintln(os.Stderr, "loandesk:", err)
-		os.Exit(1)
 	}
-}
-
-// run parses the subcommand and runs it until ctx ends.
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return err
-	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-
-	cmd := "serve"
-	if len(args) > 0 {
-		cmd, args = args[0], args[1:]
-	}
-	switch cmd {
-	case "serve":
-		return serve(ctx, cfg, logger)
-	case "seed":
-		return seedCommand(ctx, cfg, logger, args)
-	case "jobs":
-		return jobsCommand(ctx, cfg, logger)
-	case "backup":
-		return backupCommand(ctx, cfg, logger, args)
-	case "restore":
-		if len(args) != 1 {
-			return errors.New("usage: loandesk restore FILE (into an empty DATA_DIR)")
-		}
-		if err := store.Restore(args[0], cfg.DataDir); err != nil {
-			return err
-		}
-		logger.Info("restored backup", "file", args[0], "data_dir", cfg.DataDir)
-		return nil
-	case "help", "-h", "--help":
-		fmt.Fprintln(stderr, "usage: loandesk [serve] | jobs | seed -n N [--seed S] | backup FILE | restore FILE")
-		return nil
-	default:
-		return fmt.Errorf("unknown command %q (want serve, jobs, seed, backup or restore)", cmd)
-	}
+	stop()
+	os.Exit(exitCode(err))
 }
 
 func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
@@ -271,15 +237,13 @@ func ensureAdmin(ctx context.Context, st *store.Store, cfg config, logger *slog.
 	return nil
 }
 
-func seedCommand(ctx context.Context, cfg config, logger *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
-	n := fs.Int("n", 1000, "number of loan applications to create")
-	seedValue := fs.Uint64("seed", uint64(time.Now().UnixNano()), "random seed (the same seed gives the same applications)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *n < 1 || *n > 10_000_000 {
+// seedCommand loads n synthetic applications; seedValue 0 draws a seed.
+func seedCommand(ctx context.Context, cfg config, logger *slog.Logger, n int, seedValue uint64) error {
+	if n < 1 || n > 10_000_000 {
 		return fmt.Errorf("seed: -n must be between 1 and 10000000")
+	}
+	if seedValue == 0 {
+		seedValue = uint64(time.Now().UnixNano())
 	}
 	st, err := store.Open(ctx, cfg.Store(logger))
 	if err != nil {
@@ -291,22 +255,19 @@ func seedCommand(ctx context.Context, cfg config, logger *slog.Logger, args []st
 	// 10.8 s to 6.4 s) for a command that exits when done.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	start := time.Now()
-	done, err := seed.Load(ctx, st, *n, *seedValue, time.Now())
-	logger.Info("seeded loan applications", "count", done, "seed", *seedValue, "duration", time.Since(start).Round(time.Millisecond))
+	done, err := seed.Load(ctx, st, n, seedValue, time.Now())
+	logger.Info("seeded loan applications", "count", done, "seed", seedValue, "duration", time.Since(start).Round(time.Millisecond))
 	return err
 }
 
 // backupCommand writes a consistent snapshot of the embedded database.
 // While the server runs it holds DATA_DIR, so the snapshot comes from the
 // server over DATA_DIR/backup.sock; otherwise this process opens DATA_DIR.
-func backupCommand(ctx context.Context, cfg config, logger *slog.Logger, args []string) error {
-	if len(args) != 1 {
-		return errors.New("usage: loandesk backup FILE")
-	}
+func backupCommand(ctx context.Context, cfg config, logger *slog.Logger, file string) error {
 	if cfg.MongoURI != "" {
 		return errors.New("backup is for the embedded database; back up MongoDB with mongodump")
 	}
-	f, err := os.OpenFile(args[0], os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	f, err := os.OpenFile(file, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
@@ -326,10 +287,22 @@ func backupCommand(ctx context.Context, cfg config, logger *slog.Logger, args []
 		err = cerr
 	}
 	if err != nil {
-		_ = os.Remove(args[0])
+		_ = os.Remove(file)
 		return fmt.Errorf("backup: %w", err)
 	}
-	logger.Info("backup written", "file", args[0], "bytes", n)
+	logger.Info("backup written", "file", file, "bytes", n)
+	return nil
+}
+
+// restoreCommand makes the backup file the database in DATA_DIR.
+func restoreCommand(cfg config, logger *slog.Logger, file string) error {
+	if cfg.MongoURI != "" {
+		return errors.New("restore is for the embedded database; restore MongoDB with mongorestore")
+	}
+	if err := store.Restore(file, cfg.DataDir); err != nil {
+		return err
+	}
+	logger.Info("restored backup", "file", file, "data_dir", cfg.DataDir)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -43,13 +44,13 @@ func TestLoadConfig(t *testing.T) {
 		_, err := loadConfig(env(map[string]string{
 			"PORT": "http", "DB_POOL_MAX": "-1", "LOG_LEVEL": "loud", "ADMIN_EMAIL": "a@example.com",
 			"SESSION_IDLE_TIMEOUT": "soon", "BCRYPT_COST": "4", "ADMIN_TOKEN": "short", "UNDERWRITER_APPROVAL_LIMIT": "lots",
-			"SERVE_JOBS": "sometimes", "JOB_WORKERS": "0", "EVENT_RETENTION": "forever", "UPLOAD_MAX_BYTES": "10MB", "TIME_ZONE": "Mars/Olympus", "DUAL_APPROVAL_ABOVE": "a lot",
+			"SERVE_JOBS": "sometimes", "JOB_WORKERS": "0", "EVENT_RETENTION": "forever", "UPLOAD_MAX_BYTES": "10MB", "TIME_ZONE": "Mars/Olympus", "DUAL_APPROVAL_ABOVE": "a lot", "METRICS_ADDR": "9090",
 		}))
 		if err == nil {
 			t.Fatal("no error")
 		}
 		for _, name := range []string{"PORT", "DB_POOL_MAX", "LOG_LEVEL", "ADMIN_PASSWORD", "SESSION_IDLE_TIMEOUT", "BCRYPT_COST", "ADMIN_TOKEN", "UNDERWRITER_APPROVAL_LIMIT",
-			"SERVE_JOBS", "JOB_WORKERS", "EVENT_RETENTION", "UPLOAD_MAX_BYTES", "TIME_ZONE", "DUAL_APPROVAL_ABOVE"} {
+			"SERVE_JOBS", "JOB_WORKERS", "EVENT_RETENTION", "UPLOAD_MAX_BYTES", "TIME_ZONE", "DUAL_APPROVAL_ABOVE", "METRICS_ADDR"} {
 			if !strings.Contains(err.Error(), name) {
 				t.Errorf("error does not name %s: %v", name, err)
 			}
@@ -230,7 +231,7 @@ func TestJobsCommand(t *testing.T) {
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(runCtx, []string{"jobs"}, env(map[string]string{"DATA_DIR": dir, "LOG_LEVEL": "debug"}), &logs)
+		done <- run(runCtx, []string{"jobs"}, env(map[string]string{"DATA_DIR": dir, "LOG_LEVEL": "debug"}), io.Discard, &logs)
 	}()
 	// The runner logs each job it completes: wait for two such lines,
 	// looking again at each write to the log.
@@ -270,7 +271,7 @@ func TestServe_ZeroByteDatabaseIsRefused(t *testing.T) {
 	}
 	var logs syncBuffer
 	logs.written = make(chan struct{}, 1)
-	err := run(context.Background(), []string{"serve"}, env(map[string]string{"DATA_DIR": dir, "PORT": "0", "HOST": "127.0.0.1"}), &logs)
+	err := run(context.Background(), []string{"serve"}, env(map[string]string{"DATA_DIR": dir, "PORT": "0", "HOST": "127.0.0.1"}), io.Discard, &logs)
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "empty") {
 		t.Fatalf("serve on a zero-byte database: %v", err)
 	}
