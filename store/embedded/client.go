@@ -17,6 +17,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/writeconcern"
 
 	"loandesk/store/bsondoc"
+	"loandesk/store/docdecode"
 )
 
 // ErrNotSupported is returned by the parts of the driver's interface the
@@ -222,7 +223,7 @@ var _ lungo.ICursor = (*Cursor)(nil)
 func (c *Cursor) All(_ context.Context, results any) error {
 	list := c.docs[c.pos:]
 	c.pos = len(c.docs)
-	return bsonkit.DecodeList(list, results)
+	return docdecode.DecodeList(list, results)
 }
 
 // Close releases nothing.
@@ -233,7 +234,7 @@ func (c *Cursor) Decode(v any) error {
 	if c.cur == nil {
 		return errors.New("embedded: Decode before Next")
 	}
-	return bsonkit.Decode(c.cur, v)
+	return docdecode.Decode(c.cur, v)
 }
 
 // Err is the cursor's error.
@@ -284,7 +285,7 @@ func (r *SingleResult) Decode(v any) error {
 	if r.err != nil {
 		return r.err
 	}
-	return bsonkit.Decode(r.doc, v)
+	return docdecode.Decode(r.doc, v)
 }
 
 // DecodeBytes returns the document's BSON.
