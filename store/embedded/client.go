@@ -302,15 +302,6 @@ func (r *SingleResult) Raw() (bson.Raw, error) {
 	return bson.Marshal(r.doc)
 }
 
-// toDoc converts a filter, update, sort or projection given in any form
-// the driver accepts (bson.M, bson.D, a struct, nil) to a document.
-func toDoc(v any) (bsonkit.Doc, error) {
-	if v == nil {
-		return &bson.D{}, nil
-	}
-	return bsonkit.Transform(v)
-}
-
 // storedDoc converts a document to store (an insert or a replacement):
 // marshalled by the driver, as for MongoDB, and decoded by store/bsondoc
 // into the compact form documents loaded at start-up have. dec may be
