@@ -133,6 +133,7 @@ func (a *App) ShowLoanList(w http.ResponseWriter, r *http.Request) {
 		Sorts:     choices(sortLabels, q.Sort),
 		Pager:     pager(q, page),
 	}
+	labelCounts(&vm)
 	// The filter form sends every field; htmx pushes the canonical
 	// address (defaults left out) so URLs stay short and comparable.
 	w.Header().Set("HX-Push-Url", q.url(nil))

@@ -66,6 +66,18 @@ func FormatRupees(paise int64) string {
 	return s
 }
 
+// FormatCount writes a count with Indian digit grouping, as money is
+// grouped: 10000 → "10,000", 100000 → "1,00,000", 999 → "999",
+// -1234 → "-1,234".
+func FormatCount(n int64) string {
+	neg, mag := magnitude(n)
+	s := groupIndian(strconv.FormatUint(mag, 10))
+	if neg {
+		return "-" + s
+	}
+	return s
+}
+
 // magnitude splits paise into its sign and absolute value. The absolute
 // value is unsigned because that of math.MinInt64 does not fit an int64;
 // negating in uint64 (two's complement) gives it exactly.

@@ -322,3 +322,12 @@ func FuzzFormat(f *testing.F) {
 		}
 	})
 }
+
+func TestFormatCount(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 10000: "10,000", 100000: "1,00,000",
+		2457: "2,457", 12345678: "1,23,45,678", -1234: "-1,234", math.MinInt64: "-92,23,37,20,36,85,47,75,808"} {
+		if got := FormatCount(n); got != want {
+			t.Errorf("FormatCount(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

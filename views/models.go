@@ -37,33 +37,40 @@ type LoginForm struct {
 
 // LoanList is the loan list page.
 type LoanList struct {
-	CanFile   bool // the viewer may file new applications
-	Tabs      []StatusTab
-	Rows      []LoanRow
-	Total     int64 // under the search and filters, every status
-	Matching  int64 // in the chosen tab
-	Query     string
-	Status    string
-	Assignee  string
-	Assignees []Choice
-	Sort      string
-	Sorts     []Choice
-	Pager     Pager
+	CanFile  bool // the viewer may file new applications
+	Tabs     []StatusTab
+	Rows     []LoanRow
+	Total    int64 // under the search and filters, every status
+	Matching int64 // in the chosen tab
+	// TotalLabel and MatchingLabel are Total and Matching grouped for
+	// people ("10,000"); StatusLabel names the chosen tab ("" for All).
+	TotalLabel, MatchingLabel, StatusLabel string
+	Query                                  string
+	Status                                 string
+	Assignee                               string
+	Assignees                              []Choice
+	Sort                                   string
+	Sorts                                  []Choice
+	Pager                                  Pager
 }
 
 // Pager links the pages of a list.
 type Pager struct {
 	Page, Pages      int
-	Range            string // "26–50 of 1234"
+	PageLabel        string // Page and Pages grouped for people
+	PagesLabel       string
+	Range            string // "26–50 of 1,234"
 	PrevURL, NextURL string
 }
 
 // StatusTab is one status filter with its count.
 type StatusTab struct {
-	Label  string
-	URL    string
-	Count  int64
-	Active bool
+	Label string
+	URL   string
+	Count int64
+	// CountLabel is Count grouped for people ("1,00,000").
+	CountLabel string
+	Active     bool
 }
 
 // LoanRow is one loan in the list.

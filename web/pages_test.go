@@ -40,7 +40,7 @@ func TestLoanList(t *testing.T) {
 	if n := doc.Find(`[data-testid="loan-row"]`).Length(); n != 25 {
 		t.Fatalf("rows = %d, want 25", n)
 	}
-	if got := doc.Find(`[data-testid="loan-total"]`).Text(); got != "60 in all" {
+	if got := strings.Join(strings.Fields(doc.Find(`[data-testid="loan-total"]`).Text()), " "); got != "60 applications in all statuses" {
 		t.Fatalf("total = %q", got)
 	}
 
