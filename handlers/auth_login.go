@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -9,7 +10,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -35,8 +35,8 @@ func (a *App) ShowLogin(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, views.LoginPage(a.page(r, "Sign in", ""), form))
 }
 
-// Login checks the credentials, limits attempts per IP and per email, and
-// on success starts a session under a fresh token.
+// Login checks the credentials within the sign-in limits (a.Throttle)
+// and on success starts a session under a fresh token.
 func (a *App) Login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxLoginBody)
 	if err := r.ParseForm(); err != nil {
@@ -55,29 +55,22 @@ func (a *App) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	// Count the attempt before checking anything, per IP and per email.
-	now := time.Now()
-	emailKey := "email:" + store.NormalizeEmail(form.Email)
-	keys := []struct {
-		key   string
-		limit int
-	}{{"ip:" + clientIP(r), a.Limits.PerIP}, {emailKey, a.Limits.PerEmail}}
-	for _, k := range keys {
-		if form.Email == "" && k.key == emailKey {
-			continue // unusable email: limited by IP only
-		}
-		n, resetAt, err := a.Limiter.LoginAttemptAdd(r.Context(), k.key, a.Limits.Window, now)
-		if err != nil {
-			a.ServerError(w, r, err)
-			return
-		}
-		if n > k.limit {
-			wait := int(math.Ceil(time.Until(resetAt).Minutes()))
-			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(time.Until(resetAt).Seconds()))))
-			form.Error = fmt.Sprintf("Too many sign-in attempts. Please wait %d minute%s and try again.", wait, plural(wait))
-			a.loginFailed(w, r, http.StatusTooManyRequests, form)
-			return
-		}
+	// The limits decide whether this attempt may check a password at
+	// all; only a wrong password is counted (auth.SignInLimits).
+	now := a.now()
+	ticket, err := a.Throttle.Begin(r.Context(), store.NormalizeEmail(form.Email), clientIP(r))
+	var limited *auth.Limited
+	if errors.As(err, &limited) {
+		a.Logger.Warn("sign-in limited", "reason", limited.Reason, "email", form.Email, "retry_after", limited.RetryAfter.String())
+		secs := int(math.Ceil(limited.RetryAfter.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		form.Error = "Too many sign-in attempts. Please wait " + waitText(secs) + " and try again."
+		a.loginFailed(w, r, http.StatusTooManyRequests, form)
+		return
+	}
+	if err != nil {
+		a.ServerError(w, r, err)
+		return
 	}
 
 	var hash []byte
@@ -86,17 +79,24 @@ func (a *App) Login(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		hash = user.PasswordHash
 	case !errors.Is(err, store.ErrNotFound):
+		ticket.Abandon(context.WithoutCancel(r.Context()))
 		a.ServerError(w, r, err)
 		return
 	}
-	if form.Email == "" || utf8.RuneCountInString(password) > auth.MaxPasswordLen || !a.Hasher.Check(hash, password) {
+	// Every path checks a hash (a dummy one for unknown emails), so the
+	// response time does not tell which emails are registered.
+	if !a.Hasher.Check(hash, password) || form.Email == "" || utf8.RuneCountInString(password) > auth.MaxPasswordLen {
+		if err := ticket.Failed(context.WithoutCancel(r.Context())); err != nil {
+			a.ServerError(w, r, err)
+			return
+		}
 		form.Error = msgBadCredentials
 		a.loginFailed(w, r, http.StatusUnauthorized, form)
 		return
 	}
 
-	if err := a.Limiter.LoginAttemptsReset(r.Context(), emailKey, a.Limits.Window, now); err != nil {
-		a.Logger.Warn("reset login attempts", "err", err)
+	if err := ticket.Succeeded(context.WithoutCancel(r.Context())); err != nil {
+		a.Logger.Warn("record a successful sign-in", "err", err)
 	}
 	// A fresh token on every sign-in defeats session fixation.
 	if err := a.Sessions.RenewToken(r.Context()); err != nil {
@@ -146,6 +146,15 @@ func clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// waitText is "30 seconds" or "15 minutes".
+func waitText(secs int) string {
+	if secs < 60 {
+		return fmt.Sprintf("%d second%s", secs, plural(secs))
+	}
+	m := (secs + 59) / 60
+	return fmt.Sprintf("%d minute%s", m, plural(m))
 }
 
 func plural(n int) string {

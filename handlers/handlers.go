@@ -45,26 +45,10 @@ type LoanStore interface {
 	LoanGet(ctx context.Context, humanID string) (model.Loan, error)
 }
 
-// LoginLimiter counts sign-in attempts per key in fixed windows.
-type LoginLimiter interface {
-	LoginAttemptAdd(ctx context.Context, key string, window time.Duration, now time.Time) (int, time.Time, error)
-	LoginAttemptsReset(ctx context.Context, key string, window time.Duration, now time.Time) error
-}
-
 // Pinger answers whether the database is usable.
 type Pinger interface {
 	Ping(ctx context.Context) error
 }
-
-// LoginLimits bound sign-in attempts per client IP and per email.
-type LoginLimits struct {
-	PerIP    int
-	PerEmail int
-	Window   time.Duration
-}
-
-// DefaultLoginLimits allow a person a few typos and stop password guessing.
-var DefaultLoginLimits = LoginLimits{PerIP: 50, PerEmail: 10, Window: 15 * time.Minute}
 
 // App holds the handlers' dependencies.
 type App struct {
@@ -74,11 +58,11 @@ type App struct {
 	Service  *application.Service
 	Work     WorkStore
 	Money    MoneyStore
-	Limiter  LoginLimiter
 	DB       Pinger
 	Sessions *scs.SessionManager
 	Hasher   *auth.Hasher
-	Limits   LoginLimits
+	// Throttle limits sign-in attempts (only failures count).
+	Throttle *auth.Throttle
 	Policy   application.Policy
 	Assets   views.Assets
 	Logger   *slog.Logger

@@ -113,61 +113,6 @@ func storedExpiry(t *testing.T, st *Store, token string) time.Time {
 	return doc.Expiry.UTC()
 }
 
-func TestStore_LoginAttempts(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-
-	t.Run("CountsEveryConcurrentAttempt", func(t *testing.T) {
-		t.Parallel()
-		st := setup(t).store
-		now := time.Now()
-		done := make(chan int, 40)
-		for range 40 {
-			go func() {
-				n, _, err := st.LoginAttemptAdd(ctx, "ip:1.2.3.4", time.Hour, now)
-				if err != nil {
-					t.Error(err)
-				}
-				done <- n
-			}()
-		}
-		seen := map[int]bool{}
-		for range 40 {
-			seen[<-done] = true
-		}
-		for i := 1; i <= 40; i++ {
-			if !seen[i] {
-				t.Fatalf("count %d never returned: attempts were lost or double-counted (%v)", i, seen)
-			}
-		}
-	})
-
-	t.Run("WindowsAndKeysAreSeparateAndResettable", func(t *testing.T) {
-		t.Parallel()
-		st := setup(t).store
-		now := time.Date(2026, 1, 1, 10, 5, 0, 0, time.UTC)
-		for range 3 {
-			_, _, _ = st.LoginAttemptAdd(ctx, "email:a", 15*time.Minute, now)
-		}
-		n, end, _ := st.LoginAttemptAdd(ctx, "email:a", 15*time.Minute, now)
-		if n != 4 || !end.Equal(time.Date(2026, 1, 1, 10, 15, 0, 0, time.UTC)) {
-			t.Fatalf("n=%d end=%s", n, end)
-		}
-		if n, _, _ := st.LoginAttemptAdd(ctx, "email:b", 15*time.Minute, now); n != 1 {
-			t.Fatalf("other key n=%d", n)
-		}
-		if n, _, _ := st.LoginAttemptAdd(ctx, "email:a", 15*time.Minute, now.Add(15*time.Minute)); n != 1 {
-			t.Fatalf("next window n=%d", n)
-		}
-		if err := st.LoginAttemptsReset(ctx, "email:a", 15*time.Minute, now); err != nil {
-			t.Fatal(err)
-		}
-		if n, _, _ := st.LoginAttemptAdd(ctx, "email:a", 15*time.Minute, now); n != 1 {
-			t.Fatalf("after reset n=%d", n)
-		}
-	})
-}
-
 // sessionEngines runs a session test on both embedded engines, with the
 // store on a manual clock standing at the wall clock's now (the engines'
 // TTL sweeps use the wall clock, so the manual one only moves forward).

@@ -16,7 +16,6 @@ import (
 
 	"loandesk/auth"
 	"loandesk/clock"
-	"loandesk/handlers"
 	"loandesk/store"
 	"loandesk/web"
 )
@@ -144,9 +143,11 @@ func TestLogin(t *testing.T) {
 		}
 	})
 
-	t.Run("RateLimitedPerEmail", func(t *testing.T) {
+	t.Run("RateLimitedPerAccountAndAddress", func(t *testing.T) {
 		t.Parallel()
-		b := setup(t, func(c *web.Config) { c.LoginLimits = handlers.LoginLimits{PerIP: 100, PerEmail: 3, Window: time.Hour} })
+		b := setup(t, func(c *web.Config) {
+			c.LoginLimits = auth.SignInLimits{FreeFailures: 3, FirstDelay: time.Hour, MaxDelay: time.Hour, Window: time.Hour}
+		})
 		b.createUser(t, "asha@example.com", auth.RoleViewer)
 		c := newClient(t)
 		for i := range 3 {
@@ -154,7 +155,7 @@ func TestLogin(t *testing.T) {
 				t.Fatalf("attempt %d: status %d", i+1, res.status)
 			}
 		}
-		// Even the right password is refused now: the account is being guessed.
+		// Even the right password waits now: the account is being guessed from here.
 		res := login(t, c, b.url, "ASHA@example.com", testPassword)
 		if res.status != http.StatusTooManyRequests || !strings.Contains(res.body, "Too many sign-in attempts") || res.header.Get("Retry-After") == "" {
 			t.Fatalf("4th attempt: status %d retry-after %q", res.status, res.header.Get("Retry-After"))
@@ -168,7 +169,7 @@ func TestLogin(t *testing.T) {
 		t.Parallel()
 		b := setup(t, func(c *web.Config) {
 			c.TrustProxy = true
-			c.LoginLimits = handlers.LoginLimits{PerIP: 2, PerEmail: 100, Window: time.Hour}
+			c.LoginLimits = auth.SignInLimits{FreeFailures: 100, AddressCeiling: 2, Window: time.Hour}
 		})
 		c := newClient(t)
 		attempt := func(i int, xff string) int {
@@ -197,7 +198,9 @@ func TestLogin(t *testing.T) {
 
 	t.Run("RateLimitedPerIPAcrossEmails", func(t *testing.T) {
 		t.Parallel()
-		b := setup(t, func(c *web.Config) { c.LoginLimits = handlers.LoginLimits{PerIP: 5, PerEmail: 100, Window: time.Hour} })
+		b := setup(t, func(c *web.Config) {
+			c.LoginLimits = auth.SignInLimits{FreeFailures: 100, AddressCeiling: 5, Window: time.Hour}
+		})
 		c := newClient(t)
 		var wg sync.WaitGroup
 		var mu sync.Mutex

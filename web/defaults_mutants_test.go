@@ -3,13 +3,12 @@ package web_test
 // Security rules no other test pins down (each was a surviving mutant of
 // scripts/mutation.sh): the default sign-in limits and idle timeout are
 // what the server enforces when a deployment sets none, a successful
-// sign-in forgets the email's failures but not the address's, and the
+// sign-in forgets the pair's failures but not the address's, and the
 // upload size cap covers the whole request, not only the file.
 
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"mime/multipart"
 	"net/http"
 	"strconv"
@@ -18,7 +17,7 @@ import (
 	"time"
 
 	"loandesk/auth"
-	"loandesk/handlers"
+	"loandesk/clock"
 	"loandesk/ocr/ocrtest"
 	"loandesk/web"
 )
@@ -27,128 +26,107 @@ import (
 // set their own.
 func TestDefaults_SecurityValues(t *testing.T) {
 	t.Parallel()
-	if want := (handlers.LoginLimits{PerIP: 50, PerEmail: 10, Window: 15 * time.Minute}); handlers.DefaultLoginLimits != want {
-		t.Errorf("DefaultLoginLimits = %+v, want %+v", handlers.DefaultLoginLimits, want)
+	want := auth.SignInLimits{FreeFailures: 5, FirstDelay: 30 * time.Second, MaxDelay: 15 * time.Minute,
+		AccountCeiling: 100, AddressCeiling: 100, Window: time.Hour, TrustFor: 30 * 24 * time.Hour}
+	if auth.DefaultSignInLimits != want {
+		t.Errorf("DefaultSignInLimits = %+v, want %+v", auth.DefaultSignInLimits, want)
+	}
+	for failures, delay := range map[int]time.Duration{0: 0, 4: 0, 5: 30 * time.Second, 6: time.Minute, 7: 2 * time.Minute,
+		9: 8 * time.Minute, 10: 15 * time.Minute, 60: 15 * time.Minute} {
+		if got := want.Delay(failures); got != delay {
+			t.Errorf("Delay(%d) = %s, want %s", failures, got, delay)
+		}
 	}
 	cfg := web.DefaultConfig()
-	if cfg.LoginLimits != handlers.DefaultLoginLimits || cfg.SessionIdleTimeout != 24*time.Hour ||
+	if cfg.LoginLimits != auth.DefaultSignInLimits || cfg.SessionIdleTimeout != 24*time.Hour ||
 		cfg.SessionLifetime != 7*24*time.Hour || cfg.BcryptCost < auth.MinCost || cfg.SecureCookies || cfg.TrustProxy {
 		t.Errorf("DefaultConfig() = %+v", cfg)
-	}
-}
-
-// sameWindow runs attempts, a sequence of sign-ins that must fall in one
-// fixed 15-minute window of the limiter (the wall clock's), and runs it
-// again should a window boundary pass meanwhile. attempts returns what
-// went wrong, or "".
-func sameWindow(t *testing.T, attempts func() string) {
-	t.Helper()
-	for try := 0; ; try++ {
-		before := time.Now().Truncate(15 * time.Minute)
-		failure := attempts()
-		if time.Now().Truncate(15*time.Minute).Equal(before) || try == 1 {
-			if failure != "" {
-				t.Fatal(failure)
-			}
-			return
-		}
 	}
 }
 
 func TestLogin_DefaultLimits(t *testing.T) {
 	t.Parallel()
 
-	// Ten failures for one email are allowed in 15 minutes, the eleventh
-	// attempt is refused (even with the right password) until the
-	// window ends.
-	t.Run("TenPerEmail", func(t *testing.T) {
+	// Five failures for an account from one address are free; then the
+	// pair waits 30 seconds (even with the right password), and no more.
+	t.Run("FiveFreeThenThirtySeconds", func(t *testing.T) {
 		t.Parallel()
-		sameWindow(t, func() string {
-			b := setup(t) // web.DefaultConfig, bcrypt cost aside
-			b.createUser(t, "asha@example.com", auth.RoleViewer)
-			c := newClient(t)
-			for i := 1; i <= 10; i++ {
-				if res := login(t, c, b.url, "asha@example.com", "wrong password "+strconv.Itoa(i)); res.status != http.StatusUnauthorized {
-					return fmt.Sprintf("failure %d: status %d, want 401", i, res.status)
-				}
+		clk := clock.NewManual(time.Now())
+		b := setup(t, func(c *web.Config) { c.Now = clk.Now }) // web.DefaultConfig, bcrypt cost aside
+		b.createUser(t, "asha@example.com", auth.RoleViewer)
+		c := newClient(t)
+		for i := 1; i <= 5; i++ {
+			if res := login(t, c, b.url, "asha@example.com", "wrong password "+strconv.Itoa(i)); res.status != http.StatusUnauthorized {
+				t.Fatalf("failure %d: status %d, want 401", i, res.status)
 			}
-			res := login(t, c, b.url, "asha@example.com", testPassword)
-			if res.status != http.StatusTooManyRequests {
-				return fmt.Sprintf("11th attempt: status %d, want 429", res.status)
-			}
-			retry, err := strconv.Atoi(res.header.Get("Retry-After"))
-			if err != nil || retry < 1 || retry > 15*60 {
-				return fmt.Sprintf("Retry-After %q, want 1 to 900 seconds", res.header.Get("Retry-After"))
-			}
-			return ""
-		})
+		}
+		clk.Advance(29 * time.Second)
+		res := login(t, c, b.url, "asha@example.com", testPassword)
+		if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") != "1" {
+			t.Fatalf("29 s after the 5th failure: status %d Retry-After %q, want 429 and 1", res.status, res.header.Get("Retry-After"))
+		}
+		clk.Advance(time.Second)
+		mustLogin(t, c, b.url, "asha@example.com")
 	})
 
-	// Fifty attempts from one address are allowed in 15 minutes, whatever
-	// the emails; the fifty-first is refused.
-	t.Run("FiftyPerAddress", func(t *testing.T) {
+	// A hundred failures from one address are checked in an hour,
+	// whatever the accounts; the hundred-and-first waits.
+	t.Run("HundredPerAddress", func(t *testing.T) {
 		t.Parallel()
-		sameWindow(t, func() string {
-			b := setup(t)
-			c := newClient(t)
-			for i := 1; i <= 50; i++ {
-				if res := login(t, c, b.url, "nobody"+strconv.Itoa(i)+"@example.com", "wrong password"); res.status != http.StatusUnauthorized {
-					return fmt.Sprintf("attempt %d: status %d, want 401", i, res.status)
-				}
+		b := setup(t)
+		c := newClient(t)
+		for i := 1; i <= 100; i++ {
+			if res := login(t, c, b.url, "nobody"+strconv.Itoa(i)+"@example.com", "wrong password"); res.status != http.StatusUnauthorized {
+				t.Fatalf("attempt %d: status %d, want 401", i, res.status)
 			}
-			if res := login(t, c, b.url, "nobody51@example.com", "wrong password"); res.status != http.StatusTooManyRequests {
-				return fmt.Sprintf("51st attempt: status %d, want 429", res.status)
-			}
-			return ""
-		})
+		}
+		res := login(t, c, b.url, "nobody101@example.com", "wrong password")
+		retry, err := strconv.Atoi(res.header.Get("Retry-After"))
+		if res.status != http.StatusTooManyRequests || err != nil || retry < 1 || retry > 70*60 {
+			t.Fatalf("101st attempt: status %d Retry-After %q, want 429 within 70 minutes", res.status, res.header.Get("Retry-After"))
+		}
 	})
 }
 
-// A successful sign-in forgets the email's failures (its owner may mistype
+// A successful sign-in forgets the pair's failures (its owner may mistype
 // again), but not the address's: a guesser cycling through accounts from
 // one address does not get a fresh allowance by signing in to its own.
-func TestLogin_SuccessResetsTheEmailCountOnly(t *testing.T) {
+func TestLogin_SuccessResetsThePairCountOnly(t *testing.T) {
 	t.Parallel()
 
-	t.Run("EmailCountStartsAgain", func(t *testing.T) {
+	t.Run("PairCountStartsAgain", func(t *testing.T) {
 		t.Parallel()
-		sameWindow(t, func() string {
-			b := setup(t, func(c *web.Config) {
-				c.LoginLimits = handlers.LoginLimits{PerIP: 100, PerEmail: 3, Window: 15 * time.Minute}
-			})
-			b.createUser(t, "asha@example.com", auth.RoleViewer)
-			c := newClient(t)
-			login(t, c, b.url, "asha@example.com", "wrong password 1")
-			login(t, c, b.url, "asha@example.com", "wrong password 2")
-			mustLogin(t, c, b.url, "asha@example.com") // the third attempt
-			for i := 1; i <= 3; i++ {
-				if res := login(t, newClient(t), b.url, "asha@example.com", "wrong again"); res.status != http.StatusUnauthorized {
-					return fmt.Sprintf("failure %d after the sign-in: status %d, want 401 (the email's count was not reset)", i, res.status)
-				}
-			}
-			return ""
+		b := setup(t, func(c *web.Config) {
+			c.LoginLimits = auth.SignInLimits{FreeFailures: 3, FirstDelay: time.Hour, MaxDelay: time.Hour, Window: time.Hour}
 		})
+		b.createUser(t, "asha@example.com", auth.RoleViewer)
+		c := newClient(t)
+		login(t, c, b.url, "asha@example.com", "wrong password 1")
+		login(t, c, b.url, "asha@example.com", "wrong password 2")
+		mustLogin(t, c, b.url, "asha@example.com") // the third attempt
+		for i := 1; i <= 3; i++ {
+			if res := login(t, newClient(t), b.url, "asha@example.com", "wrong again"); res.status != http.StatusUnauthorized {
+				t.Fatalf("failure %d after the sign-in: status %d, want 401 (the pair's count was not reset)", i, res.status)
+			}
+		}
 	})
 
 	t.Run("AddressCountGoesOn", func(t *testing.T) {
 		t.Parallel()
-		sameWindow(t, func() string {
-			b := setup(t, func(c *web.Config) {
-				c.LoginLimits = handlers.LoginLimits{PerIP: 4, PerEmail: 100, Window: 15 * time.Minute}
-			})
-			b.createUser(t, "asha@example.com", auth.RoleViewer)
-			c := newClient(t)
-			login(t, c, b.url, "someone@example.com", "guess 1")
-			login(t, c, b.url, "other@example.com", "guess 2")
-			mustLogin(t, c, b.url, "asha@example.com") // the address's third attempt
-			if res := login(t, newClient(t), b.url, "third@example.com", "guess 3"); res.status != http.StatusUnauthorized {
-				return fmt.Sprintf("4th attempt: status %d, want 401", res.status)
-			}
-			if res := login(t, newClient(t), b.url, "fourth@example.com", "guess 4"); res.status != http.StatusTooManyRequests {
-				return fmt.Sprintf("5th attempt from the address: status %d, want 429 (the address's count was reset)", res.status)
-			}
-			return ""
+		b := setup(t, func(c *web.Config) {
+			c.LoginLimits = auth.SignInLimits{FreeFailures: 100, AddressCeiling: 3, Window: time.Hour}
 		})
+		b.createUser(t, "asha@example.com", auth.RoleViewer)
+		c := newClient(t)
+		login(t, c, b.url, "someone@example.com", "guess 1")
+		login(t, c, b.url, "other@example.com", "guess 2")
+		mustLogin(t, c, b.url, "asha@example.com")
+		if res := login(t, newClient(t), b.url, "third@example.com", "guess 3"); res.status != http.StatusUnauthorized {
+			t.Fatalf("3rd failure: status %d, want 401", res.status)
+		}
+		if res := login(t, newClient(t), b.url, "fourth@example.com", "guess 4"); res.status != http.StatusTooManyRequests {
+			t.Fatalf("4th failure from the address: status %d, want 429 (the address's count was reset)", res.status)
+		}
 	})
 }
 

@@ -17,6 +17,7 @@ import (
 	"loandesk/auth"
 	"loandesk/clock"
 	"loandesk/handlers"
+	"loandesk/metrics"
 	"loandesk/static"
 	"loandesk/store"
 	"loandesk/views"
@@ -39,7 +40,7 @@ type Config struct {
 	// production; tests may go lower to keep -race runs fast).
 	BcryptCost int
 	// LoginLimits bound sign-in attempts; zero means the defaults.
-	LoginLimits handlers.LoginLimits
+	LoginLimits auth.SignInLimits
 	// Policy holds the loan workflow's limits.
 	Policy application.Policy
 	// Zone is the lender's time zone (TIME_ZONE): business dates and the
@@ -49,6 +50,9 @@ type Config struct {
 	Now clock.Func
 	// UploadMaxBytes bounds an uploaded document.
 	UploadMaxBytes int64
+	// Metrics receives every request's route, status and duration and
+	// is served at /metrics (a registry of its own when nil).
+	Metrics *metrics.Metrics
 }
 
 // DefaultConfig is what the server runs with unless told otherwise.
@@ -57,7 +61,7 @@ func DefaultConfig() Config {
 		SessionLifetime:    7 * 24 * time.Hour,
 		SessionIdleTimeout: 24 * time.Hour,
 		BcryptCost:         auth.MinCost,
-		LoginLimits:        handlers.DefaultLoginLimits,
+		LoginLimits:        auth.DefaultSignInLimits,
 		Policy:             application.DefaultPolicy,
 		Zone:               application.DefaultZone(),
 		UploadMaxBytes:     handlers.DefaultUploadMaxBytes,
@@ -82,14 +86,17 @@ type Server struct {
 
 // New builds the server over st.
 func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
-	if cfg.LoginLimits == (handlers.LoginLimits{}) {
-		cfg.LoginLimits = handlers.DefaultLoginLimits
+	if cfg.LoginLimits == (auth.SignInLimits{}) {
+		cfg.LoginLimits = auth.DefaultSignInLimits
 	}
 	if cfg.Policy == (application.Policy{}) {
 		cfg.Policy = application.DefaultPolicy
 	}
 	if cfg.Zone == nil {
 		cfg.Zone = application.DefaultZone()
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New()
 	}
 	assets, err := newAssetServer(static.Files())
 	if err != nil {
@@ -102,11 +109,10 @@ func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
 		Loans:    st,
 		Work:     st,
 		Money:    st,
-		Limiter:  st,
 		DB:       st,
 		Sessions: s.sessions,
 		Hasher:   auth.NewHasher(cfg.BcryptCost),
-		Limits:   cfg.LoginLimits,
+		Throttle: &auth.Throttle{Store: st, Limits: cfg.LoginLimits, Clock: cfg.Now},
 		Service: &application.Service{
 			Loans: st, Intake: st, Ledger: st, Staff: st, Policy: cfg.Policy, Clock: cfg.Now, Zone: cfg.Zone,
 		},

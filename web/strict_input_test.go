@@ -9,9 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
-	"loandesk/handlers"
 	"loandesk/model"
 	"loandesk/ocr/ocrtest"
 	"loandesk/store"
@@ -28,18 +26,13 @@ type dbState struct {
 	Signed    map[string][]byte // the signed-in clients' session data
 	Documents []model.Document
 	Events    []store.Event
-	Attempts  map[string]int // sign-in attempts counted per key
+	Attempts  map[string]int // sign-in counters by id (failures, ceilings, trusted addresses)
 }
 
-// stateProbe reads dbState. Sign-in attempts have no read method:
-// LoginAttemptAdd counts one more and says how many there are, so the
-// probe subtracts its own.
+// stateProbe reads dbState.
 type stateProbe struct {
 	f       loanFixture
 	clients map[string]*http.Client
-	window  time.Duration
-	at      time.Time // one fixed window, whatever the wall clock does
-	probes  int
 }
 
 func (p *stateProbe) read(t *testing.T) dbState {
@@ -78,12 +71,11 @@ func (p *stateProbe) read(t *testing.T) dbState {
 	must(err)
 	s.Events, err = p.f.store.EventList(ctx, store.EventListParams{Limit: 1000})
 	must(err)
-	p.probes++
+	counters, err := p.f.store.LoginCounterList(ctx)
+	must(err)
 	s.Attempts = map[string]int{}
-	for _, key := range []string{"ip:127.0.0.1", "email:admin@example.com"} {
-		n, _, err := p.f.store.LoginAttemptAdd(ctx, key, p.window, p.at)
-		must(err)
-		s.Attempts[key] = n - p.probes
+	for _, c := range counters {
+		s.Attempts[c.ID] = c.N
 	}
 	return s
 }
@@ -182,15 +174,14 @@ func TestStrictInput(t *testing.T) {
 	f := newRouteFixture(t)
 	uw := newClient(t)
 	mustLogin(t, uw, f.url, "uw@example.com")
-	probe := &stateProbe{f: f.loanFixture, clients: map[string]*http.Client{"admin": f.admin, "uw": uw},
-		window: handlers.DefaultLoginLimits.Window, at: time.Now()}
+	probe := &stateProbe{f: f.loanFixture, clients: map[string]*http.Client{"admin": f.admin, "uw": uw}}
 
 	// The probe sees what a handler stores: a failed sign-in is counted.
 	before := probe.read(t)
 	if res := login(t, newClient(t), f.url, "admin@example.com", "wrong password"); res.status != http.StatusUnauthorized {
 		t.Fatalf("wrong password: status %d", res.status)
 	}
-	if after := probe.read(t); after.Attempts["ip:127.0.0.1"] != before.Attempts["ip:127.0.0.1"]+1 {
+	if after := probe.read(t); after.Attempts["pair:admin@example.com|127.0.0.1"] != before.Attempts["pair:admin@example.com|127.0.0.1"]+1 {
 		t.Fatalf("the probe does not see sign-in attempts: %v then %v", before.Attempts, after.Attempts)
 	}
 
@@ -342,7 +333,7 @@ func TestStrictInput_MultipartUpload(t *testing.T) {
 	f := newLoanFixture(t)
 	c := newClient(t)
 	mustLogin(t, c, f.url, "admin@example.com")
-	probe := &stateProbe{f: f, clients: map[string]*http.Client{"admin": c}, window: handlers.DefaultLoginLimits.Window, at: time.Now()}
+	probe := &stateProbe{f: f, clients: map[string]*http.Client{"admin": c}}
 	png := ocrtest.PNG([]string{"PAN ABCPV1234K"})
 	base := probe.read(t)
 	for _, tc := range []struct {

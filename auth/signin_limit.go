@@ -1,0 +1,263 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"loandesk/clock"
+)
+
+// SignInLimits say how many wrong passwords are checked before a
+// sign-in is slowed or refused. Only failures count: a correct password
+// never uses up anything, so an office behind one address can sign in
+// as often as it likes.
+//
+//   - Per account and client address (a "pair"): the first FreeFailures
+//     wrong passwords are free; after that each further attempt from the
+//     pair waits FirstDelay, doubling per failure up to MaxDelay. The pair
+//     is forgotten Window after its last failure, or at once on a
+//     successful sign-in. Nobody else's guessing delays the pair.
+//   - Per account, from addresses it has not signed in from lately: at
+//     most AccountCeiling failures in any Window. A guesser rotating
+//     addresses is stopped there, while the owner at an address where
+//     the account signed in within TrustFor is not (only its pair's
+//     delay applies).
+//   - Per address, against accounts not signed in from it lately: at
+//     most AddressCeiling failures in any Window (one address trying
+//     many accounts).
+type SignInLimits struct {
+	FreeFailures   int
+	FirstDelay     time.Duration
+	MaxDelay       time.Duration
+	AccountCeiling int
+	AddressCeiling int
+	Window         time.Duration
+	TrustFor       time.Duration
+}
+
+// DefaultSignInLimits: five typos free, then 30 s, 1, 2, 4, 8 and at most
+// 15 minutes between attempts; at most 100 failures an hour per account
+// from new addresses and 100 an hour per address; an address where the
+// account signed in stays its own for 30 days.
+var DefaultSignInLimits = SignInLimits{
+	FreeFailures:   5,
+	FirstDelay:     30 * time.Second,
+	MaxDelay:       15 * time.Minute,
+	AccountCeiling: 100,
+	AddressCeiling: 100,
+	Window:         time.Hour,
+	TrustFor:       30 * 24 * time.Hour,
+}
+
+// Delay is how long a pair with failures failed attempts waits after its
+// last failure before it may try again.
+func (l SignInLimits) Delay(failures int) time.Duration {
+	if failures < l.FreeFailures || l.FirstDelay <= 0 {
+		return 0
+	}
+	d := l.FirstDelay
+	for range failures - l.FreeFailures {
+		if d >= l.MaxDelay {
+			break
+		}
+		d *= 2
+	}
+	return min(d, l.MaxDelay)
+}
+
+// Counter is a stored count: n, the time of its last change and when it
+// is forgotten.
+type Counter struct {
+	ID        string
+	N         int
+	Last      time.Time
+	ExpiresAt time.Time
+}
+
+// CounterStore keeps the sign-in counters where every server instance
+// sees them (the database).
+type CounterStore interface {
+	// LoginCounterAdd adds delta to the counter id (creating it at 0),
+	// sets its last change to last and its expiry to at least expiresAt,
+	// and returns it.
+	LoginCounterAdd(ctx context.Context, id string, delta int, last, expiresAt time.Time) (Counter, error)
+	// LoginCounters returns those of ids that exist and expire after now.
+	LoginCounters(ctx context.Context, ids []string, now time.Time) ([]Counter, error)
+	// LoginCounterDelete forgets id (absent is fine).
+	LoginCounterDelete(ctx context.Context, id string) error
+}
+
+// Limited is a refused attempt: try again after RetryAfter.
+type Limited struct {
+	RetryAfter time.Duration
+	// Reason is for the log: "pair", "account" or "address".
+	Reason string
+}
+
+func (e *Limited) Error() string {
+	return fmt.Sprintf("auth: sign-in limited (%s), retry after %s", e.Reason, e.RetryAfter)
+}
+
+// Throttle applies SignInLimits over a CounterStore.
+type Throttle struct {
+	Store  CounterStore
+	Limits SignInLimits
+	Clock  clock.Func
+}
+
+// ceilingBuckets split Window for the ceilings: a count is kept per
+// Window/ceilingBuckets, and the ceiling is checked over ceilingBuckets+1
+// buckets, which cover any Window-long stretch of time, so at most the
+// ceiling fails in any hour, not only in each clock hour.
+const ceilingBuckets = 6
+
+// Ticket is an attempt allowed to check its password; report how it went
+// with Failed or Succeeded.
+type Ticket struct {
+	t       *Throttle
+	pair    string
+	trust   string
+	now     time.Time
+	held    []string // ceiling buckets reserved for this attempt
+	account string
+}
+
+// Begin decides whether a sign-in to account (a normalised email; ""
+// when unusable) from address may check its password. A refusal is a
+// *Limited error; it counts as nothing.
+func (t *Throttle) Begin(ctx context.Context, account, address string) (*Ticket, error) {
+	now := t.Clock.Now()
+	l := t.Limits
+	address = AddressKey(address)
+	tk := &Ticket{t: t, now: now, account: account,
+		pair: "pair:" + account + "|" + address, trust: "trust:" + account + "|" + address}
+
+	known, err := t.Store.LoginCounters(ctx, []string{tk.pair, tk.trust}, now)
+	if err != nil {
+		return nil, err
+	}
+	trusted := false
+	for _, c := range known {
+		switch c.ID {
+		case tk.pair:
+			if wait := c.Last.Add(l.Delay(c.N)).Sub(now); wait > 0 {
+				return nil, &Limited{RetryAfter: wait, Reason: "pair"}
+			}
+		case tk.trust:
+			trusted = account != ""
+		}
+	}
+	if trusted {
+		return tk, nil
+	}
+	type ceiling struct {
+		key, reason string
+		max         int
+	}
+	for _, c := range []ceiling{{"acct:" + account, "account", l.AccountCeiling}, {"addr:" + address, "address", l.AddressCeiling}} {
+		if c.max <= 0 || c.reason == "account" && account == "" {
+			continue
+		}
+		wait, err := tk.reserve(ctx, c.key, c.max)
+		if err != nil || wait > 0 {
+			tk.release(context.WithoutCancel(ctx))
+			if err != nil {
+				return nil, err
+			}
+			return nil, &Limited{RetryAfter: wait, Reason: c.reason}
+		}
+	}
+	return tk, nil
+}
+
+// reserve counts one more attempt in key's current bucket and returns 0
+// if the buckets covering the last Window hold at most max, else takes
+// the attempt back and returns how long until they would hold fewer.
+func (tk *Ticket) reserve(ctx context.Context, key string, max int) (time.Duration, error) {
+	size := tk.t.Limits.Window / ceilingBuckets
+	cur := tk.now.Truncate(size)
+	ids := make([]string, ceilingBuckets+1) // oldest first
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%s|%d", key, cur.Add(-time.Duration(ceilingBuckets-i)*size).Unix())
+	}
+	expires := cur.Add(time.Duration(ceilingBuckets+1) * size)
+	// The current bucket's count after the atomic add orders concurrent
+	// attempts exactly: of eight at once with room for five, three wait.
+	c, err := tk.t.Store.LoginCounterAdd(ctx, ids[ceilingBuckets], 1, tk.now, expires)
+	if err != nil {
+		return 0, err
+	}
+	tk.held = append(tk.held, ids[ceilingBuckets])
+	older, err := tk.t.Store.LoginCounters(ctx, ids[:ceilingBuckets], tk.now)
+	if err != nil {
+		return 0, err
+	}
+	byID := map[string]int{ids[ceilingBuckets]: c.N}
+	sum := c.N
+	for _, o := range older {
+		byID[o.ID] = o.N
+		sum += o.N
+	}
+	if sum <= max {
+		return 0, nil
+	}
+	// Wait until enough of the oldest buckets have left the window that
+	// one more attempt fits (this one is taken back meanwhile).
+	sum--
+	at := cur.Add(size)
+	for _, id := range ids {
+		if sum < max {
+			break
+		}
+		sum -= byID[id]
+		at = at.Add(size)
+	}
+	return at.Add(-size).Sub(tk.now), nil
+}
+
+// release takes back the ceiling reservations.
+func (tk *Ticket) release(ctx context.Context) {
+	for _, id := range tk.held {
+		_, _ = tk.t.Store.LoginCounterAdd(ctx, id, -1, tk.now, tk.now)
+	}
+	tk.held = nil
+}
+
+// Failed records a wrong password: it stays counted against the ceilings
+// and adds to the pair's failures.
+func (tk *Ticket) Failed(ctx context.Context) error {
+	tk.held = nil
+	_, err := tk.t.Store.LoginCounterAdd(ctx, tk.pair, 1, tk.now, tk.now.Add(tk.t.Limits.Window))
+	return err
+}
+
+// Succeeded records a correct password: nothing of it is counted, the
+// pair's failures are forgotten and the address becomes the account's own
+// for TrustFor.
+func (tk *Ticket) Succeeded(ctx context.Context) error {
+	tk.release(ctx)
+	err := tk.t.Store.LoginCounterDelete(ctx, tk.pair)
+	if tk.account != "" && tk.t.Limits.TrustFor > 0 {
+		_, terr := tk.t.Store.LoginCounterAdd(ctx, tk.trust, 0, tk.now, tk.now.Add(tk.t.Limits.TrustFor))
+		err = errors.Join(err, terr)
+	}
+	return err
+}
+
+// Abandon takes back the reservations of an attempt whose password was
+// never checked (a server error meanwhile).
+func (tk *Ticket) Abandon(ctx context.Context) { tk.release(ctx) }
+
+// AddressKey is the part of a client address that is limited as one: an
+// IPv4 address, or an IPv6 address's /64 (one subscriber's network,
+// within which addresses are free to rotate).
+func AddressKey(addr string) string {
+	ip := net.ParseIP(addr)
+	if ip == nil || ip.To4() != nil {
+		return addr
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+}

@@ -1,0 +1,175 @@
+package web_test
+
+// The sign-in limits over HTTP, on a manual clock (issue 19's acceptance
+// figures): successes are never counted, guessing from rotating
+// addresses is held to the account's hourly ceiling, and the owner's
+// right password still works from their own address.
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"loandesk/auth"
+	"loandesk/clock"
+	"loandesk/store"
+	"loandesk/web"
+)
+
+// loginFrom signs in as a client at addr (behind the trusted proxy).
+func loginFrom(t testing.TB, c *http.Client, base, addr, email, password string) response {
+	t.Helper()
+	form := url.Values{"email": {email}, "password": {password}}
+	req, err := http.NewRequest(http.MethodPost, base+"/login", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.Header.Set("X-Forwarded-For", addr)
+	return do(t, c, req)
+}
+
+// limitsFixture is the server with the default limits on a manual clock,
+// behind a trusted proxy (so tests choose the client address).
+func limitsFixture(t *testing.T) (*testBundle, *clock.Manual) {
+	t.Helper()
+	clk := clock.NewManual(time.Now())
+	b := setup(t, func(c *web.Config) {
+		c.TrustProxy = true
+		c.Now = clk.Now
+	})
+	return b, clk
+}
+
+// 200 correct sign-ins from one address (a branch behind one NAT) in a
+// minute, each to an account never signed in from there before, all
+// succeed: successes use up nothing, not even the address's ceiling of
+// 100 failures.
+func TestSignIn_TwoHundredSuccessesFromOneAddressInAMinute(t *testing.T) {
+	t.Parallel()
+	b, clk := limitsFixture(t)
+	hash, err := auth.NewHasher(testCost).Hash(testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		if _, err := b.store.UserCreate(context.Background(), store.UserCreateParams{
+			Email: fmt.Sprintf("staff%d@example.com", i), Name: "Staff", Role: auth.RoleViewer, PasswordHash: hash,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ok := 0
+	for i := range 200 {
+		clk.Advance(300 * time.Millisecond) // 200 in 60 s
+		res := loginFrom(t, newClient(t), b.url, "203.0.113.9", fmt.Sprintf("staff%d@example.com", i), testPassword)
+		if res.status == http.StatusSeeOther {
+			ok++
+		} else {
+			t.Errorf("sign-in %d: status %d", i+1, res.status)
+		}
+	}
+	t.Logf("%d of 200 correct sign-ins from one address in a minute succeeded", ok)
+}
+
+// 1,000 wrong passwords against one account, each from a new address,
+// spread over two hours: in no hour are more than 100 checked (401)
+// instead of refused (429); meanwhile the owner's right password works
+// at once from the address they signed in from before, and from there
+// after a few typos of their own it works after the pair's delay.
+func TestSignIn_RotatingAddressesAreHeldToTheAccountCeiling(t *testing.T) {
+	t.Parallel()
+	b, clk := limitsFixture(t)
+	b.createUser(t, "admin@example.com", auth.RoleAdmin)
+	const home = "198.51.100.20"
+	if res := loginFrom(t, newClient(t), b.url, home, "admin@example.com", testPassword); res.status != http.StatusSeeOther {
+		t.Fatalf("the owner's first sign-in: status %d", res.status)
+	}
+
+	start := clk.Now()
+	var checked []time.Time // when a wrong password was checked (401)
+	for i := range 1000 {
+		clk.Advance(7200 * time.Millisecond)
+		addr := fmt.Sprintf("10.%d.%d.%d", i/65536, i/256%256, i%256)
+		res := loginFrom(t, newClient(t), b.url, addr, "admin@example.com", "guess number "+strconv.Itoa(i))
+		switch res.status {
+		case http.StatusUnauthorized:
+			checked = append(checked, clk.Now())
+		case http.StatusTooManyRequests:
+		default:
+			t.Fatalf("guess %d: status %d", i, res.status)
+		}
+		if i == 500 {
+			// Mid-attack the owner signs in from home at once.
+			if res := loginFrom(t, newClient(t), b.url, home, "admin@example.com", testPassword); res.status != http.StatusSeeOther {
+				t.Fatalf("the owner from home mid-attack: status %d, want 303", res.status)
+			}
+		}
+	}
+	worst := 0
+	for i, at := range checked {
+		n := 0
+		for _, later := range checked[i:] {
+			if later.Sub(at) < time.Hour {
+				n++
+			}
+		}
+		worst = max(worst, n)
+	}
+	t.Logf("1000 guesses over %s from 1000 addresses: %d checked in all, at most %d in any hour", clk.Now().Sub(start), len(checked), worst)
+	if worst > 100 || len(checked) == 0 {
+		t.Fatalf("%d wrong passwords checked within one hour, want 1 to 100", worst)
+	}
+
+	// The owner mistypes six times at home: the pair waits (30 s after
+	// the fifth, 60 s after the sixth), then the right password works.
+	owner := newClient(t)
+	for i := range 6 {
+		if res := loginFrom(t, owner, b.url, home, "admin@example.com", "my typo "+strconv.Itoa(i)); res.status != http.StatusUnauthorized {
+			t.Fatalf("typo %d: status %d", i+1, res.status)
+		}
+		if i == 4 {
+			clk.Advance(30 * time.Second)
+		}
+	}
+	res := loginFrom(t, owner, b.url, home, "admin@example.com", testPassword)
+	retry, _ := strconv.Atoi(res.header.Get("Retry-After"))
+	if res.status != http.StatusTooManyRequests || retry != 60 {
+		t.Fatalf("after six typos: status %d Retry-After %q, want 429 and 60", res.status, res.header.Get("Retry-After"))
+	}
+	clk.Advance(time.Duration(retry) * time.Second)
+	if res := loginFrom(t, owner, b.url, home, "admin@example.com", testPassword); res.status != http.StatusSeeOther {
+		t.Fatalf("after the delay: status %d, want 303", res.status)
+	}
+}
+
+// From an address the account has not signed in from, the ceiling holds
+// the owner too while it is full, but only until the window has passed
+// (the Retry-After it is told), not for good.
+func TestSignIn_NewAddressWaitsOutTheCeilingOnly(t *testing.T) {
+	t.Parallel()
+	b, clk := limitsFixture(t)
+	b.createUser(t, "admin@example.com", auth.RoleAdmin)
+	for i := range 100 {
+		clk.Advance(time.Second)
+		if res := loginFrom(t, newClient(t), b.url, fmt.Sprintf("10.0.%d.%d", i/256, i%256), "admin@example.com", "guess"); res.status != http.StatusUnauthorized {
+			t.Fatalf("guess %d: status %d", i+1, res.status)
+		}
+	}
+	res := loginFrom(t, newClient(t), b.url, "192.0.2.44", "admin@example.com", testPassword)
+	retry, _ := strconv.Atoi(res.header.Get("Retry-After"))
+	if res.status != http.StatusTooManyRequests || retry < 1 || retry > int((70*time.Minute).Seconds()) {
+		t.Fatalf("the owner from a new address under a full ceiling: status %d Retry-After %q, want 429 within 70 min", res.status, res.header.Get("Retry-After"))
+	}
+	clk.Advance(time.Duration(retry) * time.Second)
+	if res := loginFrom(t, newClient(t), b.url, "192.0.2.44", "admin@example.com", testPassword); res.status != http.StatusSeeOther {
+		t.Fatalf("after Retry-After: status %d, want 303", res.status)
+	}
+}
