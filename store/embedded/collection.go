@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/256dpi/lungo/bsonkit"
 	"github.com/256dpi/lungo/mongokit"
@@ -180,7 +181,13 @@ type index struct {
 	// idLast is set for a compound index whose last column is _id: its
 	// entries leave that key to their document (see stored).
 	idLast bool
+	// ranks caches positions found in tree; nil until asked, and dropped
+	// whenever tree changes.
+	ranks atomic.Pointer[rankCache]
 }
+
+// changed drops what was cached about the tree's old contents.
+func (ix *index) changed() { ix.ranks.Store(nil) }
 
 func newIndex(name string, config mongokit.IndexConfig) (*index, error) {
 	if config.Key == nil || len(*config.Key) == 0 {
@@ -274,11 +281,12 @@ func (ix *index) compare(a, b entry) int {
 	return compareDocs(a.doc, b.doc)
 }
 
-// clone returns a copy that shares the tree copy-on-write.
+// clone returns a copy that shares the tree copy-on-write (every field
+// is listed: a new one must be too).
 func (ix *index) clone() *index {
-	c := *ix
-	c.tree = ix.tree.Copy()
-	return &c
+	c := &index{name: ix.name, config: ix.config, columns: ix.columns, tree: ix.tree.Copy(), multikey: ix.multikey, idLast: ix.idLast}
+	c.ranks.Store(ix.ranks.Load()) // the same entries, until the copy changes
+	return c
 }
 
 // covers reports whether doc belongs in the index (partial indexes hold
@@ -353,6 +361,7 @@ func (ix *index) add(id any, doc bsonkit.Doc) error {
 		}
 	}
 	ix.multikey = ix.multikey || multi
+	ix.changed()
 	for _, t := range tuples {
 		ix.tree.Set(newEntry(ix.stored(t), doc))
 	}
@@ -399,6 +408,7 @@ func (ix *index) build(recs []record) error {
 			}
 		}
 	}
+	ix.changed()
 	for _, pos := range order {
 		ix.tree.Load(entries[pos])
 	}
@@ -628,6 +638,7 @@ func (ix *index) remove(id any, doc bsonkit.Doc) error {
 		return err
 	}
 	tuples, _ := ix.tuples(doc)
+	ix.changed()
 	for _, t := range tuples {
 		ix.tree.Delete(newEntry(ix.stored(t), doc))
 	}

@@ -122,7 +122,7 @@ func rangeSize(ix *index, prefix []any) int {
 	if len(prefix) == 0 {
 		return ix.tree.Len()
 	}
-	return rank(ix, newEntry(prefix, highest)) - rank(ix, newEntry(prefix, lowest))
+	return cachedRank(ix, prefix, highest) - cachedRank(ix, prefix, lowest)
 }
 
 // bounds are a range condition's limits (nil: open).
@@ -348,12 +348,12 @@ func countSpan(ix *index, prefix []any, b *bounds) int {
 	if col.Reverse {
 		first, last = b.hi, b.lo
 	}
-	from, to := rank(ix, newEntry(prefix, lowest)), rank(ix, newEntry(prefix, highest))
+	from, to := cachedRank(ix, prefix, lowest), cachedRank(ix, prefix, highest)
 	if first != nil {
-		from = rank(ix, newEntry(append(slices.Clip(prefix), first), lowest))
+		from = cachedRank(ix, append(slices.Clip(prefix), first), lowest)
 	}
 	if last != nil {
-		to = rank(ix, newEntry(append(slices.Clip(prefix), last), highest))
+		to = cachedRank(ix, append(slices.Clip(prefix), last), highest)
 	}
 	return max(0, to-from)
 }
@@ -794,8 +794,8 @@ func count(ctx context.Context, c *collection, filter bsonkit.Doc) (int, Plan, e
 		return 0, Plan{}, err
 	}
 	if p.ix != nil && p.alts == nil && !p.ix.multikey && coversExactly(p.ix.columns[:p.EqualityKeys], filter) {
-		lo := rank(p.ix, newEntry(p.eq, lowest))
-		hi := rank(p.ix, newEntry(p.eq, highest))
+		lo := cachedRank(p.ix, p.eq, lowest)
+		hi := cachedRank(p.ix, p.eq, highest)
 		return hi - lo, p.Plan, nil
 	}
 	if (filter == nil || len(*filter) == 0) && !p.byID {
