@@ -65,14 +65,22 @@ func (a *App) ShowDocuments(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// documentsFragment is the documents panel, read when it is rendered.
+// documentsFragment is the documents panel, read when it is rendered,
+// with the jobs and scorecard panels out of band: an upload or a read
+// document starts jobs, and those panels then poll until they finish.
 func (a *App) documentsFragment(l model.Loan, user auth.User) templ.Component {
 	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
-		d, err := a.documentsPanel(ctx, l, user)
+		d, j, s, err := a.livePanels(ctx, l, user)
 		if err != nil {
 			return err
 		}
-		return views.DocumentsPanel(d).Render(ctx, w)
+		if err := views.DocumentsPanel(d).Render(ctx, w); err != nil {
+			return err
+		}
+		if err := views.JobsPanel(j, true).Render(ctx, w); err != nil {
+			return err
+		}
+		return views.ScorePanel(s, true).Render(ctx, w)
 	})
 }
 
@@ -236,9 +244,13 @@ func (a *App) ScoreNow(w http.ResponseWriter, r *http.Request) {
 		a.ServerError(w, r, err)
 		return
 	}
-	s := scoreView(l, user)
-	s.Queued = true
-	a.respond(w, r, http.StatusOK, views.ScorePanel(s), func() {
+	_, _, s, err := a.livePanels(r.Context(), l, user)
+	if err != nil {
+		a.ServerError(w, r, err)
+		return
+	}
+	s.Queued, s.Pending = true, true
+	a.respond(w, r, http.StatusOK, views.ScorePanel(s, false), func() {
 		http.Redirect(w, r, loanURL(l.HumanID), http.StatusSeeOther)
 	})
 }

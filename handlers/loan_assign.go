@@ -31,7 +31,7 @@ func (a *App) AssignLoan(w http.ResponseWriter, r *http.Request) {
 	if status != 0 {
 		ap := a.assignPanel(r.Context(), l, user)
 		ap.Error = msg
-		a.respond(w, r, status, views.LoanAssignPanel(ap), func() {
+		a.respond(w, r, status, views.LoanAssignPanel(ap, false), func() {
 			d := a.loanDetail(r.Context(), l, user)
 			d.Assign = ap
 			a.renderLoanPage(w, r, status, l, d)

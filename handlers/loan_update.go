@@ -10,7 +10,6 @@ import (
 	"loandesk/application"
 	"loandesk/auth"
 	"loandesk/model"
-	"loandesk/money"
 	"loandesk/views"
 )
 
@@ -66,8 +65,7 @@ func (a *App) UpdateLoanSection(w http.ResponseWriter, r *http.Request) {
 		}
 		s := sectionView(res.Loan, section, user)
 		s.Notice = notice
-		a.respond(w, r, http.StatusOK, views.LoanSectionSaved(s, a.statusPanel(res.Loan, user), a.historyEntries(res.Loan.History),
-			res.Loan.HumanID, money.FormatINR(application.EMI(res.Loan.Terms.Amount, res.Loan.Terms.TenureMonths, res.Loan.Terms.AnnualRateBps))), func() {
+		a.respond(w, r, http.StatusOK, views.LoanSectionSaved(s, a.loanDetail(r.Context(), res.Loan, user)), func() {
 			a.flash(r, notice)
 			a.redirect(w, r, loanURL(res.Loan.HumanID))
 		})

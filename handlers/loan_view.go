@@ -39,15 +39,9 @@ func (a *App) loanDetail(ctx context.Context, l model.Loan, user auth.User) view
 	for _, s := range application.Sections {
 		d.Sections = append(d.Sections, sectionView(l, s, user))
 	}
-	d.Score = scoreView(l, user)
-	if a.Work != nil {
-		var err error
-		if d.Documents, err = a.documentsPanel(ctx, l, user); err != nil {
-			a.Logger.Error("loan page: documents", "loan", l.HumanID, "err", err)
-		}
-		if d.Jobs, err = a.jobsPanel(ctx, l, user); err != nil {
-			a.Logger.Error("loan page: jobs", "loan", l.HumanID, "err", err)
-		}
+	var err error
+	if d.Documents, d.Jobs, d.Score, err = a.livePanels(ctx, l, user); err != nil {
+		a.Logger.Error("loan page: documents and jobs", "loan", l.HumanID, "err", err)
 	}
 	return d
 }

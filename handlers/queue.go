@@ -134,8 +134,11 @@ func (a *App) jobsPanel(ctx context.Context, l model.Loan, user auth.User) (view
 	if err != nil {
 		return views.JobList{}, err
 	}
-	j := views.JobList{CanRetry: application.CanWork(user.Role)}
+	j := views.JobList{URL: loanURL(l.HumanID) + "/jobs", CanRetry: application.CanWork(user.Role)}
 	for _, ev := range evs {
+		if ev.Status == store.EventPending || ev.Status == store.EventProcessing {
+			j.Pending = true
+		}
 		row := a.jobRow(ev)
 		row.RetryURL = loanURL(l.HumanID) + "/jobs/" + ev.ID.Hex() + "/retry"
 		j.Rows = append(j.Rows, row)

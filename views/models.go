@@ -285,6 +285,9 @@ type ScoreView struct {
 	Reasons        []ScoreLine
 	CanScore       bool
 	Queued         bool
+	// Pending: a document is being read or a scoring is queued or
+	// running; the panel polls until nothing is.
+	Pending bool
 }
 
 // ScoreLine is one reason of a scorecard.
@@ -292,8 +295,10 @@ type ScoreLine struct{ Points, Detail string }
 
 // JobList is an application's background jobs.
 type JobList struct {
+	URL      string // the panel itself, polled while Pending
 	Rows     []JobRow
 	CanRetry bool
+	Pending  bool // a job is pending or running
 }
 
 // JobRow is one job (queue event).

@@ -1,0 +1,72 @@
+import path from "node:path";
+import { test, expect, signIn } from "./fixtures";
+import { fixtures } from "./global-setup";
+
+test("saving the terms refreshes the instalment and the header's 'updated … by …' in place", async ({ page, server, problems }) => {
+  await signIn(page, server);
+  await page.goto(server.url + "/loans?status=under_review");
+  await page.getByTestId("loan-row").first().getByRole("link").first().click();
+  await expect(page.getByTestId("loan-updated")).toContainText("by seed");
+  const emiBefore = (await page.getByTestId("loan-emi").textContent())!;
+
+  const terms = page.getByTestId("section-terms");
+  await terms.getByTestId("edit").click();
+  const rate = terms.getByLabel("Annual rate (%)");
+  const tenure = terms.getByLabel("Tenure (months)");
+  await tenure.fill(String(Number(await tenure.inputValue()) === 24 ? 36 : 24));
+  await rate.fill("8.75");
+  await terms.getByTestId("save").click();
+  await expect(terms.getByTestId("notice")).toContainText("Saved as version");
+
+  // No reload: the card and the header follow the save.
+  await expect(page.getByTestId("loan-emi")).not.toHaveText(emiBefore);
+  await expect(page.getByTestId("loan-updated")).not.toContainText("by seed");
+  await expect(page.getByTestId("loan-updated")).toContainText("admin@example.com");
+  const emiAfter = (await page.getByTestId("loan-emi").textContent())!;
+  // The scorecard says its score is now of an older version.
+  await page.getByTestId("schedule-link").click();
+  await expect(page.getByTestId("schedule-emi")).toHaveText(emiAfter);
+  expect(problems).toEqual([]);
+});
+
+test("documents read and scoring done show on the scorecard and the jobs panel without a reload, which then stop polling", async ({
+  page,
+  server,
+  problems,
+}) => {
+  await signIn(page, server);
+  await page.goto(server.url + "/loans?status=under_review");
+  await page.getByTestId("loan-row").first().getByRole("link").first().click();
+  const score = page.getByTestId("score-panel");
+  const jobs = page.getByTestId("jobs-panel");
+  await expect(jobs).toContainText("None.");
+
+  const docs = page.getByTestId("documents-panel");
+  await docs.getByLabel("Kind").selectOption("pan");
+  await docs.getByLabel("File").setInputFiles(path.join(fixtures, "pan-card.png"));
+  await docs.getByTestId("upload").click();
+  await expect(docs.getByTestId("document")).toHaveCount(1);
+  await docs.getByLabel("Kind").selectOption("income");
+  await docs.getByLabel("File").setInputFiles(path.join(fixtures, "salary-slip.pdf"));
+  await docs.getByTestId("upload").click();
+  await expect(docs.getByTestId("document")).toHaveCount(2);
+
+  // The jobs appear at once; the documents are read, then scored.
+  await expect(jobs.getByTestId("job").first()).toBeVisible();
+  await expect(docs.getByTestId("document-status")).toHaveText(["Read", "Read"], { timeout: 30_000 });
+  await expect(score.getByTestId("score-recommendation")).toBeVisible({ timeout: 30_000 });
+  await expect(score.getByTestId("score-points")).toHaveText(/^\d+\/100$/);
+  // Every job done, and nothing polls once idle.
+  await expect(jobs.getByTestId("job-status").filter({ hasNotText: "done" })).toHaveCount(0, { timeout: 30_000 });
+  await expect(page.locator("#jobs-panel")).not.toHaveAttribute("hx-trigger", /every/);
+  await expect(page.locator("#score-panel")).not.toHaveAttribute("hx-trigger", /every/);
+  await expect(page.locator("#documents-panel")).not.toHaveAttribute("hx-trigger", /every/);
+
+  // "Score now" says it is queued, then shows the new scoring and stops.
+  await score.getByTestId("score-now").click();
+  await expect(score.getByTestId("score-queued")).toBeVisible();
+  await expect(score.getByTestId("score-queued")).toHaveCount(0, { timeout: 30_000 });
+  await expect(score.getByTestId("score-recommendation")).toBeVisible();
+  await expect(page.locator("#score-panel")).not.toHaveAttribute("hx-trigger", /every/);
+  expect(problems).toEqual([]);
+});

@@ -1,0 +1,78 @@
+package handlers
+
+import (
+	"context"
+	"io"
+	"net/http"
+
+	"github.com/a-h/templ"
+
+	"loandesk/auth"
+	"loandesk/model"
+	"loandesk/views"
+)
+
+// livePanels are the loan page's panels that background jobs change:
+// documents (OCR), jobs and the scorecard. Score.Pending and
+// Jobs.Pending say whether a job is still to finish, so the panels poll
+// only while something is under way.
+func (a *App) livePanels(ctx context.Context, l model.Loan, user auth.User) (views.Documents, views.JobList, views.ScoreView, error) {
+	score := scoreView(l, user)
+	if a.Work == nil {
+		return views.Documents{}, views.JobList{}, score, nil
+	}
+	docs, err := a.documentsPanel(ctx, l, user)
+	if err != nil {
+		return docs, views.JobList{}, score, err
+	}
+	jobs, err := a.jobsPanel(ctx, l, user)
+	if err != nil {
+		return docs, jobs, score, err
+	}
+	score.Pending = docs.Busy || jobs.Pending
+	return docs, jobs, score, nil
+}
+
+// ShowScore is the scorecard panel, polled while a document is read or a
+// scoring runs; once nothing is pending it also refreshes the status
+// panel out of band (what may be done can depend on the score).
+func (a *App) ShowScore(w http.ResponseWriter, r *http.Request) {
+	l, ok := a.loadLoan(w, r)
+	if !ok {
+		return
+	}
+	user, _ := auth.UserFrom(r.Context())
+	a.respond(w, r, http.StatusOK, templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		_, _, score, err := a.livePanels(ctx, l, user)
+		if err != nil {
+			return err
+		}
+		if err := views.ScorePanel(score, false).Render(ctx, w); err != nil {
+			return err
+		}
+		if score.Pending {
+			return nil
+		}
+		return views.LoanStatusPanel(a.statusPanel(l, user), true).Render(ctx, w)
+	}), func() {
+		http.Redirect(w, r, loanURL(l.HumanID)+"#score-panel", http.StatusSeeOther)
+	})
+}
+
+// ShowJobs is the background jobs panel, polled while a job is pending.
+func (a *App) ShowJobs(w http.ResponseWriter, r *http.Request) {
+	l, ok := a.loadLoan(w, r)
+	if !ok {
+		return
+	}
+	user, _ := auth.UserFrom(r.Context())
+	a.respond(w, r, http.StatusOK, templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		j, err := a.jobsPanel(ctx, l, user)
+		if err != nil {
+			return err
+		}
+		return views.JobsPanel(j, false).Render(ctx, w)
+	}), func() {
+		http.Redirect(w, r, loanURL(l.HumanID)+"#jobs-panel", http.StatusSeeOther)
+	})
+}
