@@ -106,12 +106,23 @@ func TestEnsureAdmin(t *testing.T) {
 		st := openTestStore(t)
 		var logs bytes.Buffer
 		logger := slog.New(slog.NewTextHandler(&logs, nil))
-		if err := ensureAdmin(ctx, st, testConfig(t, nil), logger); err != nil {
+		cfg := testConfig(t, map[string]string{"DATA_DIR": t.TempDir()})
+		if err := ensureAdmin(ctx, st, cfg, logger); err != nil {
 			t.Fatal(err)
 		}
-		m := regexp.MustCompile(`password=(\S+)`).FindStringSubmatch(logs.String())
-		if m == nil {
-			t.Fatalf("password not logged: %s", logs.String())
+		// Not in the log: in a file only this user can read, named there.
+		path := filepath.Join(cfg.DataDir, "first-admin-password.txt")
+		if !strings.Contains(logs.String(), path) {
+			t.Fatalf("the log does not name %s: %s", path, logs.String())
+		}
+		fi, err := os.Stat(path)
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("password file: %v, %v", fi, err)
+		}
+		note, _ := os.ReadFile(path)
+		m := regexp.MustCompile(`password: (\S+)`).FindStringSubmatch(string(note))
+		if m == nil || strings.Contains(logs.String(), m[1]) {
+			t.Fatalf("password file %q, logs %q", note, logs.String())
 		}
 		u, err := st.UserByEmail(ctx, "admin@localhost")
 		if err != nil || u.Role != auth.RoleAdmin || !auth.NewHasher(4).Check(u.PasswordHash, m[1]) {
@@ -119,7 +130,7 @@ func TestEnsureAdmin(t *testing.T) {
 		}
 		// The next start creates nothing and prints no password.
 		logs.Reset()
-		if err := ensureAdmin(ctx, st, testConfig(t, nil), logger); err != nil {
+		if err := ensureAdmin(ctx, st, cfg, logger); err != nil {
 			t.Fatal(err)
 		}
 		if n, _ := st.UserCount(ctx); n != 1 || strings.Contains(logs.String(), "password=") {

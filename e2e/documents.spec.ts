@@ -55,10 +55,10 @@ test("an uploaded PAN card is read by OCR live on the page, scored, and overridi
   // The proposer cannot confirm it; a second admin does.
   await page.getByTestId("status-panel").getByTestId("status-approved").click();
   await expect(page.getByTestId("status-panel").getByTestId("status-error")).toContainText("You gave the first approval");
-  await addUser(page, server, { email: "checker@example.com", name: "Chandra Checker", role: "admin", password: "checker password 1" });
+  await addUser(page, server, { email: "checker@example.com", name: "Chandra Checker", role: "admin", password: "teal umbrella ridge 42" });
   const other = await browser.newContext();
   const checker = await other.newPage();
-  await signIn(checker, server, "checker@example.com", "checker password 1");
+  await signIn(checker, server, "checker@example.com", "teal umbrella ridge 42");
   await checker.goto(loanURL);
   await checker.getByTestId("status-panel").getByTestId("status-approved").click();
   await expect(checker.getByTestId("loan-status")).toHaveText("Approved");

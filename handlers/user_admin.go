@@ -95,7 +95,7 @@ func (req userCreateRequest) validate() map[string]string {
 	if !auth.ValidRole(req.Role) {
 		errs["role"] = "Choose admin, underwriter or viewer."
 	}
-	if err := auth.ValidatePassword(req.Password); err != nil {
+	if err := auth.CheckPassword(req.Password, req.Email, req.Name); err != nil {
 		errs["password"] = err.Error()
 	}
 	return errs

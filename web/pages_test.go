@@ -101,7 +101,7 @@ func TestUserAdmin(t *testing.T) {
 	mustLogin(t, c, b.url, "admin@example.com")
 
 	t.Run("CreatesAUserWhoCanSignIn", func(t *testing.T) {
-		res := postForm(t, c, b.url, "/admin/users", url.Values{"email": {"Ravi@Example.com"}, "name": {"Ravi Kumar"}, "role": {"underwriter"}, "password": {"ravi's long password"}})
+		res := postForm(t, c, b.url, "/admin/users", url.Values{"email": {"Ravi@Example.com"}, "name": {"Ravi Kumar"}, "role": {"underwriter"}, "password": {"ravi's copper kettle"}})
 		if res.status != http.StatusSeeOther {
 			t.Fatalf("status %d", res.status)
 		}
@@ -110,7 +110,7 @@ func TestUserAdmin(t *testing.T) {
 			t.Fatal("new user or flash missing from the list")
 		}
 		rc := newClient(t)
-		if res := login(t, rc, b.url, "ravi@example.com", "ravi's long password"); res.status != http.StatusSeeOther {
+		if res := login(t, rc, b.url, "ravi@example.com", "ravi's copper kettle"); res.status != http.StatusSeeOther {
 			t.Fatalf("new user cannot sign in: %d", res.status)
 		}
 	})
