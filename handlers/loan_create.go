@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/go-chi/chi/v5"
 
@@ -79,8 +80,17 @@ func (a *App) CreateLoan(w http.ResponseWriter, r *http.Request) {
 // newLoanForm is the form showing values and the errors against them.
 func newLoanForm(values application.Values, errs application.Errors) views.NewLoanForm {
 	var f views.NewLoanForm
+	focused := false // a new form: its first field takes the keyboard; a refused one: its first error
 	for _, s := range application.Sections {
-		f.Sections = append(f.Sections, views.NewLoanSection{Key: string(s), Title: sectionTitles[s], Inputs: formInputs(application.SectionFields(s), values, errs)})
+		ns := views.NewLoanSection{Key: string(s), Title: sectionTitles[s], Inputs: formInputs(application.SectionFields(s), values, errs)}
+		switch {
+		case focused:
+		case len(errs) == 0:
+			ns.Focus, focused = views.FocusFirst, true
+		case slices.ContainsFunc(ns.Inputs, func(in views.FieldInput) bool { return in.Error != "" }):
+			ns.Focus, focused = views.FocusError, true
+		}
+		f.Sections = append(f.Sections, ns)
 	}
 	return f
 }

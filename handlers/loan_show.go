@@ -32,7 +32,9 @@ func (a *App) ShowLoanSection(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	a.respond(w, r, http.StatusOK, views.LoanSectionCard(sectionView(l, section, user)), func() {
+	s := sectionView(l, section, user)
+	s.Focus = views.FocusHeading // back from the form: the keyboard stays in the section
+	a.respond(w, r, http.StatusOK, views.LoanSectionCard(s), func() {
 		a.renderLoanPage(w, r, http.StatusOK, l, a.loanDetail(r.Context(), l, user))
 	})
 }
@@ -48,6 +50,7 @@ func (a *App) EditLoanSection(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := sectionForm(l, section, l.Version, application.ValuesOf(l), nil)
+	form.Focus = views.FocusFirst
 	a.renderSection(w, r, http.StatusOK, l, user, form)
 }
 

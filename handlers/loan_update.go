@@ -51,10 +51,13 @@ func (a *App) UpdateLoanSection(w http.ResponseWriter, r *http.Request) {
 		for k, v := range req.Fields {
 			values[k] = v // show what was typed
 		}
-		a.renderSection(w, r, http.StatusUnprocessableEntity, invalid.Loan, user, sectionForm(invalid.Loan, section, req.Version, values, invalid.Fields))
+		form := sectionForm(invalid.Loan, section, req.Version, values, invalid.Fields)
+		form.Focus = views.FocusError
+		a.renderSection(w, r, http.StatusUnprocessableEntity, invalid.Loan, user, form)
 	case errors.As(err, &conflict):
 		s := sectionView(conflict.Loan, section, user)
 		s.Conflict = a.conflictView(conflict)
+		s.Focus = views.FocusConflict
 		a.renderSection(w, r, http.StatusConflict, conflict.Loan, user, s)
 	case err != nil:
 		a.ServerError(w, r, err)
@@ -64,7 +67,7 @@ func (a *App) UpdateLoanSection(w http.ResponseWriter, r *http.Request) {
 			notice = "Nothing had changed."
 		}
 		s := sectionView(res.Loan, section, user)
-		s.Notice = notice
+		s.Notice, s.Focus = notice, views.FocusHeading
 		a.respond(w, r, http.StatusOK, views.LoanSectionSaved(s, a.loanDetail(r.Context(), res.Loan, user)), func() {
 			a.flash(r, notice)
 			a.redirect(w, r, loanURL(res.Loan.HumanID))

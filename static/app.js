@@ -42,6 +42,101 @@
     bar.value = Math.round((e.detail.loaded / e.detail.total) * 100);
   });
 
+  // Unsaved typing is never dropped without asking. A form marked
+  // data-guard="<what it edits>" is dirty when a field differs from what
+  // the server sent (or when the server marked it data-unsaved: a refused
+  // form showing what was typed, or a conflict holding your changes).
+  function isDirty(form) {
+    if (form.hasAttribute("data-unsaved")) return true;
+    for (var i = 0; i < form.elements.length; i++) {
+      var el = form.elements[i];
+      if (el.type === "hidden" || el.type === "submit" || el.type === "button" || el.type === "file") continue;
+      if (el.type === "checkbox" || el.type === "radio") {
+        if (el.checked !== el.defaultChecked) return true;
+      } else if (el.tagName === "SELECT") {
+        for (var j = 0; j < el.options.length; j++) {
+          if (el.options[j].selected !== el.options[j].defaultSelected) return true;
+        }
+      } else if (el.value !== el.defaultValue) {
+        return true;
+      }
+    }
+    return false;
+  }
+  function dirtyForms(within) {
+    var out = [];
+    var forms = (within || document).querySelectorAll("form[data-guard]");
+    for (var i = 0; i < forms.length; i++) if (isDirty(forms[i])) out.push(forms[i]);
+    if (within && within.matches && within.matches("form[data-guard]") && isDirty(within)) out.push(within);
+    return out;
+  }
+  function names(forms) {
+    return forms.map(function (f) { return f.getAttribute("data-guard"); }).join(", ");
+  }
+  // agreed is set once the user agreed to lose their changes (until the
+  // page swaps something instead of reloading); submitting is a plain
+  // form being sent, whose own typing is not lost by its submission.
+  var agreed = false;
+  var submitting = null;
+  document.addEventListener("submit", function (e) {
+    if (!e.target.hasAttribute("hx-put") && !e.target.hasAttribute("hx-post")) submitting = e.target;
+  });
+  window.addEventListener("beforeunload", function (e) {
+    if (agreed) return;
+    if (dirtyForms().filter(function (f) { return f !== submitting; }).length === 0) return;
+    submitting = null;
+    e.preventDefault();
+    e.returnValue = "";
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    agreed = false;
+  });
+  // An htmx action that reloads the page (a status move, an assignment:
+  // data-reloads-page) asks first when another form holds unsaved typing.
+  // A form's Cancel asks too when the form has changes.
+  document.addEventListener("htmx:confirm", function (e) {
+    var elt = e.detail.elt;
+    if (!elt.closest) return;
+    if (elt.hasAttribute("data-cancel")) {
+      var own = elt.closest("form[data-guard]");
+      if (own && isDirty(own) && !window.confirm("Discard your unsaved changes to " + own.getAttribute("data-guard") + "?")) e.preventDefault();
+      return;
+    }
+    var form = elt.closest("[data-reloads-page]");
+    if (!form) return;
+    var dirty = dirtyForms().filter(function (f) { return f !== form; });
+    if (dirty.length > 0 && !window.confirm("Your changes to " + names(dirty) + " are not saved. This reloads the page and they would be lost. Go on?")) {
+      e.preventDefault();
+      return;
+    }
+    agreed = true; // its answer may reload the page: the form's own typing was sent
+  });
+  // A swap that would replace a form with unsaved typing, made by
+  // anything but that form itself (its Save, its Cancel), asks first.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var target = e.detail.target;
+    if (!target || !e.detail.shouldSwap) return;
+    var from = e.detail.requestConfig ? e.detail.requestConfig.elt : null;
+    var dirty = dirtyForms(target).filter(function (f) { return !(from && f.contains(from)); });
+    if (dirty.length === 0) return;
+    if (!window.confirm("Discard your unsaved changes to " + names(dirty) + "?")) e.detail.shouldSwap = false;
+  });
+  // Out-of-band refreshes (a panel beside a saved section) keep a panel
+  // whose form holds unsaved typing as it is.
+  document.addEventListener("htmx:oobBeforeSwap", function (e) {
+    if (e.detail.target && dirtyForms(e.detail.target).length > 0) e.detail.shouldSwap = false;
+  });
+
+  // Escape cancels an open section edit (asking first when it has changes).
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape" || e.defaultPrevented) return;
+    var form = e.target.closest ? e.target.closest("form[data-guard]") : null;
+    var cancel = form && form.querySelector("[data-cancel]");
+    if (!cancel) return;
+    e.preventDefault();
+    cancel.click(); // asks first when the form has changes (htmx:confirm above)
+  });
+
   document.addEventListener("htmx:sendError", function () {
     showError("The server could not be reached. Check your connection and try again.");
   });

@@ -126,6 +126,7 @@ type NewLoanForm struct {
 type NewLoanSection struct {
 	Key, Title string
 	Inputs     []FieldInput
+	Focus      string // where the keyboard goes (see LoanSection.Focus)
 }
 
 // AssignPanel shows who works an application and lets staff change it.
@@ -153,6 +154,33 @@ type LoanSection struct {
 	Error   string       // about the whole form
 	// Conflict is set when someone saved first (answered with 409).
 	Conflict *Conflict
+	// Focus is where the keyboard goes when the section is shown:
+	// FocusFirst, FocusError, FocusHeading, FocusConflict or "" (nowhere).
+	Focus string
+}
+
+// Where a swapped-in section puts the keyboard focus.
+const (
+	FocusFirst    = "first"    // the first field: a form just opened
+	FocusError    = "error"    // the first field with an error (or the first)
+	FocusHeading  = "heading"  // the section's heading: after a save or cancel
+	FocusConflict = "conflict" // the conflict prompt
+)
+
+// focusIndex is the input that takes the focus, or -1.
+func focusIndex(inputs []FieldInput, focus string) int {
+	switch focus {
+	case FocusError:
+		for i, in := range inputs {
+			if in.Error != "" {
+				return i
+			}
+		}
+		return 0
+	case FocusFirst:
+		return 0
+	}
+	return -1
 }
 
 // FieldRow is one field shown read-only.

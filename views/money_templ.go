@@ -159,7 +159,7 @@ func MoneyCard(m MoneyPanel) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "\" class=\"mt-4 grid gap-3 sm:grid-cols-4\" data-testid=\"receipt-form\"><input type=\"hidden\" name=\"idempotencyKey\" value=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "\" class=\"mt-4 grid gap-3 sm:grid-cols-4\" data-testid=\"receipt-form\" data-guard=\"the receipt\"><input type=\"hidden\" name=\"idempotencyKey\" value=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -253,7 +253,7 @@ func MoneyCard(m MoneyPanel) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "\" class=\"mt-4 grid gap-3 sm:grid-cols-3\" data-testid=\"disburse-form\"><div><label for=\"d-utr\" class=\"label\">UTR of the payout</label> <input id=\"d-utr\" name=\"utr\" class=\"input\" maxlength=\"22\" value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "\" class=\"mt-4 grid gap-3 sm:grid-cols-3\" data-testid=\"disburse-form\" data-guard=\"the disbursement\"><div><label for=\"d-utr\" class=\"label\">UTR of the payout</label> <input id=\"d-utr\" name=\"utr\" class=\"input\" maxlength=\"22\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
