@@ -29,6 +29,7 @@ import (
 
 	"loandesk/auth"
 	"loandesk/jobs"
+	"loandesk/metrics"
 	"loandesk/seed"
 	"loandesk/store"
 	"loandesk/web"
@@ -46,7 +47,8 @@ func main() {
 }
 
 func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
-	st, err := store.Open(ctx, cfg.Store(logger))
+	m := metrics.New()
+	st, err := openStore(ctx, cfg, logger, m)
 	if err != nil {
 		return err
 	}
@@ -78,10 +80,17 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		// Serving works without it; only online backups are unavailable.
 		logger.Warn("online backups unavailable", "err", err)
 	}
-	srv, err := web.New(cfg.Web, st, logger)
+	webCfg := cfg.Web
+	webCfg.Metrics = m
+	srv, err := web.New(webCfg, st, logger)
 	if err != nil {
 		return err
 	}
+	stopMetrics, err := serveMetrics(cfg.MetricsAddr, m, logger)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	httpSrv := web.HTTPServer(net.JoinHostPort(cfg.Host, cfg.Port), srv, logger)
 	ln, err := net.Listen("tcp", httpSrv.Addr)
 	if err != nil {
@@ -95,7 +104,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 
 	stopJobs := func() {}
 	if cfg.ServeJobs == "true" || cfg.ServeJobs == "auto" && st.Embedded() {
-		stopJobs = startJobs(ctx, st, cfg, logger)
+		stopJobs = startJobs(ctx, st, cfg, logger, m)
 	}
 	defer stopJobs()
 
@@ -122,9 +131,10 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 
 // startJobs runs the job runner and the document sweeper until the
 // returned stop is called (or ctx ends); stop waits for them.
-func startJobs(ctx context.Context, st *store.Store, cfg config, logger *slog.Logger) (stop func()) {
+func startJobs(ctx context.Context, st *store.Store, cfg config, logger *slog.Logger, m *metrics.Metrics) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
-	r := &jobs.Runner{Queue: st, Handlers: jobs.Handlers(st, cfg.LoanService(st), logger), Workers: cfg.JobWorkers, Logger: logger}
+	r := &jobs.Runner{Queue: st, Handlers: jobs.Handlers(st, cfg.LoanService(st), logger), Workers: cfg.JobWorkers, Logger: logger,
+		Observe: m.ObserveJob}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := r.Run(ctx); err != nil {
@@ -139,15 +149,21 @@ func startJobs(ctx context.Context, st *store.Store, cfg config, logger *slog.Lo
 // jobsCommand runs only the job runner: for MongoDB deployments, as many
 // processes as the queue needs.
 func jobsCommand(ctx context.Context, cfg config, logger *slog.Logger) error {
-	st, err := store.Open(ctx, cfg.Store(logger))
+	m := metrics.New()
+	st, err := openStore(ctx, cfg, logger, m)
 	if err != nil {
 		return err
 	}
 	defer st.Close(context.Background())
+	stopMetrics, err := serveMetrics(cfg.MetricsAddr, m, logger)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	if st.Embedded() {
 		logger.Info("the embedded database belongs to one process: `serve` already runs the jobs; this runs them without the web server")
 	}
-	stop := startJobs(ctx, st, cfg, logger)
+	stop := startJobs(ctx, st, cfg, logger, m)
 	<-ctx.Done()
 	logger.Info("shutting down: finishing running jobs")
 	stop()
@@ -190,8 +206,7 @@ func ensureAdminToken(ctx context.Context, st *store.Store, token string, logger
 
 // ensureAdmin makes ADMIN_EMAIL an admin with ADMIN_PASSWORD when both are
 // set. Otherwise, if there are no users at all, it creates
-// admin@localhost with a random password, shown once on the terminal or
-// written to a 0600 file in DATA_DIR (never logged).
+// admin@localhost with a random password and logs it once.
 func ensureAdmin(ctx context.Context, st *store.Store, cfg config, logger *slog.Logger) error {
 	hasher := auth.NewHasher(cfg.Web.BcryptCost)
 	if cfg.AdminEmail != "" && cfg.AdminPassword != "" {
@@ -232,17 +247,9 @@ func ensureAdmin(ctx context.Context, st *store.Store, cfg config, logger *slog.
 	if _, err := st.UserCreate(ctx, store.UserCreateParams{Email: "admin@localhost", Name: "Administrator", Role: auth.RoleAdmin, PasswordHash: hash}); err != nil {
 		return err
 	}
-	// Never to the log: to the operator's terminal, or a 0600 file.
-	path, err := deliverFirstPassword(terminal(os.Stderr), cfg.DataDir, "admin@localhost", password)
-	if err != nil {
-		return err
-	}
-	if path == "" {
-		logger.Warn("no users and no ADMIN_EMAIL/ADMIN_PASSWORD: created the first admin admin@localhost; its password is shown on the terminal once", "email", "admin@localhost")
-	} else {
-		logger.Warn("no users and no ADMIN_EMAIL/ADMIN_PASSWORD: created the first admin admin@localhost; its password is in a file only this user can read, delete it after signing in",
-			"email", "admin@localhost", "file", path)
-	}
+	// Printed once, to the operator's terminal; it is not stored anywhere.
+	logger.Warn("no users and no ADMIN_EMAIL/ADMIN_PASSWORD: created the first admin; sign in and add users, this password is not shown again",
+		"email", "admin@localhost", "password", password)
 	return nil
 }
 

@@ -70,6 +70,10 @@ type Runner struct {
 	// ends. Waits (idle polls, lease extensions, grace) are real time.
 	Now    clock.Func
 	Logger *slog.Logger
+	// Observe, when set, hears each event handled: its type, the outcome
+	// (done, failed, dropped: its lease was lost, released: given back
+	// at shutdown) and how long the handler ran (metrics).
+	Observe func(eventType, outcome string, took time.Duration)
 
 	signals   testSignals
 	id        string
@@ -234,9 +238,11 @@ func (r *Runner) run(work context.Context, ev store.Event) {
 
 	start := time.Now() // the handler's real duration, for the log
 	err := r.call(ctx, ev)
+	took := time.Since(start)
 	cancel()
 	select {
 	case <-lost:
+		r.observe(ev.Type, "dropped", took)
 		log.Warn("job dropped: its lease was lost (it ran too long without extending, or was taken over)")
 		signal(r.signals.finished)
 		return
@@ -245,6 +251,7 @@ func (r *Runner) run(work context.Context, ev store.Event) {
 	// Outcomes are recorded even when the runner is stopping.
 	out, done := context.WithTimeout(context.WithoutCancel(work), 10*time.Second)
 	if err == nil {
+		r.observe(ev.Type, "done", took)
 		// The worker claims its next event without waiting for this
 		// completion to reach the disk: the two commits share one sync
 		// (the engine's group commit), which nearly doubles a lone
@@ -267,6 +274,7 @@ func (r *Runner) run(work context.Context, ev store.Event) {
 	switch {
 	case work.Err() != nil:
 		// Shutting down past the grace period: give the event back.
+		r.observe(ev.Type, "released", took)
 		err = r.Queue.Release(out, ev)
 		log.Info("job released at shutdown")
 	default:
@@ -275,11 +283,18 @@ func (r *Runner) run(work context.Context, ev store.Event) {
 		if !errors.As(err, &perm) {
 			retryAt = r.Now.Now().Add(r.Backoff(ev.Attempts))
 		}
+		r.observe(ev.Type, "failed", took)
 		log.Warn("job failed", "err", err, "retry_at", retryAt, "max_attempts", ev.MaxAttempts)
 		err = r.Queue.Fail(out, ev, err.Error(), retryAt)
 	}
 	if err != nil {
 		log.Error("job runner: recording the outcome failed", "err", err)
+	}
+}
+
+func (r *Runner) observe(eventType, outcome string, took time.Duration) {
+	if r.Observe != nil {
+		r.Observe(eventType, outcome, took)
 	}
 }
 

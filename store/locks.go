@@ -33,6 +33,22 @@ type Lock struct {
 	ExpiresAt  time.Time `bson:"expiresAt"`
 }
 
+// LockObserver hears how locks go (Config.Locks): each acquisition with
+// the time waited for it and whether it took over an expired holder's
+// lock, each wait given up on a held lock, each held lock lost. Calls
+// are made on the acquiring goroutine; they must be quick.
+type LockObserver interface {
+	LockAcquired(key string, waited time.Duration, takeover bool)
+	LockBusy(key string, waited time.Duration)
+	LockLost(key string)
+}
+
+type noLockObserver struct{}
+
+func (noLockObserver) LockAcquired(string, time.Duration, bool) {}
+func (noLockObserver) LockBusy(string, time.Duration)           {}
+func (noLockObserver) LockLost(string)                          {}
+
 // LockParams is one WithLock call.
 type LockParams struct {
 	Key string
@@ -78,10 +94,14 @@ func (s *Store) WithLock(ctx context.Context, p LockParams, fn func(ctx context.
 	}
 	owner := newLockToken()
 	start := s.now()
-	var fence int64
+	waitStart := time.Now() // real time, for the metrics
+	var (
+		fence    int64
+		takeover bool
+	)
 	for {
 		var err error
-		fence, err = s.lockAcquire(ctx, p, owner)
+		fence, takeover, err = s.lockTake(ctx, p, owner)
 		if err == nil {
 			break
 		}
@@ -90,6 +110,7 @@ func (s *Store) WithLock(ctx context.Context, p LockParams, fn func(ctx context.
 		}
 		if s.now().Sub(start) >= p.Wait {
 			s.logger.Info("lock held", "key", p.Key, "waited", s.now().Sub(start))
+			s.lockObserver.LockBusy(p.Key, time.Since(waitStart))
 			return fmt.Errorf("store: lock %s: %w", p.Key, ErrLockHeld)
 		}
 		select {
@@ -101,6 +122,7 @@ func (s *Store) WithLock(ctx context.Context, p LockParams, fn func(ctx context.
 	if waited := s.now().Sub(start); waited > 0 {
 		s.logger.Debug("lock acquired", "key", p.Key, "fence", fence, "waited", waited)
 	}
+	s.lockObserver.LockAcquired(p.Key, time.Since(waitStart), takeover)
 
 	fnCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -124,6 +146,9 @@ func (s *Store) WithLock(ctx context.Context, p LockParams, fn func(ctx context.
 	}()
 	fnErr := fn(fnCtx, fence)
 	lost := errors.Is(context.Cause(fnCtx), ErrLockLost)
+	if lost {
+		s.lockObserver.LockLost(p.Key)
+	}
 	cancel(nil)
 	<-renewed
 	if _, err := s.locks.DeleteOne(context.WithoutCancel(ctx), bson.M{"_id": p.Key, "owner": owner}); err != nil {
@@ -138,17 +163,24 @@ func (s *Store) WithLock(ctx context.Context, p LockParams, fn func(ctx context.
 	return nil
 }
 
-// lockAcquire takes the lock if it is free or expired: a new fencing
-// token first, then one conditional upsert. A held lock (the upsert's
-// insert hits the _id index) is ErrLockHeld.
+// lockAcquire is lockTake without telling a takeover.
 func (s *Store) lockAcquire(ctx context.Context, p LockParams, owner string) (int64, error) {
+	fence, _, err := s.lockTake(ctx, p, owner)
+	return fence, err
+}
+
+// lockTake takes the lock if it is free or expired: a new fencing
+// token first, then one conditional upsert. A held lock (the upsert's
+// insert hits the _id index) is ErrLockHeld; takeover reports that an
+// expired holder's lock was taken.
+func (s *Store) lockTake(ctx context.Context, p LockParams, owner string) (fence int64, takeover bool, err error) {
 	var c struct {
 		Seq int64 `bson:"seq"`
 	}
-	err := s.counters.FindOneAndUpdate(ctx, bson.M{"_id": "fence:" + p.Key}, bson.M{"$inc": bson.M{"seq": int64(1)}},
+	err = s.counters.FindOneAndUpdate(ctx, bson.M{"_id": "fence:" + p.Key}, bson.M{"$inc": bson.M{"seq": int64(1)}},
 		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&c)
 	if err != nil {
-		return 0, fmt.Errorf("store: lock %s: fencing token: %w", p.Key, err)
+		return 0, false, fmt.Errorf("store: lock %s: fencing token: %w", p.Key, err)
 	}
 	now := s.now().UTC()
 	// Free or expired, and never a token older than the one stored (a
@@ -157,15 +189,16 @@ func (s *Store) lockAcquire(ctx context.Context, p LockParams, owner string) (in
 	update := bson.M{"$set": bson.M{"owner": owner, "instance": instanceName, "fence": c.Seq, "acquiredAt": now, "expiresAt": now.Add(p.TTL)}}
 	res, err := s.locks.UpdateOne(ctx, filter, update, options.Update().SetUpsert(true))
 	if isDuplicateKey(err) {
-		return 0, ErrLockHeld
+		return 0, false, ErrLockHeld
 	}
 	if err != nil {
-		return 0, fmt.Errorf("store: lock %s: %w", p.Key, err)
+		return 0, false, fmt.Errorf("store: lock %s: %w", p.Key, err)
 	}
-	if res.MatchedCount == 1 { // an expired lock its holder never released
+	takeover = res.MatchedCount == 1 // an expired lock its holder never released
+	if takeover {
 		s.logger.Warn("lock taken over after its lease expired", "key", p.Key, "fence", c.Seq)
 	}
-	return c.Seq, nil
+	return c.Seq, takeover, nil
 }
 
 // lockRenew extends the lease of the lock owner holds.

@@ -59,6 +59,9 @@ type Config struct {
 	// Now is the clock for sessions, the queue and documents (the wall
 	// clock when nil); tests move a clock.Manual instead of sleeping.
 	Now clock.Func
+	// Locks, when set, hears how distributed locks are acquired, waited
+	// for, taken over and lost (metrics).
+	Locks LockObserver
 }
 
 // Store is the application's handle on its database.
@@ -90,6 +93,7 @@ type Store struct {
 	logger         *slog.Logger
 	queueSignal    queueSignal
 	eventRetention time.Duration
+	lockObserver   LockObserver
 }
 
 // Open connects to MongoDB when cfg.MongoURI is set, otherwise opens the
@@ -130,6 +134,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.sessionCache = newSessionCache()
 	s.clock = cfg.Now
 	s.eventRetention = cmp.Or(cfg.EventRetention, DefaultEventRetention)
+	s.lockObserver = cfg.Locks
+	if s.lockObserver == nil {
+		s.lockObserver = noLockObserver{}
+	}
 
 	if err := s.ensureIndexes(ctx); err != nil {
 		_ = s.Close(context.Background())

@@ -40,8 +40,9 @@ func newRequestID() string {
 	return hex.EncodeToString(b)
 }
 
-// logRequests gives every request an id (echoed in X-Request-ID) and logs
-// one line when it ends: method, path, status, bytes, duration.
+// logRequests gives every request an id (echoed in X-Request-ID), logs
+// one line when it ends (method, path, status, bytes, duration) and
+// reports it to the metrics by its route pattern.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -54,6 +55,8 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
+		took := time.Since(start)
+		s.observe(r, status, took)
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelError
@@ -64,7 +67,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			slog.String("path", r.URL.Path),
 			slog.Int("status", status),
 			slog.Int("bytes", ww.BytesWritten()),
-			slog.Duration("duration", time.Since(start)),
+			slog.Duration("duration", took),
 			slog.String("remote", r.RemoteAddr),
 		)
 	})

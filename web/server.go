@@ -17,6 +17,7 @@ import (
 	"loandesk/auth"
 	"loandesk/clock"
 	"loandesk/handlers"
+	"loandesk/metrics"
 	"loandesk/static"
 	"loandesk/store"
 	"loandesk/views"
@@ -49,6 +50,9 @@ type Config struct {
 	Now clock.Func
 	// UploadMaxBytes bounds an uploaded document.
 	UploadMaxBytes int64
+	// Metrics receives every request's route, status and duration and
+	// is served at /metrics (a registry of its own when nil).
+	Metrics *metrics.Metrics
 }
 
 // DefaultConfig is what the server runs with unless told otherwise.
@@ -90,6 +94,9 @@ func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
 	}
 	if cfg.Zone == nil {
 		cfg.Zone = application.DefaultZone()
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New()
 	}
 	assets, err := newAssetServer(static.Files())
 	if err != nil {
