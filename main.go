@@ -206,7 +206,8 @@ func ensureAdminToken(ctx context.Context, st *store.Store, token string, logger
 
 // ensureAdmin makes ADMIN_EMAIL an admin with ADMIN_PASSWORD when both are
 // set. Otherwise, if there are no users at all, it creates
-// admin@localhost with a random password and logs it once.
+// admin@localhost with a random password, shown once on the terminal or
+// written to a 0600 file in DATA_DIR (never logged).
 func ensureAdmin(ctx context.Context, st *store.Store, cfg config, logger *slog.Logger) error {
 	hasher := auth.NewHasher(cfg.Web.BcryptCost)
 	if cfg.AdminEmail != "" && cfg.AdminPassword != "" {
@@ -247,9 +248,17 @@ func ensureAdmin(ctx context.Context, st *store.Store, cfg config, logger *slog.
 	if _, err := st.UserCreate(ctx, store.UserCreateParams{Email: "admin@localhost", Name: "Administrator", Role: auth.RoleAdmin, PasswordHash: hash}); err != nil {
 		return err
 	}
-	// Printed once, to the operator's terminal; it is not stored anywhere.
-	logger.Warn("no users and no ADMIN_EMAIL/ADMIN_PASSWORD: created the first admin; sign in and add users, this password is not shown again",
-		"email", "admin@localhost", "password", password)
+	// Never to the log: to the operator's terminal, or a 0600 file.
+	path, err := deliverFirstPassword(terminal(os.Stderr), cfg.DataDir, "admin@localhost", password)
+	if err != nil {
+		return err
+	}
+	if path == "" {
+		logger.Warn("no users and no ADMIN_EMAIL/ADMIN_PASSWORD: created the first admin admin@localhost; its password is shown on the terminal once", "email", "admin@localhost")
+	} else {
+		logger.Warn("no users and no ADMIN_EMAIL/ADMIN_PASSWORD: created the first admin admin@localhost; its password is in a file only this user can read, delete it after signing in",
+			"email", "admin@localhost", "file", path)
+	}
 	return nil
 }
 
