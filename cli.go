@@ -1,16 +1,20 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"runtime"
 	"runtime/debug"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"loandesk/deploy"
 )
@@ -110,6 +114,19 @@ in DATA_DIR, which must hold none. For MongoDB use mongorestore.`,
 			flags: func(*flag.FlagSet) func(context.Context, invocation) error {
 				return func(ctx context.Context, inv invocation) error {
 					return restoreCommand(inv.cfg, inv.logger, inv.args[0])
+				}
+			},
+		},
+		{
+			name: "health", summary: "check that the server here answers its health check (for container health checks)",
+			doc: `Asks http://127.0.0.1:PORT/health (or -url) and exits 0 on a 200 within
+-timeout, else 1. Container images have no shell or curl: their
+HEALTHCHECK runs this. The database is not opened.`,
+			flags: func(fs *flag.FlagSet) func(context.Context, invocation) error {
+				target := fs.String("url", "", "the URL to check (default http://127.0.0.1:$PORT"+deploy.HealthPath+")")
+				timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for the answer")
+				return func(ctx context.Context, inv invocation) error {
+					return healthCommand(ctx, cmp.Or(*target, "http://"+net.JoinHostPort("127.0.0.1", inv.cfg.Port)+deploy.HealthPath), *timeout, inv.stdout)
 				}
 			},
 		},
@@ -309,6 +326,27 @@ func versionText(bi *debug.BuildInfo, ok bool) string {
 	}
 	_ = tw.Flush()
 	return b.String()
+}
+
+// healthCommand GETs target and fails unless it answers 200 in time.
+func healthCommand(ctx context.Context, target string, timeout time.Duration, stdout io.Writer) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return fmt.Errorf("health: %w", err)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("health: %w", err)
+	}
+	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 1<<16))
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("health: %s answered %s", target, res.Status)
+	}
+	fmt.Fprintf(stdout, "%s: %s\n", target, res.Status)
+	return nil
 }
 
 func capitalize(s string) string {

@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -112,6 +115,31 @@ func TestRun_UsageErrors(t *testing.T) {
 				t.Fatalf("DATA_DIR created: %v", err)
 			}
 		})
+	}
+}
+
+// health exits 0 when the URL answers 200, 1 otherwise; it reads PORT
+// for its default URL and opens no database.
+func TestRun_Health(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/health" {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	dataDir := filepath.Join(t.TempDir(), "data")
+	vars := map[string]string{"PORT": port, "DATA_DIR": dataDir}
+	var stdout bytes.Buffer
+	if err := run(context.Background(), []string{"health"}, env(vars), &stdout, io.Discard); err != nil || !strings.Contains(stdout.String(), "200") {
+		t.Fatalf("healthy: %v %q", err, stdout.String())
+	}
+	if err := run(context.Background(), []string{"health", "-url", srv.URL + "/ready"}, env(vars), io.Discard, io.Discard); exitCode(err) != 1 || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("unhealthy: %v", err)
+	}
+	if _, err := os.Stat(dataDir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("DATA_DIR created: %v", err)
 	}
 }
 
