@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
@@ -31,6 +32,22 @@ func (a *App) AssignLoan(w http.ResponseWriter, r *http.Request) {
 	if status != 0 {
 		ap := a.assignPanel(r.Context(), l, user)
 		ap.Error = msg
+		var conflict *application.Conflict
+		if errors.As(err, &conflict) {
+			// Show what changed instead of the form, so a second click
+			// cannot assign blindly on the new version.
+			to := r.PostForm.Get("assignee")
+			tried := "assign it to " + to
+			if to == "" {
+				tried = "leave it unassigned"
+			}
+			ap.Error = ""
+			ap.Conflict = a.panelConflict(conflict, tried, loanURL(l.HumanID)+"/assignee")
+			ap.Conflict.RetryTo, ap.Conflict.CanRetry, ap.Conflict.RetryBtn = to, ap.CanAssign && to != l.Assignee, "Assign anyway"
+			if to == "" {
+				ap.Conflict.RetryBtn = "Unassign anyway"
+			}
+		}
 		a.respond(w, r, status, views.LoanAssignPanel(ap, false), func() {
 			d := a.loanDetail(r.Context(), l, user)
 			d.Assign = ap
@@ -46,6 +63,19 @@ func (a *App) AssignLoan(w http.ResponseWriter, r *http.Request) {
 		a.flash(r, res.Loan.HumanID+" is now assigned to "+res.Loan.Assignee+".")
 	}
 	a.redirect(w, r, loanURL(res.Loan.HumanID))
+}
+
+// ShowAssignPanel is the assignee panel as it stands (a conflict's "Load
+// latest"); without htmx, the application's page.
+func (a *App) ShowAssignPanel(w http.ResponseWriter, r *http.Request) {
+	l, ok := a.loadLoan(w, r)
+	if !ok {
+		return
+	}
+	user, _ := auth.UserFrom(r.Context())
+	a.respond(w, r, http.StatusOK, views.LoanAssignPanel(a.assignPanel(r.Context(), l, user), false), func() {
+		http.Redirect(w, r, loanURL(l.HumanID)+"#assign-panel", http.StatusSeeOther)
+	})
 }
 
 // assignPanel is the assignee card as user sees it.

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -33,6 +34,20 @@ func (a *App) ChangeLoanStatus(w http.ResponseWriter, r *http.Request) {
 	if status != 0 {
 		sp := a.statusPanel(l, user)
 		sp.Error, sp.Reason = msg, r.PostForm.Get("reason")
+		var conflict *application.Conflict
+		if errors.As(err, &conflict) {
+			// Show what changed instead of the buttons, so a second
+			// click cannot apply the move blindly on the new version.
+			to := r.PostForm.Get("to")
+			sp.Error = ""
+			sp.Conflict = a.panelConflict(conflict, "move it to "+cmp.Or(application.StatusLabels[to], to), loanURL(l.HumanID)+"/status")
+			sp.Conflict.Reason, sp.Conflict.RetryTo = sp.Reason, to
+			for _, act := range sp.Actions {
+				if act.To == to {
+					sp.Conflict.CanRetry, sp.Conflict.RetryBtn = true, act.Label+" anyway"
+				}
+			}
+		}
 		a.respond(w, r, status, views.LoanStatusPanel(sp, false), func() {
 			d := a.loanDetail(r.Context(), l, user)
 			d.Status = sp
@@ -42,6 +57,19 @@ func (a *App) ChangeLoanStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	a.flash(r, fmt.Sprintf("%s is now %s.", res.Loan.HumanID, application.StatusLabels[res.Loan.Status]))
 	a.redirect(w, r, loanURL(res.Loan.HumanID))
+}
+
+// ShowStatusPanel is the status panel as it stands (a conflict's "Load
+// latest"); without htmx, the application's page.
+func (a *App) ShowStatusPanel(w http.ResponseWriter, r *http.Request) {
+	l, ok := a.loadLoan(w, r)
+	if !ok {
+		return
+	}
+	user, _ := auth.UserFrom(r.Context())
+	a.respond(w, r, http.StatusOK, views.LoanStatusPanel(a.statusPanel(l, user), false), func() {
+		http.Redirect(w, r, loanURL(l.HumanID)+"#status-panel", http.StatusSeeOther)
+	})
 }
 
 // actionOutcome maps a loan service error of a panel action (status,
@@ -64,7 +92,7 @@ func (a *App) actionOutcome(w http.ResponseWriter, r *http.Request, err error) (
 	case errors.As(err, &invalid):
 		return http.StatusUnprocessableEntity, invalid.Loan, invalid.Message(), true
 	case errors.As(err, &conflict):
-		return http.StatusConflict, conflict.Loan, "Since you loaded it: " + conflict.Message() + " Check it and try again.", true
+		return http.StatusConflict, conflict.Loan, "Since you loaded it: " + conflict.Message() + " Nothing was done.", true
 	default:
 		a.ServerError(w, r, err)
 	}

@@ -150,10 +150,25 @@ func (a *App) statusPanel(l model.Loan, user auth.User) views.StatusPanel {
 		Status:    application.StatusLabels[l.Status],
 		StatusKey: l.Status,
 	}
+	refused := map[string]bool{}
+	for _, u := range a.Service.UnavailableMoves(user, l) {
+		refused[u.To] = true
+		sp.Unavailable = append(sp.Unavailable, views.UnavailableAction{Label: u.Label, Why: u.Why})
+	}
 	for _, act := range a.Service.Policy.Actions(user.Role, l.Status, l.Terms.Amount) {
-		sp.Actions = append(sp.Actions, views.StatusAction{To: act.To, Label: act.Label, NeedsReason: act.NeedsReason})
+		if !refused[act.To] {
+			sp.Actions = append(sp.Actions, views.StatusAction{To: act.To, Label: act.Label, NeedsReason: act.NeedsReason})
+		}
 	}
 	return sp
+}
+
+// panelConflict is a status move or assignment that met a newer
+// version: who changed what since, and what was asked.
+func (a *App) panelConflict(c *application.Conflict, tried, latest string) *views.PanelConflict {
+	pc := &views.PanelConflict{Version: c.Loan.Version, Since: a.historyEntries(c.Since), Tried: tried, Latest: latest}
+	slices.Reverse(pc.Since) // oldest first, as they happened
+	return pc
 }
 
 // historyEntries lists history newest first, values shown for people.

@@ -31,7 +31,8 @@ type MoneyStore interface {
 func (a *App) moneyPanel(ctx context.Context, l model.Loan, user auth.User) views.MoneyPanel {
 	m := views.MoneyPanel{
 		Show:        l.Status == model.StatusSanctioned || l.Disbursement != nil,
-		CanDisburse: user.IsAdmin() && l.Status == model.StatusSanctioned,
+		CanDisburse: user.IsAdmin() && l.Status == model.StatusSanctioned && application.DisburseRefusal(user, l) == "",
+		Unavailable: application.DisburseRefusal(user, l),
 		DisburseURL: loanURL(l.HumanID) + "/disburse", ReceiveURL: loanURL(l.HumanID) + "/repayments",
 		LedgerURL: loanURL(l.HumanID) + "/ledger", ReceiptKey: newIdempotencyKey(),
 	}

@@ -137,6 +137,7 @@ type AssignPanel struct {
 	CanAssign bool
 	Choices   []Choice
 	Error     string
+	Conflict  *PanelConflict
 }
 
 // LoanSection is one editable part of an application, shown read-only or
@@ -234,6 +235,30 @@ type StatusPanel struct {
 	Actions   []StatusAction
 	Error     string
 	Reason    string // the reason typed, kept after an error
+	// Unavailable are the moves this viewer may not make, each with why
+	// and who can.
+	Unavailable []UnavailableAction
+	// Conflict is set when the application changed since the panel was
+	// loaded (answered with 409): the move was not made.
+	Conflict *PanelConflict
+}
+
+// UnavailableAction is a move the viewer may not make: why, and who can.
+type UnavailableAction struct{ Label, Why string }
+
+// PanelConflict tells someone whose status move or assignment met a
+// newer version who changed what since, what they asked for, and the two
+// ways on: do it anyway on the new version (when still possible), or load
+// the latest.
+type PanelConflict struct {
+	Version  int64          // the version now stored
+	Since    []HistoryEntry // oldest first
+	Tried    string         // "move it to Rejected", "assign it to uw@example.com"
+	CanRetry bool           // the move or assignment is still possible on the new version
+	RetryTo  string         // the move or assignee to resubmit
+	RetryBtn string         // "Reject anyway"
+	Reason   string         // the reason typed, resubmitted with the retry
+	Latest   string         // GET: the panel as it stands
 }
 
 // StatusAction is one status move.
