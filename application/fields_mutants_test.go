@@ -1,9 +1,13 @@
 package application
 
 import (
+	"maps"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"loandesk/model"
 )
 
 // Every limit of Normalize, at the limit and one past it.
@@ -110,5 +114,31 @@ func TestCheckTogether_Limits(t *testing.T) {
 		if len(errs) != len(got) || strings.Join(got, ",") != strings.Join(tc.want, ",") {
 			t.Errorf("%s: refused %v (%v), want %v", tc.name, got, errs, tc.want)
 		}
+	}
+}
+
+// ValuesOf gives every field's canonical text, and Apply reads it back.
+func TestValuesOf_EveryField(t *testing.T) {
+	t.Parallel()
+	l := model.Loan{
+		Applicant: model.Applicant{Name: "Asha Verma", Email: "asha@example.com", Phone: "+91 98765 43210", PAN: "ABCPV1234K",
+			DateOfBirth: time.Date(1990, 5, 17, 0, 0, 0, 0, time.UTC), Address: "12, MG Road", City: "Pune", Employment: "salaried",
+			MonthlyIncome: 85_000_50, ExistingEMIs: 0},
+		Terms: model.LoanTerms{Product: "personal", Amount: 5_00_000_00, TenureMonths: 36, AnnualRateBps: 1150, Purpose: "Wedding"},
+	}
+	want := Values{"name": "Asha Verma", "email": "asha@example.com", "phone": "+91 98765 43210", "pan": "ABCPV1234K",
+		"dateOfBirth": "1990-05-17", "address": "12, MG Road", "city": "Pune", "employment": "salaried", "monthlyIncome": "85000.50",
+		"existingEmis": "0", "product": "personal", "amount": "500000", "tenureMonths": "36", "annualRate": "11.50", "purpose": "Wedding",
+		"propertyValue": "0"}
+	got := ValuesOf(l)
+	if !maps.Equal(got, want) {
+		t.Fatalf("ValuesOf = %v\nwant       %v", got, want)
+	}
+	var back model.Loan
+	if err := Apply(&back, got); err != nil || !reflect.DeepEqual(back, l) {
+		t.Fatalf("Apply(ValuesOf) = %+v, %v", back, err)
+	}
+	if v := ValuesOf(model.Loan{}); v["dateOfBirth"] != "" || v["annualRate"] != "0.00" || v["tenureMonths"] != "0" {
+		t.Fatalf("empty loan: %v", v)
 	}
 }
