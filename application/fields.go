@@ -15,6 +15,7 @@ import (
 
 	"loandesk/model"
 	"loandesk/money"
+	"loandesk/reqcheck"
 )
 
 // Section groups fields that are edited together.
@@ -240,6 +241,14 @@ func (f Field) Normalize(raw string, now time.Time) (string, *Problem) {
 	if !utf8.ValidString(raw) || strings.ContainsFunc(raw, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) {
 		return bad(CodeInvalidCharacters, "Contains characters that are not allowed.")
 	}
+	// Invisible and bidi characters (reqcheck.CleanText) are dropped from
+	// free text, so stored text shows as it is, and refused in names.
+	if clean := reqcheck.CleanText(raw); clean != raw {
+		if f.kind == kindName {
+			return bad(CodeInvalidCharacters, "Contains invisible or direction-changing characters.")
+		}
+		raw = clean
+	}
 	s := norm.NFC.String(strings.Join(strings.Fields(raw), " ")) // trim and collapse whitespace
 	if f.max > 0 && utf8.RuneCountInString(s) > f.max {
 		return bad(CodeTooLong, fmt.Sprintf("Use at most %d characters.", f.max))
@@ -254,6 +263,9 @@ func (f Field) Normalize(raw string, now time.Time) (string, *Problem) {
 		}
 		if !nameText(s) {
 			return bad(CodeInvalidCharacters, "Use letters, spaces, dots, apostrophes and hyphens only.")
+		}
+		if reqcheck.MixedScript(s) {
+			return bad(CodeInvalidCharacters, "A word mixes Latin, Greek or Cyrillic letters (look-alikes); type it in one script.")
 		}
 	case kindText:
 		if utf8.RuneCountInString(s) < 2 {

@@ -15,6 +15,7 @@ import (
 	"loandesk/auth"
 	"loandesk/clock"
 	"loandesk/model"
+	"loandesk/reqcheck"
 )
 
 // LoanRepository is what the loan service needs of storage. Missing
@@ -639,7 +640,7 @@ func NormalizeReason(raw string) (string, *Problem) {
 	if !utf8.ValidString(raw) || strings.ContainsFunc(raw, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) {
 		return "", &Problem{Code: CodeInvalidCharacters, Message: "The reason contains characters that are not allowed."}
 	}
-	s := norm.NFC.String(strings.TrimSpace(raw))
+	s := norm.NFC.String(strings.TrimSpace(reqcheck.CleanText(raw)))
 	if utf8.RuneCountInString(s) > MaxReasonLen {
 		return "", &Problem{Code: CodeTooLong, Message: fmt.Sprintf("Keep the reason under %d characters.", MaxReasonLen)}
 	}

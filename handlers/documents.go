@@ -8,10 +8,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
@@ -152,13 +150,18 @@ func (a *App) UploadDocument(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusUnprocessableEntity, "The file is empty.")
 		return
 	}
+	filename, err := reqcheck.FileName(header.Filename)
+	if err != nil {
+		refuse(http.StatusUnprocessableEntity, err.Error())
+		return
+	}
 	contentType := http.DetectContentType(head)
 	if _, ok := uploadTypes[contentType]; !ok {
 		refuse(http.StatusUnsupportedMediaType, "Only PDF, PNG or JPEG files can be uploaded; this one is "+describeType(contentType)+".")
 		return
 	}
 	d, err := a.Work.DocumentUpload(r.Context(), model.Document{
-		LoanID: l.ID, LoanHumanID: l.HumanID, Kind: kind, Filename: cleanFilename(header.Filename),
+		LoanID: l.ID, LoanHumanID: l.HumanID, Kind: kind, Filename: filename,
 		ContentType: contentType, Size: header.Size, UploadedBy: user.Email,
 	}, io.MultiReader(bytes.NewReader(head), file))
 	if err != nil && d.ID.IsZero() {
@@ -337,25 +340,6 @@ func kindChoices() []views.Choice {
 		out[i] = views.Choice{Value: k.Value, Label: k.Label}
 	}
 	return out
-}
-
-// cleanFilename keeps a file's base name, without control characters,
-// within 120 characters.
-func cleanFilename(name string) string {
-	name = filepath.Base(strings.ReplaceAll(name, `\`, "/"))
-	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
-		}
-		return r
-	}, name)
-	if r := []rune(name); len(r) > 120 {
-		name = string(r[:120])
-	}
-	if name == "" || name == "." || name == "/" {
-		return "document"
-	}
-	return name
 }
 
 func describeType(ct string) string {

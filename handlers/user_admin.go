@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"loandesk/auth"
+	"loandesk/reqcheck"
 	"loandesk/store"
 	"loandesk/views"
 )
@@ -31,7 +32,7 @@ func (a *App) CreateUser(w http.ResponseWriter, r *http.Request) {
 	}
 	req := userCreateRequest{
 		Email:    strings.TrimSpace(r.PostForm.Get("email")),
-		Name:     strings.TrimSpace(r.PostForm.Get("name")),
+		Name:     strings.TrimSpace(reqcheck.CleanText(r.PostForm.Get("name"))),
 		Role:     r.PostForm.Get("role"),
 		Password: r.PostForm.Get("password"),
 	}
@@ -91,6 +92,8 @@ func (req userCreateRequest) validate() map[string]string {
 		errs["name"] = "Enter a name."
 	case n > 100:
 		errs["name"] = "Name must be at most 100 characters."
+	case reqcheck.MixedScript(req.Name):
+		errs["name"] = "A word of the name mixes Latin, Greek or Cyrillic letters (look-alikes); type it in one script."
 	}
 	if !auth.ValidRole(req.Role) {
 		errs["role"] = "Choose admin, underwriter or viewer."
@@ -112,6 +115,10 @@ func validateEmail(email string) string {
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Address != email {
 		return "Enter a valid email address."
+	}
+	// Plain ASCII only: "аdmin@…" with a Cyrillic а would look like admin.
+	if !reqcheck.PlainEmail(email) {
+		return "Use an email address in plain Latin letters, digits and punctuation (no look-alike or invisible characters)."
 	}
 	// A domain needs a dot, except the bootstrap admin's "localhost".
 	domain := email[strings.LastIndex(email, "@")+1:]

@@ -1,0 +1,158 @@
+package reqcheck
+
+import (
+	"errors"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// The text rules every writer of stored text applies (the loan service's
+// fields and reasons, user names and emails, uploaded file names), so
+// what is stored shows as what it is (Unicode TR #36, TR #39):
+//
+//   - CleanText drops the characters that change how text around them
+//     is shown without showing themselves: bidirectional embeddings,
+//     overrides and isolates (U+202A–U+202E, U+2066–U+2069), the marks
+//     U+200E, U+200F and U+061C, zero-width space, word joiner and
+//     byte-order mark (U+200B, U+2060, U+FEFF) and the other invisible
+//     format characters (U+2061–U+2064, U+180E). Zero-width (non-)joiners
+//     (U+200C, U+200D) are kept only after a letter or mark of a script
+//     that needs them (Devanagari, Bengali, Malayalam ...), never after
+//     Latin, Greek or Cyrillic, where they only hide a difference.
+//     "inv\u202Egnp.exe.png" becomes "invgnp.exe.png": listed as sent.
+//   - PlainEmail accepts only printable ASCII, so "аdmin@example.com"
+//     with a Cyrillic а cannot pass for admin@example.com.
+//   - MixedScript finds a word mixing Latin, Greek and Cyrillic letters
+//     ("Аsha" with a Cyrillic А): refused in names.
+//   - FileName cleans a file name and refuses ".", ".." and names with a
+//     path separator.
+
+// Invisible reports whether r is a bidirectional control or an invisible
+// format character that CleanText always removes.
+func Invisible(r rune) bool {
+	switch {
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+		return true // embeddings, overrides, isolates
+	case r == 0x200B, r == 0x200E, r == 0x200F, r == 0x061C:
+		return true // zero-width space, LRM, RLM, Arabic letter mark
+	case r >= 0x2060 && r <= 0x2064, r == 0xFEFF, r == 0x180E:
+		return true // word joiner, invisible operators, BOM, Mongolian vowel separator
+	}
+	return false
+}
+
+// CleanText returns s without invisible characters (see Invisible) and
+// without zero-width joiners that do not follow a letter or mark of a
+// script that shapes with them. Text without any is returned as it is.
+func CleanText(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return Invisible(r) || r == 0x200C || r == 0x200D }) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	prev := rune(-1)
+	for _, r := range s {
+		switch {
+		case Invisible(r):
+			continue
+		case r == 0x200C || r == 0x200D:
+			if !joinerScript(prev) {
+				continue
+			}
+		}
+		b.WriteRune(r)
+		prev = r
+	}
+	return b.String()
+}
+
+// joinerScript reports whether a zero-width joiner after r can be
+// meaningful: r is a letter or mark outside Latin, Greek and Cyrillic
+// (Indic and Arabic scripts, emoji sequences use them).
+func joinerScript(r rune) bool {
+	if r < 0 || r < 0x80 {
+		return false
+	}
+	if unicode.In(r, unicode.Latin, unicode.Greek, unicode.Cyrillic) {
+		return false
+	}
+	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.Is(unicode.So, r) || r == 0xFE0F
+}
+
+// PlainEmail reports whether s uses printable ASCII only (no spaces):
+// the letters of an address that look like what they are.
+func PlainEmail(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7F {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// MixedScript reports whether a word of s has letters of more than one of
+// Latin, Greek and Cyrillic (the scripts whose letters look alike).
+func MixedScript(s string) bool {
+	for _, word := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsMark(r) }) {
+		var latin, greek, cyrillic bool
+		for _, r := range word {
+			latin = latin || unicode.Is(unicode.Latin, r)
+			greek = greek || unicode.Is(unicode.Greek, r)
+			cyrillic = cyrillic || unicode.Is(unicode.Cyrillic, r)
+		}
+		if n := btoi(latin) + btoi(greek) + btoi(cyrillic); n > 1 {
+			return true
+		}
+	}
+	return false
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// ErrFileName is a file name that cannot be stored as sent; its text is
+// fit to show.
+var ErrFileName = errors.New("The file name is not usable: rename the file (no \".\", \"..\", slashes or backslashes) and upload it again.")
+
+// maxFileName bounds a stored file name, in characters.
+const maxFileName = 120
+
+// FileName returns the name to store for an uploaded file's name as sent:
+// invisible and control characters removed, trimmed, at most 120
+// characters (the extension kept). A name that is empty after that gets
+// "document". A name with a slash or backslash, or that is "." or "..",
+// is refused with ErrFileName.
+func FileName(name string) (string, error) {
+	if !utf8.ValidString(name) {
+		return "", ErrFileName
+	}
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, CleanText(name))
+	name = strings.TrimSpace(name)
+	if strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
+		return "", ErrFileName
+	}
+	if r := []rune(name); len(r) > maxFileName {
+		ext := []rune("")
+		if i := strings.LastIndexByte(name, '.'); i > 0 && len(name)-i <= 10 {
+			ext = []rune(name[i:])
+		}
+		name = string(r[:maxFileName-len(ext)]) + string(ext)
+	}
+	if strings.Trim(name, ". ") == "" {
+		if name == "" {
+			return "document", nil
+		}
+		return "", ErrFileName
+	}
+	return name, nil
+}
