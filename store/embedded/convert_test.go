@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/256dpi/lungo/bsonkit"
+	"github.com/256dpi/lungo/mongokit"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 )
@@ -126,5 +127,46 @@ func randomValue(rng *rand.Rand, depth int) any {
 		return nils[rng.IntN(len(nils))]
 	default:
 		return randomDoc(rng, depth+1)
+	}
+}
+
+// TestProject_TopLevelExclusionMatchesMongokit: the shared-value path
+// for projections that only leave out top-level fields gives what
+// mongokit.Project gives, on random documents and projections (others,
+// with paths, inclusions or non-zero values, go to mongokit).
+func TestProject_TopLevelExclusionMatchesMongokit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	keys := []string{"_id", "history", "searchKeys", "status", "a.b", "$x", "terms"}
+	for i := range 2000 {
+		doc := bson.D{}
+		for _, k := range []string{"_id", "status", "history", "searchKeys", "terms"} {
+			if rng.IntN(4) > 0 {
+				doc = append(doc, bson.E{Key: k, Value: randomValue(rng, 2)})
+			}
+		}
+		norm, err := bsonkit.Transform(doc) // values as the engine holds them
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc = *norm
+		proj := bson.D{}
+		for range 1 + rng.IntN(3) {
+			vals := []any{int32(0), int64(0), 0.0, false, int32(1), true, "x"}
+			proj = append(proj, bson.E{Key: keys[rng.IntN(len(keys))], Value: vals[rng.IntN(len(vals))]})
+		}
+		want := []bsonkit.Doc{}
+		var wantErr error
+		if d, err := mongokit.Project(&doc, &proj); err != nil {
+			wantErr = err
+		} else {
+			want = append(want, d)
+		}
+		got, gotErr := project([]bsonkit.Doc{&doc}, &proj)
+		if (wantErr == nil) != (gotErr == nil) {
+			t.Fatalf("case %d %v on %v: error %v, mongokit's %v", i, proj, doc, gotErr, wantErr)
+		}
+		if wantErr == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("case %d %v on %v:\n got %v\nwant %v", i, proj, doc, got, want)
+		}
 	}
 }

@@ -880,6 +880,12 @@ func project(docs []bsonkit.Doc, projection bsonkit.Doc) ([]bsonkit.Doc, error) 
 		return docs, nil
 	}
 	out := make([]bsonkit.Doc, len(docs))
+	if drop, ok := topLevelExclusion(projection); ok {
+		for i, d := range docs {
+			out[i] = without(d, drop)
+		}
+		return out, nil
+	}
 	for i, d := range docs {
 		pd, err := mongokit.Project(d, projection)
 		if err != nil {
@@ -888,4 +894,51 @@ func project(docs []bsonkit.Doc, projection bsonkit.Doc) ([]bsonkit.Doc, error) 
 		out[i] = pd
 	}
 	return out, nil
+}
+
+// topLevelExclusion reads a projection that only leaves out top-level
+// fields ({history: 0, searchKeys: 0}, the list's), the one the store
+// sends with every list page.
+func topLevelExclusion(projection bsonkit.Doc) (map[string]bool, bool) {
+	drop := make(map[string]bool, len(*projection))
+	for _, e := range *projection {
+		if e.Key == "" || strings.ContainsAny(e.Key, ".$") {
+			return nil, false
+		}
+		switch v := e.Value.(type) {
+		case int32:
+			if v != 0 {
+				return nil, false
+			}
+		case int64:
+			if v != 0 {
+				return nil, false
+			}
+		case float64:
+			if v != 0 {
+				return nil, false
+			}
+		case bool:
+			if v {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+		drop[e.Key] = true
+	}
+	return drop, true
+}
+
+// without is doc less the dropped fields: a new top-level document whose
+// values are shared with doc (stored documents are never modified; each
+// write replaces them), where mongokit.Project clones the whole tree.
+func without(doc bsonkit.Doc, drop map[string]bool) bsonkit.Doc {
+	out := make(bson.D, 0, len(*doc))
+	for _, e := range *doc {
+		if !drop[e.Key] {
+			out = append(out, e)
+		}
+	}
+	return &out
 }
