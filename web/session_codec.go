@@ -3,7 +3,9 @@ package web
 import (
 	"bytes"
 	"encoding/gob"
+	"maps"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -35,7 +37,46 @@ func (sortedGobCodec) Encode(deadline time.Time, values map[string]any) ([]byte,
 	return buf.Bytes(), nil
 }
 
-func (sortedGobCodec) Decode(b []byte) (time.Time, map[string]any, error) {
+// Decode decodes b. Every request decodes its session, and gob spends
+// most of that on reading its type description again; the result for
+// the same bytes is the same, so decoded sessions are remembered (up to
+// maxDecodedSessions, then forgotten all at once) and each caller gets
+// its own copy of the values map to change.
+func (c sortedGobCodec) Decode(b []byte) (time.Time, map[string]any, error) {
+	decodedMu.RLock()
+	hit, ok := decoded[string(b)]
+	decodedMu.RUnlock()
+	if ok {
+		return hit.deadline, maps.Clone(hit.values), nil
+	}
+	deadline, values, err := c.decode(b)
+	if err != nil {
+		return deadline, values, err
+	}
+	decodedMu.Lock()
+	if len(decoded) >= maxDecodedSessions {
+		clear(decoded)
+	}
+	decoded[string(b)] = decodedSession{deadline: deadline, values: maps.Clone(values)}
+	decodedMu.Unlock()
+	return deadline, values, nil
+}
+
+// maxDecodedSessions bounds the decoded-session memo (a session's bytes
+// are ~150; the map costs a few hundred bytes an entry).
+const maxDecodedSessions = 20_000
+
+type decodedSession struct {
+	deadline time.Time
+	values   map[string]any // never handed out: callers get clones
+}
+
+var (
+	decodedMu sync.RWMutex
+	decoded   = map[string]decodedSession{}
+)
+
+func (sortedGobCodec) decode(b []byte) (time.Time, map[string]any, error) {
 	var rec sessionRecord
 	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&rec); err != nil {
 		return time.Time{}, nil, err
