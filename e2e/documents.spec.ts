@@ -40,7 +40,7 @@ test("an uploaded PAN card is read by OCR live on the page, scored, and overridi
   await page.reload();
   await expect(page.getByTestId("score-recommendation")).toHaveText("Decline", { timeout: 30_000 });
   await expect(page.getByTestId("score-reasons")).toContainText("PAN mismatch");
-  await expect(page.getByTestId("jobs-panel")).toContainText("document:uploaded");
+  await expect(page.getByTestId("jobs-panel")).toContainText("Reading a document");
 
   // Approving against the decline needs a reason; it is recorded.
   const status = page.getByTestId("status-panel");

@@ -297,7 +297,13 @@ func (a *App) documentsPanel(ctx context.Context, l model.Loan, user auth.User) 
 		row := views.DocumentRow{
 			URL:      d.URL + "/" + doc.ID.Hex(),
 			Filename: doc.Filename, Kind: application.DocumentKindLabel(doc.Kind), Size: formatBytes(doc.Size),
-			Status: doc.Status, StatusLabel: documentStatusLabels[doc.Status], Error: doc.Error,
+			Status: doc.Status, StatusLabel: documentStatusLabels[doc.Status], Error: staffError(doc.Error),
+		}
+		switch {
+		case doc.Status == model.DocumentDone:
+			row.Error = "" // an earlier attempt's failure
+		case row.Error != "" && doc.Status != model.DocumentFailed:
+			row.Error += " Trying again."
 		}
 		if doc.Status == model.DocumentPending || doc.Status == model.DocumentProcessing {
 			d.Busy = true

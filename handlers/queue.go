@@ -141,6 +141,8 @@ func (a *App) jobsPanel(ctx context.Context, l model.Loan, user auth.User) (view
 		}
 		row := a.jobRow(ev)
 		row.RetryURL = loanURL(l.HumanID) + "/jobs/" + ev.ID.Hex() + "/retry"
+		// Staff terms here; the raw type and error are on the queue page.
+		row.Label, row.StatusLabel, row.Error = jobLabel(ev.Type), jobStatusLabels[ev.Status], staffError(row.Error)
 		j.Rows = append(j.Rows, row)
 	}
 	return j, nil

@@ -357,6 +357,9 @@ type JobList struct {
 // JobRow is one job (queue event).
 type JobRow struct {
 	Type, Status, When, Attempts, Error string
+	// Label and StatusLabel name the job and its state for staff ("" on
+	// the queue page, which shows the raw type and status).
+	Label, StatusLabel string
 	LoanID, LoanURL                     string
 	RetryURL, DiscardURL                string
 }

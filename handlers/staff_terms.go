@@ -1,0 +1,50 @@
+package handlers
+
+import (
+	"strings"
+
+	"loandesk/store"
+)
+
+// What staff see of background work: what a job does and what went
+// wrong, in their terms. The raw type and error (a tool's own message,
+// such as "libpng error: …") stay for admins on the queue page.
+
+// jobLabels name the jobs for staff.
+var jobLabels = map[string]string{
+	store.EventDocumentUploaded: "Reading a document",
+	store.EventScoreApplication: "Scoring the application",
+}
+
+// jobStatusLabels name a job's state for staff.
+var jobStatusLabels = map[string]string{
+	store.EventPending: "Waiting", store.EventProcessing: "Running", store.EventDone: "Done",
+	store.EventDead: "Failed", store.EventDiscarded: "Given up",
+}
+
+func jobLabel(typ string) string {
+	if l, ok := jobLabels[typ]; ok {
+		return l
+	}
+	return "Background work"
+}
+
+// staffError says what a failed read or job means for staff and what to
+// do, from the raw error a tool or job left ("" for none).
+func staffError(raw string) string {
+	switch {
+	case raw == "":
+		return ""
+	case strings.Contains(raw, "required program is not installed"):
+		return "Documents cannot be read on this server yet: a program it needs is missing. An admin can see the details on the queue page."
+	case strings.Contains(raw, "cannot read"):
+		return "This kind of file cannot be read: upload a PDF, PNG or JPEG."
+	case strings.Contains(raw, "tesseract failed"):
+		return "The file could not be read as an image — upload a clearer copy."
+	case strings.Contains(raw, "pdftotext failed"), strings.Contains(raw, "pdftoppm failed"):
+		return "The PDF could not be read (it may be damaged or password-protected) — upload another copy."
+	case strings.Contains(raw, "deadline exceeded"), strings.Contains(raw, "lease"):
+		return "It took too long and was stopped; it is tried again automatically."
+	}
+	return "Something went wrong with it. Try again; if it keeps failing, an admin can see the details on the queue page."
+}
