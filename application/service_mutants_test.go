@@ -38,8 +38,8 @@ func TestService_VersionedWritesTryThreeTimes(t *testing.T) {
 func TestNormalizeReason_Length(t *testing.T) {
 	t.Parallel()
 	for in, ok := range map[string]bool{
-		strings.Repeat("é", 500):             true,
-		strings.Repeat("é", 501):             false,
+		strings.Repeat("é", 500):              true,
+		strings.Repeat("é", 501):              false,
 		"  " + strings.Repeat("a", 500) + " ": true,
 	} {
 		if _, p := application.NormalizeReason(in); (p == nil) != ok || !ok && p.Code != application.CodeTooLong {
