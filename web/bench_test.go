@@ -5,10 +5,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"testing"
+
+	"go.mongodb.org/mongo-driver/bson"
 
 	"loandesk/auth"
 	"loandesk/store"
+	"loandesk/store/durable"
+	"loandesk/store/embedded"
 )
 
 // BenchmarkLoanPages measures the loan pages through the real router and
@@ -36,6 +41,7 @@ func benchLoanPages(b *testing.B, n int) {
 		b.Fatalf("no loans: %v", err)
 	}
 	target := first[0]
+	long := find360(b, bundle.store)
 	get := func(b *testing.B, path string) {
 		req := httptest.NewRequest(http.MethodGet, path, nil)
 		req.AddCookie(cookie)
@@ -51,6 +57,7 @@ func benchLoanPages(b *testing.B, n int) {
 		{"list_search", "/loans?q=" + target.Applicant.PAN},
 		{"list_page_20_by_amount", "/loans?page=20&sort=amount_desc"},
 		{"detail", "/loans/" + target.HumanID},
+		{"detail_360_months", "/loans/" + long},
 		{"api_list", "/api/applications"},
 		{"api_get", "/api/applications/" + target.HumanID},
 	} {
@@ -75,4 +82,87 @@ func benchLoanPages(b *testing.B, n int) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 		})
 	}
+}
+
+// BenchmarkListAPIvsEngine measures, in one run, the list API through the
+// router (API token, JSON, tab counts included) and the engine's own
+// query for the same page (the loans collection opened directly, the
+// same filter, sort, window and projection, no decoding), and reports
+// their ratio: what the app adds on top of its database.
+//
+//	go test -run '^$' -bench ListAPIvsEngine ./web/
+func BenchmarkListAPIvsEngine(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("loans=%dk", n/1000), func(b *testing.B) {
+			bundle := setup(b)
+			bundle.seedLoans(b, n)
+			if err := bundle.store.APITokenSet(context.Background(), "bench", benchToken, auth.RoleAdmin); err != nil {
+				b.Fatal(err)
+			}
+			handler := newHandler(b, bundle.store)
+			var apiRate, engineRate float64
+			b.Run("api_list", func(b *testing.B) {
+				for b.Loop() {
+					req := httptest.NewRequest(http.MethodGet, "/api/applications", nil)
+					req.Header.Set("Authorization", "Bearer "+benchToken)
+					rec := httptest.NewRecorder()
+					handler.ServeHTTP(rec, req)
+					if rec.Code != http.StatusOK {
+						b.Fatalf("status %d", rec.Code)
+					}
+				}
+				apiRate = float64(b.N) / b.Elapsed().Seconds()
+				b.ReportMetric(apiRate, "req/s")
+			})
+			bundle.stop() // the engine belongs to one opener at a time
+			db, err := durable.Open(filepath.Join(bundle.dir, store.DataFile), durable.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			engine, err := embedded.Open(db)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer engine.Close()
+			q := embedded.Query{
+				Filter: &bson.D{},
+				Sort:   &bson.D{{Key: "createdAt", Value: int32(-1)}, {Key: "_id", Value: int32(-1)}},
+				Limit:  25,
+			}
+			proj := &bson.D{{Key: "searchKeys", Value: int32(0)}, {Key: "history", Value: int32(0)}}
+			b.Run("engine_list_page", func(b *testing.B) {
+				for b.Loop() {
+					docs, _, err := engine.Find(context.Background(), store.DefaultDatabase+".loans", q, proj)
+					if err != nil || len(docs) != 25 {
+						b.Fatalf("%d docs, %v", len(docs), err)
+					}
+				}
+				engineRate = float64(b.N) / b.Elapsed().Seconds()
+				b.ReportMetric(engineRate, "queries/s")
+				b.ReportMetric(apiRate/engineRate, "api/engine")
+			})
+		})
+	}
+}
+
+const benchToken = "bench-token-5b2e9c1d7a3f4e60"
+
+// find360 returns the number of a seeded 360-month loan (home loans run
+// up to 360 months): the detail page's worst case, with a 360-row
+// schedule behind its EMI.
+func find360(b *testing.B, st *store.Store) string {
+	for page := 0; page < 400; page++ {
+		loans, err := st.LoanList(context.Background(), store.LoanListParams{Sort: store.SortAmountDesc, Skip: page * 100, Limit: 100})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, l := range loans {
+			if l.Terms.TenureMonths == 360 {
+				return l.HumanID
+			}
+		}
+	}
+	b.Fatal("no 360-month loan seeded")
+	return ""
 }
