@@ -1,13 +1,14 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 
@@ -19,6 +20,7 @@ import (
 	"loandesk/auth"
 	"loandesk/model"
 	"loandesk/money"
+	"loandesk/ocr"
 	"loandesk/reqcheck"
 	"loandesk/store"
 	"loandesk/views"
@@ -160,10 +162,24 @@ func (a *App) UploadDocument(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusUnsupportedMediaType, "Only PDF, PNG or JPEG files can be uploaded; this one is "+describeType(contentType)+".")
 		return
 	}
+	// What reading it would cost, from the headers only (image size, PDF
+	// pages and page sizes, a password): refused now rather than failed
+	// later, or worse, read.
+	if err := inspectUpload(r.Context(), file, contentType); ocr.IsRefused(err) {
+		refuse(http.StatusUnprocessableEntity, err.Error())
+		return
+	} else if err != nil && !errors.Is(err, ocr.ErrMissingTool) {
+		a.ServerError(w, r, err)
+		return
+	}
+	if _, err := file.Seek(0, io.SeekStart); err != nil {
+		a.ServerError(w, r, err)
+		return
+	}
 	d, err := a.Work.DocumentUpload(r.Context(), model.Document{
 		LoanID: l.ID, LoanHumanID: l.HumanID, Kind: kind, Filename: filename,
 		ContentType: contentType, Size: header.Size, UploadedBy: user.Email,
-	}, io.MultiReader(bytes.NewReader(head), file))
+	}, file)
 	if err != nil && d.ID.IsZero() {
 		a.ServerError(w, r, err)
 		return
@@ -174,6 +190,32 @@ func (a *App) UploadDocument(w http.ResponseWriter, r *http.Request) {
 	a.respond(w, r, http.StatusOK, a.documentsFragment(l, user), func() {
 		http.Redirect(w, r, loanURL(l.HumanID)+"#documents-panel", http.StatusSeeOther)
 	})
+}
+
+// inspectUpload checks an upload against ocr.DefaultLimits (see
+// ocr.Inspect); a PDF is copied to a temporary file for pdfinfo. A missing
+// pdfinfo is ocr.ErrMissingTool: the upload is then stored and the reader
+// checks again before reading.
+func inspectUpload(ctx context.Context, file multipart.File, contentType string) error {
+	if _, err := file.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if contentType != ocr.PDF {
+		return ocr.Inspect(ctx, file, "", contentType, ocr.DefaultLimits)
+	}
+	tmp, err := os.CreateTemp("", "loandesk-upload-*.pdf")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = io.Copy(tmp, file)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return ocr.Inspect(ctx, nil, tmp.Name(), contentType, ocr.DefaultLimits)
 }
 
 // documentPolicy replaces the pages' policy on a served document: it

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"time"
+	"unicode/utf8"
 
 	"loandesk/application"
 	"loandesk/model"
@@ -87,15 +88,29 @@ func readDocument(ctx context.Context, st *store.Store, d model.Document) (model
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	res, err := ocr.Read(ctx, f.Name(), kind)
+	if ocr.IsRefused(err) {
+		// Too large, password-protected or unreadable: no retry can help,
+		// and the message is for staff.
+		return model.OCRResult{}, Permanent(err)
+	}
 	if err != nil {
 		return model.OCRResult{}, err // retried (a missing program may be installed meanwhile)
 	}
 	fields := ocr.Parse(res.Text)
-	text := res.Text
-	if len(text) > model.MaxOCRText {
-		text = text[:model.MaxOCRText]
-	}
+	text := cutText(res.Text, model.MaxOCRText)
 	return model.OCRResult{Method: res.Method, Text: text, PAN: fields.PAN, Name: fields.Name, Amounts: fields.Amounts, Pages: res.Pages}, nil
+}
+
+// cutText cuts s to at most max bytes without splitting a character
+// (Devanagari letters are three bytes each).
+func cutText(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	for max > 0 && !utf8.RuneStart(s[max]) {
+		max--
+	}
+	return s[:max]
 }
 
 // ScoreApplication has the loan service score an application and record

@@ -6,13 +6,12 @@
 package ocr
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -29,6 +28,12 @@ type Result struct {
 	Text   string
 	Method string // "pdftotext", "tesseract" or "pdftotext+tesseract"
 	Pages  int
+	// Skipped counts pages without a text layer beyond Limits.MaxScanPages
+	// (not OCRed, so not in Text).
+	Skipped int
+	// PeakMemory is the largest resident memory of the programs run, in
+	// bytes.
+	PeakMemory int64
 }
 
 // ErrMissingTool means a program OCR needs is not installed.
@@ -38,30 +43,64 @@ var ErrMissingTool = errors.New("ocr: a required program is not installed")
 // text; fewer means a scan, which is OCRed instead.
 const minPageLetters = 20
 
-// Read extracts the text of the file at path, of contentType.
+// Read extracts the text of the file at path, of contentType, within
+// DefaultLimits.
 func Read(ctx context.Context, path, contentType string) (Result, error) {
-	switch contentType {
-	case PNG, JPEG:
-		text, err := tesseract(ctx, path)
-		return Result{Text: text, Method: "tesseract", Pages: 1}, err
-	case PDF:
-		return readPDF(ctx, path)
-	}
-	return Result{}, fmt.Errorf("ocr: cannot read %s", contentType)
+	return ReadWithin(ctx, path, contentType, DefaultLimits)
 }
 
-func readPDF(ctx context.Context, path string) (Result, error) {
-	out, err := run(ctx, "pdftotext", "-layout", "-enc", "UTF-8", path, "-")
+// ReadWithin extracts the text of the file at path, of contentType,
+// within l. The file is inspected first (Inspect): a document past the
+// limits, or password-protected, is a *RefusedError at once, without
+// rendering or OCR.
+func ReadWithin(ctx context.Context, path, contentType string, l Limits) (Result, error) {
+	pr := &proc{limits: l}
+	var res Result
+	var err error
+	switch contentType {
+	case PNG, JPEG:
+		f, ferr := os.Open(path)
+		if ferr != nil {
+			return Result{}, fmt.Errorf("ocr: %w", ferr)
+		}
+		err = CheckImage(f, l)
+		f.Close()
+		if err == nil {
+			var text string
+			text, err = pr.tesseract(ctx, path)
+			res = Result{Text: text, Method: "tesseract", Pages: 1}
+		}
+	case PDF:
+		res, err = pr.readPDF(ctx, path)
+	default:
+		return Result{}, fmt.Errorf("ocr: cannot read %s", contentType)
+	}
+	res.PeakMemory = pr.peak
+	return res, err
+}
+
+func (pr *proc) readPDF(ctx context.Context, path string) (Result, error) {
+	n, err := pr.checkPDF(ctx, path)
 	if err != nil {
 		return Result{}, err
 	}
-	pages := strings.Split(strings.TrimRight(out, "\f\n"), "\f")
+	out, err := pr.run(ctx, "pdftotext", "-layout", "-enc", "UTF-8", "-l", strconv.Itoa(n), path, "-")
+	if err != nil {
+		return Result{}, err
+	}
+	// pdftotext ends every page with a form feed; blank pages are pages.
+	pages := strings.Split(out, "\f")
+	pages = append(pages, make([]string, max(0, n-len(pages)))...)[:n]
 	res := Result{Method: "pdftotext", Pages: len(pages)}
 	var scans []int // pages without a text layer
 	for i, p := range pages {
 		if letters(p) < minPageLetters {
 			scans = append(scans, i+1)
 		}
+	}
+	if len(scans) > pr.limits.MaxScanPages {
+		res.Skipped = len(scans) - pr.limits.MaxScanPages
+		scans = scans[:pr.limits.MaxScanPages]
 	}
 	if len(scans) > 0 {
 		dir, err := os.MkdirTemp("", "loandesk-ocr-")
@@ -71,10 +110,10 @@ func readPDF(ctx context.Context, path string) (Result, error) {
 		defer os.RemoveAll(dir)
 		for _, n := range scans {
 			prefix := filepath.Join(dir, fmt.Sprint("page-", n))
-			if _, err := run(ctx, "pdftoppm", "-r", "200", "-gray", "-png", "-singlefile", "-f", fmt.Sprint(n), "-l", fmt.Sprint(n), path, prefix); err != nil {
+			if _, err := pr.run(ctx, "pdftoppm", "-r", strconv.Itoa(RenderDPI), "-gray", "-png", "-singlefile", "-f", fmt.Sprint(n), "-l", fmt.Sprint(n), path, prefix); err != nil {
 				return Result{}, err
 			}
-			text, err := tesseract(ctx, prefix+".png")
+			text, err := pr.tesseract(ctx, prefix+".png")
 			if err != nil {
 				return Result{}, err
 			}
@@ -86,30 +125,8 @@ func readPDF(ctx context.Context, path string) (Result, error) {
 	return res, nil
 }
 
-func tesseract(ctx context.Context, image string) (string, error) {
-	return run(ctx, "tesseract", image, "stdout", "-l", "eng", "--psm", "3")
-}
-
-// run runs a program and returns its standard output.
-func run(ctx context.Context, name string, args ...string) (string, error) {
-	if _, err := exec.LookPath(name); err != nil {
-		return "", fmt.Errorf("%w: %s (install tesseract-ocr and poppler-utils)", ErrMissingTool, name)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1") // one core per document: workers run side by side
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return "", ctx.Err()
-		}
-		msg := strings.TrimSpace(stderr.String())
-		if len(msg) > 300 {
-			msg = msg[:300]
-		}
-		return "", fmt.Errorf("ocr: %s failed: %v: %s", name, err, msg)
-	}
-	return stdout.String(), nil
+func (pr *proc) tesseract(ctx context.Context, image string) (string, error) {
+	return pr.run(ctx, "tesseract", image, "stdout", "-l", "eng", "--psm", "3")
 }
 
 func letters(s string) int {

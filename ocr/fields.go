@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Fields are what a lender checks on a document.
@@ -69,7 +70,10 @@ func Parse(text string) Fields {
 func cleanName(s string) string {
 	fields := strings.Fields(strings.Trim(s, " .:-"))
 	for i, w := range fields {
-		fields[i] = strings.ToUpper(w[:1]) + strings.ToLower(w[1:])
+		// By characters, not bytes: a Devanagari name's first letter is
+		// three bytes.
+		first, size := utf8.DecodeRuneInString(w)
+		fields[i] = strings.ToUpper(string(first)) + strings.ToLower(w[size:])
 	}
 	return strings.Join(slices.Clip(fields), " ")
 }

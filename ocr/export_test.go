@@ -1,0 +1,9 @@
+package ocr
+
+import "context"
+
+// RunForTest runs a program as the reader runs its programs.
+func RunForTest(ctx context.Context, name string, args ...string) (string, error) {
+	pr := &proc{limits: DefaultLimits}
+	return pr.run(ctx, name, args...)
+}

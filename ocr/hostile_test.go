@@ -1,0 +1,185 @@
+package ocr_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"loandesk/ocr"
+	"loandesk/ocr/ocrtest"
+)
+
+// Each hostile document of issue 19, made here, is refused from its
+// headers (pdfinfo for PDFs, image.DecodeConfig for images) with a
+// message for staff, in well under 30 seconds, before any rendering.
+func TestHostileDocumentsAreRefused(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, contentType, want string
+		data                    []byte
+	}{
+		{"header60k.png", ocr.PNG, "60000 × 60000 pixels", ocrtest.HugePNGHeader(60_000, 60_000)},
+		{"header46k.png", ocr.PNG, "46000 × 46000 pixels", ocrtest.HugePNGHeader(46_000, 46_000)},
+		{"notanimage.png", ocr.PNG, "could not be read", []byte("\x89PNG\r\n\x1a\nnot really")},
+		{"poster.pdf", ocr.PDF, "200 × 200 inches", ocrtest.BigPagePDF(200)},
+		{"blank400.pdf", ocr.PDF, "400 pages", ocrtest.ManyPagesPDF(400)},
+		{"locked.pdf", ocr.PDF, "password-protected", ocrtest.EncryptedPDF()},
+	} {
+		path := write(t, tc.name, tc.data)
+		began := time.Now()
+		res, err := ocr.Read(context.Background(), path, tc.contentType)
+		took := time.Since(began)
+		if !ocr.IsRefused(err) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want refused with %q", tc.name, err, tc.want)
+		}
+		if took > 30*time.Second || res.PeakMemory > 512<<20 {
+			t.Errorf("%s: took %s, peak memory %d MB", tc.name, took, res.PeakMemory>>20)
+		}
+		t.Logf("%s (%d bytes): refused in %s, peak memory %d KB: %s", tc.name, len(tc.data), took.Round(time.Millisecond), res.PeakMemory>>10, err)
+		// The upload check says the same from the bytes.
+		if err := ocr.Inspect(context.Background(), bytes.NewReader(tc.data), path, tc.contentType, ocr.DefaultLimits); !ocr.IsRefused(err) {
+			t.Errorf("%s: Inspect = %v", tc.name, err)
+		}
+	}
+	// What is fine passes the checks.
+	for name, data := range map[string][]byte{"slip.png": ocrtest.PNG(salarySlip), "slip.pdf": ocrtest.TextPDF(salarySlip), "scan.pdf": ocrtest.ScanPDF(salarySlip), "letters.pdf": ocrtest.ManyPagesPDF(100)} {
+		ct := ocr.PDF
+		if strings.HasSuffix(name, ".png") {
+			ct = ocr.PNG
+		}
+		if err := ocr.Inspect(context.Background(), bytes.NewReader(data), write(t, name, data), ct, ocr.DefaultLimits); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// A scan is read with the programs' memory measured (under the 512 MB
+// cap), and past MaxScanPages the text-less pages are skipped, not read.
+func TestRead_MemoryAndScanPages(t *testing.T) {
+	t.Parallel()
+	res, err := ocr.Read(context.Background(), write(t, "scan.pdf", ocrtest.ScanPDF(salarySlip)), ocr.PDF)
+	if err != nil || !strings.Contains(res.Text, "ABCPI1234K") || res.PeakMemory <= 0 || res.PeakMemory > 512<<20 {
+		t.Fatalf("scan: %v, peak %d, text %q", err, res.PeakMemory, res.Text)
+	}
+	t.Logf("scanned PDF read with a peak of %d MB", res.PeakMemory>>20)
+
+	l := ocr.DefaultLimits
+	l.MaxScanPages = 2
+	began := time.Now()
+	res, err = ocr.ReadWithin(context.Background(), write(t, "blank12.pdf", ocrtest.ManyPagesPDF(12)), ocr.PDF, l)
+	if err != nil || res.Pages != 12 || res.Skipped != 10 {
+		t.Fatalf("12 blank pages: %v, pages %d skipped %d", err, res.Pages, res.Skipped)
+	}
+	t.Logf("12 text-less pages, 2 OCRed, in %s", time.Since(began).Round(time.Millisecond))
+}
+
+// The programs die with the server: a SIGKILLed parent takes its child
+// with it (Pdeathsig), and a cancelled read kills the child's whole
+// process group.
+func TestPrograms_DieWithTheirParent(t *testing.T) {
+	t.Parallel()
+	fifo := filepath.Join(t.TempDir(), "pid")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	parent := exec.Command(os.Args[0], "-test.run=^$")
+	parent.Env = append(os.Environ(), "LOANDESK_OCR_CHILD="+fifo)
+	if err := parent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := readPID(t, fifo) // the program, started by the parent through ocr
+	if !alive(pid) {
+		t.Fatalf("program %d is not running", pid)
+	}
+	_ = parent.Process.Kill()
+	_ = parent.Wait()
+	waitGone(t, pid, "the program outlived its SIGKILLed parent")
+}
+
+func TestPrograms_CancelKillsTheGroup(t *testing.T) {
+	t.Parallel()
+	fifo := filepath.Join(t.TempDir(), "pid")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		// A grandchild in the background, its pid through the fifo.
+		_, err := ocr.RunForTest(ctx, "sh", "-c", "sleep 600 & echo $! > "+fifo+"; wait")
+		done <- err
+	}()
+	pid := readPID(t, fifo)
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("a cancelled program reported success")
+	}
+	waitGone(t, pid, "the cancelled program's child kept running")
+}
+
+func TestMain(m *testing.M) {
+	if fifo := os.Getenv("LOANDESK_OCR_CHILD"); fifo != "" {
+		// Play the server: run a program through ocr that reports its
+		// pid, then wait to be killed.
+		_, err := ocr.RunForTest(context.Background(), "sh", "-c", "echo $$ > "+fifo+"; exec sleep 600")
+		fmt.Fprintln(os.Stderr, "child program ended:", err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+func readPID(t *testing.T, fifo string) int {
+	t.Helper()
+	b, err := os.ReadFile(fifo) // blocks until the program writes
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("pid %q: %v", b, err)
+	}
+	return pid
+}
+
+// alive reports whether pid runs (a zombie counts as gone).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || (s[i+2] != 'Z' && s[i+2] != 'X')
+}
+
+// waitGone polls until pid has ended; a killed process needs a moment to
+// be torn down, and no event tells another process when.
+func waitGone(t *testing.T, pid int, msg string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for alive(pid) {
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("%s (pid %d)", msg, pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A Devanagari name after "Name" is kept whole (cut by characters, not
+// bytes: each letter is three bytes).
+func TestParse_DevanagariName(t *testing.T) {
+	t.Parallel()
+	f := ocr.Parse("INCOME TAX DEPARTMENT\nName\nराहुल शर्मा\nABCPS1234K")
+	if f.Name != "राहुल शर्मा" || strings.ContainsRune(f.Name, '\uFFFD') {
+		t.Fatalf("name %q", f.Name)
+	}
+}

@@ -1,0 +1,88 @@
+package ocrtest
+
+import (
+	"bytes"
+	"compress/zlib"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"strings"
+)
+
+// HugePNGHeader is a PNG whose header claims width × height pixels (8-bit
+// gray) and whose data is a few bytes: what a decompression bomb shows
+// a reader that looks only at the header.
+func HugePNGHeader(width, height uint32) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := func(typ string, data []byte) {
+		_ = binary.Write(&b, binary.BigEndian, uint32(len(data)))
+		b.WriteString(typ)
+		b.Write(data)
+		_ = binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(append([]byte(typ), data...)))
+	}
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], width)
+	binary.BigEndian.PutUint32(ihdr[4:], height)
+	ihdr[8], ihdr[9] = 8, 0 // 8-bit grayscale
+	chunk("IHDR", ihdr)
+	var z bytes.Buffer
+	w := zlib.NewWriter(&z)
+	_, _ = w.Write(make([]byte, 1024))
+	_ = w.Close()
+	chunk("IDAT", z.Bytes())
+	chunk("IEND", nil)
+	return b.Bytes()
+}
+
+// BigPagePDF is a one-page PDF without text whose page is inches square.
+func BigPagePDF(inches int) []byte {
+	pts := inches * 72
+	return pdf([]string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Contents 4 0 R >>", pts, pts),
+		stream("", []byte("0 0 m 10 10 l S")),
+	})
+}
+
+// ManyPagesPDF is a PDF of n letter-size pages without any text (each
+// would be OCRed as a scan).
+func ManyPagesPDF(n int) []byte {
+	kids := make([]string, n)
+	objects := []string{"<< /Type /Catalog /Pages 2 0 R >>", "", stream("", []byte("0 0 m 100 100 l S"))}
+	for i := range n {
+		kids[i] = fmt.Sprintf("%d 0 R", i+4)
+		objects = append(objects, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R >>")
+	}
+	objects[1] = fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), n)
+	return pdf(objects)
+}
+
+// EncryptedPDF is a PDF protected by a user password (standard security
+// handler, RC4 40-bit): no reader opens it without the password, which
+// nobody here knows.
+func EncryptedPDF() []byte {
+	objects := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+		"<< /Filter /Standard /V 1 /R 2 /Length 40 /P -4 " +
+			"/O <" + strings.Repeat("a5", 32) + "> /U <" + strings.Repeat("5a", 32) + "> >>",
+	}
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n")
+	offsets := make([]int, len(objects))
+	for i, o := range objects {
+		offsets[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objects)+1)
+	for _, off := range offsets {
+		fmt.Fprintf(&b, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R /Encrypt 4 0 R /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n",
+		len(objects)+1, strings.Repeat("01", 16), strings.Repeat("01", 16), xref)
+	return b.Bytes()
+}

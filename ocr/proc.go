@@ -1,0 +1,103 @@
+package ocr
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// slots bound how many external programs run at once in this process:
+// one per CPU, whatever the number of job workers (OCR is CPU-bound; more
+// at once only makes each slower and all of them hit their timeouts).
+var slots = make(chan struct{}, max(1, runtime.NumCPU()))
+
+// prlimitPath is util-linux's prlimit, which sets a program's resource
+// limits and then runs it (empty when not installed).
+var prlimitPath = sync.OnceValue(func() string {
+	p, _ := exec.LookPath("prlimit")
+	return p
+})
+
+// proc runs the external programs of one document within limits and
+// remembers their peak memory.
+type proc struct {
+	limits Limits
+	peak   int64
+}
+
+// run runs a program and returns its standard output. The program:
+//   - waits for a slot (ctx may end the wait);
+//   - runs under prlimit with its address space capped at
+//     limits.MemoryBytes and its CPU time at limits.CPUSeconds, with
+//     OpenMP held to one thread;
+//   - leads a process group of its own, all of which is killed when ctx
+//     ends, and is killed by the kernel should this process die first
+//     (Pdeathsig; the starting thread is held until it exits, since the
+//     signal follows the thread, not the process).
+//
+// A PDF that needs a password is a RefusedError.
+func (pr *proc) run(ctx context.Context, name string, args ...string) (string, error) {
+	path, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s (install tesseract-ocr and poppler-utils)", ErrMissingTool, name)
+	}
+	select {
+	case slots <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	defer func() { <-slots }()
+
+	argv := append([]string{path}, args...)
+	if pl := prlimitPath(); pl != "" && (pr.limits.MemoryBytes > 0 || pr.limits.CPUSeconds > 0) {
+		pre := []string{pl}
+		if pr.limits.MemoryBytes > 0 {
+			pre = append(pre, "--as="+strconv.FormatInt(pr.limits.MemoryBytes, 10))
+		}
+		if pr.limits.CPUSeconds > 0 {
+			pre = append(pre, "--cpu="+strconv.Itoa(pr.limits.CPUSeconds))
+		}
+		argv = append(append(pre, "--"), argv...)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1") // one core per program
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+
+	runtime.LockOSThread()
+	err = cmd.Run()
+	runtime.UnlockOSThread()
+	if ps := cmd.ProcessState; ps != nil {
+		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+			pr.peak = max(pr.peak, ru.Maxrss*1024) // kilobytes on Linux
+		}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		if name != "tesseract" && pdfPasswordProtected(stderr.Bytes()) {
+			return "", refused("The PDF is password-protected. Upload a copy without a password (print it to a new PDF).")
+		}
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() && (ws.Signal() == syscall.SIGXCPU || ws.Signal() == syscall.SIGKILL) {
+			return "", refused("Reading the document took more than %d seconds of processor time; it is too large or too dense to read.", pr.limits.CPUSeconds)
+		}
+		msg := cutRunes(strings.TrimSpace(stderr.String()), 300)
+		if strings.Contains(msg, "bad_alloc") || strings.Contains(msg, "Out of memory") || strings.Contains(msg, "Cannot allocate") {
+			return "", refused("Reading the document needed more than %d MB of memory; it is too large to read.", pr.limits.MemoryBytes>>20)
+		}
+		return "", fmt.Errorf("ocr: %s failed: %v: %s", name, err, msg)
+	}
+	return stdout.String(), nil
+}
