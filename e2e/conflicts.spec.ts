@@ -1,0 +1,78 @@
+import { test, expect, signIn, addUser } from "./fixtures";
+
+test("a stale status move or assignment shows who changed what, applies nothing, and is done on top only when asked", async ({
+  page,
+  browser,
+  server,
+  problems,
+}) => {
+  await signIn(page, server);
+  await addUser(page, server, { email: "chandra@example.com", name: "Chandra Rao", role: "admin", password: "quiet-river-4827-lamp" });
+  await page.goto(server.url + "/loans?status=under_review");
+  await page.getByTestId("loan-row").first().getByRole("link").first().click();
+  const loanURL = page.url();
+
+  const other = await browser.newContext();
+  const chandra = await other.newPage();
+  await signIn(chandra, server, "chandra@example.com", "quiet-river-4827-lamp");
+  await chandra.goto(loanURL);
+
+  // Chandra puts it on hold while the first admin has it open.
+  await chandra.getByTestId("status-panel").getByLabel(/Reason/).fill("Waiting for salary slips");
+  await chandra.getByTestId("status-on_hold").click();
+  await expect(chandra.getByTestId("loan-status")).toHaveText("On hold");
+
+  // The first admin's Reject meets it: who, which status, nothing done.
+  const status = page.getByTestId("status-panel");
+  await status.getByLabel(/Reason/).fill("Income not verified");
+  await status.getByTestId("status-rejected").click();
+  const conflict = status.getByTestId("status-conflict");
+  await expect(conflict).toBeVisible();
+  await expect(conflict.getByTestId("conflict-theirs")).toContainText("Chandra Rao");
+  await expect(conflict.getByTestId("conflict-theirs")).toContainText("Status: Under review → On hold");
+  await expect(conflict).toContainText("You asked to move it to Rejected.");
+  await expect(conflict.getByTestId("status-no-retry")).toBeVisible(); // on hold cannot be rejected
+  await expect(status.getByTestId("status-rejected")).toHaveCount(0); // no second blind click
+  await expect(conflict).toBeFocused();
+  await conflict.getByTestId("status-latest").click();
+  await expect(status.getByTestId("loan-status")).toHaveText("On hold");
+  await expect(status.getByTestId("status-under_review")).toBeVisible();
+
+  // Assignments: Chandra takes it; the first admin's stale Assign is
+  // shown against it and applied only by "Assign anyway".
+  await chandra.reload();
+  await chandra.getByTestId("assign-panel").getByLabel("Assign to").selectOption("chandra@example.com");
+  await chandra.getByTestId("assign").click();
+  await expect(chandra.getByTestId("assignee")).toHaveText("chandra@example.com");
+
+  const assign = page.getByTestId("assign-panel");
+  await assign.getByLabel("Assign to").selectOption("admin@example.com");
+  await assign.getByTestId("assign").click();
+  const ac = assign.getByTestId("assign-conflict");
+  await expect(ac.getByTestId("conflict-theirs")).toContainText("Assignee:");
+  await expect(ac.getByTestId("conflict-theirs")).toContainText("chandra@example.com");
+  await expect(ac).toContainText("You asked to assign it to admin@example.com.");
+  await expect(assign.getByTestId("assign")).toHaveCount(0);
+  await ac.getByTestId("assign-retry").click();
+  await expect(page.getByTestId("flash")).toContainText("is now assigned to admin@example.com");
+  await expect(page.getByTestId("assignee")).toHaveText("admin@example.com");
+
+  await other.close();
+  expect(problems).toEqual([]);
+});
+
+test("an underwriter sees why Sanction is not theirs and who does it", async ({ page, browser, server, problems }) => {
+  await signIn(page, server);
+  await addUser(page, server, { email: "uma@example.com", name: "Uma Underwriter", role: "underwriter", password: "amber-falcon-9931-desk" });
+  const ctx = await browser.newContext();
+  const uma = await ctx.newPage();
+  await signIn(uma, server, "uma@example.com", "amber-falcon-9931-desk");
+  await uma.goto(server.url + "/loans?status=approved");
+  await uma.getByTestId("loan-row").first().getByRole("link").first().click();
+  const unavailable = uma.getByTestId("status-unavailable");
+  await expect(unavailable).toContainText("Sanction");
+  await expect(unavailable).toContainText("Only an admin sanctions a loan.");
+  await expect(uma.getByTestId("status-sanctioned")).toHaveCount(0);
+  await ctx.close();
+  expect(problems).toEqual([]);
+});
