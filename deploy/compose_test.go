@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -42,7 +43,7 @@ func envExample(t *testing.T) map[string]string {
 // loadCompose loads ../docker-compose.yml with the compose-spec loader,
 // the way `docker compose` does, with .env.example as the operator's
 // .env and ADMIN_PASSWORD filled in.
-func loadCompose(t *testing.T) *types.Project {
+func loadCompose(t *testing.T, profiles ...string) *types.Project {
 	t.Helper()
 	dir := t.TempDir()
 	for src, dst := range map[string]string{"../docker-compose.yml": "docker-compose.yml", "../.env.example": ".env", "nginx/nginx.conf": "deploy/nginx/nginx.conf"} {
@@ -65,7 +66,7 @@ func loadCompose(t *testing.T) *types.Project {
 		WorkingDir:  dir,
 		ConfigFiles: []types.ConfigFile{{Filename: filepath.Join(dir, "docker-compose.yml"), Content: compose}},
 		Environment: types.Mapping{"ADMIN_PASSWORD": "a long admin password"},
-	}, func(o *loader.Options) { o.SetProjectName("loandesk", true) })
+	}, func(o *loader.Options) { o.SetProjectName("loandesk", true); o.Profiles = profiles })
 	if err != nil {
 		t.Fatalf("compose loader: %v", err)
 	}
@@ -230,6 +231,54 @@ func TestCompose(t *testing.T) {
 		}
 		if dep, ok := ngx.DependsOn["web"]; !ok || dep.Condition != types.ServiceConditionHealthy {
 			t.Error("nginx should wait for healthy web instances")
+		}
+	})
+
+	t.Run("MonitoringProfileScrapesEveryProcess", func(t *testing.T) {
+		if _, err := p.GetService("prometheus"); err == nil {
+			t.Error("prometheus runs without the monitoring profile")
+		}
+		mon := loadCompose(t, "monitoring")
+		for _, name := range []string{"prometheus", "grafana"} {
+			if _, err := mon.GetService(name); err != nil {
+				t.Fatalf("monitoring profile: %v", err)
+			}
+		}
+		data, err := os.ReadFile("prometheus/prometheus.yml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var conf struct {
+			ScrapeConfigs []struct {
+				JobName      string `json:"job_name"`
+				DNSSDConfigs []struct {
+					Names []string `json:"names"`
+					Port  int      `json:"port"`
+				} `json:"dns_sd_configs"`
+			} `json:"scrape_configs"`
+		}
+		if err := yaml.Unmarshal(data, &conf); err != nil {
+			t.Fatal(err)
+		}
+		scraped := map[string]string{}
+		for _, sc := range conf.ScrapeConfigs {
+			for _, sd := range sc.DNSSDConfigs {
+				for _, n := range sd.Names {
+					scraped[n] = strconv.Itoa(sd.Port)
+				}
+			}
+		}
+		for _, name := range []string{"web", "jobs"} {
+			addr := svc(name).Environment["METRICS_ADDR"]
+			if addr == nil || scraped[name] != portOf(t, *addr) {
+				t.Errorf("prometheus scrapes %s on %q, its METRICS_ADDR is %v", name, scraped[name], addr)
+			}
+		}
+		graf, _ := mon.GetService("grafana")
+		if !slices.ContainsFunc(graf.Volumes, func(v types.ServiceVolumeConfig) bool {
+			return strings.HasSuffix(v.Source, "deploy/grafana/loandesk.json")
+		}) {
+			t.Error("grafana does not get the dashboard")
 		}
 	})
 }
