@@ -53,8 +53,9 @@ test("an uploaded PAN card is read by OCR live on the page, scored, and overridi
   const loanURL = page.url();
 
   // The proposer cannot confirm it; a second admin does.
-  await page.getByTestId("status-panel").getByTestId("status-approved").click();
-  await expect(page.getByTestId("status-panel").getByTestId("status-error")).toContainText("You gave the first approval");
+  // The proposer is not offered the second approval, and is told why.
+  await expect(page.getByTestId("status-panel").getByTestId("status-approved")).toHaveCount(0);
+  await expect(page.getByTestId("status-panel").getByTestId("status-unavailable")).toContainText("You gave the first approval");
   await addUser(page, server, { email: "checker@example.com", name: "Chandra Checker", role: "admin", password: "teal umbrella ridge 42" });
   const other = await browser.newContext();
   const checker = await other.newPage();
