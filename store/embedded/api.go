@@ -36,6 +36,20 @@ func (e *Engine) Count(ctx context.Context, ns string, filter bsonkit.Doc) (int,
 	return count(ctx, c, filter)
 }
 
+// CountRemembered is Count without the plan, remembered per state for
+// filters of plain equalities (see countMemo): what the driver-shaped
+// CountDocuments serves.
+func (e *Engine) CountRemembered(ctx context.Context, ns string, filter bsonkit.Doc) (int, error) {
+	c, ok, err := e.view(ctx, ns)
+	if err != nil || !ok {
+		return 0, err
+	}
+	return memoCount(c, filter, func() (int, error) {
+		n, _, err := count(ctx, c, filter)
+		return n, err
+	})
+}
+
 // Insert adds documents to ns (all or, on a duplicate key, none) and
 // returns their ids.
 func (e *Engine) Insert(ctx context.Context, ns string, docs []bsonkit.Doc) ([]any, error) {

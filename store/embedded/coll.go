@@ -97,7 +97,7 @@ func (c *Collection) CountDocuments(ctx context.Context, filter any, opts ...*op
 	if err != nil {
 		return 0, err
 	}
-	n, _, err := c.engine().Count(ctx, c.ns, f)
+	n, err := c.engine().CountRemembered(ctx, c.ns, f)
 	if err != nil {
 		return 0, err
 	}

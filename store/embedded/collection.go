@@ -663,7 +663,13 @@ func (ix *index) holder(key []any) (any, bool) {
 type collection struct {
 	docs    *btree.BTreeG[record]
 	indexes map[string]*index // never holds _id_: docs is that index
+	// counts remembers counts of plain equality filters (countMemo);
+	// nil until asked, dropped whenever a document changes.
+	counts atomic.Pointer[countMemo]
 }
+
+// changed drops what was remembered about the documents.
+func (c *collection) changed() { c.counts.Store(nil) }
 
 func newCollection() *collection {
 	return &collection{docs: btree.NewBTreeGOptions(recordLess, btree.Options{Degree: 32}), indexes: map[string]*index{}}
@@ -671,6 +677,7 @@ func newCollection() *collection {
 
 func (c *collection) clone() *collection {
 	out := &collection{docs: c.docs.Copy(), indexes: make(map[string]*index, len(c.indexes))}
+	out.counts.Store(c.counts.Load()) // the same documents, until the copy changes
 	for name, ix := range c.indexes {
 		out.indexes[name] = ix.clone()
 	}
@@ -686,6 +693,7 @@ func (c *collection) get(id any) (bsonkit.Doc, bool) {
 // DuplicateKeyError, and the collection may be left part-way: a failed
 // write discards its transaction (or, inside one, its operation's child).
 func (c *collection) insert(doc bsonkit.Doc) error {
+	c.changed()
 	id := bsonkit.Get(doc, "_id")
 	if _, taken := c.get(id); taken {
 		return &DuplicateKeyError{Index: "_id_", Key: []any{id}}
@@ -703,6 +711,7 @@ func (c *collection) insert(doc bsonkit.Doc) error {
 // (the trees are independent). On a duplicate key the collection is left
 // part-way: callers discard it (a failed write discards its transaction).
 func (c *collection) insertMany(docs []bsonkit.Doc) error {
+	c.changed()
 	if len(docs) < 64 {
 		for _, d := range docs {
 			if err := c.insert(d); err != nil {
@@ -737,6 +746,7 @@ func (c *collection) insertMany(docs []bsonkit.Doc) error {
 }
 
 func (c *collection) remove(doc bsonkit.Doc) error {
+	c.changed()
 	id := bsonkit.Get(doc, "_id")
 	for _, ix := range c.indexes {
 		if err := ix.remove(id, doc); err != nil {

@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"encoding/binary"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -61,6 +62,69 @@ func rankKey(keys []any, sentinel bsonkit.Doc) (string, bool) {
 	}
 	for _, k := range keys {
 		switch v := k.(type) {
+		case string:
+			b = append(b, 's')
+			b = binary.AppendUvarint(b, uint64(len(v)))
+			b = append(b, v...)
+		case int32:
+			b = append(b, 'i')
+			b = binary.AppendVarint(b, int64(v))
+		case int64:
+			b = append(b, 'l')
+			b = binary.AppendVarint(b, v)
+		default:
+			return "", false
+		}
+	}
+	return string(b), true
+}
+
+// countMemo remembers a collection's counts of plain equality filters
+// ({status: "submitted"}: the six tab counts every list page shows), by
+// filter. Like rankCache it is only ever read on a state that no longer
+// changes, or dropped on each change of the state being written.
+type countMemo struct {
+	m sync.Map // filterKey → int
+	n atomic.Int32
+}
+
+// memoCount returns count(), remembered for plain equality filters.
+func memoCount(c *collection, filter bsonkit.Doc, count func() (int, error)) (int, error) {
+	key, ok := filterKey(filter)
+	if !ok {
+		return count()
+	}
+	memo := c.counts.Load()
+	if memo == nil {
+		memo = &countMemo{}
+		if !c.counts.CompareAndSwap(nil, memo) {
+			memo = c.counts.Load()
+		}
+	}
+	if n, ok := memo.m.Load(key); ok {
+		return n.(int), nil
+	}
+	n, err := count()
+	if err == nil && memo.n.Add(1) <= maxCachedRanks {
+		memo.m.Store(key, n)
+	}
+	return n, err
+}
+
+// filterKey encodes a filter of top-level equalities to strings or
+// integers (no operators, no paths), or reports that it is another kind.
+func filterKey(filter bsonkit.Doc) (string, bool) {
+	if filter == nil {
+		return "", false
+	}
+	var b []byte
+	for _, e := range *filter {
+		if e.Key == "" || strings.ContainsAny(e.Key, ".$") {
+			return "", false
+		}
+		b = binary.AppendUvarint(b, uint64(len(e.Key)))
+		b = append(b, e.Key...)
+		switch v := e.Value.(type) {
 		case string:
 			b = append(b, 's')
 			b = binary.AppendUvarint(b, uint64(len(v)))

@@ -11,7 +11,8 @@ import (
 	"go.mongodb.org/mongo-driver/mongo"
 )
 
-// TestRankCache_CountsFollowEveryWrite: counts served from an index's
+// TestRankCache_CountsFollowEveryWrite: counts served from the count memo
+// and from an index's
 // cached ranks (an equality on an indexed field: the tab counts) are
 // right after every kind of write (insert, an update that moves a
 // document between keys, delete), inside a transaction for its own
