@@ -612,6 +612,14 @@ func (s *Service) RecordScore(ctx context.Context, id primitive.ObjectID) (model
 		if err != nil {
 			return model.LoanScore{}, err
 		}
+		if !Undecided(l.Status) {
+			// Decided: the score stays the one the decision was taken on
+			// (a document read after it does not change the file).
+			if l.Score != nil {
+				return *l.Score, nil
+			}
+			return model.LoanScore{}, nil
+		}
 		docs, err := s.Loans.DocumentsOfLoan(ctx, l.ID)
 		if err != nil {
 			return model.LoanScore{}, err

@@ -124,7 +124,41 @@ func CanEdit(role, status string) bool {
 	if !CanWork(role) {
 		return false
 	}
+	return Undecided(status)
+}
+
+// Undecided reports whether an application in status still awaits its
+// decision: submitted, under review or on hold. After the decision
+// (approved, rejected, sanctioned, disbursed ...) it is what the decision
+// was taken on: no edits, no new documents, no new score.
+func Undecided(status string) bool {
 	return status == model.StatusSubmitted || status == model.StatusUnderReview || status == model.StatusOnHold
+}
+
+// DocumentRefusal says, for people, why role may not upload a document to
+// an application in status ("" when it may): like edits, only staff who
+// work applications, and only before the decision.
+func DocumentRefusal(role, status string) string {
+	switch {
+	case CanEdit(role, status):
+		return ""
+	case !CanWork(role):
+		return "Your role can view documents but not upload them."
+	}
+	return "This application is " + StatusLabels[status] + "; decided applications take no new documents."
+}
+
+// ScoreRefusal says, for people, why role may not ask for an application
+// in status to be scored ("" when it may): like edits, only staff who
+// work applications, and only before the decision.
+func ScoreRefusal(role, status string) string {
+	switch {
+	case CanEdit(role, status):
+		return ""
+	case !CanWork(role):
+		return "Your role cannot ask for scoring."
+	}
+	return "This application is " + StatusLabels[status] + "; its score stays the one it was decided on."
 }
 
 func lower(status string) string {

@@ -104,8 +104,10 @@ func (a *App) UploadDocument(w http.ResponseWriter, r *http.Request) {
 			a.ErrorPage(w, r, status, "Upload refused", msg)
 		})
 	}
-	if !application.CanWork(user.Role) {
-		refuse(http.StatusForbidden, "Your role can view documents but not upload them.")
+	// The loan service decides, as for edits: staff who work
+	// applications, before the decision.
+	if msg := application.DocumentRefusal(user.Role, l.Status); msg != "" {
+		refuse(http.StatusForbidden, msg)
 		return
 	}
 	maxSize := a.uploadMax()
@@ -281,8 +283,8 @@ func (a *App) ScoreNow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, _ := auth.UserFrom(r.Context())
-	if !application.CanWork(user.Role) {
-		a.ErrorPage(w, r, http.StatusForbidden, "Not allowed", "Your role cannot ask for scoring.")
+	if msg := application.ScoreRefusal(user.Role, l.Status); msg != "" {
+		a.ErrorPage(w, r, http.StatusForbidden, "Not allowed", msg)
 		return
 	}
 	if _, err := a.Work.PublishScoring(r.Context(), l, "asked by "+user.Email, ""); err != nil {
@@ -333,7 +335,7 @@ func (a *App) documentsPanel(ctx context.Context, l model.Loan, user auth.User) 
 	}
 	d := views.Documents{
 		URL: loanURL(l.HumanID) + "/documents", Kinds: kindChoices(), MaxSize: formatBytes(a.uploadMax()),
-		CanUpload: application.CanWork(user.Role),
+		CanUpload: application.DocumentRefusal(user.Role, l.Status) == "",
 	}
 	for _, doc := range docs {
 		row := views.DocumentRow{

@@ -167,7 +167,7 @@ func (a *App) jobRow(ev store.Event) views.JobRow {
 
 // scoreView is an application's scorecard panel.
 func scoreView(l model.Loan, user auth.User) views.ScoreView {
-	s := views.ScoreView{URL: loanURL(l.HumanID) + "/score", CanScore: application.CanWork(user.Role)}
+	s := views.ScoreView{URL: loanURL(l.HumanID) + "/score", CanScore: application.ScoreRefusal(user.Role, l.Status) == ""}
 	if l.Score == nil {
 		return s
 	}

@@ -2,12 +2,18 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"loandesk/model"
 	"loandesk/ocr/ocrtest"
+	"loandesk/store"
 )
 
 // Hostile documents are refused at upload with 422 and a message for
@@ -39,5 +45,47 @@ func TestUpload_HostileDocumentsAreRefused(t *testing.T) {
 	// A sound scan still goes in.
 	if res := upload(t, c, f.url, f.loan.HumanID, "pan", "pan.pdf", ocrtest.ScanPDF([]string{"PAN ABCPV1234K"})); res.status != http.StatusOK {
 		t.Fatalf("a sound scan: status %d", res.status)
+	}
+}
+
+// Uploads and "Score now" are refused on decided applications, like
+// edits (403 with the reason), and store or queue nothing; the page
+// offers neither.
+func TestDecidedApplications_RefuseUploadsAndScoring(t *testing.T) {
+	t.Parallel()
+	f := newLoanFixture(t)
+	ctx := context.Background()
+	c := newClient(t)
+	mustLogin(t, c, f.url, "admin@example.com")
+	for i, status := range []string{model.StatusApproved, model.StatusRejected, model.StatusSanctioned, model.StatusDisbursed} {
+		l := f.loan
+		l.ID = primitive.NewObjectID()
+		l.HumanID = fmt.Sprintf("LN-2026-00010%d", i)
+		l.Status = status
+		if err := f.store.LoanInsertMany(ctx, []model.Loan{l}); err != nil {
+			t.Fatal(err)
+		}
+		events, _ := f.store.EventList(ctx, store.EventListParams{Limit: 1000})
+		res := upload(t, c, f.url, l.HumanID, "pan", "pan.png", ocrtest.PNG([]string{"PAN ABCPV1234K"}))
+		if res.status != http.StatusForbidden || !strings.Contains(res.body, "take no new documents") {
+			t.Errorf("%s: upload status %d, want 403", status, res.status)
+		}
+		res = send(t, c, http.MethodPost, f.url, "/loans/"+l.HumanID+"/score", url.Values{}, false)
+		if res.status != http.StatusForbidden || !strings.Contains(res.body, "decided on") {
+			t.Errorf("%s: score now status %d, want 403", status, res.status)
+		}
+		docs, _ := f.store.DocumentsOfLoan(ctx, l.ID)
+		after, _ := f.store.EventList(ctx, store.EventListParams{Limit: 1000})
+		if len(docs) != 0 || len(after) != len(events) {
+			t.Errorf("%s: %d documents stored, events %d → %d", status, len(docs), len(events), len(after))
+		}
+		page := get(t, c, f.url+"/loans/"+l.HumanID)
+		if strings.Contains(page.body, `action="/loans/`+l.HumanID+`/documents"`) || strings.Contains(page.body, `action="/loans/`+l.HumanID+`/score"`) {
+			t.Errorf("%s: the page still offers an upload or Score now", status)
+		}
+	}
+	// Before the decision both work.
+	if res := send(t, c, http.MethodPost, f.url, "/loans/"+f.loan.HumanID+"/score", url.Values{}, true); res.status != http.StatusOK {
+		t.Fatalf("score now on a submitted application: %d", res.status)
 	}
 }
