@@ -233,8 +233,21 @@ type LoanListParams struct {
 	Limit int // 1–100; 0 means 25
 }
 
-// LoanList returns one page of the loans p matches, without their
-// histories.
+// LoanList returns one page of the loans p matches, with what a list
+// shows: number, version, status, applicant, terms, assignee and the
+// created/updated stamps. The rest (history, score, flags and their
+// acknowledgements, approvals, disbursement, intake key) is left out:
+// decoding it was most of a list page's cost, and a page that needs it
+// reads the loan with LoanGet.
+var listProjection = bson.D{
+	{Key: "searchKeys", Value: 0}, {Key: "history", Value: 0}, {Key: "score", Value: 0},
+	{Key: "flags", Value: 0}, {Key: "flagAcks", Value: 0}, {Key: "approvals", Value: 0},
+	{Key: "disbursement", Value: 0}, {Key: "firstEmiDate", Value: 0},
+	{Key: "intakeKey", Value: 0}, {Key: "intakeHash", Value: 0},
+}
+
+// LoanList returns one page of the loans p matches (see listProjection
+// for the fields it fills).
 func (s *Store) LoanList(ctx context.Context, p LoanListParams) ([]model.Loan, error) {
 	limit := p.Limit
 	if limit <= 0 || limit > 100 {
@@ -248,7 +261,7 @@ func (s *Store) LoanList(ctx context.Context, p LoanListParams) ([]model.Loan, e
 		SetSort(sort).
 		SetSkip(int64(max(p.Skip, 0))).
 		SetLimit(int64(limit)).
-		SetProjection(bson.M{"searchKeys": 0, "history": 0})
+		SetProjection(listProjection)
 	cur, err := s.loans.Find(ctx, p.LoanFilter.Query(), opts)
 	if err != nil {
 		return nil, fmt.Errorf("store: list loans: %w", err)

@@ -1,0 +1,54 @@
+package store
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"loandesk/model"
+)
+
+// TestStore_LoanListFields: a list page carries exactly the list's
+// fields, equal to the stored loan's; everything else is left out (zero).
+func TestStore_LoanListFields(t *testing.T) {
+	t.Parallel()
+	st := setup(t).store
+	at := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	full := model.Loan{
+		HumanID: "LN-2026-000001", Version: 3, Status: model.StatusUnderReview, Assignee: "uw@example.com",
+		Applicant: model.Applicant{Name: "Asha Iyer", Email: "asha@example.com", City: "Pune", MonthlyIncome: 90_000_00},
+		Terms:     model.LoanTerms{Product: "home", Amount: 50_00_000_00, TenureMonths: 360, AnnualRateBps: 875, Purpose: "Purchase of flat"},
+		CreatedAt: at, CreatedBy: "seed", UpdatedAt: at.Add(time.Hour), UpdatedBy: "uw@example.com",
+		History:    []model.LoanChange{{Version: 2, At: at, By: "uw@example.com", Fields: []model.FieldChange{{Field: "city", From: "Mumbai", To: "Pune"}}}},
+		SearchKeys: []string{"asha", "pune"},
+		Score:      &model.LoanScore{Points: 70, Recommendation: "approve", Version: 3, ScoredAt: at},
+		Flags:      []model.Flag{{Code: "pan_shared", OtherLoan: "LN-2026-000002", At: at}},
+		FlagAcks:   []model.FlagAck{{Code: "pan_shared", OtherLoan: "LN-2026-000002", By: "a", At: at}},
+		Approvals:  []model.Approval{{By: "a", At: at, Version: 3}},
+		IntakeKey:  "k", IntakeHash: "h", FirstEMIDate: at,
+		Disbursement: &model.Disbursement{Gross: 1, UTR: "UTR1", DisbursedOn: at, FirstEMIDate: at, At: at},
+	}
+	if err := st.LoanInsertMany(context.Background(), []model.Loan{full}); err != nil {
+		t.Fatal(err)
+	}
+	page, err := st.LoanList(context.Background(), LoanListParams{})
+	if err != nil || len(page) != 1 {
+		t.Fatalf("%d loans, %v", len(page), err)
+	}
+	stored, err := st.LoanGet(context.Background(), full.HumanID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := model.Loan{
+		ID: stored.ID, HumanID: stored.HumanID, Version: stored.Version, Status: stored.Status, Assignee: stored.Assignee,
+		Applicant: stored.Applicant, Terms: stored.Terms,
+		CreatedAt: stored.CreatedAt, CreatedBy: stored.CreatedBy, UpdatedAt: stored.UpdatedAt, UpdatedBy: stored.UpdatedBy,
+	}
+	if !reflect.DeepEqual(page[0], want) {
+		t.Errorf("list entry\n%+v\nwant\n%+v", page[0], want)
+	}
+	if stored.Score == nil || len(stored.History) != 1 || stored.Disbursement == nil {
+		t.Errorf("the stored loan lost fields: %+v", stored)
+	}
+}
