@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"context"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -24,5 +25,46 @@ func TestIndex_EmptyArrayIsIndexedUnderItself(t *testing.T) {
 	}
 	if got, _ := findIDs(t, e, Query{Filter: dp(bson.D{{Key: "tags", Value: bson.A{}}})}); !slices.Equal(got, ints(1)) {
 		t.Fatalf("tags = []: %v, want [1]", got)
+	}
+}
+
+// Indexes built at start-up from the stored documents hold what indexes
+// kept up by writes hold: a dotted path through an array of documents is
+// indexed under each element's value (not looked up as a plain field).
+func TestIndex_BuiltAtStartUpFollowsArrays(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "build.db")
+	e, closeEngine := openAt(t, path)
+	for _, key := range []string{"items.sku", "n"} {
+		if _, err := e.CreateIndex("t.c", "", mongokit.IndexConfig{Key: dp(bson.D{{Key: key, Value: int32(1)}})}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	docs := []*bson.D{
+		{{Key: "_id", Value: int64(1)}, {Key: "n", Value: int64(5)}, {Key: "items", Value: bson.A{bson.D{{Key: "sku", Value: "a"}}, bson.D{{Key: "sku", Value: "b"}}}}},
+		{{Key: "_id", Value: int64(2)}, {Key: "n", Value: int64(6)}, {Key: "items", Value: bson.D{{Key: "sku", Value: "b"}}}},
+		{{Key: "_id", Value: int64(3)}, {Key: "n", Value: bson.A{int64(5), int64(7)}}, {Key: "items", Value: bson.A{}}},
+	}
+	for _, d := range docs {
+		if _, err := e.Insert(context.Background(), "t.c", []*bson.D{d}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closeEngine()
+	e, closeEngine = openAt(t, path)
+	defer closeEngine()
+	for _, tc := range []struct {
+		filter bson.D
+		want   []any
+	}{
+		{bson.D{{Key: "items.sku", Value: "b"}}, ints(1, 2)},
+		{bson.D{{Key: "items.sku", Value: "a"}}, ints(1)},
+		{bson.D{{Key: "n", Value: int64(5)}}, ints(1, 3)},
+		{bson.D{{Key: "n", Value: int64(7)}}, ints(3)},
+	} {
+		got, plan := findIDs(t, e, Query{Filter: dp(tc.filter), Sort: dp(bson.D{{Key: "_id", Value: int32(1)}})})
+		if !slices.Equal(got, tc.want) || plan.Index == "" {
+			t.Errorf("%v after reopening: %v (plan %+v), want %v from an index", tc.filter, got, plan, tc.want)
+		}
 	}
 }
