@@ -34,6 +34,9 @@ test("a stale status move or assignment shows who changed what, applies nothing,
   await expect(conflict.getByTestId("status-no-retry")).toBeVisible(); // on hold cannot be rejected
   await expect(status.getByTestId("status-rejected")).toHaveCount(0); // no second blind click
   await expect(conflict).toBeFocused();
+  // What the refusal showed to be out of date is refreshed beside it.
+  await expect(page.getByTestId("history")).toContainText("Waiting for salary slips");
+  await expect(page.getByTestId("loan-updated")).not.toContainText("by seed");
   await conflict.getByTestId("status-latest").click();
   await expect(status.getByTestId("loan-status")).toHaveText("On hold");
   await expect(status.getByTestId("status-under_review")).toBeVisible();

@@ -48,9 +48,9 @@ func (a *App) AssignLoan(w http.ResponseWriter, r *http.Request) {
 				ap.Conflict.RetryBtn = "Unassign anyway"
 			}
 		}
-		a.respond(w, r, status, views.LoanAssignPanel(ap, false), func() {
-			d := a.loanDetail(r.Context(), l, user)
-			d.Assign = ap
+		d := a.loanDetail(r.Context(), l, user)
+		d.Assign = ap
+		a.respond(w, r, status, views.PanelRefusal(views.LoanAssignPanel(ap, false), d, views.LoanStatusPanel(d.Status, true)), func() {
 			a.renderLoanPage(w, r, status, l, d)
 		})
 		return

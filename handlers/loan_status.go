@@ -48,9 +48,9 @@ func (a *App) ChangeLoanStatus(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 		}
-		a.respond(w, r, status, views.LoanStatusPanel(sp, false), func() {
-			d := a.loanDetail(r.Context(), l, user)
-			d.Status = sp
+		d := a.loanDetail(r.Context(), l, user)
+		d.Status = sp
+		a.respond(w, r, status, views.PanelRefusal(views.LoanStatusPanel(sp, false), d, views.LoanAssignPanel(d.Assign, true)), func() {
 			a.renderLoanPage(w, r, status, l, d)
 		})
 		return
