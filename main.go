@@ -245,7 +245,8 @@ func ensureAdmin(ctx context.Context, st *store.Store, cfg config, logger *slog.
 	if err != nil {
 		return err
 	}
-	if _, err := st.UserCreate(ctx, store.UserCreateParams{Email: "admin@localhost", Name: "Administrator", Role: auth.RoleAdmin, PasswordHash: hash}); err != nil {
+	if _, err := st.UserCreate(ctx, store.UserCreateParams{Email: "admin@localhost", Name: "Administrator", Role: auth.RoleAdmin, PasswordHash: hash,
+		MustChangePassword: true}); err != nil {
 		return err
 	}
 	// Never to the log: to the operator's terminal, or a 0600 file.

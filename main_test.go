@@ -125,7 +125,7 @@ func TestEnsureAdmin(t *testing.T) {
 			t.Fatalf("password file %q, logs %q", note, logs.String())
 		}
 		u, err := st.UserByEmail(ctx, "admin@localhost")
-		if err != nil || u.Role != auth.RoleAdmin || !auth.NewHasher(4).Check(u.PasswordHash, m[1]) {
+		if err != nil || u.Role != auth.RoleAdmin || !u.MustChangePassword || !auth.NewHasher(4).Check(u.PasswordHash, m[1]) {
 			t.Fatalf("admin@localhost: %+v, %v", u, err)
 		}
 		// The next start creates nothing and prints no password.

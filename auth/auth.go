@@ -37,6 +37,9 @@ type User struct {
 	// it takes no part in maker-checker (approving, sanctioning, moving
 	// money).
 	Shared bool
+	// MustChangePassword: every page but the password change (and
+	// signing out) sends the user there.
+	MustChangePassword bool
 }
 
 // IsAdmin reports whether u may manage users and everything else.

@@ -104,11 +104,14 @@ func (a *App) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.Sessions.Put(r.Context(), SessionUserID, user.ID.Hex())
-	a.Sessions.Put(r.Context(), SessionAuthAt, now.Unix())
+	a.Sessions.Put(r.Context(), SessionAuthAt, now.UnixMilli())
 	a.Logger.Info("signed in", "user", user.Email, "role", user.Role)
 	target := form.Next
 	if target == "" {
 		target = "/loans"
+	}
+	if user.MustChangePassword {
+		target = "/account/password"
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }

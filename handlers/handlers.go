@@ -25,7 +25,7 @@ import (
 // Session keys.
 const (
 	SessionUserID = "userID"
-	SessionAuthAt = "authAt"
+	SessionAuthAt = "authAt" // when the session signed in, Unix milliseconds
 	sessionFlash  = "flash"
 )
 
@@ -36,6 +36,7 @@ type UserStore interface {
 	UserList(ctx context.Context) ([]store.User, error)
 	UserListByRole(ctx context.Context, roles ...string) ([]store.User, error)
 	UserCreate(ctx context.Context, p store.UserCreateParams) (store.User, error)
+	UserSetPassword(ctx context.Context, id primitive.ObjectID, passwordHash []byte, mustChange bool, at time.Time) error
 }
 
 // LoanStore is what the handlers need of loans.

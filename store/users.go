@@ -20,8 +20,13 @@ type User struct {
 	Name         string             `bson:"name"`
 	Role         string             `bson:"role"`
 	PasswordHash []byte             `bson:"passwordHash"`
-	CreatedAt    time.Time          `bson:"createdAt"`
-	UpdatedAt    time.Time          `bson:"updatedAt"`
+	// MustChangePassword sends the user to change their password before
+	// anything else (a generated or admin-set password).
+	MustChangePassword bool `bson:"mustChangePassword,omitempty"`
+	// PasswordChangedAt ends every session signed in before it.
+	PasswordChangedAt time.Time `bson:"passwordChangedAt,omitempty"`
+	CreatedAt         time.Time `bson:"createdAt"`
+	UpdatedAt         time.Time `bson:"updatedAt"`
 }
 
 // UserCreateParams are the fields of a new user; the password arrives
@@ -31,6 +36,8 @@ type UserCreateParams struct {
 	Name         string
 	Role         string
 	PasswordHash []byte
+	// MustChangePassword: the user chooses their own at first sign-in.
+	MustChangePassword bool
 }
 
 // NormalizeEmail is the form in which emails are stored and looked up.
@@ -49,6 +56,8 @@ func (s *Store) UserCreate(ctx context.Context, p UserCreateParams) (User, error
 		PasswordHash: p.PasswordHash,
 		CreatedAt:    now,
 		UpdatedAt:    now,
+
+		MustChangePassword: p.MustChangePassword,
 	}
 	if _, err := s.users.InsertOne(ctx, u); err != nil {
 		if isDuplicateKey(err) {
@@ -130,11 +139,27 @@ func (s *Store) UserCount(ctx context.Context) (int64, error) {
 }
 
 // UserUpdateAccess sets a user's role and password hash (used to bootstrap
-// the configured admin). A missing user returns ErrNotFound.
+// the configured admin); every session signed in before ends (see
+// PasswordChangedAt). A missing user returns ErrNotFound.
 func (s *Store) UserUpdateAccess(ctx context.Context, id primitive.ObjectID, role string, passwordHash []byte) error {
+	now := time.Now().UTC().Truncate(time.Millisecond)
 	return updateMatched(ctx, s.users, bson.M{"_id": id}, bson.M{"$set": bson.M{
-		"role":         role,
-		"passwordHash": passwordHash,
-		"updatedAt":    time.Now().UTC().Truncate(time.Millisecond),
+		"role":              role,
+		"passwordHash":      passwordHash,
+		"passwordChangedAt": now,
+		"updatedAt":         now,
 	}}, ErrNotFound, "update user "+id.Hex())
+}
+
+// UserSetPassword sets a user's password hash and whether they must
+// change it at their next request, as of at: sessions signed in before at
+// end. A missing user returns ErrNotFound.
+func (s *Store) UserSetPassword(ctx context.Context, id primitive.ObjectID, passwordHash []byte, mustChange bool, at time.Time) error {
+	at = at.UTC().Truncate(time.Millisecond)
+	return updateMatched(ctx, s.users, bson.M{"_id": id}, bson.M{"$set": bson.M{
+		"passwordHash":       passwordHash,
+		"mustChangePassword": mustChange,
+		"passwordChangedAt":  at,
+		"updatedAt":          at,
+	}}, ErrNotFound, "set password of user "+id.Hex())
 }

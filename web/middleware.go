@@ -316,12 +316,18 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 			return
 		}
 		u, err := s.sessionUser(r.Context(), idHex)
+		// A password changed after this session signed in ends it (the
+		// user's own change renews their current session first).
+		if err == nil && !u.PasswordChangedAt.IsZero() && s.sessions.GetInt64(r.Context(), handlers.SessionAuthAt) < u.PasswordChangedAt.UnixMilli() {
+			s.logger.Info("ending session signed in before a password change", "user", u.Email)
+			err = store.ErrNotFound
+		}
 		switch {
 		case err == nil:
-			ctx := auth.WithUser(r.Context(), auth.User{ID: idHex, Email: u.Email, Name: u.Name, Role: u.Role})
+			ctx := auth.WithUser(r.Context(), auth.User{ID: idHex, Email: u.Email, Name: u.Name, Role: u.Role, MustChangePassword: u.MustChangePassword})
 			next.ServeHTTP(w, r.WithContext(ctx))
 		case errors.Is(err, store.ErrNotFound):
-			s.logger.Info("ending session of unknown user", "user_id", idHex)
+			s.logger.Info("ending session of unknown user or old password", "user_id", idHex)
 			if err := s.sessions.Destroy(r.Context()); err != nil {
 				s.app.ServerError(w, r, err)
 				return
@@ -343,11 +349,26 @@ func (s *Server) sessionUser(ctx context.Context, idHex string) (store.User, err
 	return s.store.UserGet(ctx, id)
 }
 
+// passwordPath is where a user who must change their password is sent.
+const passwordPath = "/account/password"
+
 // requireUser sends signed-out visitors to the sign-in page (htmx requests
-// get HX-Redirect, since a swapped-in login page would be wrong).
+// get HX-Redirect, since a swapped-in login page would be wrong), and a
+// user who must change their password to passwordPath.
 func (s *Server) requireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := auth.UserFrom(r.Context()); ok {
+		if u, ok := auth.UserFrom(r.Context()); ok {
+			// A generated or admin-set password is changed before
+			// anything else.
+			if u.MustChangePassword && r.URL.Path != passwordPath {
+				if r.Header.Get("HX-Request") == "true" {
+					w.Header().Set("HX-Redirect", passwordPath)
+					w.WriteHeader(http.StatusForbidden)
+					return
+				}
+				http.Redirect(w, r, passwordPath, http.StatusSeeOther)
+				return
+			}
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -73,6 +73,8 @@ func (s *Server) routes() (root, api *chi.Mux) {
 		// Signed-in pages.
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireUser)
+			r.Get("/account/password", s.app.ShowPasswordChange)
+			r.Post("/account/password", s.app.ChangePassword)
 			r.Get("/", func(w http.ResponseWriter, r *http.Request) {
 				http.Redirect(w, r, "/loans", http.StatusSeeOther)
 			})

@@ -188,6 +188,7 @@ func TestStrictInput(t *testing.T) {
 	cases := map[string]formCase{
 		"POST /login":                              {form: url.Values{"email": {"admin@example.com"}, "password": {testPassword}, "next": {"/loans"}}, dup: "email"},
 		"POST /logout":                             {dup: "confirm"},
+		"POST /account/password":                   {form: url.Values{"current": {testPassword}, "password": {"plum tractor seventy"}}, dup: "password"},
 		"POST /loans/{id}/status":                  {form: url.Values{"version": {"1"}, "to": {model.StatusUnderReview}, "reason": {"Checking"}}, dup: "to"},
 		"POST /loans/{id}/assignee":                {form: url.Values{"version": {"1"}, "assignee": {"uw@example.com"}}, dup: "assignee"},
 		"POST /loans/{id}/documents":               {form: url.Values{"kind": {"pan"}}, dup: "kind"},
