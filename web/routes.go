@@ -15,7 +15,8 @@ import (
 // routes builds the whole route table.
 //
 // Middleware order, outermost first: request id + log line → panic
-// recovery → security headers → cross-origin protection (before anything
+// recovery (the metrics see every request, by route pattern, in the
+// first) → security headers → cross-origin protection (before anything
 // can change state) → strict input (a field sent twice or text that is not
 // UTF-8 is refused before any handler or the session store sees the
 // request) → HEAD served by the GET route → sessions → the signed-in user.
@@ -37,6 +38,7 @@ func (s *Server) routes() (root, api *chi.Mux) {
 	// Probes and static files: no session.
 	r.Get("/health", s.app.Health)
 	r.Get("/ready", s.app.Ready)
+	r.Method(http.MethodGet, "/metrics", s.serveMetrics()) // admins or a bearer token; see serveMetrics
 	r.Method(http.MethodGet, "/static/*", s.assets)
 
 	// The JSON API: a bearer token or the session cookie; errors as JSON.
