@@ -503,7 +503,7 @@ func sectionForm(s LoanSection) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "\" hx-swap=\"outerHTML\" class=\"btn-secondary\" data-cancel data-testid=\"cancel\">Cancel</a> <span class=\"text-xs text-slate-500\">Esc cancels</span></div></form>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "\" hx-swap=\"outerHTML\" class=\"btn-secondary\" data-cancel data-testid=\"cancel\">Cancel</a> <span class=\"hidden text-xs text-slate-500 sm:inline\">Esc cancels</span></div></form>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
