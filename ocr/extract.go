@@ -39,9 +39,14 @@ type Result struct {
 // ErrMissingTool means a program OCR needs is not installed.
 var ErrMissingTool = errors.New("ocr: a required program is not installed")
 
-// minPageLetters is the letters a PDF page's text layer needs to count as
-// text; fewer means a scan, which is OCRed instead.
-const minPageLetters = 20
+// A PDF page is OCRed when its text layer has fewer than minPageLetters
+// letters (a scan), or fewer than minImagePageLetters and an image (a
+// scanned PAN card below a typed header line); its text layer is kept
+// beside what OCR read.
+const (
+	minPageLetters      = 20
+	minImagePageLetters = 400
+)
 
 // Read extracts the text of the file at path, of contentType, within
 // DefaultLimits.
@@ -92,9 +97,16 @@ func (pr *proc) readPDF(ctx context.Context, path string) (Result, error) {
 	pages := strings.Split(out, "\f")
 	pages = append(pages, make([]string, max(0, n-len(pages)))...)[:n]
 	res := Result{Method: "pdftotext", Pages: len(pages)}
-	var scans []int // pages without a text layer
+	var scans []int // pages to OCR
+	var images map[int]bool
 	for i, p := range pages {
-		if letters(p) < minPageLetters {
+		n := letters(p)
+		if n >= minPageLetters && n < minImagePageLetters && images == nil {
+			if images, err = pr.pagesWithImages(ctx, path); err != nil {
+				return Result{}, err
+			}
+		}
+		if n < minPageLetters || n < minImagePageLetters && images[i+1] {
 			scans = append(scans, i+1)
 		}
 	}
@@ -117,12 +129,34 @@ func (pr *proc) readPDF(ctx context.Context, path string) (Result, error) {
 			if err != nil {
 				return Result{}, err
 			}
+			if layer := strings.TrimSpace(pages[n-1]); layer != "" {
+				text = layer + "\n" + text
+			}
 			pages[n-1] = text
 		}
 		res.Method = "pdftotext+tesseract"
 	}
 	res.Text = strings.Join(pages, "\n\f\n")
 	return res, nil
+}
+
+// pagesWithImages lists the pages of the PDF at path that show an image
+// (pdfimages -list).
+func (pr *proc) pagesWithImages(ctx context.Context, path string) (map[int]bool, error) {
+	out, err := pr.run(ctx, "pdfimages", "-list", path)
+	if err != nil {
+		return nil, err
+	}
+	pages := map[int]bool{}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 2 && f[2] == "image" {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				pages[n] = true
+			}
+		}
+	}
+	return pages, nil
 }
 
 func (pr *proc) tesseract(ctx context.Context, image string) (string, error) {

@@ -183,3 +183,14 @@ func TestParse_DevanagariName(t *testing.T) {
 		t.Fatalf("name %q", f.Name)
 	}
 }
+
+// A scan under a line of typed text is OCRed too (a page counts as text
+// only with enough of it), the typed line kept.
+func TestRead_ScanUnderATypedHeader(t *testing.T) {
+	t.Parallel()
+	data := ocrtest.HeaderedScanPDF("STATE BANK OF INDIA - KYC DOCUMENTS SUBMITTED BY THE APPLICANT", []string{"INCOME TAX DEPARTMENT", "Name", "ASHA IYER", "ABCPI1234K"})
+	res, err := ocr.Read(context.Background(), write(t, "kyc.pdf", data), ocr.PDF)
+	if err != nil || res.Method != "pdftotext+tesseract" || !strings.Contains(res.Text, "STATE BANK") || ocr.Parse(res.Text).PAN != "ABCPI1234K" {
+		t.Fatalf("%v, method %s, text %q", err, res.Method, res.Text)
+	}
+}

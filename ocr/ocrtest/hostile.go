@@ -86,3 +86,25 @@ func EncryptedPDF() []byte {
 		len(objects)+1, strings.Repeat("01", 16), strings.Repeat("01", 16), xref)
 	return b.Bytes()
 }
+
+// HeaderedScanPDF is a one-page PDF with a typed header line (a text
+// layer) above an image of lines (a scan): what a PAN card scanned into
+// a bank's letterhead looks like.
+func HeaderedScanPDF(header string, lines []string) []byte {
+	img := Gray(lines)
+	var z bytes.Buffer
+	w := zlib.NewWriter(&z)
+	_, _ = w.Write(img.Pix)
+	_ = w.Close()
+	b := img.Bounds()
+	pw, ph := b.Dx()/4, b.Dy()/4
+	content := fmt.Sprintf("BT /F1 12 Tf 36 760 Td (%s) Tj ET\nq %d 0 0 %d 36 %d cm /Im1 Do Q", pdfEscape(header), pw, ph, 720-ph)
+	return pdf([]string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 6 0 R >> /XObject << /Im1 5 0 R >> >> >>",
+		stream("", []byte(content)),
+		stream(fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode", b.Dx(), b.Dy()), z.Bytes()),
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+	})
+}
