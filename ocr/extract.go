@@ -70,9 +70,19 @@ func ReadWithin(ctx context.Context, path, contentType string, l Limits) (Result
 		}
 		err = CheckImage(f, l)
 		f.Close()
+		// A phone photo is read upright: its EXIF orientation applied.
+		img := path
+		if err == nil && contentType == JPEG {
+			dir, derr := os.MkdirTemp("", "loandesk-ocr-")
+			if derr != nil {
+				return Result{}, fmt.Errorf("ocr: %w", derr)
+			}
+			defer os.RemoveAll(dir)
+			img, err = uprightJPEG(path, dir)
+		}
 		if err == nil {
 			var text string
-			text, err = pr.tesseract(ctx, path)
+			text, err = pr.tesseract(ctx, img)
 			res = Result{Text: text, Method: "tesseract", Pages: 1}
 		}
 	case PDF:

@@ -194,3 +194,12 @@ func TestRead_ScanUnderATypedHeader(t *testing.T) {
 		t.Fatalf("%v, method %s, text %q", err, res.Method, res.Text)
 	}
 }
+
+// A phone photo with EXIF rotation is read upright.
+func TestRead_PhotoWithEXIFRotation(t *testing.T) {
+	t.Parallel()
+	res, err := ocr.Read(context.Background(), write(t, "photo.jpg", ocrtest.SidewaysJPEG([]string{"INCOME TAX DEPARTMENT", "Name", "ASHA IYER", "ABCPI1234K"})), ocr.JPEG)
+	if err != nil || ocr.Parse(res.Text).PAN != "ABCPI1234K" {
+		t.Fatalf("%v, text %q", err, res.Text)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"image"
+	"image/jpeg"
 	"strings"
 )
 
@@ -107,4 +109,32 @@ func HeaderedScanPDF(header string, lines []string) []byte {
 		stream(fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode", b.Dx(), b.Dy()), z.Bytes()),
 		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
 	})
+}
+
+// SidewaysJPEG is lines photographed with the phone turned: the pixels
+// stored a quarter-turn anticlockwise, with EXIF orientation 6 ("turn
+// 90° clockwise to show") as phones write it.
+func SidewaysJPEG(lines []string) []byte {
+	up := Gray(lines)
+	w, h := up.Bounds().Dx(), up.Bounds().Dy()
+	side := image.NewGray(image.Rect(0, 0, h, w))
+	for y := range h {
+		for x := range w {
+			side.Pix[(w-1-x)*side.Stride+y] = up.Pix[y*up.Stride+x]
+		}
+	}
+	var j bytes.Buffer
+	if err := jpeg.Encode(&j, side, &jpeg.Options{Quality: 95}); err != nil {
+		panic(err)
+	}
+	// APP1: Exif, a big-endian TIFF header, IFD0 with one entry:
+	// Orientation (0x0112), SHORT, 1 value, 6.
+	tiff := []byte{'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0}
+	app1 := append([]byte("Exif\x00\x00"), tiff...)
+	var out bytes.Buffer
+	out.Write(j.Bytes()[:2]) // SOI
+	out.Write([]byte{0xFF, 0xE1, byte((len(app1) + 2) >> 8), byte(len(app1) + 2)})
+	out.Write(app1)
+	out.Write(j.Bytes()[2:])
+	return out.Bytes()
 }
