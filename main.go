@@ -5,6 +5,7 @@
 //	loandesk seed [-n N] [-seed S] load N synthetic loan applications
 //	loandesk backup FILE          snapshot the embedded database (server may run)
 //	loandesk restore FILE         load a snapshot into an empty DATA_DIR
+//	loandesk health [-url U]      exit 0 if this host's server answers /health
 //	loandesk version              print the version and build information
 //	loandesk help [COMMAND]       the commands and the environment
 //
