@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -201,5 +202,35 @@ func TestRead_PhotoWithEXIFRotation(t *testing.T) {
 	res, err := ocr.Read(context.Background(), write(t, "photo.jpg", ocrtest.SidewaysJPEG([]string{"INCOME TAX DEPARTMENT", "Name", "ASHA IYER", "ABCPI1234K"})), ocr.JPEG)
 	if err != nil || ocr.Parse(res.Text).PAN != "ABCPI1234K" {
 		t.Fatalf("%v, text %q", err, res.Text)
+	}
+}
+
+// The upload check (pdfinfo) never waits behind scans being read: with
+// every OCR slot taken it still answers.
+func TestCheckPDF_DoesNotWaitForOCRSlots(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := t.TempDir()
+	busy := make(chan error, runtime.NumCPU())
+	for i := range runtime.NumCPU() {
+		fifo := filepath.Join(dir, strconv.Itoa(i))
+		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			_, err := ocr.RunForTest(ctx, "sh", "-c", "echo $$ > "+fifo+"; exec sleep 600")
+			busy <- err
+		}()
+		readPID(t, fifo) // running: it holds a slot
+	}
+	check, stop := context.WithTimeout(context.Background(), 20*time.Second)
+	defer stop()
+	if _, err := ocr.CheckPDF(check, write(t, "slip.pdf", ocrtest.TextPDF(salarySlip)), ocr.DefaultLimits); err != nil {
+		t.Fatalf("CheckPDF with every slot busy: %v", err)
+	}
+	cancel()
+	for range runtime.NumCPU() {
+		<-busy
 	}
 }

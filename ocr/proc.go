@@ -34,7 +34,8 @@ type proc struct {
 }
 
 // run runs a program and returns its standard output. The program:
-//   - waits for a slot (ctx may end the wait);
+//   - waits for a slot unless it only reads a PDF's structure (ctx may
+//     end the wait);
 //   - runs under prlimit with its address space capped at
 //     limits.MemoryBytes and its CPU time at limits.CPUSeconds, with
 //     OpenMP held to one thread;
@@ -49,12 +50,16 @@ func (pr *proc) run(ctx context.Context, name string, args ...string) (string, e
 	if err != nil {
 		return "", fmt.Errorf("%w: %s (install tesseract-ocr and poppler-utils)", ErrMissingTool, name)
 	}
-	select {
-	case slots <- struct{}{}:
-	case <-ctx.Done():
-		return "", ctx.Err()
+	// pdfinfo and pdfimages read only the PDF's structure and run at
+	// upload: they never wait behind a scan being read.
+	if name != "pdfinfo" && name != "pdfimages" {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+		defer func() { <-slots }()
 	}
-	defer func() { <-slots }()
 
 	argv := append([]string{path}, args...)
 	if pl := prlimitPath(); pl != "" && (pr.limits.MemoryBytes > 0 || pr.limits.CPUSeconds > 0) {
