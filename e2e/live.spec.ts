@@ -70,3 +70,31 @@ test("documents read and scoring done show on the scorecard and the jobs panel w
   await expect(page.locator("#score-panel")).not.toHaveAttribute("hx-trigger", /every/);
   expect(problems).toEqual([]);
 });
+
+test("an open form is told when someone else saves meanwhile, and keeps its typing", async ({ page, browser, server, problems }) => {
+  await signIn(page, server);
+  await page.goto(server.url + "/loans?status=under_review");
+  await page.getByTestId("loan-row").first().getByRole("link").first().click();
+  const applicant = page.getByTestId("section-applicant");
+  await applicant.getByTestId("edit").click();
+  await applicant.getByLabel("Address").fill("4, Lake View, Udaipur 313001");
+
+  const other = await browser.newContext();
+  const b = await other.newPage();
+  await signIn(b, server);
+  await b.goto(page.url());
+  await b.getByTestId("section-terms").getByTestId("edit").click();
+  await b.getByTestId("section-terms").getByLabel("Purpose").fill("Changed by the other admin");
+  await b.getByTestId("section-terms").getByTestId("save").click();
+  await expect(b.getByTestId("section-terms").getByTestId("notice")).toContainText("Saved as version");
+  await other.close();
+
+  const notice = applicant.getByTestId("changed-notice");
+  await expect(notice).toContainText("Purpose to Changed by the other admin", { timeout: 20_000 });
+  await expect(applicant.getByLabel("Address")).toHaveValue("4, Lake View, Udaipur 313001");
+  await expect(applicant.getByTestId("changed-poller")).toHaveCount(0); // it stopped polling
+  // Saving meets the conflict prompt, with the typing kept in it.
+  await applicant.getByTestId("save").click();
+  await expect(applicant.getByTestId("conflict-mine")).toContainText("4, Lake View, Udaipur 313001");
+  expect(problems).toEqual([]);
+});

@@ -4,9 +4,11 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/a-h/templ"
 
+	"loandesk/application"
 	"loandesk/auth"
 	"loandesk/model"
 	"loandesk/views"
@@ -76,3 +78,31 @@ func (a *App) ShowJobs(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, loanURL(l.HumanID)+"#jobs-panel", http.StatusSeeOther)
 	})
 }
+
+// ShowChangedNotice tells an editor whose section form is open whether
+// someone else saved the application since the form's version (?since=):
+// while nobody has, it answers the poller itself (the form polls every
+// 5 s); once someone has, who changed what, and the polling stops. Their
+// typing stays: a save then meets the conflict prompt.
+func (a *App) ShowChangedNotice(w http.ResponseWriter, r *http.Request) {
+	l, ok := a.loadLoan(w, r)
+	if !ok {
+		return
+	}
+	since := parseVersion(r.URL.Query().Get("since"))
+	n := views.ChangedNotice{URL: r.URL.Path + "?since=" + v64(since)}
+	if since > 0 && l.Version > since {
+		c := &application.Conflict{Loan: l}
+		for _, h := range l.History {
+			if h.Version > since {
+				c.Since = append(c.Since, h)
+			}
+		}
+		n.Message = c.Message()
+	}
+	a.respond(w, r, http.StatusOK, views.ChangedNoticeBox(n), func() {
+		http.Redirect(w, r, loanURL(l.HumanID), http.StatusSeeOther)
+	})
+}
+
+func v64(n int64) string { return strconv.FormatInt(n, 10) }

@@ -74,6 +74,7 @@ func sectionForm(l model.Loan, s application.Section, version int64, values appl
 		Editing: true,
 	}
 	v.Inputs = formInputs(application.SectionFields(s), values, errs)
+	v.ChangedURL = loanURL(l.HumanID) + "/changed?since=" + strconv.FormatInt(version, 10)
 	if p, ok := errs["version"]; ok {
 		v.Error = p.Message
 	}

@@ -155,6 +155,9 @@ type LoanSection struct {
 	Error   string       // about the whole form
 	// Conflict is set when someone saved first (answered with 409).
 	Conflict *Conflict
+	// ChangedURL, on a form, is polled to tell the editor when someone
+	// else saves the application meanwhile.
+	ChangedURL string
 	// Focus is where the keyboard goes when the section is shown:
 	// FocusFirst, FocusError, FocusHeading, FocusConflict or "" (nowhere).
 	Focus string
@@ -182,6 +185,13 @@ func focusIndex(inputs []FieldInput, focus string) int {
 		return 0
 	}
 	return -1
+}
+
+// ChangedNotice tells an open form's editor that someone else saved the
+// application meanwhile.
+type ChangedNotice struct {
+	URL     string // polled while Message is empty
+	Message string // who changed what ("" while nobody has)
 }
 
 // FieldRow is one field shown read-only.

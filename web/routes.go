@@ -101,6 +101,7 @@ func (s *Server) routes() (root, api *chi.Mux) {
 			r.Get("/loans/{id}/score", s.app.ShowScore)
 			r.Post("/loans/{id}/score", s.app.ScoreNow)
 			r.Get("/loans/{id}/jobs", s.app.ShowJobs)
+			r.Get("/loans/{id}/changed", s.app.ShowChangedNotice)
 			r.Post("/loans/{id}/jobs/{event}/retry", s.app.RetryLoanJob)
 			r.Get("/loans/{id}/"+section, s.app.ShowLoanSection)
 			r.Get("/loans/{id}/"+section+"/edit", s.app.EditLoanSection)
