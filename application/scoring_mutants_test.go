@@ -1,0 +1,52 @@
+package application
+
+import "testing"
+
+// The slabs and bands are "up to" their limit, inclusive; past the last
+// limited one the open-ended one applies, and with none there is no cap.
+func TestFOIRCapAndLTVCap_Limits(t *testing.T) {
+	t.Parallel()
+	for income, want := range map[int64]int{1: 5000, 25_000_00: 5000, 25_000_01: 5500, 75_000_00: 5500, 75_000_01: 6000, 1 << 40: 6000} {
+		if got := FOIRCap(DefaultCreditPolicy.FOIRSlabs, income); got != want {
+			t.Errorf("FOIRCap(%d) = %d, want %d", income, got, want)
+		}
+	}
+	for amount, want := range map[int64]int{1: 9000, 30_00_000_00: 9000, 30_00_000_01: 8000, 75_00_000_00: 8000, 75_00_000_01: 7500} {
+		if got := LTVCap(DefaultCreditPolicy.LTVBands, amount); got != want {
+			t.Errorf("LTVCap(%d) = %d, want %d", amount, got, want)
+		}
+	}
+	if got := FOIRCap([]FOIRSlab{{IncomeUpTo: 100, CapBps: 5000}}, 101); got != 0 {
+		t.Errorf("FOIRCap above every slab = %d, want 0", got)
+	}
+	if got := LTVCap([]LTVBand{{AmountUpTo: 100, MaxBps: 5000}}, 101); got != 0 {
+		t.Errorf("LTVCap above every band = %d, want 0", got)
+	}
+}
+
+// The largest eligible amount must lie in the band whose cap allows it:
+// with a band that allows more above a limit than below it, an amount
+// the upper band's ratio gives but that falls at or below the limit is
+// not eligible.
+func TestMaxAmountByLTV_AmountMustFitItsOwnBand(t *testing.T) {
+	t.Parallel()
+	rising := []LTVBand{{AmountUpTo: 900, MaxBps: 5000}, {AmountUpTo: 0, MaxBps: 9000}}
+	for _, tc := range []struct {
+		bands []LTVBand
+		value int64
+		want  int64
+	}{
+		{rising, 1000, 500}, // 90 % is 900: at the limit, so in the 50 % band
+		{rising, 500, 250},  // 90 % is 450: below the limit
+		{rising, 1002, 901}, // 90 % is 901.8: 901 is above the limit, within 90 %
+		{rising, 2000, 1800},
+		{DefaultCreditPolicy.LTVBands, 0, 0},
+		{DefaultCreditPolicy.LTVBands, 37_50_000_00, 30_00_000_00},   // 80 % is exactly band 1's top: 90 % capped there
+		{DefaultCreditPolicy.LTVBands, 1_00_00_000_00, 75_00_000_00}, // 75 % is exactly band 2's top
+		{DefaultCreditPolicy.LTVBands, 2_00_00_000_00, 1_50_00_000_00},
+	} {
+		if got := MaxAmountByLTV(tc.bands, tc.value); got != tc.want {
+			t.Errorf("MaxAmountByLTV(%v, %d) = %d, want %d", tc.bands, tc.value, got, tc.want)
+		}
+	}
+}
