@@ -369,9 +369,9 @@ type JobRow struct {
 	Type, Status, When, Attempts, Error string
 	// Label and StatusLabel name the job and its state for staff ("" on
 	// the queue page, which shows the raw type and status).
-	Label, StatusLabel string
-	LoanID, LoanURL                     string
-	RetryURL, DiscardURL                string
+	Label, StatusLabel   string
+	LoanID, LoanURL      string
+	RetryURL, DiscardURL string
 }
 
 // QueueView is the job queue page.
