@@ -162,7 +162,7 @@ func Seed(ctx context.Context, app *App, o SeedOptions) (Result, error) {
 type pools struct {
 	all      []string // any application
 	editable []string // submitted, under review or on hold: edits go only here
-	words    []string // names and cities to search for
+	words    []string // names and application numbers to search for
 }
 
 func loadPools(ctx context.Context, app *App) (pools, error) {
@@ -176,7 +176,10 @@ func loadPools(ctx context.Context, app *App) (pools, error) {
 	seen := map[string]bool{}
 	for _, it := range all {
 		p.all = append(p.all, it.ID)
-		for _, w := range []string{it.City, strings.Fields(it.ApplicantName + " x")[0]} {
+		// What staff type into the search box: a first name, a surname,
+		// an application's number (cities are not searched).
+		words := append(strings.Fields(it.ApplicantName), strings.TrimPrefix(it.ID, "LN-"))
+		for _, w := range words {
 			if w != "" && !seen[w] {
 				seen[w] = true
 				p.words = append(p.words, w)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"loandesk/model"
+	"loandesk/seed"
 )
 
 // TestStore_LoanListFields: a list page carries exactly the list's
@@ -50,5 +51,53 @@ func TestStore_LoanListFields(t *testing.T) {
 	}
 	if stored.Score == nil || len(stored.History) != 1 || stored.Disbursement == nil {
 		t.Errorf("the stored loan lost fields: %+v", stored)
+	}
+}
+
+// TestStore_LoanCountByStatusWithSearch: with a search (and an assignee
+// filter), the one-pass tab counts equal a count per status of the same
+// filter, on 2,000 seeded loans and searches that match many, few and no
+// loans.
+func TestStore_LoanCountByStatusWithSearch(t *testing.T) {
+	t.Parallel()
+	st := setup(t).store
+	ctx := context.Background()
+	if _, err := seed.Load(ctx, st, 2000, 5, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	some, err := st.LoanList(ctx, LoanListParams{Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	searches := [][]string{
+		SearchTokens(some[0].Applicant.City),
+		SearchTokens(some[1].Applicant.Name),
+		SearchTokens(some[2].Applicant.PAN),
+		SearchTokens("zzzz-nothing"),
+	}
+	for _, words := range searches {
+		for _, assignee := range []string{"", AssigneeNone} {
+			f := LoanFilter{Search: words, Assignee: assignee}
+			got, err := st.LoanCountByStatus(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			total := int64(0)
+			for _, status := range model.LoanStatuses {
+				f.Status = status
+				want, err := st.loans.CountDocuments(ctx, f.Query())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got[status] != want {
+					t.Errorf("search %v, assignee %q: %s counted %d, want %d", words, assignee, status, got[status], want)
+				}
+				total += want
+			}
+			if len(got) != len(model.LoanStatuses) {
+				t.Errorf("search %v: %d statuses counted, want all %d", words, len(got), len(model.LoanStatuses))
+			}
+			t.Logf("search %v assignee %q: %d loans", words, assignee, total)
+		}
 	}
 }
