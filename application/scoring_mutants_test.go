@@ -50,3 +50,16 @@ func TestMaxAmountByLTV_AmountMustFitItsOwnBand(t *testing.T) {
 		}
 	}
 }
+
+// Without a monthly income the burden cannot be weighed: the application
+// is referred, with neither a FOIR nor an amount band.
+func TestScore_NoIncome(t *testing.T) {
+	t.Parallel()
+	for _, income := range []int64{0, -1} {
+		s := Score(applicant(income, 0, 5_00_000_00, 60, 1050), cleanDocs("ABCPI1234K"), DefaultCreditPolicy, scoringToday)
+		if s.Recommendation != RecommendRefer || s.FOIRBps != 0 || reason(s, "amount") != "" ||
+			reason(s, "foir") != "No monthly income on the application: the EMI of ₹10,746.95 cannot be weighed." || s.Points != 15+15+20 {
+			t.Errorf("income %d: %s, FOIR %d, %d points, foir %q, amount %q", income, s.Recommendation, s.FOIRBps, s.Points, reason(s, "foir"), reason(s, "amount"))
+		}
+	}
+}

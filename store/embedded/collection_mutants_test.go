@@ -68,3 +68,30 @@ func TestIndex_BuiltAtStartUpFollowsArrays(t *testing.T) {
 		}
 	}
 }
+
+// An index with no entries at start-up (a partial index no stored
+// document matches) is built empty, and fills as documents match.
+func TestIndex_BuiltEmptyAtStartUp(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "empty.db")
+	e, closeEngine := openAt(t, path)
+	if _, err := e.CreateIndex("t.c", "", mongokit.IndexConfig{Key: dp(bson.D{{Key: "n", Value: int32(1)}}), Unique: true,
+		Partial: dp(bson.D{{Key: "flagged", Value: true}})}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Insert(context.Background(), "t.c", []*bson.D{{{Key: "_id", Value: int64(1)}, {Key: "n", Value: int64(5)}}}); err != nil {
+		t.Fatal(err)
+	}
+	closeEngine()
+	e, closeEngine = openAt(t, path)
+	defer closeEngine()
+	flagged := func(id int64) *bson.D {
+		return &bson.D{{Key: "_id", Value: id}, {Key: "n", Value: int64(5)}, {Key: "flagged", Value: true}}
+	}
+	if _, err := e.Insert(context.Background(), "t.c", []*bson.D{flagged(2)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Insert(context.Background(), "t.c", []*bson.D{flagged(3)}); err == nil {
+		t.Fatal("the reopened partial unique index accepted a second flagged n = 5")
+	}
+}
