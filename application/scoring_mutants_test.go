@@ -1,6 +1,9 @@
 package application
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // The slabs and bands are "up to" their limit, inclusive; past the last
 // limited one the open-ended one applies, and with none there is no cap.
@@ -61,5 +64,38 @@ func TestScore_NoIncome(t *testing.T) {
 			reason(s, "foir") != "No monthly income on the application: the EMI of ₹10,746.95 cannot be weighed." || s.Points != 15+15+20 {
 			t.Errorf("income %d: %s, FOIR %d, %d points, foir %q, amount %q", income, s.Recommendation, s.FOIRBps, s.Points, reason(s, "foir"), reason(s, "amount"))
 		}
+	}
+}
+
+// The amount against a year's income is shown to one decimal, truncated.
+func TestScore_AmountTimesText(t *testing.T) {
+	t.Parallel()
+	for amount, want := range map[int64]string{
+		42_00_000_00: "The amount is 3.5× the yearly income (3–5×).",
+		47_99_999_99: "The amount is 3.9× the yearly income (3–5×).",
+		6_00_000_00:  "The amount is 0.5× the yearly income (at most 3×).",
+	} {
+		l := applicant(1_00_000_00, 0, amount, 60, 1500)
+		l.Terms.Product = "business"
+		if got := reason(Score(l, cleanDocs("ABCPI1234K"), DefaultCreditPolicy, scoringToday), "amount"); got != want {
+			t.Errorf("amount %d: %q, want %q", amount, got, want)
+		}
+	}
+}
+
+// With no tenure there is no last instalment, so no age at maturity to
+// check, however old the applicant.
+func TestScore_NoTenureNoAgeCheck(t *testing.T) {
+	t.Parallel()
+	l := applicant(1_00_000_00, 0, 5_00_000_00, 0, 1050)
+	l.Applicant.DateOfBirth = time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := Score(l, cleanDocs("ABCPI1234K"), DefaultCreditPolicy, scoringToday)
+	if reason(s, "age") != "" || s.MaxTenureMonths != 0 {
+		t.Fatalf("tenure 0: age %q, max tenure %d", reason(s, "age"), s.MaxTenureMonths)
+	}
+	l.Terms.TenureMonths = 1 // the one instalment falls due at 77
+	if s := Score(l, cleanDocs("ABCPI1234K"), DefaultCreditPolicy, scoringToday); s.MaxTenureMonths != 0 ||
+		reason(s, "age") != "Aged 77 when the last instalment falls due on 15 Jan 2027, above the cap of 60: no tenure keeps it within the cap." {
+		t.Fatalf("tenure 1: age %q, max tenure %d", reason(s, "age"), s.MaxTenureMonths)
 	}
 }
