@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -755,6 +756,71 @@ func (c *collection) remove(doc bsonkit.Doc) error {
 	}
 	c.docs.Delete(record{id: id})
 	return nil
+}
+
+// replace puts next in old's place (the same _id). An index whose keys
+// for the document do not change has its entries swapped in place (the
+// same positions, so its cached ranks stay true: most edits change no
+// indexed field); the others take old's entries out and put next's in,
+// checking uniqueness.
+func (c *collection) replace(old, next bsonkit.Doc) error {
+	c.changed()
+	id := bsonkit.Get(old, "_id")
+	for _, ix := range c.indexes {
+		swapped, err := ix.swap(old, next)
+		if err != nil {
+			return err
+		}
+		if swapped {
+			continue
+		}
+		if err := ix.remove(id, old); err != nil {
+			return err
+		}
+		if err := ix.add(id, next); err != nil {
+			return err
+		}
+	}
+	c.docs.Set(record{id: id, doc: next})
+	return nil
+}
+
+// swap replaces old's entries by next's when both give the index exactly
+// the same keys (same values of the same types), reporting whether it
+// did.
+func (ix *index) swap(old, next bsonkit.Doc) (bool, error) {
+	inOld, err := ix.covers(old)
+	if err != nil {
+		return false, err
+	}
+	inNext, err := ix.covers(next)
+	if err != nil || inOld != inNext {
+		return false, err
+	}
+	if !inOld {
+		return true, nil // in neither: nothing to do
+	}
+	before, _ := ix.tuples(old)
+	after, multi := ix.tuples(next)
+	if len(before) != len(after) {
+		return false, nil
+	}
+	for i := range before {
+		if len(before[i]) != len(after[i]) {
+			return false, nil
+		}
+		for j := range before[i] {
+			a, b := before[i][j], after[i][j]
+			if reflect.TypeOf(a) != reflect.TypeOf(b) || compareValues(a, b) != 0 {
+				return false, nil
+			}
+		}
+	}
+	ix.multikey = ix.multikey || multi
+	for _, t := range after {
+		ix.tree.Set(newEntry(ix.stored(t), next)) // replaces old's entry: equal keys, the same _id
+	}
+	return true, nil
 }
 
 // DuplicateKeyError is a unique index violation.

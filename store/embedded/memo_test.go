@@ -58,6 +58,28 @@ func TestRankCache_CountsFollowEveryWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(ctx, "after an update", map[string]int64{"submitted": 2, "under_review": 3, "approved": 4})
+	// An edit of an unindexed field swaps the index entries in place:
+	// counts unchanged, and the index finds the new version.
+	if _, err := coll.UpdateOne(ctx, bson.M{"_id": 3}, bson.M{"$set": bson.M{"n": 33}}); err != nil {
+		t.Fatal(err)
+	}
+	check(ctx, "after an edit of an unindexed field", map[string]int64{"submitted": 2, "under_review": 3, "approved": 4})
+	cur, err := coll.Find(ctx, bson.M{"status": "submitted"}) // served by the status index
+	if err != nil {
+		t.Fatal(err)
+	}
+	var viaIndex []struct {
+		ID int `bson:"_id"`
+		N  int `bson:"n"`
+	}
+	if err := cur.All(ctx, &viaIndex); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range viaIndex {
+		if d.ID == 3 && d.N != 33 {
+			t.Fatalf("the index gives n=%d, want the edited 33", d.N)
+		}
+	}
 	if _, err := coll.DeleteOne(ctx, bson.M{"_id": 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +89,7 @@ func TestRankCache_CountsFollowEveryWrite(t *testing.T) {
 	}
 	check(ctx, "after another insert", map[string]int64{"submitted": 3, "under_review": 2, "approved": 4})
 
-	err := NewClient(e).UseSession(ctx, func(sc lungo.ISessionContext) error {
+	err = NewClient(e).UseSession(ctx, func(sc lungo.ISessionContext) error {
 		if err := sc.StartTransaction(); err != nil {
 			return err
 		}

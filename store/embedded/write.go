@@ -110,6 +110,17 @@ func (t *txn) update(ctx context.Context, ns string, spec UpdateSpec) (UpdateRes
 			changed = append(changed, i)
 		}
 	}
+	if len(changed) == 1 {
+		i := changed[0]
+		if err := c.replace(matches[i], nexts[i]); err != nil {
+			return res, err
+		}
+		if err := t.put(ns, nexts[i]); err != nil {
+			return res, err
+		}
+		res.Modified++
+		return res, nil
+	}
 	// Take every old version out before putting any new one in (as lungo
 	// does), so a multi-update that shifts unique keys along (b: 1→2,
 	// 2→3) does not collide with itself.
