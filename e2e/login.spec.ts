@@ -73,14 +73,14 @@ test("an admin adds a user who can then sign in with their role", async ({ brows
   await form.getByRole("button", { name: "Add user" }).click();
   // 422 swapped in place by htmx, with the message next to the field.
   await expect(page.getByTestId("field-error")).toContainText("at least 12");
-  await page.getByTestId("user-form").getByLabel(/^Password/).fill("viewer password 1");
+  await page.getByTestId("user-form").getByLabel(/^Password/).fill("violet canyon drums 37");
   await page.getByTestId("user-form").getByRole("button", { name: "Add user" }).click();
   await expect(page.getByTestId("flash")).toContainText("Added viewer@example.com as viewer.");
   await expect(page.getByTestId("user-table")).toContainText("Vera Viewer");
 
   const other = await browser.newContext();
   const viewer = await other.newPage();
-  await signIn(viewer, server, "viewer@example.com", "viewer password 1");
+  await signIn(viewer, server, "viewer@example.com", "violet canyon drums 37");
   await expect(viewer.getByTestId("signed-in-user")).toContainText("viewer");
   await expect(viewer.getByRole("link", { name: "Users" })).toHaveCount(0);
   const res = await viewer.goto(server.url + "/admin/users");
