@@ -212,6 +212,11 @@ func ensureAdminToken(ctx context.Context, st *store.Store, token string, logger
 func ensureAdmin(ctx context.Context, st *store.Store, cfg config, logger *slog.Logger) error {
 	hasher := auth.NewHasher(cfg.Web.BcryptCost)
 	if cfg.AdminEmail != "" && cfg.AdminPassword != "" {
+		// The operator's choice is kept (refusing it would stop the
+		// server), but a weak one is named at every start.
+		if err := auth.CheckPassword(cfg.AdminPassword, cfg.AdminEmail, "Administrator"); err != nil {
+			logger.Warn("ADMIN_PASSWORD is weak: choose another", "reason", err.Error())
+		}
 		u, err := st.UserByEmail(ctx, cfg.AdminEmail)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
