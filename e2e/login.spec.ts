@@ -5,7 +5,7 @@ test("signs in through the UI, sees the loans, signs out", async ({ page, server
   await expect(page).toHaveURL(/\/loans$/);
   await expect(page.getByTestId("signed-in-user")).toContainText(admin.email);
   await expect(page.getByTestId("loan-row")).toHaveCount(25); // the demo set
-  await expect(page.getByTestId("loan-total")).toHaveText("200 in all");
+  await expect(page.getByTestId("loan-total")).toHaveText("200 applications in all statuses");
 
   await page.getByTestId("logout").click();
   await expect(page).toHaveURL(/\/login$/);
