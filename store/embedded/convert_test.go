@@ -130,8 +130,9 @@ func randomValue(rng *rand.Rand, depth int) any {
 	}
 }
 
-// TestProject_TopLevelExclusionMatchesMongokit: the shared-value path
-// for projections that only leave out top-level fields gives what
+// TestProject_TopLevelExclusionMatchesMongokit: the shared-value paths
+// for projections that only leave out, or only keep, top-level fields
+// (with or without _id) give what
 // mongokit.Project gives, on random documents and projections (others,
 // with paths, inclusions or non-zero values, go to mongokit).
 func TestProject_TopLevelExclusionMatchesMongokit(t *testing.T) {
@@ -151,7 +152,7 @@ func TestProject_TopLevelExclusionMatchesMongokit(t *testing.T) {
 		doc = *norm
 		proj := bson.D{}
 		for range 1 + rng.IntN(3) {
-			vals := []any{int32(0), int64(0), 0.0, false, int32(1), true, "x"}
+			vals := []any{int32(0), int64(0), 0.0, false, int32(1), int64(1), 1.0, true, "x", int32(2)}
 			proj = append(proj, bson.E{Key: keys[rng.IntN(len(keys))], Value: vals[rng.IntN(len(vals))]})
 		}
 		want := []bsonkit.Doc{}

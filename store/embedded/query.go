@@ -884,7 +884,13 @@ func project(docs []bsonkit.Doc, projection bsonkit.Doc) ([]bsonkit.Doc, error) 
 		withoutAll(docs, drop, out)
 		return out, nil
 	}
+	keep, withID, inclusion := topLevelInclusion(projection)
 	for i, d := range docs {
+		if inclusion {
+			if out[i] = only(d, keep, withID); out[i] != nil {
+				continue
+			}
+		}
 		pd, err := mongokit.Project(d, projection)
 		if err != nil {
 			return nil, fmt.Errorf("embedded: projection: %w", err)
@@ -926,6 +932,69 @@ func topLevelExclusion(projection bsonkit.Doc) ([]string, bool) {
 		drop = append(drop, e.Key)
 	}
 	return drop, true
+}
+
+// topLevelInclusion reads a projection that only keeps top-level fields
+// ({status: 1, _id: 0}: the tab counts under a search read just the
+// status of every match), with _id kept unless it says _id: 0.
+func topLevelInclusion(projection bsonkit.Doc) (keep []string, withID, ok bool) {
+	withID = true
+	for _, e := range *projection {
+		if e.Key == "" || strings.ContainsAny(e.Key, ".$") {
+			return nil, false, false
+		}
+		on, isFlag := flagValue(e.Value)
+		switch {
+		case !isFlag:
+			return nil, false, false
+		case e.Key == "_id" && !on:
+			withID = false
+		case e.Key == "_id" || !on || slices.Contains(keep, e.Key):
+			return nil, false, false
+		default:
+			keep = append(keep, e.Key)
+		}
+	}
+	return keep, withID, len(keep) > 0
+}
+
+// flagValue reads a projection value given as 1/0 or true/false.
+func flagValue(v any) (on, ok bool) {
+	switch x := v.(type) {
+	case int32:
+		return x != 0, x == 0 || x == 1
+	case int64:
+		return x != 0, x == 0 || x == 1
+	case float64:
+		return x != 0, x == 0 || x == 1
+	case bool:
+		return x, true
+	}
+	return false, false
+}
+
+// only is doc's _id (when withID) and the kept fields it has, in the
+// projection's order, as mongokit.Project gives them; the values are
+// shared with the stored document. A document without an _id (never a
+// stored one) is nil: mongokit refuses it, with its own error.
+func only(doc bsonkit.Doc, keep []string, withID bool) bsonkit.Doc {
+	out := make(bson.D, 0, len(keep)+1)
+	i := slices.IndexFunc(*doc, func(e bson.E) bool { return e.Key == "_id" })
+	if i < 0 {
+		return nil
+	}
+	if withID {
+		out = append(out, (*doc)[i])
+	}
+	for _, k := range keep {
+		for _, e := range *doc {
+			if e.Key == k {
+				out = append(out, e)
+				break
+			}
+		}
+	}
+	return &out
 }
 
 // withoutAll sets out[i] to docs[i] less the dropped fields: new
