@@ -60,6 +60,7 @@ test("at 390 px no main page scrolls sideways or cuts anything off; the list and
     "/admin/queue",
     "/admin/ledger",
     "/admin/locks",
+    "/account/password",
   ];
   for (const path of pages) {
     await page.goto(server.url + path);
