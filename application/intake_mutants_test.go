@@ -3,10 +3,12 @@ package application_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
 	"loandesk/application"
+	"loandesk/model"
 )
 
 // An idempotency key is at most 255 printable ASCII characters (space to
@@ -34,6 +36,41 @@ func TestService_CreateIdempotencyKeyLimits(t *testing.T) {
 		refused := errors.As(err, &inv) && inv.Fields["idempotencyKey"].Code == application.CodeInvalidFormat
 		if tc.ok && err != nil || !tc.ok && !refused {
 			t.Errorf("key %q: %v, want accepted %v", tc.key, err, tc.ok)
+		}
+	}
+}
+
+// A third application with a PAN two open ones have flags both, and each
+// of them gets a flag naming the third.
+func TestService_CreateFlagsEveryOpenApplicationWithThePAN(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	var ids []string
+	for range 3 {
+		res, err := b.svc.Create(ctx, application.CreateRequest{Actor: uw, Fields: aPersonalLoan("ABCPQ4321Z")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, res.Loan.HumanID)
+	}
+	others := func(id string) []string {
+		l, err := b.st.LoanGet(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, f := range l.Flags {
+			if f.Code == model.FlagDuplicatePAN {
+				out = append(out, f.OtherLoan)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	for i, want := range [][]string{{ids[1], ids[2]}, {ids[0], ids[2]}, {ids[0], ids[1]}} {
+		if got := others(ids[i]); !slices.Equal(got, want) {
+			t.Errorf("%s is flagged with %v, want %v", ids[i], got, want)
 		}
 	}
 }
