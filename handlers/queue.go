@@ -143,6 +143,9 @@ func (a *App) jobsPanel(ctx context.Context, l model.Loan, user auth.User) (view
 		row.RetryURL = loanURL(l.HumanID) + "/jobs/" + ev.ID.Hex() + "/retry"
 		// Staff terms here; the raw type and error are on the queue page.
 		row.Label, row.StatusLabel, row.Error = jobLabel(ev.Type), jobStatusLabels[ev.Status], staffError(row.Error)
+		if row.Error != "" && user.IsAdmin() {
+			row.DetailURL = "/admin/queue" // the raw error, for admins
+		}
 		j.Rows = append(j.Rows, row)
 	}
 	return j, nil

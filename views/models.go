@@ -370,6 +370,7 @@ type JobRow struct {
 	// Label and StatusLabel name the job and its state for staff ("" on
 	// the queue page, which shows the raw type and status).
 	Label, StatusLabel   string
+	DetailURL            string // where an admin reads the raw error
 	LoanID, LoanURL      string
 	RetryURL, DiscardURL string
 }

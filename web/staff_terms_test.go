@@ -51,6 +51,9 @@ func TestLoanPage_StaffTermsNotRawToolErrors(t *testing.T) {
 		if !strings.Contains(jobs, "Reading a document") || !strings.Contains(jobs, "Failed") || !strings.Contains(jobs, "upload a clearer copy") {
 			t.Errorf("%s: jobs panel %q", who, jobs)
 		}
+		if link := doc.Find(`[data-testid="job-detail"]`).AttrOr("href", ""); (who == "admin") != (link == "/admin/queue") {
+			t.Errorf("%s: link to the raw error %q", who, link)
+		}
 		for _, internal := range []string{"libpng", "tesseract failed", "document:uploaded", "IDAT"} {
 			if strings.Contains(page, internal) {
 				t.Errorf("%s: the loan page shows %q", who, internal)
