@@ -38,6 +38,9 @@ type config struct {
 	// MetricsAddr, when set, serves /metrics without authentication on
 	// its own listener (keep it on a private interface or port).
 	MetricsAddr string
+	// PprofAddr, when set, serves the runtime's profiles on a loopback
+	// address (profiles show request data held in memory).
+	PprofAddr string
 }
 
 // DefaultTimeZone is the lender's zone unless TIME_ZONE says otherwise:
@@ -163,6 +166,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.MetricsAddr = strings.TrimSpace(getenv("METRICS_ADDR")); c.MetricsAddr != "" {
 		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || port == "" {
 			fail("METRICS_ADDR must be host:port or :port (like 127.0.0.1:9090), got %q", c.MetricsAddr)
+		}
+	}
+	if c.PprofAddr = strings.TrimSpace(getenv("PPROF_ADDR")); c.PprofAddr != "" {
+		host, port, err := net.SplitHostPort(c.PprofAddr)
+		ip := net.ParseIP(host)
+		if err != nil || port == "" || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			fail("PPROF_ADDR must be a loopback host:port (like 127.0.0.1:6060), got %q", c.PprofAddr)
 		}
 	}
 	c.Web.SecureCookies = isTrue(getenv("COOKIE_SECURE"))

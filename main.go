@@ -92,6 +92,11 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return err
 	}
 	defer stopMetrics()
+	stopPprof, err := servePprof(cfg.PprofAddr, logger)
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 	httpSrv := web.HTTPServer(net.JoinHostPort(cfg.Host, cfg.Port), srv, logger)
 	ln, err := net.Listen("tcp", httpSrv.Addr)
 	if err != nil {
@@ -161,6 +166,11 @@ func jobsCommand(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return err
 	}
 	defer stopMetrics()
+	stopPprof, err := servePprof(cfg.PprofAddr, logger)
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 	if st.Embedded() {
 		logger.Info("the embedded database belongs to one process: `serve` already runs the jobs; this runs them without the web server")
 	}

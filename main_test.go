@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -296,5 +298,53 @@ func TestServe_ZeroByteDatabaseIsRefused(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "demo") {
 		t.Fatalf("demo data was loaded:\n%s", logs.String())
+	}
+}
+
+// TestLoadConfig_PprofAddrIsLoopbackOnly: profiles show request data
+// held in memory, so PPROF_ADDR takes only a loopback address.
+func TestLoadConfig_PprofAddrIsLoopbackOnly(t *testing.T) {
+	for addr, ok := range map[string]bool{
+		"127.0.0.1:6060": true, "[::1]:6060": true, "localhost:6060": true, "127.0.0.2:6060": true,
+		":6060": false, "0.0.0.0:6060": false, "10.0.0.5:6060": false, "example.com:6060": false, "6060": false, "127.0.0.1:": false,
+	} {
+		c, err := loadConfig(env(map[string]string{"PPROF_ADDR": addr}))
+		if ok && (err != nil || c.PprofAddr != addr) {
+			t.Errorf("PPROF_ADDR=%s refused: %v", addr, err)
+		}
+		if !ok && (err == nil || !strings.Contains(err.Error(), "PPROF_ADDR must be a loopback")) {
+			t.Errorf("PPROF_ADDR=%s accepted (%v)", addr, err)
+		}
+	}
+}
+
+// TestServePprof: profiles are served on PPROF_ADDR (the index names
+// the heap profile); unset serves nothing.
+func TestServePprof(t *testing.T) {
+	logger := slog.New(slog.DiscardHandler)
+	stop, err := servePprof("", logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	stop, err = servePprof(addr, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	res, err := http.Get("http://" + addr + "/debug/pprof/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), "heap") {
+		t.Errorf("%d %.200s", res.StatusCode, body)
 	}
 }

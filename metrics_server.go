@@ -13,6 +13,7 @@ import (
 	"loandesk/deploy"
 	"loandesk/metrics"
 	"loandesk/store"
+	"loandesk/web"
 )
 
 // openStore opens the configured database with its lock metrics going to
@@ -49,24 +50,41 @@ func queueSnapshot(st *store.Store) func(context.Context) (metrics.QueueSnapshot
 // serveMetrics serves m at /metrics on addr, without authentication,
 // until the returned stop is called; an empty addr serves nothing.
 func serveMetrics(addr string, m *metrics.Metrics, logger *slog.Logger) (stop func(), err error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET "+deploy.MetricsPath, m.Handler())
+	return serveAside("METRICS_ADDR", "metrics", addr, mux, deploy.MetricsPath, logger)
+}
+
+// servePprof serves the runtime's profiles (web.ProfileHandler) on addr,
+// a loopback address (config checks), for `go tool pprof` under load;
+// an empty addr serves nothing.
+func servePprof(addr string, logger *slog.Logger) (stop func(), err error) {
+	return serveAside("PPROF_ADDR", "profiles", addr, web.ProfileHandler(), "/debug/pprof/", logger)
+}
+
+// serveAside serves h (what it serves, for the log) on its own listener
+// at addr (the setting that asked for it) until the returned stop is
+// called.
+func serveAside(setting, what, addr string, h http.Handler, path string, logger *slog.Logger) (stop func(), err error) {
 	if addr == "" {
 		return func() {}, nil
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("METRICS_ADDR: listen on %s: %w", addr, err)
+		return nil, fmt.Errorf("%s: listen on %s: %w", setting, addr, err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET "+deploy.MetricsPath, m.Handler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second,
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	if setting == "METRICS_ADDR" {
+		srv.WriteTimeout = 30 * time.Second // a CPU profile takes as long as it is asked to
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logger.Error("metrics server", "err", err)
+			logger.Error(what+" server", "setting", setting, "err", err)
 		}
 	})
-	logger.Info("serving metrics", "url", "http://"+displayAddr(ln.Addr())+deploy.MetricsPath)
+	logger.Info("serving "+what, "url", "http://"+displayAddr(ln.Addr())+path)
 	var once sync.Once
 	return func() {
 		once.Do(func() {

@@ -59,5 +59,6 @@ func Variables() []Variable {
 		{Name: "EVENT_RETENTION", Default: "168h", Doc: "how long finished events are kept"},
 		{Name: "UPLOAD_MAX_BYTES", Default: "10485760", Doc: "the largest document upload in bytes"},
 		{Name: "METRICS_ADDR", Doc: "also serve /metrics, unauthenticated, on this address (like 127.0.0.1:9090); unset: off"},
+		{Name: "PPROF_ADDR", Doc: "serve Go's profiles (/debug/pprof/) on this loopback address (like 127.0.0.1:6060), for profiling under load; unset: off"},
 	}
 }
