@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -93,5 +94,36 @@ func TestIndex_BuiltEmptyAtStartUp(t *testing.T) {
 	}
 	if _, err := e.Insert(context.Background(), "t.c", []*bson.D{flagged(3)}); err == nil {
 		t.Fatal("the reopened partial unique index accepted a second flagged n = 5")
+	}
+}
+
+// Which duplicate an insert reports: a batch of fewer than 64 documents
+// is checked document by document (the first in order that breaks any
+// index); a larger one checks every _id before filling the indexes.
+func TestInsert_WhichDuplicateIsReported(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{3, 63, 64, 100} {
+		e := engineWith(t, []mongokit.IndexConfig{{Key: dp(bson.D{{Key: "u", Value: int32(1)}}), Unique: true}}, nil)
+		var docs []*bson.D
+		for i := range n - 2 {
+			docs = append(docs, &bson.D{{Key: "_id", Value: int64(i)}, {Key: "u", Value: int64(i)}})
+		}
+		// n-2 repeats u of document 0; n-1 repeats _id of document 0.
+		docs = append(docs, &bson.D{{Key: "_id", Value: int64(n)}, {Key: "u", Value: int64(0)}}, &bson.D{{Key: "_id", Value: int64(0)}, {Key: "u", Value: int64(-1)}})
+		_, err := e.Insert(context.Background(), "t.c", docs)
+		var dup *DuplicateKeyError
+		if !errors.As(err, &dup) {
+			t.Fatalf("%d documents: %v", n, err)
+		}
+		want := "u_1"
+		if n >= 64 {
+			want = "_id_"
+		}
+		if dup.Index != want {
+			t.Errorf("%d documents: duplicate reported on %s, want %s", n, dup.Index, want)
+		}
+		if got, _ := findIDs(t, e, Query{}); len(got) != 0 {
+			t.Errorf("%d documents: %d inserted", n, len(got))
+		}
 	}
 }
