@@ -41,3 +41,38 @@ func TestAPRBps_Edges(t *testing.T) {
 		}
 	}
 }
+
+// The fast path's guess is the APR itself, not only a start for the
+// exact check: Newton's method in float64 lands on the basis point that
+// bisection on the exact sum finds, across products' extremes and fees;
+// it gives up (false) on an empty schedule and where the rate runs away.
+func TestAPRGuess_IsTheAPR(t *testing.T) {
+	t.Parallel()
+	first := time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC)
+	for _, p := range Products {
+		for _, tc := range []struct {
+			amount      int64
+			months, bps int
+		}{{p.MinAmount * 100, p.MinTenure, p.MinRateBps}, {p.MaxAmount * 100, p.MaxTenure, p.MaxRateBps}} {
+			s := RepaymentSchedule(tc.amount, tc.months, tc.bps, first)
+			for _, feeBps := range []int{0, 200} {
+				net := tc.amount - PercentOf(tc.amount, feeBps) - PercentOf(PercentOf(tc.amount, feeBps), 1800)
+				if g, ok := aprGuess(net, s); !ok || g != aprByBisection(net, s) {
+					t.Errorf("%s %+v fee %d: guess %d %v, bisection %d", p.Name, tc, feeBps, g, ok, aprByBisection(net, s))
+				}
+			}
+		}
+	}
+	s := RepaymentSchedule(5_00_000_00, 60, 1050, first)
+	if g, ok := aprGuess(4_88_200_00, s); g != 1154 || !ok {
+		t.Errorf("₹5,00,000 at 10.50 %% over 60 months, ₹4,88,200 paid out: guess %d %v, want 1154", g, ok)
+	}
+	for _, tc := range []struct {
+		net int64
+		s   Schedule
+	}{{100, Schedule{}}, {1, Schedule{Rows: []Instalment{{Number: 1, Amount: 1_000_000_00}}}}} {
+		if g, ok := aprGuess(tc.net, tc.s); ok || g != 0 {
+			t.Errorf("aprGuess(%d, %d rows) = %d, %v; want 0, false", tc.net, len(tc.s.Rows), g, ok)
+		}
+	}
+}
