@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -119,5 +120,27 @@ func TestApprovers(t *testing.T) {
 		if got := application.Approvers(model.Loan{History: tc.history}); !slices.Equal(got, tc.want) {
 			t.Errorf("Approvers(%d entries) = %v, want %v", len(tc.history), got, tc.want)
 		}
+	}
+}
+
+// A receipt's idempotency key is at most 255 characters.
+func TestService_RepaymentKeyLength(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	b.seedStaff(t)
+	b.clock.Set(time.Date(2026, 12, 5, 11, 0, 0, 0, ist))
+	l := sanctioned(t, b, "ABCPI1234K")
+	if _, err := b.svc.Disburse(ctx, application.DisburseRequest{Actor: admin2, LoanID: l.HumanID, UTR: "UTIB0000012345"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := b.svc.PostRepayment(ctx, application.RepaymentRequest{Actor: cashier, LoanID: l.HumanID, Amount: 100_00, UTR: "RCPT00000000001", IdempotencyKey: strings.Repeat("k", 256)})
+	var inv *application.Invalid
+	if !errors.As(err, &inv) || inv.Fields["idempotencyKey"].Code != application.CodeTooLong {
+		t.Fatalf("a key of 256 characters: %v", err)
+	}
+	res, err := b.svc.PostRepayment(ctx, application.RepaymentRequest{Actor: cashier, LoanID: l.HumanID, Amount: 100_00, UTR: "RCPT00000000001", IdempotencyKey: strings.Repeat("k", 255)})
+	if err != nil || !res.Saved {
+		t.Fatalf("a key of 255 characters: %+v, %v", res, err)
 	}
 }
