@@ -3,6 +3,7 @@ package ocr_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"loandesk/ocr"
 	"loandesk/ocr/ocrtest"
@@ -161,17 +164,32 @@ func alive(pid int) bool {
 	return i < 0 || i+2 >= len(s) || (s[i+2] != 'Z' && s[i+2] != 'X')
 }
 
-// waitGone polls until pid has ended; a killed process needs a moment to
-// be torn down, and no event tells another process when.
+// waitGone waits until pid has ended: a pidfd (Linux 5.3+) becomes
+// readable when its process exits, also for a process that is not our
+// child, so nothing polls on a timer.
 func waitGone(t *testing.T, pid int, msg string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for alive(pid) {
-		if time.Now().After(deadline) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-			t.Fatalf("%s (pid %d)", msg, pid)
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		if errors.Is(err, unix.ESRCH) {
+			return // already gone
 		}
-		time.Sleep(20 * time.Millisecond)
+		t.Fatalf("pidfd_open %d: %v", pid, err)
+	}
+	defer unix.Close(fd)
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for alive(pid) {
+		n, err := unix.Poll(fds, 10_000)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil || n == 0 {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("%s (pid %d): %v", msg, pid, err)
+		}
+		if alive(pid) { // readable, but a zombie still to be reaped by its parent
+			runtime.Gosched()
+		}
 	}
 }
 
