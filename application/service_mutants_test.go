@@ -47,3 +47,70 @@ func TestNormalizeReason_Length(t *testing.T) {
 		}
 	}
 }
+
+// The maker of what an approval approves is the last to change the terms
+// or the income, the filing's first entry included; else who filed it.
+func TestMaker(t *testing.T) {
+	t.Parallel()
+	change := func(v int64, by, field string) model.LoanChange {
+		return model.LoanChange{Version: v, By: by, Fields: []model.FieldChange{{Field: field}}}
+	}
+	for _, tc := range []struct {
+		history []model.LoanChange
+		by      string
+		version int64
+	}{
+		{nil, "filer@example.com", 1},
+		{[]model.LoanChange{change(2, "a@example.com", "amount")}, "a@example.com", 2},
+		{[]model.LoanChange{change(2, "a@example.com", "monthlyIncome"), change(3, "b@example.com", "city")}, "a@example.com", 2},
+		{[]model.LoanChange{change(2, "a@example.com", "city")}, "filer@example.com", 1},
+	} {
+		by, v := application.Maker(model.Loan{CreatedBy: "filer@example.com", History: tc.history})
+		if by != tc.by || v != tc.version {
+			t.Errorf("Maker(%d entries) = %s, %d; want %s, %d", len(tc.history), by, v, tc.by, tc.version)
+		}
+	}
+}
+
+// A status change against version 2 after a save made version 3 is a
+// conflict naming exactly that save.
+func TestService_ConflictNamesTheSavesSince(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	for i, city := range []string{"Agra", "Agartala"} {
+		if _, err := b.svc.Edit(ctx, application.EditRequest{Actor: uw, LoanID: b.loan.HumanID, Version: int64(i + 1), Fields: map[string]string{"city": city}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := b.svc.ChangeStatus(ctx, application.StatusRequest{Actor: uw, LoanID: b.loan.HumanID, Version: 2, To: model.StatusUnderReview})
+	var c *application.Conflict
+	if !errors.As(err, &c) || len(c.Since) != 1 || c.Since[0].Version != 3 || !c.Exact {
+		t.Fatalf("ChangeStatus at version 2 of 3: %v (%+v)", err, c)
+	}
+}
+
+// The shared API token may move an application along, but not sanction
+// it.
+func TestService_SharedTokenDoesNotSanction(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	shared := admin
+	shared.Shared = true
+	res, err := b.svc.ChangeStatus(ctx, application.StatusRequest{Actor: shared, LoanID: b.loan.HumanID, Version: 1, To: model.StatusUnderReview})
+	if err != nil || !res.Saved {
+		t.Fatalf("the shared token to under review: %v", err)
+	}
+	b.scoreNow(t)
+	l := res.Loan
+	res, err = b.svc.ChangeStatus(ctx, application.StatusRequest{Actor: uw, LoanID: l.HumanID, Version: l.Version, To: model.StatusApproved})
+	if err != nil || res.Loan.Status != model.StatusApproved {
+		t.Fatalf("approve: %v, %+v", err, res.Loan.Status)
+	}
+	l = res.Loan
+	var fb *application.Forbidden
+	if _, err := b.svc.ChangeStatus(ctx, application.StatusRequest{Actor: shared, LoanID: l.HumanID, Version: l.Version, To: model.StatusSanctioned}); !errors.As(err, &fb) {
+		t.Fatalf("the shared token sanctioned: %v", err)
+	}
+}
