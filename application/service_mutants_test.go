@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"loandesk/application"
+	"loandesk/auth"
 	"loandesk/model"
 )
 
@@ -112,5 +113,34 @@ func TestService_SharedTokenDoesNotSanction(t *testing.T) {
 	var fb *application.Forbidden
 	if _, err := b.svc.ChangeStatus(ctx, application.StatusRequest{Actor: shared, LoanID: l.HumanID, Version: l.Version, To: model.StatusSanctioned}); !errors.As(err, &fb) {
 		t.Fatalf("the shared token sanctioned: %v", err)
+	}
+}
+
+// Above the dual-approval amount, an admin's override of a decline needs
+// a second approver, who confirms it: the decline does not stop the
+// second approval when the first was the override.
+func TestService_SecondApprovalConfirmsAnOverride(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	b.svc.Policy.DualApprovalAbove = 1
+	if _, err := b.svc.ChangeStatus(ctx, application.StatusRequest{Actor: uw, LoanID: b.loan.HumanID, Version: 1, To: model.StatusUnderReview}); err != nil {
+		t.Fatal(err)
+	}
+	b.scoreNow(t)
+	cur := b.current(t)
+	decline := *cur.Score
+	decline.Recommendation = application.RecommendDecline
+	if err := b.st.LoanSetScore(ctx, cur.ID, cur.Version, decline); err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.svc.ChangeStatus(ctx, application.StatusRequest{Actor: admin, LoanID: b.loan.HumanID, Version: 2, To: model.StatusApproved, Reason: "bank letter on file"})
+	if err != nil || res.Loan.Status != model.StatusApprovalPending {
+		t.Fatalf("first approval: %v, %+v", err, res.Loan.Status)
+	}
+	second := auth.User{Email: "second@example.com", Name: "Second", Role: auth.RoleAdmin}
+	res, err = b.svc.ChangeStatus(ctx, application.StatusRequest{Actor: second, LoanID: b.loan.HumanID, Version: 3, To: model.StatusApproved})
+	if err != nil || res.Loan.Status != model.StatusApproved {
+		t.Fatalf("second approval of the override: %v", err)
 	}
 }
