@@ -127,3 +127,27 @@ func TestInsert_WhichDuplicateIsReported(t *testing.T) {
 		}
 	}
 }
+
+// A replacement may repeat the document's _id, or leave it out (it is
+// kept), but not change it.
+func TestUpdate_ReplacementKeepsTheID(t *testing.T) {
+	t.Parallel()
+	e := engineWith(t, nil, []bson.D{{{Key: "_id", Value: int64(1)}, {Key: "a", Value: int64(1)}}})
+	byID := dp(bson.D{{Key: "_id", Value: int64(1)}})
+	for _, tc := range []struct {
+		replacement bson.D
+		ok          bool
+	}{
+		{bson.D{{Key: "_id", Value: int64(1)}, {Key: "b", Value: int64(2)}}, true},
+		{bson.D{{Key: "c", Value: int64(3)}}, true},
+		{bson.D{{Key: "_id", Value: int64(2)}, {Key: "d", Value: int64(4)}}, false},
+	} {
+		res, err := e.Update(context.Background(), "t.c", UpdateSpec{Filter: byID, Replacement: dp(tc.replacement)})
+		if (err == nil) != tc.ok || tc.ok && res.Modified != 1 {
+			t.Errorf("replace with %v: %+v, %v; want accepted %v", tc.replacement, res, err, tc.ok)
+		}
+	}
+	if got, _ := findIDs(t, e, Query{}); !slices.Equal(got, ints(1)) {
+		t.Fatalf("ids after the replacements: %v", got)
+	}
+}
