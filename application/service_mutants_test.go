@@ -73,8 +73,9 @@ func TestMaker(t *testing.T) {
 	}
 }
 
-// A status change against version 2 after a save made version 3 is a
-// conflict naming exactly that save.
+// A status change against an older version is a conflict naming exactly
+// the saves since (field-exact when the history covers them all); one
+// against a version that never was names nothing exactly.
 func TestService_ConflictNamesTheSavesSince(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -84,10 +85,16 @@ func TestService_ConflictNamesTheSavesSince(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err := b.svc.ChangeStatus(ctx, application.StatusRequest{Actor: uw, LoanID: b.loan.HumanID, Version: 2, To: model.StatusUnderReview})
-	var c *application.Conflict
-	if !errors.As(err, &c) || len(c.Since) != 1 || c.Since[0].Version != 3 || !c.Exact {
-		t.Fatalf("ChangeStatus at version 2 of 3: %v (%+v)", err, c)
+	for _, tc := range []struct {
+		version int64
+		since   int
+		exact   bool
+	}{{2, 1, true}, {1, 2, true}, {9, 0, false}, {0, 2, false}} {
+		_, err := b.svc.ChangeStatus(ctx, application.StatusRequest{Actor: uw, LoanID: b.loan.HumanID, Version: tc.version, To: model.StatusUnderReview})
+		var c *application.Conflict
+		if !errors.As(err, &c) || len(c.Since) != tc.since || c.Exact != tc.exact || tc.since > 0 && c.Since[tc.since-1].Version != 3 {
+			t.Errorf("ChangeStatus at version %d of 3: %v (%+v); want %d entries, exact %v", tc.version, err, c, tc.since, tc.exact)
+		}
 	}
 }
 
