@@ -55,6 +55,9 @@ var indexes = []struct {
 		{Keys: bson.D{{Key: "updatedAt", Value: -1}, {Key: "_id", Value: -1}}},
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "updatedAt", Value: -1}, {Key: "_id", Value: -1}}},
 		{Keys: bson.D{{Key: "assignee", Value: 1}, {Key: "status", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
+		// The work queue's product filter, with and without the tab (the
+		// tab counts are this index's range sizes).
+		{Keys: bson.D{{Key: "terms.product", Value: 1}, {Key: "status", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
 		{Keys: bson.D{{Key: "searchKeys", Value: 1}}},
 		{Keys: bson.D{{Key: "applicant.pan", Value: 1}, {Key: "status", Value: 1}}}, // duplicate PANs at intake
 		{Keys: bson.D{{Key: "intakeKey", Value: 1}}, Options: options.Index().SetUnique(true).

@@ -153,6 +153,8 @@ type LoanFilter struct {
 	Status   string   // empty: every status
 	Search   []string // SearchTokens; each must start one of the loan's search keys
 	Assignee string   // a user's email, AssigneeNone, or empty for anyone
+	// LoanNarrowing is the work queue's further filters (loans_filter.go).
+	LoanNarrowing
 }
 
 // maxRune sorts after every character a key can continue with (bytewise,
@@ -186,6 +188,7 @@ func (f LoanFilter) Query() bson.M {
 	default:
 		q["assignee"] = f.Assignee
 	}
+	f.LoanNarrowing.addTo(q)
 	return q
 }
 
