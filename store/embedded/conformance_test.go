@@ -18,11 +18,15 @@ import (
 
 	"loandesk/store/durable"
 	"loandesk/store/embedded"
+	"loandesk/store/wire"
+	"loandesk/store/wire/wiretest"
 )
 
 // The conformance suite: one set of black-box checks over lungo's
 // driver-shaped interfaces, run against lungo's engine, the indexed
-// engine and, when MONGO_URI is set, a real MongoDB.
+// engine, the indexed engine served over the wire protocol (store/wire,
+// what `loandesk db` runs) through the official driver and, when
+// MONGO_URI is set, a real MongoDB.
 
 type target struct {
 	name string
@@ -50,6 +54,15 @@ func targets() []target {
 			}
 			t.Cleanup(func() { e.Close(); _ = db.Close() })
 			return embedded.NewClient(e).Database("conf")
+		}},
+		{"wire", func(t *testing.T) lungo.IDatabase {
+			srv := wiretest.Start(t, wire.Config{})
+			client, err := lungo.Connect(context.Background(), options.Client().ApplyURI(srv.URI))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+			return client.Database("conf")
 		}},
 	}
 	if uri := os.Getenv("MONGO_URI"); uri != "" {
