@@ -264,7 +264,7 @@ func (s *Server) Addr() string {
 // reap aborts transactions past their lifetime and drops idle sessions
 // and cursors.
 func (s *Server) reap() {
-	t := time.NewTicker(time.Second)
+	t := time.NewTicker(min(time.Second, s.cfg.TransactionLifetime/2))
 	defer t.Stop()
 	for {
 		select {
