@@ -138,7 +138,12 @@ type apiList struct {
 // APIListApplications is GET /api/applications: the list page's filters
 // (status, q, assignee, sort, page) as JSON.
 func (a *App) APIListApplications(w http.ResponseWriter, r *http.Request) {
-	q, msg := parseListQuery(r.URL.Query())
+	q, msg := parseListQuery(r.URL.Query(), a.zone())
+	for _, field := range []string{"min", "max", "from", "to"} {
+		if m := q.Errors[field]; msg == "" && m != "" {
+			msg = field + ": " + m
+		}
+	}
 	if msg != "" {
 		a.APIError(w, r, http.StatusBadRequest, "invalid_parameter", msg)
 		return
@@ -149,7 +154,7 @@ func (a *App) APIListApplications(w http.ResponseWriter, r *http.Request) {
 		a.APIServerError(w, r, err)
 		return
 	}
-	out := apiList{Items: []apiListItem{}, Page: page.Page, Pages: page.Pages, PageSize: loanPageSize, Total: page.Matching}
+	out := apiList{Items: []apiListItem{}, Page: page.Page, Pages: page.Pages, PageSize: q.Size, Total: page.Matching}
 	for _, l := range page.Loans {
 		out.Items = append(out.Items, apiListItem{
 			ID: l.HumanID, Version: l.Version, Status: l.Status, ApplicantName: l.Applicant.Name, City: l.Applicant.City,

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"loandesk/application"
@@ -19,14 +21,28 @@ import (
 
 const loanPageSize = 25
 
+// pageSizes are the list's page-size choices (the store serves at most 100).
+var pageSizes = []int{25, 50, 100}
+
 // listQuery is the loan list's state, all of it in the URL so reload,
 // back and forward show the same page.
 type listQuery struct {
 	Status   string
 	Q        string
 	Assignee string // "", "me", "none" or an email
+	Product  string
+	// Min and Max are the amount range as typed (rupees), From and To
+	// the submitted-date range (YYYY-MM-DD, days in the lender's zone,
+	// both included); narrow is what of them parsed.
+	Min, Max string
+	From, To string
+	narrow   store.LoanNarrowing
 	Sort     string
+	Size     int
 	Page     int
+	// Errors are the typed filters that did not parse, by field, for
+	// people; those filters are left out of the list.
+	Errors map[string]string
 }
 
 var sortLabels = []views.Choice{
@@ -37,18 +53,29 @@ var sortLabels = []views.Choice{
 	{Value: store.SortAmountAsc, Label: "Smallest amount"},
 }
 
-// parseListQuery reads and checks the list's parameters; the message is
-// for people.
-func parseListQuery(v url.Values) (listQuery, string) {
-	q := listQuery{
+// parseListQuery reads and checks the list's parameters in the lender's
+// zone. msg refuses the request (a value no form offers, as a hand-made
+// URL might carry); a typed amount or date that does not parse is in
+// q.Errors instead, shown beside its field.
+func parseListQuery(v url.Values, zone *time.Location) (q listQuery, msg string) {
+	q = listQuery{
 		Status:   v.Get("status"),
 		Q:        strings.TrimSpace(v.Get("q")),
 		Assignee: strings.TrimSpace(v.Get("assignee")),
+		Product:  v.Get("product"),
+		Min:      strings.TrimSpace(v.Get("min")),
+		Max:      strings.TrimSpace(v.Get("max")),
+		From:     strings.TrimSpace(v.Get("from")),
+		To:       strings.TrimSpace(v.Get("to")),
 		Sort:     v.Get("sort"),
+		Size:     loanPageSize,
 		Page:     1,
 	}
 	if _, ok := application.StatusLabels[q.Status]; q.Status != "" && !ok {
 		return q, "There is no loan status by that name."
+	}
+	if _, ok := application.ProductByName(q.Product); q.Product != "" && !ok {
+		return q, "There is no loan product by that name."
 	}
 	if q.Sort == "" {
 		q.Sort = store.SortNewest
@@ -69,46 +96,133 @@ func parseListQuery(v url.Values) (listQuery, string) {
 		}
 		q.Page = n
 	}
+	if sz := v.Get("size"); sz != "" {
+		n, err := strconv.Atoi(sz)
+		if err != nil || !slices.Contains(pageSizes, n) {
+			return q, "Show 25, 50 or 100 applications a page."
+		}
+		q.Size = n
+	}
+	for _, typed := range []string{q.Min, q.Max, q.From, q.To} {
+		if len(typed) > 40 {
+			return q, "An amount or a date is at most 40 characters."
+		}
+	}
+	q.parseNarrowing(zone)
 	return q, ""
+}
+
+// parseNarrowing reads the amount and date range into q.narrow, and what
+// does not parse into q.Errors.
+func (q *listQuery) parseNarrowing(zone *time.Location) {
+	q.narrow.Product = q.Product
+	fail := func(field, msg string) {
+		if q.Errors == nil {
+			q.Errors = map[string]string{}
+		}
+		q.Errors[field] = msg
+	}
+	amount := func(field, typed string) int64 {
+		if typed == "" {
+			return 0
+		}
+		paise, err := money.ParseRupees(typed)
+		if err != nil || paise == 0 {
+			fail(field, "Enter an amount in rupees, like 5,00,000.")
+			return 0
+		}
+		return paise
+	}
+	q.narrow.AmountMin, q.narrow.AmountMax = amount("min", q.Min), amount("max", q.Max)
+	if q.narrow.AmountMin > 0 && q.narrow.AmountMax > 0 && q.narrow.AmountMax < q.narrow.AmountMin {
+		fail("max", "The largest amount is below the smallest.")
+		q.narrow.AmountMin, q.narrow.AmountMax = 0, 0
+	}
+	day := func(field, typed string) time.Time {
+		if typed == "" {
+			return time.Time{}
+		}
+		d, err := time.ParseInLocation(time.DateOnly, typed, zone)
+		if err != nil || d.Year() < 2000 || d.Year() > 2999 {
+			fail(field, "Enter a date like 2026-11-30.")
+			return time.Time{}
+		}
+		return d
+	}
+	from, to := day("from", q.From), day("to", q.To)
+	if !from.IsZero() && !to.IsZero() && to.Before(from) {
+		fail("to", "The last day is before the first.")
+		return
+	}
+	q.narrow.CreatedFrom = from
+	if !to.IsZero() {
+		q.narrow.CreatedTo = time.Date(to.Year(), to.Month(), to.Day()+1, 0, 0, 0, 0, zone) // the whole last day
+	}
+}
+
+// narrowed reports whether q filters beyond the status tab.
+func (q listQuery) narrowed() bool {
+	return q.Q != "" || q.Assignee != "" || q.Product != "" || q.Min != "" || q.Max != "" || q.From != "" || q.To != ""
 }
 
 // url is the list's address with q's state, changed by set.
 func (q listQuery) url(set func(*listQuery)) string {
+	return "/loans" + q.query(set)
+}
+
+// query is q's state as a query string ("?status=…", or "" for the
+// defaults), changed by set. Amounts are written back as plain rupees.
+func (q listQuery) query(set func(*listQuery)) string {
 	if set != nil {
 		set(&q)
 	}
 	v := url.Values{}
-	for key, val := range map[string]string{"status": q.Status, "q": q.Q, "assignee": q.Assignee} {
+	for key, val := range map[string]string{
+		"status": q.Status, "q": q.Q, "assignee": q.Assignee, "product": q.Product,
+		"min": q.Min, "max": q.Max, "from": q.From, "to": q.To,
+	} {
 		if val != "" {
 			v.Set(key, val)
 		}
 	}
+	if q.narrow.AmountMin > 0 {
+		v.Set("min", money.FormatRupees(q.narrow.AmountMin))
+	}
+	if q.narrow.AmountMax > 0 {
+		v.Set("max", money.FormatRupees(q.narrow.AmountMax))
+	}
 	if q.Sort != store.SortNewest {
 		v.Set("sort", q.Sort)
+	}
+	if q.Size != loanPageSize {
+		v.Set("size", strconv.Itoa(q.Size))
 	}
 	if q.Page > 1 {
 		v.Set("page", strconv.Itoa(q.Page))
 	}
 	if len(v) == 0 {
-		return "/loans"
+		return ""
 	}
-	return "/loans?" + v.Encode()
+	return "?" + v.Encode()
 }
 
 // filter is q as a store filter, for user.
 func (q listQuery) filter(user auth.User) store.LoanFilter {
-	f := store.LoanFilter{Status: q.Status, Search: store.SearchTokens(q.Q), Assignee: q.Assignee}
+	f := store.LoanFilter{Status: q.Status, Search: store.SearchTokens(q.Q), Assignee: q.Assignee, LoanNarrowing: q.narrow}
 	if q.Assignee == "me" {
 		f.Assignee = user.Email
 	}
 	return f
 }
 
-// ShowLoanList renders the loan list: status tabs with counts, search,
-// assignee filter, order and pages. htmx requests get the results alone;
-// the filter form works as a plain GET form without JavaScript.
+// ShowLoanList renders the loan list, the work queue: status tabs with
+// counts, search, assignee (my queue, unassigned), product, amount and
+// submitted-date ranges, order and page size, all in the URL. htmx
+// requests get the results alone; the filter form works as a plain GET
+// form without JavaScript. A typed amount or date that does not parse is
+// a 422 with its message beside the field and that filter left out.
 func (a *App) ShowLoanList(w http.ResponseWriter, r *http.Request) {
-	q, msg := parseListQuery(r.URL.Query())
+	q, msg := parseListQuery(r.URL.Query(), a.zone())
 	if msg != "" {
 		a.ErrorPage(w, r, http.StatusBadRequest, "Unknown list settings", msg)
 		return
@@ -132,14 +246,64 @@ func (a *App) ShowLoanList(w http.ResponseWriter, r *http.Request) {
 		Sort:      q.Sort,
 		Sorts:     choices(sortLabels, q.Sort),
 		Pager:     pager(q, page),
+		Queue:     queueView(q),
 	}
 	labelCounts(&vm)
+	status := http.StatusOK
+	if len(q.Errors) > 0 {
+		status = http.StatusUnprocessableEntity
+	}
 	// The filter form sends every field; htmx pushes the canonical
 	// address (defaults left out) so URLs stay short and comparable.
 	w.Header().Set("HX-Push-Url", q.url(nil))
-	a.respond(w, r, http.StatusOK, views.LoanListResults(vm, true), func() {
-		a.render(w, r, http.StatusOK, views.LoanListPage(a.page(r, "Loans", "loans"), vm))
+	a.respond(w, r, status, views.LoanListResults(vm, true), func() {
+		a.render(w, r, status, views.LoanListPage(a.page(r, "Loans", "loans"), vm))
 	})
+}
+
+// queueView is the work queue's part of the list page: the narrowing
+// filters as typed, their choices and messages, the column headers'
+// sort links and the export link, each carrying the rest of q.
+func queueView(q listQuery) views.WorkQueue {
+	products := []views.Choice{{Value: "", Label: "Any product"}}
+	for _, p := range application.Products {
+		products = append(products, views.Choice{Value: p.Name, Label: p.Label})
+	}
+	var sizes []views.Choice
+	for _, n := range pageSizes {
+		sizes = append(sizes, views.Choice{Value: strconv.Itoa(n), Label: strconv.Itoa(n) + " a page"})
+	}
+	wq := views.WorkQueue{
+		Products: choices(products, q.Product),
+		Min:      q.Min, Max: q.Max, From: q.From, To: q.To,
+		Sizes:      choices(sizes, strconv.Itoa(q.Size)),
+		Errors:     q.Errors,
+		Narrowed:   q.narrowed(),
+		MyQueue:    q.Assignee == "me",
+		MyQueueURL: q.url(func(t *listQuery) { t.Assignee, t.Page = "me", 1 }),
+		ClearURL:   q.url(func(t *listQuery) { *t = listQuery{Status: t.Status, Sort: t.Sort, Size: t.Size, Page: 1} }),
+	}
+	if q.narrow.AmountMin > 0 {
+		wq.Min = money.FormatRupees(q.narrow.AmountMin)
+	}
+	if q.narrow.AmountMax > 0 {
+		wq.Max = money.FormatRupees(q.narrow.AmountMax)
+	}
+	// A header sorts by its column, largest or newest first; clicked
+	// again it turns the order round.
+	header := func(desc, asc string) views.SortHeader {
+		h := views.SortHeader{URL: q.url(func(t *listQuery) { t.Sort, t.Page = desc, 1 })}
+		switch q.Sort {
+		case desc:
+			h.Order, h.URL = "descending", q.url(func(t *listQuery) { t.Sort, t.Page = asc, 1 })
+		case asc:
+			h.Order = "ascending"
+		}
+		return h
+	}
+	wq.AmountSort = header(store.SortAmountDesc, store.SortAmountAsc)
+	wq.CreatedSort = header(store.SortNewest, store.SortOldest)
+	return wq
 }
 
 // loanPage is one page of the list with the counts around it.
@@ -166,10 +330,11 @@ func (a *App) loanPage(ctx context.Context, q listQuery, user auth.User) (loanPa
 	if q.Status != "" {
 		p.Matching = counts[q.Status]
 	}
-	p.Pages = max(1, int((p.Matching+loanPageSize-1)/loanPageSize))
+	size := max(q.Size, 1)
+	p.Pages = max(1, int((p.Matching+int64(size)-1)/int64(size)))
 	p.Page = min(q.Page, p.Pages)
 	p.Loans, err = a.Loans.LoanList(ctx, store.LoanListParams{
-		LoanFilter: f, Sort: q.Sort, Skip: (p.Page - 1) * loanPageSize, Limit: loanPageSize,
+		LoanFilter: f, Sort: q.Sort, Skip: (p.Page - 1) * size, Limit: size,
 	})
 	return p, err
 }
@@ -210,9 +375,9 @@ func (a *App) loanRows(loans []model.Loan) []views.LoanRow {
 }
 
 func pager(q listQuery, p loanPage) views.Pager {
-	pg := views.Pager{Page: p.Page, Pages: p.Pages}
+	pg := views.Pager{Page: p.Page, Pages: p.Pages, Size: q.Size}
 	if p.Matching > 0 {
-		first := int64(p.Page-1)*loanPageSize + 1
+		first := int64(p.Page-1)*int64(q.Size) + 1
 		pg.Range = fmt.Sprintf("%d–%d of %d", first, first+int64(len(p.Loans))-1, p.Matching)
 	}
 	if p.Page > 1 {

@@ -20,7 +20,7 @@ func labelCounts(vm *views.LoanList) {
 	p := &vm.Pager
 	p.PageLabel, p.PagesLabel = money.FormatCount(int64(p.Page)), money.FormatCount(int64(p.Pages))
 	if vm.Matching > 0 && len(vm.Rows) > 0 {
-		first := int64(p.Page-1)*loanPageSize + 1
+		first := int64(p.Page-1)*int64(max(p.Size, 1)) + 1
 		p.Range = money.FormatCount(first) + "–" + money.FormatCount(first+int64(len(vm.Rows))-1) + " of " + money.FormatCount(vm.Matching)
 	}
 }

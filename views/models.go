@@ -52,11 +52,36 @@ type LoanList struct {
 	Sort                                   string
 	Sorts                                  []Choice
 	Pager                                  Pager
+	Queue                                  WorkQueue
+}
+
+// WorkQueue is the list's narrowing filters, as typed, with their
+// choices and the links that carry them.
+type WorkQueue struct {
+	Products           []Choice
+	Min, Max, From, To string
+	Sizes              []Choice
+	Errors             map[string]string // by field: min, max, from, to
+	Narrowed           bool              // anything beyond the status tab
+	MyQueue            bool              // assigned to the viewer
+	MyQueueURL         string
+	ClearURL           string // the filters cleared, the tab, order and size kept
+	// AmountSort and CreatedSort are the sortable column headers.
+	AmountSort, CreatedSort SortHeader
+	// ExportURL downloads the filtered list as CSV.
+	ExportURL string
+}
+
+// SortHeader is a sortable column's link and its current order
+// ("ascending", "descending" or "" when the list is not sorted by it).
+type SortHeader struct {
+	URL, Order string
 }
 
 // Pager links the pages of a list.
 type Pager struct {
 	Page, Pages      int
+	Size             int    // rows a page
 	PageLabel        string // Page and Pages grouped for people
 	PagesLabel       string
 	Range            string // "26–50 of 1,234"
@@ -286,29 +311,6 @@ type HistoryEntry struct {
 	// Approval names, on an approval, the maker and the first approver.
 	Approval string
 	Changes  []Change
-}
-
-// UserAdmin is the user management page.
-type UserAdmin struct {
-	Rows  []UserRow
-	Form  UserForm
-	Roles []string
-}
-
-// UserRow is one user in the list.
-type UserRow struct {
-	Email   string
-	Name    string
-	Role    string
-	Created string
-}
-
-// UserForm is the "add a user" form with its field errors.
-type UserForm struct {
-	Email  string
-	Name   string
-	Role   string
-	Errors map[string]string
 }
 
 // ErrorInfo is shown on error pages.
