@@ -102,6 +102,7 @@ func (a *App) ChangePassword(w http.ResponseWriter, r *http.Request) {
 	}
 	a.Sessions.Put(r.Context(), SessionAuthAt, now.UnixMilli())
 	a.Logger.Info("password changed", "user", u.Email)
+	a.audit(r, u.Email, auditPasswordChanged, u.Email, "other sessions ended")
 	a.flash(r, "Your password was changed; your other sessions are signed out.")
 	a.redirect(w, r, "/loans")
 }

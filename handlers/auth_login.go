@@ -98,6 +98,14 @@ func (a *App) Login(w http.ResponseWriter, r *http.Request) {
 	if err := ticket.Succeeded(context.WithoutCancel(r.Context())); err != nil {
 		a.Logger.Warn("record a successful sign-in", "err", err)
 	}
+	// The right password of a deactivated user: told so (only someone who
+	// knows the password learns it), and recorded.
+	if user.Deactivated {
+		a.audit(r, user.Email, auditSignInRefused, user.Email, "deactivated")
+		form.Error = "This account is deactivated. Ask an administrator."
+		a.loginFailed(w, r, http.StatusForbidden, form)
+		return
+	}
 	// A fresh token on every sign-in defeats session fixation.
 	if err := a.Sessions.RenewToken(r.Context()); err != nil {
 		a.ServerError(w, r, err)
@@ -106,6 +114,7 @@ func (a *App) Login(w http.ResponseWriter, r *http.Request) {
 	a.Sessions.Put(r.Context(), SessionUserID, user.ID.Hex())
 	a.Sessions.Put(r.Context(), SessionAuthAt, now.UnixMilli())
 	a.Logger.Info("signed in", "user", user.Email, "role", user.Role)
+	a.audit(r, user.Email, auditSignedIn, user.Email, "")
 	target := form.Next
 	if target == "" {
 		target = "/loans"

@@ -38,6 +38,14 @@ type UserStore interface {
 	UserListByRole(ctx context.Context, roles ...string) ([]store.User, error)
 	UserCreate(ctx context.Context, p store.UserCreateParams) (store.User, error)
 	UserSetPassword(ctx context.Context, id primitive.ObjectID, passwordHash []byte, mustChange bool, at time.Time) error
+	UserChangeAccess(ctx context.Context, id primitive.ObjectID, c store.UserAccessChange, at time.Time) (store.User, error)
+	UserTOTPEnable(ctx context.Context, id primitive.ObjectID, t store.TOTP) error
+	UserTOTPUseStep(ctx context.Context, id primitive.ObjectID, step int64) error
+	UserTOTPUseRecovery(ctx context.Context, id primitive.ObjectID, hash string) error
+	UserTOTPReset(ctx context.Context, id primitive.ObjectID, at time.Time) error
+	UserEndSessions(ctx context.Context, id primitive.ObjectID, at time.Time) error
+	AuditAdd(ctx context.Context, e store.AuditEntry) error
+	AuditList(ctx context.Context, p store.AuditListParams) ([]store.AuditEntry, error)
 }
 
 // LoanStore is what the handlers need of loans.

@@ -43,7 +43,9 @@ func (a *App) CreateUser(w http.ResponseWriter, r *http.Request) {
 			a.ServerError(w, r, err)
 			return
 		}
-		_, err = a.Users.UserCreate(r.Context(), store.UserCreateParams{Email: req.Email, Name: req.Name, Role: req.Role, PasswordHash: hash})
+		// The admin typed the password: the user chooses their own at
+		// their first sign-in.
+		_, err = a.Users.UserCreate(r.Context(), store.UserCreateParams{Email: req.Email, Name: req.Name, Role: req.Role, PasswordHash: hash, MustChangePassword: true})
 		switch {
 		case errors.Is(err, store.ErrDuplicate):
 			form.Errors = map[string]string{"email": "A user with this email already exists."}
@@ -51,6 +53,7 @@ func (a *App) CreateUser(w http.ResponseWriter, r *http.Request) {
 			a.ServerError(w, r, err)
 			return
 		default:
+			a.audit(r, "", auditUserCreated, store.NormalizeEmail(req.Email), "role "+req.Role+"; change required at first sign-in")
 			a.flash(r, "Added "+store.NormalizeEmail(req.Email)+" as "+req.Role+".")
 			a.redirect(w, r, "/admin/users")
 			return
@@ -69,7 +72,17 @@ func (a *App) renderUsers(w http.ResponseWriter, r *http.Request, status int, fo
 	}
 	vm := views.UserAdmin{Form: form, Roles: auth.Roles}
 	for _, u := range users {
-		vm.Rows = append(vm.Rows, views.UserRow{Email: u.Email, Name: u.Name, Role: u.Role, Created: a.formatDate(u.CreatedAt)})
+		status := "Active"
+		if u.Deactivated {
+			status = "Deactivated"
+		}
+		if u.MustChangePassword {
+			status += ", must change password"
+		}
+		if u.TOTP != nil {
+			status += ", two-factor on"
+		}
+		vm.Rows = append(vm.Rows, views.UserRow{ID: u.ID.Hex(), Email: u.Email, Name: u.Name, Role: u.Role, Status: status, Created: a.formatDate(u.CreatedAt)})
 	}
 	a.render(w, r, status, views.UserAdminPage(a.page(r, "Users", "users"), vm))
 }

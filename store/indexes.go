@@ -27,6 +27,10 @@ var indexes = []struct {
 		{Keys: bson.D{{Key: "token", Value: 1}}, Options: unique},
 		{Keys: bson.D{{Key: "expiry", Value: 1}}, Options: ttl},
 	}},
+	{coll: "audit", models: []mongo.IndexModel{
+		{Keys: bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}},
+		{Keys: bson.D{{Key: "target", Value: 1}, {Key: "at", Value: -1}, {Key: "_id", Value: -1}}},
+	}},
 	{coll: "api_tokens", models: []mongo.IndexModel{
 		{Keys: bson.D{{Key: "hash", Value: 1}}, Options: unique},
 	}},

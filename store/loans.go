@@ -203,7 +203,7 @@ func (s *Store) LoanCountByStatus(ctx context.Context, f LoanFilter) (map[string
 	counts := make(map[string]int64, len(model.LoanStatuses))
 	if len(f.Search) > 0 {
 		f.Status = ""
-		cur, err := s.loans.Find(ctx, f.Query(), options.Find().SetProjection(bson.D{{Key: "status", Value: 1}, {Key: "_id", Value: 0}}))
+		cur, err := s.loans.Find(ctx, s.loanQuery(f), options.Find().SetProjection(bson.D{{Key: "status", Value: 1}, {Key: "_id", Value: 0}}))
 		if err != nil {
 			return nil, fmt.Errorf("store: count loans by status: %w", err)
 		}
@@ -225,7 +225,7 @@ func (s *Store) LoanCountByStatus(ctx context.Context, f LoanFilter) (map[string
 	}
 	for _, st := range model.LoanStatuses {
 		f.Status = st
-		n, err := s.loans.CountDocuments(ctx, f.Query())
+		n, err := s.loans.CountDocuments(ctx, s.loanQuery(f))
 		if err != nil {
 			return nil, fmt.Errorf("store: count loans by status: %w", err)
 		}
@@ -292,7 +292,7 @@ func (s *Store) LoanList(ctx context.Context, p LoanListParams) ([]model.Loan, e
 		SetSkip(int64(max(p.Skip, 0))).
 		SetLimit(int64(limit)).
 		SetProjection(listProjection)
-	cur, err := s.loans.Find(ctx, p.LoanFilter.Query(), opts)
+	cur, err := s.loans.Find(ctx, s.loanQuery(p.LoanFilter), opts)
 	if err != nil {
 		return nil, fmt.Errorf("store: list loans: %w", err)
 	}
@@ -386,7 +386,7 @@ func (s *Store) loanUpdate(ctx context.Context, next model.Loan, change model.Lo
 	err := s.loans.FindOneAndUpdate(ctx,
 		filter,
 		update,
-		options.FindOneAndUpdate().SetReturnDocument(options.After).SetProjection(bson.M{"searchKeys": 0}),
+		s.withoutSearchKeys(options.FindOneAndUpdate().SetReturnDocument(options.After)),
 	).Decode(&l)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		n, cerr := s.loans.CountDocuments(ctx, bson.M{"_id": next.ID})

@@ -87,6 +87,7 @@ type Store struct {
 	lockReleases  lungo.ICollection
 	journal       appendOnly
 	ledgerFences  lungo.ICollection
+	audit         lungo.ICollection
 
 	sessionCache   *sessionCache
 	clock          clock.Func
@@ -130,6 +131,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.lockReleases = s.db.Collection("lock_releases")
 	s.journal = appendOnly{s.db.Collection("journal")}
 	s.ledgerFences = s.db.Collection("ledger_fences")
+	s.audit = s.db.Collection("audit")
 	s.logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	s.sessionCache = newSessionCache()
 	s.clock = cfg.Now

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -25,6 +26,17 @@ type User struct {
 	MustChangePassword bool `bson:"mustChangePassword,omitempty"`
 	// PasswordChangedAt ends every session signed in before it.
 	PasswordChangedAt time.Time `bson:"passwordChangedAt,omitempty"`
+	// SessionsEndedAt ends every session signed in before it too: set
+	// when the user is deactivated (so reactivating does not bring old
+	// sessions back) and when their second factor is reset.
+	SessionsEndedAt time.Time `bson:"sessionsEndedAt,omitempty"`
+	// Deactivated: the user cannot sign in, and every session of theirs
+	// ends at its next request. Nothing of theirs is deleted (their name
+	// stays on what they did).
+	Deactivated   bool      `bson:"deactivated,omitempty"`
+	DeactivatedAt time.Time `bson:"deactivatedAt,omitempty"`
+	// TOTP is the user's second factor, when enrolled.
+	TOTP *TOTP `bson:"totp,omitempty"`
 	CreatedAt         time.Time `bson:"createdAt"`
 	UpdatedAt         time.Time `bson:"updatedAt"`
 }
@@ -162,4 +174,84 @@ func (s *Store) UserSetPassword(ctx context.Context, id primitive.ObjectID, pass
 		"passwordChangedAt":  at,
 		"updatedAt":          at,
 	}}, ErrNotFound, "set password of user "+id.Hex())
+}
+
+// ErrLastAdmin refuses a change that would leave no active admin.
+var ErrLastAdmin = errors.New("store: the last active admin")
+
+// adminsLock serialises the changes that can remove an active admin, so
+// two admins deactivating each other at once cannot both succeed.
+const adminsLock = "users:active-admins"
+
+// UserAccessChange is a change of a user's role or whether they are
+// active; nil fields stay as they are.
+type UserAccessChange struct {
+	Role   *string
+	Active *bool
+}
+
+// UserChangeAccess applies c to the user with id, unless afterwards no
+// active admin would remain (ErrLastAdmin, nothing changed). It returns
+// the user as they were before. Deactivating ends the user's sessions at
+// their next request (the web layer checks Deactivated). A missing user
+// returns ErrNotFound.
+func (s *Store) UserChangeAccess(ctx context.Context, id primitive.ObjectID, c UserAccessChange, at time.Time) (User, error) {
+	at = at.UTC().Truncate(time.Millisecond)
+	var before User
+	err := s.WithLockWait(ctx, adminsLock, 10*time.Second, 5*time.Second, func(ctx context.Context, _ int64) error {
+		var err error
+		if before, err = s.UserGet(ctx, id); err != nil {
+			return err
+		}
+		role, active := before.Role, !before.Deactivated
+		if c.Role != nil {
+			role = *c.Role
+		}
+		if c.Active != nil {
+			active = *c.Active
+		}
+		if before.Role == auth.RoleAdmin && !before.Deactivated && (role != auth.RoleAdmin || !active) {
+			others, err := s.users.CountDocuments(ctx, bson.M{"role": auth.RoleAdmin, "deactivated": bson.M{"$ne": true}, "_id": bson.M{"$ne": id}})
+			if err != nil {
+				return fmt.Errorf("store: count active admins: %w", err)
+			}
+			if others == 0 {
+				return ErrLastAdmin
+			}
+		}
+		set := bson.M{"role": role, "deactivated": !active, "updatedAt": at}
+		update := bson.M{"$set": set}
+		if !active && !before.Deactivated {
+			set["deactivatedAt"] = at
+			set["sessionsEndedAt"] = at
+		}
+		if active {
+			update["$unset"] = bson.M{"deactivatedAt": ""}
+		}
+		return updateMatched(ctx, s.users, bson.M{"_id": id}, update, ErrNotFound, "change access of user "+id.Hex())
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return before, nil
+}
+
+// SignedInBefore reports whether a session that signed in at authAt
+// (Unix milliseconds) was signed in before the user's password changed or
+// their sessions were ended: such a session is over.
+func (u User) SignedInBefore(authAt int64) bool {
+	for _, t := range []time.Time{u.PasswordChangedAt, u.SessionsEndedAt} {
+		if !t.IsZero() && authAt < t.UnixMilli() {
+			return true
+		}
+	}
+	return false
+}
+
+// UserEndSessions ends every session of the user signed in before at
+// (they end at their next request). A missing user returns ErrNotFound.
+func (s *Store) UserEndSessions(ctx context.Context, id primitive.ObjectID, at time.Time) error {
+	at = at.UTC().Truncate(time.Millisecond)
+	return updateMatched(ctx, s.users, bson.M{"_id": id}, bson.M{"$set": bson.M{"sessionsEndedAt": at, "updatedAt": at}},
+		ErrNotFound, "end sessions of user "+id.Hex())
 }

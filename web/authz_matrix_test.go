@@ -159,7 +159,15 @@ var authorizationMatrix = map[string]matrixRow{
 	"GET /admin/users": adminPage,
 	"POST /admin/users": row(s303, s303, s303, s303, s403, s403, s303).
 		withForm("email", "matrix@example.com", "name", "Matrix", "role", "admin", "password", "a long enough passphrase 7"),
-	"GET /admin/queue":                  adminPage,
+	"GET /admin/users/{user}": adminPage,
+	"POST /admin/users/{user}/role": row(s303, s303, s303, s303, s403, s403, s303).
+		withForm("role", "admin"),
+	"POST /admin/users/{user}/active": row(s303, s303, s303, s303, s403, s403, s303).
+		withForm("active", "false"),
+	"POST /admin/users/{user}/password":         row(s303, s303, s303, s303, s403, s403, s200),
+	"POST /admin/users/{user}/two-factor/reset": row(s303, s303, s303, s303, s403, s403, s303),
+	"GET /admin/audit":                          adminPage,
+	"GET /admin/queue":                          adminPage,
 	"GET /admin/queue/stats":            adminPage,
 	"GET /admin/ledger":                 adminPage,
 	"GET /admin/locks":                  adminPage,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"loandesk/auth"
 	"loandesk/ocr/ocrtest"
 	"loandesk/store"
 )
@@ -49,7 +50,14 @@ func newRouteFixture(t *testing.T) routeFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A user for the admin's user pages to act on.
+	f.createUser(t, "target@example.com", auth.RoleUnderwriter)
+	target, err := f.store.UserByEmail(ctx, "target@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
 	params := map[string]string{
+		"user":    target.ID.Hex(),
 		"id":      f.loan.HumanID,
 		"section": "applicant",
 		"doc":     docs[0].ID.Hex(),

@@ -316,10 +316,16 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 			return
 		}
 		u, err := s.sessionUser(r.Context(), idHex)
-		// A password changed after this session signed in ends it (the
-		// user's own change renews their current session first).
-		if err == nil && !u.PasswordChangedAt.IsZero() && s.sessions.GetInt64(r.Context(), handlers.SessionAuthAt) < u.PasswordChangedAt.UnixMilli() {
-			s.logger.Info("ending session signed in before a password change", "user", u.Email)
+		// A password changed, or sessions ended by an admin, after this
+		// session signed in ends it (the user's own change renews their
+		// current session first); so does deactivation.
+		switch {
+		case err != nil:
+		case u.Deactivated:
+			s.logger.Info("ending session of a deactivated user", "user", u.Email)
+			err = store.ErrNotFound
+		case u.SignedInBefore(s.sessions.GetInt64(r.Context(), handlers.SessionAuthAt)):
+			s.logger.Info("ending session signed in before a password change or a sign-out by an admin", "user", u.Email)
 			err = store.ErrNotFound
 		}
 		switch {
