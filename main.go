@@ -30,6 +30,7 @@ import (
 
 	"loandesk/auth"
 	"loandesk/jobs"
+	"loandesk/gcpolicy"
 	"loandesk/metrics"
 	"loandesk/seed"
 	"loandesk/store"
@@ -48,6 +49,9 @@ func main() {
 }
 
 func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
+	if err := applyGCPolicy(logger); err != nil {
+		return err
+	}
 	m := metrics.New()
 	st, err := openStore(ctx, cfg, logger, m)
 	if err != nil {
@@ -152,9 +156,23 @@ func startJobs(ctx context.Context, st *store.Store, cfg config, logger *slog.Lo
 	return func() { once.Do(func() { cancel(); wg.Wait() }) }
 }
 
+// applyGCPolicy sets the garbage collector for a long-running process
+// (see package gcpolicy) and logs what it chose.
+func applyGCPolicy(logger *slog.Logger) error {
+	p, err := gcpolicy.Apply(os.Getenv)
+	if err != nil {
+		return err
+	}
+	logger.Info("garbage collector", p.LogAttrs()...)
+	return nil
+}
+
 // jobsCommand runs only the job runner: for MongoDB deployments, as many
 // processes as the queue needs.
 func jobsCommand(ctx context.Context, cfg config, logger *slog.Logger) error {
+	if err := applyGCPolicy(logger); err != nil {
+		return err
+	}
 	m := metrics.New()
 	st, err := openStore(ctx, cfg, logger, m)
 	if err != nil {
