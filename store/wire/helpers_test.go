@@ -27,7 +27,7 @@ type testBundle struct {
 
 // setup starts a server over a fresh database and connects the official
 // driver to it.
-func setup(t *testing.T, cfg wire.Config) *testBundle {
+func setup(t testing.TB, cfg wire.Config) *testBundle {
 	t.Helper()
 	srv := wiretest.Start(t, cfg)
 	client, err := mongo.Connect(context.Background(), options.Client().ApplyURI(srv.URI).SetServerSelectionTimeout(5*time.Second))
@@ -110,6 +110,7 @@ func readReply(c net.Conn) (bsoncore.Document, error) {
 // roundTrip sends a command body on c and returns the reply.
 func roundTrip(t *testing.T, c net.Conn, body any) bsoncore.Document {
 	t.Helper()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := c.Write(opMsg(1, marshal(t, body))); err != nil {
 		t.Fatal(err)
 	}
