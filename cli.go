@@ -118,6 +118,17 @@ in DATA_DIR, which must hold none. For MongoDB use mongorestore.`,
 			},
 		},
 		{
+			name: "doctor", summary: "check that the configured database keeps the guarantees Loan Desk relies on",
+			doc: doctorDoc,
+			flags: func(fs *flag.FlagSet) func(context.Context, invocation) error {
+				writers := fs.Int("writers", 8, "concurrent writers in each race (1 to 256)")
+				ops := fs.Int("ops", 50, "operations per writer in the update races (1 to 10000)")
+				return func(ctx context.Context, inv invocation) error {
+					return doctorCommand(ctx, inv.cfg, inv.logger, *writers, *ops, inv.stdout)
+				}
+			},
+		},
+		{
 			name: "health", summary: "check that the server here answers its health check (for container health checks)",
 			doc: `Asks http://127.0.0.1:PORT/health (or -url) and exits 0 on a 200 within
 -timeout, else 1. Container images have no shell or curl: their

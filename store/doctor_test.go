@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"go.mongodb.org/mongo-driver/bson"
+
+	"loandesk/ferrettest"
+)
+
+// checksByName indexes the doctor's checks by name.
+func checksByName(checks []Check) map[string]Check {
+	m := make(map[string]Check, len(checks))
+	for _, c := range checks {
+		m[c.Name] = c
+	}
+	return m
+}
+
+func TestStore_Doctor(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("EmbeddedPassesEveryCheckAndLeavesNothing", func(t *testing.T) {
+		t.Parallel()
+		st := setup(t).store
+		before, err := st.db.ListCollectionNames(ctx, bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checks, err := st.Doctor(ctx, DoctorParams{Writers: 4, Ops: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(checks) != 9 {
+			t.Fatalf("%d checks, want 9: %+v", len(checks), checks)
+		}
+		for _, c := range checks {
+			if c.Status != CheckPass {
+				t.Errorf("%s: %s: %s", c.Name, c.Status, c.Detail)
+			}
+		}
+		if got := checksByName(checks)["concurrent $inc"].Detail; got != "80 concurrent $inc, all 80 kept" {
+			t.Errorf("concurrent $inc: %q", got)
+		}
+		after, err := st.db.ListCollectionNames(ctx, bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range after {
+			if strings.HasPrefix(name, DoctorScratchPrefix) {
+				t.Errorf("scratch collection %s left behind (before: %v)", name, before)
+			}
+		}
+		for coll, filter := range map[string]bson.M{
+			"locks":    {"_id": bson.M{"$gte": DoctorScratchPrefix, "$lt": DoctorScratchPrefix + maxRune}},
+			"counters": {"_id": bson.M{"$gte": "fence:" + DoctorScratchPrefix, "$lt": "fence:" + DoctorScratchPrefix + maxRune}},
+		} {
+			if n, err := st.db.Collection(coll).CountDocuments(ctx, filter); err != nil || n != 0 {
+				t.Errorf("%s: %d scratch documents left, %v", coll, n, err)
+			}
+		}
+	})
+
+	// FerretDB v1 applies updates as read-then-write: the doctor must
+	// fail the races on it with the figures, and name the missing
+	// features. The figures vary from run to run; the test asserts that
+	// some were lost, never a number.
+	t.Run("FerretDBFailsNamingLostUpdatesAndMissingFeatures", func(t *testing.T) {
+		t.Parallel()
+		st, err := Open(ctx, Config{MongoURI: ferrettest.Start(t, "loandesk")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close(ctx) })
+		checks, err := st.Doctor(ctx, DoctorParams{Writers: 8, Ops: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range checks {
+			t.Logf("%-36s %-4s %s", c.Name, c.Status, c.Detail)
+		}
+		byName := checksByName(checks)
+		for name, want := range map[string]string{
+			"connect and ping":                    "FerretDB",
+			"app's indexes and queries at start":  "TTL index missing",
+			"unique, partial and TTL indexes":     "TTL refused",
+			"versioned update race":               "LOST UPDATES",
+			"concurrent $inc":                     "LOST UPDATES",
+			"exactly-once claims (findAndModify)": "DUPLICATE CLAIMS",
+		} {
+			c := byName[name]
+			if !strings.Contains(c.Detail, want) {
+				t.Errorf("%s: %s %q, want it to name %q", name, c.Status, c.Detail, want)
+			}
+			if name != "connect and ping" && c.Status != CheckFail {
+				t.Errorf("%s: %s, want fail", name, c.Status)
+			}
+		}
+		if c := byName["durability"]; c.Status != CheckWarn || !strings.Contains(c.Detail, "standalone") {
+			t.Errorf("durability: %s %q, want a warning about a standalone server", c.Status, c.Detail)
+		}
+		names, err := st.db.ListCollectionNames(ctx, bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range names {
+			if strings.HasPrefix(name, DoctorScratchPrefix) {
+				t.Errorf("scratch collection %s left behind", name)
+			}
+		}
+	})
+}
