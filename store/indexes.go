@@ -102,14 +102,20 @@ func enforces(m mongo.IndexModel) bool {
 // documents), start-up time and time on every write.
 func (s *Store) ensureIndexes(ctx context.Context) error {
 	for _, c := range indexes {
-		models := c.models
+		models := ownOptions(c.models)
 		if s.engine != nil {
 			models = enforcingOnly(models)
 		}
 		if len(models) == 0 {
 			continue
 		}
-		if _, err := s.db.Collection(c.coll).Indexes().CreateMany(ctx, models); err != nil {
+		_, err := s.db.Collection(c.coll).Indexes().CreateMany(ctx, models)
+		if err != nil && !s.Embedded() {
+			// A MongoDB-compatible server may lack an option (TTL,
+			// partial): find which, and degrade only those.
+			err = s.createIndexesDegrading(ctx, c.coll, models)
+		}
+		if err != nil {
 			return fmt.Errorf("store: create indexes on %s: %w", c.coll, err)
 		}
 	}
@@ -126,12 +132,28 @@ func enforcingOnly(models []mongo.IndexModel) []mongo.IndexModel {
 	return out
 }
 
+// ownOptions copies models with a copy of each one's options: the
+// driver writes each index's generated name into its options, and the
+// ttl and unique options are shared, so without copies the first name
+// given ("email_1") would stick to every later unique index, and two in
+// one collection would clash (MongoDB and FerretDB refuse the second).
+func ownOptions(models []mongo.IndexModel) []mongo.IndexModel {
+	out := slices.Clone(models)
+	for i, m := range out {
+		if m.Options != nil {
+			o := *m.Options
+			out[i].Options = &o
+		}
+	}
+	return out
+}
+
 // IndexModels returns the indexes the application creates on coll, for
 // benchmarks that must carry the same ones.
 func IndexModels(coll string) []mongo.IndexModel {
 	for _, c := range indexes {
 		if c.coll == coll {
-			return slices.Clone(c.models)
+			return ownOptions(c.models)
 		}
 	}
 	return nil

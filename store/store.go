@@ -71,8 +71,9 @@ type Store struct {
 	engine    *lungo.Engine    // lungo's engine, when chosen
 	indexed   *embedded.Engine // the indexed engine, when chosen
 	durable   *durable.DB      // the embedded engine's file; nil on MongoDB
-	stopTTL   chan struct{}    // ends the indexed engine's TTL sweeps
+	stopTTL   chan struct{}    // ends the TTL sweeps (the indexed engine's, or the store's own)
 	closeOnce sync.Once
+	compat
 
 	users         lungo.ICollection
 	sessions      lungo.ICollection
@@ -141,14 +142,22 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.lockObserver = noLockObserver{}
 	}
 
+	s.ttlInterval = cmp.Or(cfg.TTLInterval, 30*time.Second)
 	if err := s.ensureIndexes(ctx); err != nil {
 		_ = s.Close(context.Background())
 		return nil, err
+	}
+	if !s.Embedded() {
+		if err := s.probeQueries(ctx); err != nil {
+			_ = s.Close(context.Background())
+			return nil, err
+		}
 	}
 	if err := s.documentFiles().EnsureIndexes(ctx, false); err != nil {
 		_ = s.Close(context.Background())
 		return nil, fmt.Errorf("store: create the document files' indexes: %w", err)
 	}
+	s.startSweeper()
 	return s, nil
 }
 
@@ -312,8 +321,10 @@ func (s *Store) Close(ctx context.Context) error {
 	if s.engine != nil {
 		s.engine.Close()
 	}
-	if s.indexed != nil {
+	if s.stopTTL != nil {
 		s.closeOnce.Do(func() { close(s.stopTTL) })
+	}
+	if s.indexed != nil {
 		s.indexed.Close()
 	}
 	if s.durable != nil {
