@@ -53,6 +53,7 @@ type LoanStore interface {
 	LoanCountByStatus(ctx context.Context, f store.LoanFilter) (map[string]int64, error)
 	LoanList(ctx context.Context, p store.LoanListParams) ([]model.Loan, error)
 	LoanGet(ctx context.Context, humanID string) (model.Loan, error)
+	LoanEach(ctx context.Context, f store.LoanFilter, sort string, limit int, fn func(model.Loan) error) error
 }
 
 // Pinger answers whether the database is usable.
@@ -86,6 +87,9 @@ type App struct {
 	// UploadMaxBytes bounds an uploaded document (DefaultUploadMaxBytes
 	// when 0).
 	UploadMaxBytes int64
+	// TwoFactorRoles are the roles that must sign in with a second
+	// factor: their users enrol before anything else opens.
+	TwoFactorRoles []string
 }
 
 func (a *App) now() time.Time {

@@ -249,6 +249,11 @@ func (a *App) ShowLoanList(w http.ResponseWriter, r *http.Request) {
 		Queue:     queueView(q),
 	}
 	labelCounts(&vm)
+	vm.Queue.ExportURL = "/loans/export.csv" + q.query(func(t *listQuery) { t.Page, t.Size = 1, loanPageSize })
+	if page.Matching > exportMaxRows {
+		vm.Queue.ExportNote = "The export holds the first " + money.FormatCount(exportMaxRows) + " of " + money.FormatCount(page.Matching) +
+			" applications, in this order; narrow the filters to export the rest."
+	}
 	status := http.StatusOK
 	if len(q.Errors) > 0 {
 		status = http.StatusUnprocessableEntity

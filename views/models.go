@@ -68,8 +68,9 @@ type WorkQueue struct {
 	ClearURL           string // the filters cleared, the tab, order and size kept
 	// AmountSort and CreatedSort are the sortable column headers.
 	AmountSort, CreatedSort SortHeader
-	// ExportURL downloads the filtered list as CSV.
-	ExportURL string
+	// ExportURL downloads the filtered list as CSV; ExportNote says
+	// when the export holds only the first rows of a longer list.
+	ExportURL, ExportNote string
 }
 
 // SortHeader is a sortable column's link and its current order

@@ -118,6 +118,7 @@ var authorizationMatrix = map[string]matrixRow{
 	// Loans: reading is for every signed-in person.
 	"GET /":                                         fragment,
 	"GET /loans":                                    page,
+	"GET /loans/export.csv":                         page,
 	"GET /loans/{id}":                               page,
 	"GET /loans/{id}/schedule":                      page,
 	"GET /loans/{id}/schedule.csv":                  page,

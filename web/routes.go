@@ -83,6 +83,7 @@ func (s *Server) routes() (root, api *chi.Mux) {
 			r.Get("/loans", s.app.ShowLoanList)
 			r.Post("/loans", s.app.CreateLoan)
 			r.Get("/loans/new", s.app.ShowNewLoan)
+			r.Get("/loans/export.csv", s.app.ExportLoans)
 			r.Get("/loans/{id}", s.app.ShowLoan)
 			r.Post("/loans/{id}/flags", s.app.AcknowledgeFlag)
 			r.Get("/loans/{id}/schedule", s.app.ShowSchedule)
