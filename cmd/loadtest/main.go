@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -67,6 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sessions := fs.Int("sessions", 100, "saturate: signed-in sessions the requests come from")
 	seed := fs.Uint64("seed", 1, "random choices' seed")
 	appLog := fs.String("app-log", "", "write the started app's log to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write the tool's own CPU profile to this file (profile the app with PPROF_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,6 +83,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *admins < 1 || *admins > 20_000 || *requests < 1 || *requests > 1000 || *duration > time.Hour || *maxRate > 50_000 {
 		return errors.New("bounds: 1–20,000 admins, 1–1,000 requests each, at most 1 h, at most 50,000 requests/s")
+	}
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 
 	app, err := openApp(ctx, *base, *remote, *binary, *loans, *email, *password, *token, *appLog, stderr)
