@@ -12,6 +12,8 @@ import (
 	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
+	"go.mongodb.org/mongo-driver/mongo/writeconcern"
+	"go.mongodb.org/mongo-driver/x/mongo/driver/connstring"
 )
 
 // Degradation is one index the database's server refused at start
@@ -192,6 +194,27 @@ func (s *Store) withoutSearchKeys(o *options.FindOneAndUpdateOptions) *options.F
 		return o
 	}
 	return o.SetProjection(bson.M{"searchKeys": 0})
+}
+
+// mongoClientOptions are the driver's options for cfg.MongoURI (parsed
+// as cs): writes acknowledged by a majority, so a write the app reported
+// as saved survives a primary failover; retryable writes unless the URI
+// sets retryWrites (Amazon DocumentDB before 8.0.2 refuses them and
+// needs retryWrites=false); connecting and server selection bounded by
+// cfg.ConnectTimeout; the pool capped at cfg.PoolMax when set.
+func mongoClientOptions(cfg Config, cs *connstring.ConnString) *options.ClientOptions {
+	opts := options.Client().
+		ApplyURI(cfg.MongoURI).
+		SetWriteConcern(writeconcern.Majority()).
+		SetConnectTimeout(cfg.ConnectTimeout).
+		SetServerSelectionTimeout(cfg.ConnectTimeout)
+	if !cs.RetryWritesSet {
+		opts.SetRetryWrites(true)
+	}
+	if cfg.PoolMax > 0 {
+		opts.SetMaxPoolSize(cfg.PoolMax)
+	}
+	return opts
 }
 
 // startSweeper starts deleting expired documents every TTL interval in

@@ -21,9 +21,7 @@ import (
 	"time"
 
 	"github.com/256dpi/lungo"
-	"go.mongodb.org/mongo-driver/mongo/options"
 	"go.mongodb.org/mongo-driver/mongo/readpref"
-	"go.mongodb.org/mongo-driver/mongo/writeconcern"
 	"go.mongodb.org/mongo-driver/x/mongo/driver/connstring"
 
 	"loandesk/clock"
@@ -166,18 +164,7 @@ func openMongo(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: MONGO_URI is not a valid MongoDB connection string: %w", err)
 	}
-	opts := options.Client().
-		ApplyURI(cfg.MongoURI).
-		// Acknowledged by a majority: a write the app reported as saved
-		// survives a primary failover.
-		SetWriteConcern(writeconcern.Majority()).
-		SetRetryWrites(true).
-		SetConnectTimeout(cfg.ConnectTimeout).
-		SetServerSelectionTimeout(cfg.ConnectTimeout)
-	if cfg.PoolMax > 0 {
-		opts.SetMaxPoolSize(cfg.PoolMax)
-	}
-	client, err := lungo.Connect(ctx, opts)
+	client, err := lungo.Connect(ctx, mongoClientOptions(cfg, cs))
 	if err != nil {
 		return nil, fmt.Errorf("store: connect to MongoDB at %s: %w", redactURI(cfg.MongoURI), err)
 	}

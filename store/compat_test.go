@@ -1,0 +1,35 @@
+package store
+
+import (
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/x/mongo/driver/connstring"
+)
+
+// MONGO_URI decides retryable writes when it names retryWrites (Amazon
+// DocumentDB before 8.0.2 needs retryWrites=false); otherwise they are
+// on. Writes are always acknowledged by a majority.
+func TestMongoClientOptions(t *testing.T) {
+	t.Parallel()
+	for uri, want := range map[string]bool{
+		"mongodb://db.example:27017/loandesk":                   true,
+		"mongodb://db.example:27017/loandesk?retryWrites=false": false,
+		"mongodb://db.example:27017/loandesk?retryWrites=true":  true,
+	} {
+		cs, err := connstring.ParseAndValidate(uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := mongoClientOptions(Config{MongoURI: uri, ConnectTimeout: time.Second, PoolMax: 7}, cs)
+		if opts.RetryWrites == nil || *opts.RetryWrites != want {
+			t.Errorf("%s: retryWrites %v, want %v", uri, opts.RetryWrites, want)
+		}
+		if opts.WriteConcern == nil || opts.WriteConcern.W != "majority" {
+			t.Errorf("%s: write concern %+v, want majority", uri, opts.WriteConcern)
+		}
+		if opts.MaxPoolSize == nil || *opts.MaxPoolSize != 7 {
+			t.Errorf("%s: pool %v, want 7", uri, opts.MaxPoolSize)
+		}
+	}
+}
