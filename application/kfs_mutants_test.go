@@ -140,3 +140,27 @@ func TestAPRExcess_IsExact(t *testing.T) {
 		}
 	}
 }
+
+// aprIs proves one basis point and refuses its neighbours: the rate must
+// lie at or above the lower half point and below the upper one.
+// ₹5,00,000 at 10.50 % over 60 months with ₹4,88,200 paid out is 1154 bp
+// (TestKeyFacts_FiveLakhPersonalLoan); the two-month schedule of
+// TestAPRBps_ExactHalfBasisPointRoundsUp is exactly 937.5 bp, so 938.
+func TestAPRIs_OnlyTheRoundedBasisPoint(t *testing.T) {
+	t.Parallel()
+	fiveLakh := RepaymentSchedule(5_00_000_00, 60, 1050, time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC))
+	two := Schedule{Rows: []Instalment{{Number: 1, Amount: 16_641_00}, {Number: 2, Amount: 16_641_00}}}
+	for _, tc := range []struct {
+		net  int64
+		s    Schedule
+		n    int
+		want bool
+	}{
+		{4_88_200_00, fiveLakh, 1153, false}, {4_88_200_00, fiveLakh, 1154, true}, {4_88_200_00, fiveLakh, 1155, false},
+		{32_896_00, two, 937, false}, {32_896_00, two, 938, true}, {32_896_00, two, 939, false},
+	} {
+		if got := aprIs(tc.net, tc.s, tc.n); got != tc.want {
+			t.Errorf("aprIs(%d, %d rows, %d) = %v, want %v", tc.net, len(tc.s.Rows), tc.n, got, tc.want)
+		}
+	}
+}
