@@ -177,6 +177,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	c.Web.SecureCookies = isTrue(getenv("COOKIE_SECURE"))
 	c.Web.TrustProxy = isTrue(getenv("TRUST_PROXY"))
+	if v := strings.TrimSpace(getenv("TWO_FACTOR_ROLES")); v != "" {
+		roles, err := parseTwoFactorRoles(v)
+		if err != nil {
+			fail("%v", err)
+		}
+		c.Web.TwoFactorRoles = roles
+	}
 	if len(errs) > 0 {
 		return config{}, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}
@@ -204,4 +211,21 @@ func orDefault(v, def string) string {
 func isTrue(v string) bool {
 	b, _ := strconv.ParseBool(v)
 	return b
+}
+
+// parseTwoFactorRoles reads TWO_FACTOR_ROLES: a comma-separated list of
+// roles that must sign in with a second factor, or "none".
+func parseTwoFactorRoles(v string) ([]string, error) {
+	if strings.EqualFold(v, "none") {
+		return []string{}, nil
+	}
+	var roles []string
+	for r := range strings.SplitSeq(v, ",") {
+		r = strings.ToLower(strings.TrimSpace(r))
+		if !auth.ValidRole(r) {
+			return nil, fmt.Errorf("TWO_FACTOR_ROLES must be roles separated by commas (%s) or none, got %q", strings.Join(auth.Roles, ", "), v)
+		}
+		roles = append(roles, r)
+	}
+	return roles, nil
 }

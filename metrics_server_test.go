@@ -40,6 +40,7 @@ func TestServe_Metrics(t *testing.T) {
 		done <- run(runCtx, []string{"serve"}, env(map[string]string{
 			"DATA_DIR": dir, "HOST": "127.0.0.1", "PORT": "0", "METRICS_ADDR": "127.0.0.1:0", "LOG_LEVEL": "debug",
 			"ADMIN_EMAIL": "admin@example.com", "ADMIN_PASSWORD": "a long admin password", "ADMIN_TOKEN": token,
+			"TWO_FACTOR_ROLES": "none", // the admin signs in with the password alone here
 		}), io.Discard, &logs)
 	}()
 	t.Cleanup(func() {

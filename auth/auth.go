@@ -40,6 +40,10 @@ type User struct {
 	// MustChangePassword: every page but the password change (and
 	// signing out) sends the user there.
 	MustChangePassword bool
+	// MustEnrolTwoFactor: the user's role signs in with a second factor
+	// and they have none yet; every page but the enrolment sends them
+	// there.
+	MustEnrolTwoFactor bool
 }
 
 // IsAdmin reports whether u may manage users and everything else.

@@ -49,6 +49,7 @@ func Variables() []Variable {
 		{Name: "SESSION_IDLE_TIMEOUT", Default: "24h", Doc: "a session unused this long ends"},
 		{Name: "COOKIE_SECURE", Default: "false", Doc: "true behind HTTPS: Secure session cookie and HSTS"},
 		{Name: "TRUST_PROXY", Default: "false", Doc: "true behind one proxy that appends X-Forwarded-For"},
+		{Name: "TWO_FACTOR_ROLES", Default: "admin", Doc: "roles that sign in with a TOTP code too (comma-separated, or none)"},
 		{Name: "DUAL_APPROVAL_ABOVE", Default: "2500000", Doc: "rupees above which an approval needs two approvers"},
 		{Name: "UNDERWRITER_APPROVAL_LIMIT", Default: "2500000", Doc: "the largest amount in rupees an underwriter may approve"},
 		{Name: "TIME_ZONE", Default: "Asia/Kolkata", Doc: "the lender's IANA time zone for business dates"},

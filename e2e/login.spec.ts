@@ -1,4 +1,4 @@
-import { test, expect, signIn, admin } from "./fixtures";
+import { test, expect, signIn, changePassword, admin } from "./fixtures";
 
 test("signs in through the UI, sees the loans, signs out", async ({ page, server, problems }) => {
   await signIn(page, server);
@@ -81,6 +81,9 @@ test("an admin adds a user who can then sign in with their role", async ({ brows
   const other = await browser.newContext();
   const viewer = await other.newPage();
   await signIn(viewer, server, "viewer@example.com", "violet canyon drums 37");
+  // The password the admin typed is changed before anything else.
+  await expect(viewer).toHaveURL(/\/account\/password$/);
+  await changePassword(viewer, "violet canyon drums 37", "saffron kettle orbit 58");
   await expect(viewer.getByTestId("signed-in-user")).toContainText("viewer");
   await expect(viewer.getByRole("link", { name: "Users" })).toHaveCount(0);
   const res = await viewer.goto(server.url + "/admin/users");

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -106,7 +107,27 @@ func (a *App) Login(w http.ResponseWriter, r *http.Request) {
 		a.loginFailed(w, r, http.StatusForbidden, form)
 		return
 	}
-	// A fresh token on every sign-in defeats session fixation.
+	// With two-factor sign-in the password is only the first step: the
+	// session remembers whose code to ask for, signed in as nobody.
+	if user.TOTP != nil {
+		if err := a.Sessions.RenewToken(r.Context()); err != nil {
+			a.ServerError(w, r, err)
+			return
+		}
+		a.Sessions.Put(r.Context(), sessionPendingUser, user.ID.Hex())
+		a.Sessions.Put(r.Context(), sessionPendingAt, now.UnixMilli())
+		a.Sessions.Put(r.Context(), sessionPendingNext, form.Next)
+		http.Redirect(w, r, codePath, http.StatusSeeOther)
+		return
+	}
+	a.completeSignIn(w, r, user, form.Next, now, "")
+}
+
+// completeSignIn starts the user's session under a fresh token (which
+// defeats session fixation) and sends them on: to change their password
+// first if they must, else to next or the loans. how says which second
+// factor was used, for the audit log.
+func (a *App) completeSignIn(w http.ResponseWriter, r *http.Request, user store.User, next string, now time.Time, how string) {
 	if err := a.Sessions.RenewToken(r.Context()); err != nil {
 		a.ServerError(w, r, err)
 		return
@@ -114,13 +135,16 @@ func (a *App) Login(w http.ResponseWriter, r *http.Request) {
 	a.Sessions.Put(r.Context(), SessionUserID, user.ID.Hex())
 	a.Sessions.Put(r.Context(), SessionAuthAt, now.UnixMilli())
 	a.Logger.Info("signed in", "user", user.Email, "role", user.Role)
-	a.audit(r, user.Email, auditSignedIn, user.Email, "")
-	target := form.Next
+	a.audit(r, user.Email, auditSignedIn, user.Email, how)
+	target := next
 	if target == "" {
 		target = "/loans"
 	}
-	if user.MustChangePassword {
+	switch {
+	case user.MustChangePassword:
 		target = "/account/password"
+	case user.TOTP == nil && a.TwoFactorRequired(user.Role):
+		target = TwoFactorPath
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }

@@ -71,3 +71,26 @@ type AuditRow struct {
 	Detail string
 	IP     string
 }
+
+// CodeForm is the second step of signing in: the authenticator's code or
+// a recovery code.
+type CodeForm struct {
+	Error string
+}
+
+// TwoFactor is the signed-in user's two-factor page: either the
+// enrolment (QR code, the secret to type, the confirming code) or what is
+// on.
+type TwoFactor struct {
+	Enrolled     bool
+	EnrolledAt   string
+	RecoveryLeft int
+	// Required: the user's role requires two-factor sign-in and they have
+	// none yet, so nothing else opens until they enrol.
+	Required bool
+	QR       string // a data: URL of the QR code's PNG
+	Secret   string // the secret grouped by fours, to type by hand
+	Errors   map[string]string
+	// RecoveryCodes are shown once, right after enrolment.
+	RecoveryCodes []string
+}

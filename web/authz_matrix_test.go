@@ -110,9 +110,14 @@ var authorizationMatrix = map[string]matrixRow{
 	"GET /login":   row(s200, s200, s200, s200, s303, s303, s303),
 	"POST /login":  row(s422, s422, s422, s422, s422, s422, s422),
 	"POST /logout": row(s303, s303, s303, s303, s303, s303, s303),
+	// The code step: with no right password before it, back to sign in.
+	"GET /login/code":  row(s303, s303, s303, s303, s303, s303, s303),
+	"POST /login/code": row(s303, s303, s303, s303, s303, s303, s303).withForm("code", "123456"),
 
 	// Everyone signed in: their own password (a wrong current one is 422).
 	"GET /account/password":  page,
+	"GET /account/two-factor": page,
+	"POST /account/two-factor": row(s303, s303, s303, s303, s422, s422, s422).withForm("current", "wrong password", "code", "123456"),
 	"POST /account/password": row(s303, s303, s303, s303, s422, s422, s422).withForm("current", "wrong password", "password", "a brand new passphrase 7"),
 
 	// Loans: reading is for every signed-in person.

@@ -60,6 +60,9 @@ func newHandler(t testing.TB, st *store.Store, opts ...option) http.Handler {
 	t.Helper()
 	cfg := web.DefaultConfig()
 	cfg.BcryptCost = testCost
+	// Admins need no second factor here unless a test asks
+	// (withTwoFactor); the two-factor tests run with the default.
+	cfg.TwoFactorRoles = nil
 	for _, o := range opts {
 		o(&cfg)
 	}

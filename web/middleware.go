@@ -330,7 +330,8 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 		}
 		switch {
 		case err == nil:
-			ctx := auth.WithUser(r.Context(), auth.User{ID: idHex, Email: u.Email, Name: u.Name, Role: u.Role, MustChangePassword: u.MustChangePassword})
+			ctx := auth.WithUser(r.Context(), auth.User{ID: idHex, Email: u.Email, Name: u.Name, Role: u.Role, MustChangePassword: u.MustChangePassword,
+				MustEnrolTwoFactor: u.TOTP == nil && s.app.TwoFactorRequired(u.Role)})
 			next.ServeHTTP(w, r.WithContext(ctx))
 		case errors.Is(err, store.ErrNotFound):
 			s.logger.Info("ending session of unknown user or old password", "user_id", idHex)
@@ -365,14 +366,22 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if u, ok := auth.UserFrom(r.Context()); ok {
 			// A generated or admin-set password is changed before
-			// anything else.
-			if u.MustChangePassword && r.URL.Path != passwordPath {
+			// anything else; then a role that signs in with a second
+			// factor enrols.
+			first := ""
+			switch {
+			case u.MustChangePassword:
+				first = passwordPath
+			case u.MustEnrolTwoFactor:
+				first = handlers.TwoFactorPath
+			}
+			if first != "" && r.URL.Path != first {
 				if r.Header.Get("HX-Request") == "true" {
-					w.Header().Set("HX-Redirect", passwordPath)
+					w.Header().Set("HX-Redirect", first)
 					w.WriteHeader(http.StatusForbidden)
 					return
 				}
-				http.Redirect(w, r, passwordPath, http.StatusSeeOther)
+				http.Redirect(w, r, first, http.StatusSeeOther)
 				return
 			}
 			next.ServeHTTP(w, r)

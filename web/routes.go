@@ -70,6 +70,8 @@ func (s *Server) routes() (root, api *chi.Mux) {
 		// Signing in and out.
 		r.Get("/login", s.app.ShowLogin)
 		r.Post("/login", s.app.Login)
+		r.Get("/login/code", s.app.ShowLoginCode)
+		r.Post("/login/code", s.app.LoginCode)
 		r.Post("/logout", s.app.Logout)
 
 		// Signed-in pages.
@@ -77,6 +79,8 @@ func (s *Server) routes() (root, api *chi.Mux) {
 			r.Use(s.requireUser)
 			r.Get("/account/password", s.app.ShowPasswordChange)
 			r.Post("/account/password", s.app.ChangePassword)
+			r.Get("/account/two-factor", s.app.ShowTwoFactor)
+			r.Post("/account/two-factor", s.app.EnrolTwoFactor)
 			r.Get("/", func(w http.ResponseWriter, r *http.Request) {
 				http.Redirect(w, r, "/loans", http.StatusSeeOther)
 			})

@@ -53,6 +53,9 @@ type Config struct {
 	// Metrics receives every request's route, status and duration and
 	// is served at /metrics (a registry of its own when nil).
 	Metrics *metrics.Metrics
+	// TwoFactorRoles must sign in with a second factor (TOTP); their
+	// users enrol before anything else opens. Admins by default.
+	TwoFactorRoles []string
 }
 
 // DefaultConfig is what the server runs with unless told otherwise.
@@ -65,6 +68,7 @@ func DefaultConfig() Config {
 		Policy:             application.DefaultPolicy,
 		Zone:               application.DefaultZone(),
 		UploadMaxBytes:     handlers.DefaultUploadMaxBytes,
+		TwoFactorRoles:     []string{auth.RoleAdmin},
 	}
 }
 
@@ -127,6 +131,7 @@ func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
 		Logger:         logger,
 		RequestID:      RequestID,
 		UploadMaxBytes: cfg.UploadMaxBytes,
+		TwoFactorRoles: cfg.TwoFactorRoles,
 	}
 	s.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
 		s.logger.Error("session store failed", "err", err, "request_id", RequestID(r.Context()))
