@@ -84,6 +84,7 @@ process, where serve runs the jobs itself.`,
 				return func(ctx context.Context, inv invocation) error { return jobsCommand(ctx, inv.cfg, inv.logger) }
 			},
 		},
+		dbCommandRow(),
 		{
 			name: "seed", args: "[-n N] [-seed S]", summary: "load synthetic loan applications",
 			doc: `Creates N synthetic loan applications in the configured database; the

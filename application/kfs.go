@@ -3,6 +3,7 @@ package application
 import (
 	"math"
 	"math/big"
+	"sort"
 	"time"
 
 	"loandesk/model"
@@ -68,74 +69,56 @@ func PercentOf(paise int64, bps int) int64 {
 // of receiving net paise now and repaying s's instalments one month
 // apart: 12 × the monthly rate i at which net = Σ instalmentₖ ÷ (1+i)ᵏ
 // (the internal rate of return; the RBI KFS's "annual percentage rate").
-// The rate is found by bisection on 256-bit floats to far below a basis
-// point. It returns 0 when there is nothing to compute.
+// The answer is exact: it is n basis points when the rate lies in
+// [n − ½, n + ½) basis points, and on which side of a half point the rate
+// lies is decided in integers (aprExcess), so a rate of exactly n + ½
+// basis points gives n + 1. It returns 0 when there is nothing to
+// compute, and when the instalments repay less than half a basis point
+// over net (or no more than net).
 func APRBps(net int64, s Schedule) int {
-	if net <= 0 || len(s.Rows) == 0 {
+	if net <= 0 || len(s.Rows) == 0 || aprExcess(net, s, 1) < 0 {
 		return 0
 	}
-	excess := npvExcess(net, s)
-	if excess(new(big.Float).SetPrec(aprPrec)) <= 0 {
-		return 0 // repays no more than it lends
-	}
-	// Newton's method in float64 finds the rate in a few steps; two exact
-	// evaluations then prove which basis point it rounds to (the IRR lies
-	// strictly between the half-points around it). Bisection on the exact
-	// sum is the fallback.
-	if guess, ok := aprGuess(net, s); ok && guess > 0 {
-		if excess(halfPoint(2*int64(guess)-1)) > 0 && excess(halfPoint(2*int64(guess)+1)) < 0 {
-			return guess
-		}
+	// Newton's method in float64 finds the rate in a few steps, and two
+	// exact evaluations prove it; bisection on the exact sum is the
+	// fallback.
+	if guess, ok := aprGuess(net, s); ok && aprIs(net, s, guess) {
+		return guess
 	}
 	return aprByBisection(net, s)
 }
 
-const aprPrec = 256
+// aprMaxBps bounds the APR: 1,000 % a month (where aprGuess gives up).
+const aprMaxBps = 1_200_000
 
-// npvExcess compares, exactly enough, the instalments discounted at a
-// monthly rate i with net: Σ instalmentₖ ÷ (1+i)ᵏ − net, decreasing in i.
-func npvExcess(net int64, s Schedule) func(i *big.Float) int {
-	netF := new(big.Float).SetPrec(aprPrec).SetInt64(net)
-	return func(i *big.Float) int {
-		growth := new(big.Float).SetPrec(aprPrec).Add(big.NewFloat(1).SetPrec(aprPrec), i)
-		discount := new(big.Float).SetPrec(aprPrec).SetInt64(1)
-		sum := new(big.Float).SetPrec(aprPrec)
-		for _, r := range s.Rows {
-			discount.Quo(discount, growth)
-			sum.Add(sum, new(big.Float).SetPrec(aprPrec).Mul(new(big.Float).SetPrec(aprPrec).SetInt64(r.Amount), discount))
-		}
-		return sum.Cmp(netF)
+// aprIs reports whether the APR of net against s is n basis points: the
+// rate is at least n − ½ and below n + ½ basis points.
+func aprIs(net int64, s Schedule, n int) bool {
+	return aprExcess(net, s, 2*int64(n)-1) >= 0 && aprExcess(net, s, 2*int64(n)+1) < 0
+}
+
+// aprExcess is the sign of Σ instalmentₖ ÷ (1+i)ᵏ − net at the monthly
+// rate of an APR of h half basis points (i = h ÷ 240,000; h > −240,000),
+// computed exactly: with d = 240,000 and g = 240,000 + h, (1+i)⁻ᵏ is
+// dᵏ ÷ gᵏ, so over n instalments the sign is that of
+// Σ instalmentₖ·dᵏ·gⁿ⁻ᵏ − net·gⁿ. The sum decreases as h grows.
+func aprExcess(net int64, s Schedule, h int64) int {
+	d, g := big.NewInt(240_000), big.NewInt(240_000+h)
+	sum, dk, gn, term := new(big.Int), big.NewInt(1), big.NewInt(net), new(big.Int)
+	for _, r := range s.Rows {
+		dk.Mul(dk, d)
+		sum.Mul(sum, g)
+		sum.Add(sum, term.Mul(term.SetInt64(r.Amount), dk))
+		gn.Mul(gn, g)
 	}
+	return sum.Cmp(gn)
 }
 
-// halfPoint is the monthly rate of an APR of n half basis points:
-// n ÷ 240,000.
-func halfPoint(n int64) *big.Float {
-	r := new(big.Float).SetPrec(aprPrec).SetInt64(n)
-	return r.Quo(r, new(big.Float).SetPrec(aprPrec).SetInt64(240_000))
-}
-
-// aprByBisection is the APR by bisection on the exact sum (120 halvings
-// of [0, 100 %] a month: far below a basis point).
+// aprByBisection is the APR by bisection on the basis points, each step
+// an exact evaluation: the smallest n whose upper half point the rate
+// lies below (aprMaxBps at most).
 func aprByBisection(net int64, s Schedule) int {
-	excess := npvExcess(net, s)
-	lo, hi := new(big.Float).SetPrec(aprPrec), new(big.Float).SetPrec(aprPrec).SetInt64(1)
-	if excess(lo) <= 0 {
-		return 0
-	}
-	for range 120 {
-		mid := new(big.Float).SetPrec(aprPrec).Add(lo, hi)
-		mid.Quo(mid, big.NewFloat(2))
-		if excess(mid) > 0 {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	apr := new(big.Float).SetPrec(aprPrec).Mul(lo, big.NewFloat(120_000)) // i × 12 × 10,000, half up
-	apr.Add(apr, big.NewFloat(0.5))
-	n, _ := apr.Int64()
-	return int(n)
+	return sort.Search(aprMaxBps, func(n int) bool { return aprExcess(net, s, 2*int64(n)+1) < 0 })
 }
 
 // aprGuess is the APR in basis points by Newton's method on float64: a

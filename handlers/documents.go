@@ -38,6 +38,8 @@ type WorkStore interface {
 	Discard(ctx context.Context, id primitive.ObjectID) error
 	PublishScoring(ctx context.Context, l model.Loan, reason, key string) (primitive.ObjectID, error)
 	QueueStats(ctx context.Context, types []string) (store.QueueStats, error)
+	NoteAdd(ctx context.Context, n model.Note) (model.Note, error)
+	NotesOfLoan(ctx context.Context, loanID primitive.ObjectID, limit int) ([]model.Note, error)
 }
 
 // DefaultUploadMaxBytes bounds an uploaded document (UPLOAD_MAX_BYTES).

@@ -35,6 +35,7 @@ func (a *App) loanDetail(ctx context.Context, l model.Loan, user auth.User) view
 		History:   a.historyEntries(l.History),
 		Flags:     a.flagViews(l, user),
 		Money:     a.moneyPanel(ctx, l, user),
+		Notes:     a.notesPanel(ctx, l, user),
 	}
 	for _, s := range application.Sections {
 		d.Sections = append(d.Sections, sectionView(l, s, user))

@@ -352,3 +352,17 @@ type OCRResult struct {
 
 // MaxOCRText bounds the text kept per document.
 const MaxOCRText = 20_000
+
+// Note is a remark staff add to an application (who, when, text). Notes
+// are not versioned changes: adding one leaves the loan's version, and so
+// every open form on it, as they are (a note never conflicts with an edit,
+// nor an edit with a note); they are kept beside the loan, not in it.
+type Note struct {
+	ID          primitive.ObjectID `bson:"_id"`
+	LoanID      primitive.ObjectID `bson:"loanId"`
+	LoanHumanID string             `bson:"loanHumanId"`
+	By          string             `bson:"by"` // user email
+	ByName      string             `bson:"byName"`
+	At          time.Time          `bson:"at"`
+	Text        string             `bson:"text"`
+}

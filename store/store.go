@@ -87,6 +87,7 @@ type Store struct {
 	journal       appendOnly
 	ledgerFences  lungo.ICollection
 	audit         lungo.ICollection
+	notes         lungo.ICollection
 
 	sessionCache   *sessionCache
 	clock          clock.Func
@@ -131,6 +132,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.journal = appendOnly{s.db.Collection("journal")}
 	s.ledgerFences = s.db.Collection("ledger_fences")
 	s.audit = s.db.Collection("audit")
+	s.notes = s.db.Collection("notes")
 	s.logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	s.sessionCache = newSessionCache()
 	s.clock = cfg.Now

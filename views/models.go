@@ -129,6 +129,23 @@ type LoanDetail struct {
 	Jobs      JobList
 	Flags     []FlagView
 	Money     MoneyPanel
+	Notes     LoanNotes
+}
+
+// LoanNotes is an application's notes, newest first.
+type LoanNotes struct {
+	URL    string // where a note is posted
+	CanAdd bool
+	MaxLen int
+	Notes  []NoteView
+	More   bool // older notes are not shown
+	// Draft and Error are a refused note and why; Notice says one was added.
+	Draft, Error, Notice string
+}
+
+// NoteView is one note.
+type NoteView struct {
+	Who, When, ISO, Text string
 }
 
 // FlagView is a warning on an application.

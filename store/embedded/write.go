@@ -196,12 +196,9 @@ func (t *txn) upsert(ns string, spec UpdateSpec) (UpdateResult, error) {
 }
 
 // same reports whether an update left a document as it was (MongoDB
-// counts those as matched, not modified).
-func same(a, b bsonkit.Doc) bool {
-	ab, err1 := bson.Marshal(a)
-	bb, err2 := bson.Marshal(b)
-	return err1 == nil && err2 == nil && string(ab) == string(bb)
-}
+// counts those as matched, not modified): whether the two encode to the
+// same BSON bytes. See same.go.
+func same(a, b bsonkit.Doc) bool { return sameDoc(*a, *b) }
 
 // delete removes the documents filter matches (the first in sort order
 // unless multi) and returns them.
