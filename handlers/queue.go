@@ -28,14 +28,18 @@ func (a *App) ShowQueue(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, views.QueuePage(a.page(r, "Job queue", "queue"), q))
 }
 
-// ShowQueueStats is the queue page's self-refreshing counts.
+// ShowQueueStats is the queue page's self-refreshing counts; opened
+// outside htmx (a bookmark, a new tab) it is the whole queue page, never
+// a bare fragment without a title or language.
 func (a *App) ShowQueueStats(w http.ResponseWriter, r *http.Request) {
 	q, err := a.queueView(r.Context())
 	if err != nil {
 		a.ServerError(w, r, err)
 		return
 	}
-	a.render(w, r, http.StatusOK, views.QueueStatsPanel(q))
+	a.respond(w, r, http.StatusOK, views.QueueStatsPanel(q), func() {
+		a.render(w, r, http.StatusOK, views.QueuePage(a.page(r, "Job queue", "queue"), q))
+	})
 }
 
 // RetryJob requeues a dead job from the queue page.
