@@ -30,11 +30,15 @@ type testBundle struct {
 func setup(t testing.TB, cfg wire.Config) *testBundle {
 	t.Helper()
 	srv := wiretest.Start(t, cfg)
-	client, err := mongo.Connect(context.Background(), options.Client().ApplyURI(srv.URI).SetServerSelectionTimeout(5*time.Second))
+	client, err := mongo.Connect(context.Background(), options.Client().ApplyURI(srv.URI).SetServerSelectionTimeout(2*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second) // the server may be gone
+		defer cancel()
+		_ = client.Disconnect(ctx)
+	})
 	return &testBundle{srv: srv, client: client, db: client.Database("loandesk")}
 }
 

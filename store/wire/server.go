@@ -123,6 +123,7 @@ type Server struct {
 	reaperOn  bool
 	stopReap  chan struct{}
 	open      atomic.Int64 // connections open now
+	inFlight  atomic.Int64 // commands running now
 	advertise atomic.Value // string
 
 	sessions sessionTable
@@ -240,6 +241,21 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	done := make(chan struct{})
 	go func() { s.connWG.Wait(); close(done) }()
+	// Transactions still open are not acknowledged: abort them, so a
+	// command waiting for the engine's writer can finish. A session busy
+	// with a command is aborted once that command is answered.
+	go func() {
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			s.sessions.expire(time.Now(), 0, s.cfg.SessionTimeout)
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
 	var err error
 	select {
 	case <-done:
@@ -308,6 +324,7 @@ func (c *conn) begin() bool {
 		return false
 	}
 	c.busy = true
+	c.srv.inFlight.Add(1)
 	return true
 }
 
@@ -316,6 +333,7 @@ func (c *conn) end() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.busy = false
+	c.srv.inFlight.Add(-1)
 	return !c.shut
 }
 

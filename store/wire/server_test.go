@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
+	"loandesk/store/embedded"
 	"loandesk/store/wire"
 )
 
@@ -320,5 +321,61 @@ func TestServer_AbandonedTransactionIsAborted(t *testing.T) {
 	}
 	if err := sess.CommitTransaction(ctx); err == nil {
 		t.Fatal("committing the aborted transaction succeeded")
+	}
+}
+
+// TestServer_ShutdownAbortsOpenTransactions: an open transaction (not
+// acknowledged) does not hold a shutdown up; its writes are discarded.
+func TestServer_ShutdownAbortsOpenTransactions(t *testing.T) {
+	t.Parallel()
+	b := setup(t, wire.Config{})
+	ctx := context.Background()
+	coll := b.db.Collection("tx")
+	sess, err := b.client.StartSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.EndSession(ctx)
+	if err := sess.StartTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := coll.InsertOne(mongo.NewSessionContext(ctx, sess), bson.M{"_id": "uncommitted"}); err != nil {
+		t.Fatal(err)
+	}
+	// A write on its own connection waits for the transaction's writer.
+	c := dial(t, b.srv.Addr)
+	if _, err := c.Write(opMsg(9, marshal(t, bson.D{{Key: "insert", Value: "tx"}, {Key: "documents", Value: bson.A{bson.M{"_id": "outside"}}}, {Key: "$db", Value: "loandesk"}}))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return b.srv.InFlight() == 1 })
+	blocked := make(chan error, 1)
+	go func() {
+		doc, err := readReply(c)
+		if err == nil && doc.Lookup("ok").Double() != 1 {
+			err = fmt.Errorf("reply %v", doc)
+		}
+		blocked <- err
+	}()
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := b.srv.Shutdown(sctx); err != nil {
+		t.Fatalf("shutdown with an open transaction: %v after %s", err, time.Since(start))
+	}
+	t.Logf("shutdown took %s", time.Since(start))
+	select {
+	case err := <-blocked:
+		if err != nil {
+			t.Fatalf("the write that waited for the transaction: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the write waiting for the transaction never returned")
+	}
+	docs, _, err := b.srv.Engine.Find(ctx, "loandesk.tx", embedded.Query{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 1 || (*docs[0])[0].Value != "outside" {
+		t.Fatalf("stored %v, want only the write that waited (the open transaction's insert discarded)", docs)
 	}
 }

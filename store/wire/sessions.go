@@ -79,7 +79,7 @@ func (t *sessionTable) expire(now time.Time, lifetime, idle time.Duration) {
 		if !s.mu.TryLock() {
 			continue
 		}
-		if s.txn != nil && now.Sub(s.txn.started) > lifetime {
+		if s.txn != nil && now.Sub(s.txn.started) >= lifetime {
 			s.abortTxn()
 		}
 		s.mu.Unlock()

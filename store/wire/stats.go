@@ -70,3 +70,7 @@ func (s *Server) Stats() []CommandStats {
 
 // OpenConnections is how many client connections are open.
 func (s *Server) OpenConnections() int { return int(s.open.Load()) }
+
+// InFlight is how many commands are running now (read, not yet
+// answered).
+func (s *Server) InFlight() int { return int(s.inFlight.Load()) }
