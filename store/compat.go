@@ -75,8 +75,8 @@ type ttlField struct {
 
 // refusesOption reports whether err is the server refusing an index
 // option it does not implement (FerretDB: code 238, "Index option
-// \"expireAfterSeconds\" is not implemented yet"; Cosmos DB refuses
-// expireAfterSeconds on any field but _ts), as opposed to a clash with
+// \"expireAfterSeconds\" is not implemented yet"; Cosmos DB documents
+// TTL indexes only on _ts), as opposed to a clash with
 // an existing index (codes 85 and 86) or a lost connection.
 func refusesOption(err error, option string) bool {
 	var se mongo.ServerError
