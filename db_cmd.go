@@ -101,7 +101,11 @@ func dbCommand(ctx context.Context, cfg config, logger *slog.Logger, p dbParams)
 	if err != nil {
 		return fmt.Errorf("db: listen on %s: %w", p.Addr, err)
 	}
-	srv := wire.New(wire.Config{Engine: engine, MaxConnections: p.MaxConnections, Advertise: p.Advertise, Logger: logger})
+	advertise := p.Advertise
+	if advertise == "" {
+		advertise = ln.Addr().String()
+	}
+	srv := wire.New(wire.Config{Engine: engine, MaxConnections: p.MaxConnections, Advertise: advertise, Logger: logger})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	addr := ln.Addr().String()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"loandesk/store"
+	"loandesk/store/wire"
+	"loandesk/store/wire/wiretest"
 )
 
 // TestDBCommand_ServesTheStoreAndStopsGracefully runs `loandesk db` over
@@ -160,3 +163,17 @@ func TestDBCommand_Refuses(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestDBCommand_DoctorPasses: `loandesk doctor` through MONGO_URI finds
+// every guarantee the app relies on in the wire server: no lost
+// updates, exactly-once claims, unique and TTL indexes, the lock.
+func TestDBCommand_DoctorPasses(t *testing.T) {
+	t.Parallel()
+	srv := wiretest.Start(t, wire.Config{})
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"doctor", "-writers", "4", "-ops", "20"}, env(map[string]string{"MONGO_URI": srv.URI}), &stdout, &stderr)
+	if err != nil || strings.Contains(stdout.String(), "FAIL") {
+		t.Fatalf("doctor against the wire server: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	t.Logf("\n%s", stdout.String())
+}
