@@ -124,8 +124,9 @@ in DATA_DIR, which must hold none. For MongoDB use mongorestore.`,
 			flags: func(fs *flag.FlagSet) func(context.Context, invocation) error {
 				writers := fs.Int("writers", 8, "concurrent writers in each race (1 to 256)")
 				ops := fs.Int("ops", 50, "operations per writer in the update races (1 to 10000)")
+				timeout := fs.Duration("timeout", 5*time.Minute, "give up on the checks still running after this long")
 				return func(ctx context.Context, inv invocation) error {
-					return doctorCommand(ctx, inv.cfg, inv.logger, *writers, *ops, inv.stdout)
+					return doctorCommand(ctx, inv.cfg, inv.logger, doctorParams{writers: *writers, ops: *ops, timeout: *timeout}, inv.stdout)
 				}
 			},
 		},

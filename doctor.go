@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"loandesk/store"
 )
@@ -19,25 +21,40 @@ drops afterwards: connection and server version, durability, the indexes
 and query shapes the app needs at start, unique, partial unique and TTL
 indexes, the versioned-update race (no lost updates), concurrent $inc,
 exactly-once claims with findAndModify, a unique index under an insert
-race, and the distributed lock with fencing tokens. Prints a table and
-exits 1 naming every check that failed, so a MongoDB-compatible server
-(Cosmos DB, DocumentDB, FerretDB) can be checked before going live.
-The embedded database must not be open in a running server.`
+race, and the distributed lock with fencing tokens, within -timeout.
+Prints a table and exits 1 naming every check that failed, so a
+MongoDB-compatible server (Cosmos DB, DocumentDB, FerretDB) can be
+checked before going live. The embedded database must not be open in a
+running server.`
 
-// doctorCommand opens the configured database, runs the checks with
-// writers goroutines and ops operations each, prints the table to
-// stdout, and returns an error naming the failed checks (nil when none
-// failed; warnings do not fail).
-func doctorCommand(ctx context.Context, cfg config, logger *slog.Logger, writers, ops int, stdout io.Writer) error {
-	if writers < 1 || writers > 256 || ops < 1 || ops > 10000 {
-		return fmt.Errorf("doctor: -writers must be 1 to 256 and -ops 1 to 10000 (got %d and %d)", writers, ops)
+// doctorParams are doctor's flags.
+type doctorParams struct {
+	writers int           // goroutines in each race, 1 to 256
+	ops     int           // operations per writer, 1 to 10000
+	timeout time.Duration // the checks' deadline (opening the database included), above 0
+}
+
+// doctorCommand opens the configured database, runs the checks sized by
+// p within p.timeout, prints the table to stdout, and returns an error
+// naming the failed checks (nil when none failed; warnings do not fail).
+// Checks cut off by the timeout fail with their errors; the scratch
+// collections are dropped all the same.
+func doctorCommand(ctx context.Context, cfg config, logger *slog.Logger, p doctorParams, stdout io.Writer) error {
+	if p.writers < 1 || p.writers > 256 || p.ops < 1 || p.ops > 10000 || p.timeout <= 0 {
+		return fmt.Errorf("doctor: -writers must be 1 to 256, -ops 1 to 10000 and -timeout above 0 (got %d, %d and %s)", p.writers, p.ops, p.timeout)
 	}
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
 	st, err := store.Open(ctx, cfg.Store(logger))
 	if err != nil {
 		return fmt.Errorf("doctor: %w", err)
 	}
 	defer st.Close(context.Background())
-	checks, err := st.Doctor(ctx, store.DoctorParams{Writers: writers, Ops: ops})
+	checks, err := st.Doctor(ctx, store.DoctorParams{Writers: p.writers, Ops: p.ops})
+	late := ""
+	if errors.Is(err, context.DeadlineExceeded) {
+		late, err = fmt.Sprintf("not finished within -timeout %s; ", p.timeout), nil
+	}
 	if werr := writeDoctorTable(stdout, checks); err == nil {
 		err = werr
 	}
@@ -51,7 +68,7 @@ func doctorCommand(ctx context.Context, cfg config, logger *slog.Logger, writers
 		}
 	}
 	if len(failed) > 0 {
-		return fmt.Errorf("doctor: %d of %d checks failed: %s", len(failed), len(checks), strings.Join(failed, "; "))
+		return fmt.Errorf("doctor: %s%d of %d checks failed: %s", late, len(failed), len(checks), strings.Join(failed, "; "))
 	}
 	return nil
 }

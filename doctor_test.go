@@ -50,7 +50,7 @@ func TestRun_DoctorFerretDBFailsNamingLostUpdates(t *testing.T) {
 func TestRun_DoctorRefusesBadSizes(t *testing.T) {
 	t.Parallel()
 	dataDir := filepath.Join(t.TempDir(), "data")
-	for _, args := range [][]string{{"doctor", "-writers", "0"}, {"doctor", "-ops", "10001"}} {
+	for _, args := range [][]string{{"doctor", "-writers", "0"}, {"doctor", "-ops", "10001"}, {"doctor", "-timeout", "0s"}} {
 		err := run(context.Background(), args, env(map[string]string{"DATA_DIR": dataDir}), &bytes.Buffer{}, &bytes.Buffer{})
 		if exitCode(err) != 1 || !strings.Contains(err.Error(), "-writers must be") {
 			t.Errorf("%v: %v", args, err)
