@@ -143,7 +143,7 @@ func dbCommand(ctx context.Context, cfg config, logger *slog.Logger, p dbParams)
 	<-ttlDone
 	for _, st := range srv.Stats() {
 		logger.Info("db: commands served", "command", st.Name, "calls", st.Calls, "errors", st.Errors,
-			"mean_ms", float64(st.Total.Microseconds())/float64(max(st.Calls, 1))/1000, "max_ms", st.Max.Milliseconds())
+			"mean", (st.Total / time.Duration(max(st.Calls, 1))).Round(time.Microsecond), "max", st.Max.Round(time.Microsecond))
 	}
 	if shutErr != nil {
 		return fmt.Errorf("db: commands still running after %s were cut off: %w", dbShutdownWait, shutErr)
