@@ -26,6 +26,9 @@ for (const scheme of ["light", "dark"] as const) {
       await signIn(page, server);
       const found: Record<string, string[]> = {};
       await expect(page.getByTestId("loan-row").first()).toBeVisible();
+      // The scheme really applies (the scan is not of the light page twice).
+      const background = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+      expect(background).toBe(scheme === "dark" ? "rgb(15, 23, 42)" : "rgb(248, 250, 252)");
       found["/loans"] = await seriousViolations(page);
       for (const path of ["/loans?product=home&min=abc&sort=amount_desc", "/loans/new"]) {
         await page.goto(server.url + path);
