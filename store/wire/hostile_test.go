@@ -269,3 +269,22 @@ func TestNested_IsValidBSON(t *testing.T) {
 		t.Fatalf("%v %v", v, err)
 	}
 }
+
+// TestServer_OversizedMessageGetsItsReply: a client that really sends a
+// 49 MB message reads the size error, not a reset.
+func TestServer_OversizedMessageGetsItsReply(t *testing.T) {
+	t.Parallel()
+	b := setup(t, wire.Config{})
+	c := dial(t, b.srv.Addr)
+	msg := header(49_000_000, wiremessage.OpMsg, make([]byte, 49_000_000-16))
+	writeErr := make(chan error, 1)
+	go func() { _, err := c.Write(msg); writeErr <- err }()
+	doc, err := readReply(c)
+	if err != nil || code(doc) != 10334 || !bytes.Contains([]byte(doc.Lookup("errmsg").StringValue()), []byte("48000000")) {
+		t.Fatalf("reply to a 49 MB message: %v, %v", doc, err)
+	}
+	<-writeErr // done or cut off: either is fine
+	if n, err := b.db.Collection("keep").CountDocuments(context.Background(), bson.M{}); err != nil || n != 0 {
+		t.Fatalf("the server after it: %d, %v", n, err)
+	}
+}

@@ -388,6 +388,7 @@ func (c *conn) refuse() {
 	e := errorf(codeTooManyConnections, "too many open connections to loandesk db (the limit is %d)", s.cfg.MaxConnections)
 	op := wiremessage.OpCode(binary.LittleEndian.Uint32(hdr[12:]))
 	_, _ = c.nc.Write(errorReply(op, int32(binary.LittleEndian.Uint32(hdr[4:])), e))
+	c.drain(min(int64(int32(binary.LittleEndian.Uint32(hdr[:4])))-16, MaxMessageBytes))
 }
 
 // read returns the next whole message and its request id. A message over
@@ -406,6 +407,7 @@ func (c *conn) read() ([]byte, int32, error) {
 		e := errorf(codeBSONObjectTooLarge, "message of %d bytes is over the %d-byte limit", length, c.srv.cfg.MaxMessageBytes)
 		op := wiremessage.OpCode(binary.LittleEndian.Uint32(hdr[12:]))
 		_, _ = c.nc.Write(errorReply(op, reqID, e))
+		c.drain(int64(length) - 16)
 		return nil, 0, fmt.Errorf("%w: %s", errBadMessage, e.msg)
 	}
 	msg := make([]byte, length)
@@ -417,6 +419,17 @@ func (c *conn) read() ([]byte, int32, error) {
 		return nil, 0, err
 	}
 	return msg, reqID, nil
+}
+
+// drain half-closes the connection and discards up to n bytes the
+// client is still sending (for at most two seconds), so the error reply
+// reaches it instead of a reset.
+func (c *conn) drain(n int64) {
+	if tc, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		_ = tc.CloseWrite()
+	}
+	_ = c.nc.SetReadDeadline(time.Now().Add(2 * time.Second))
+	_, _ = io.CopyN(io.Discard, c.nc, n)
 }
 
 // handle runs one message and returns the reply (nil: none) and whether
