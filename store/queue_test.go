@@ -13,18 +13,19 @@ import (
 	"loandesk/clock"
 )
 
-// queueEngines runs a queue test on both embedded engines. The store's
+// queueEngines runs a queue test on both embedded engines, and on the
+// indexed one through MONGO_URI and the wire server (targetWire). The store's
 // clock is clk, which stands still unless the test moves it: leases run
 // out and retries come due when the test says so, not after a sleep.
 func queueEngines(t *testing.T, test func(t *testing.T, st *Store, clk *clock.Manual)) {
-	for _, engine := range []string{EngineIndexed, EngineLungo} {
+	for _, engine := range []string{EngineIndexed, EngineLungo, targetWire} {
 		t.Run(engine, func(t *testing.T) {
 			t.Parallel()
 			// Near the wall clock, so the engine's TTL sweeps (on wall
 			// time) do not take finished events for expired; whole
 			// milliseconds, as BSON stores times.
 			clk := clock.NewManual(time.Now().Truncate(time.Millisecond))
-			st, err := Open(context.Background(), Config{DataDir: t.TempDir(), Engine: engine, Now: clk.Now})
+			st, err := Open(context.Background(), targetConfig(t, engine, clk.Now))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -113,16 +113,17 @@ func storedExpiry(t *testing.T, st *Store, token string) time.Time {
 	return doc.Expiry.UTC()
 }
 
-// sessionEngines runs a session test on both embedded engines, with the
+// sessionEngines runs a session test on both embedded engines (and through
+// the wire server, targetWire), with the
 // store on a manual clock standing at the wall clock's now (the engines'
 // TTL sweeps use the wall clock, so the manual one only moves forward).
 func sessionEngines(t *testing.T, test func(t *testing.T, st *Store, clk *clock.Manual)) {
 	t.Helper()
-	for _, engine := range []string{EngineIndexed, EngineLungo} {
+	for _, engine := range []string{EngineIndexed, EngineLungo, targetWire} {
 		t.Run(engine, func(t *testing.T) {
 			t.Parallel()
 			clk := clock.NewManual(time.Now())
-			st, err := Open(context.Background(), Config{DataDir: t.TempDir(), Engine: engine, Now: clk.Now})
+			st, err := Open(context.Background(), targetConfig(t, engine, clk.Now))
 			if err != nil {
 				t.Fatal(err)
 			}

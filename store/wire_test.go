@@ -8,10 +8,26 @@ import (
 	"testing"
 	"time"
 
+	"loandesk/clock"
 	"loandesk/model"
 	"loandesk/store/wire"
 	"loandesk/store/wire/wiretest"
 )
+
+// targetWire names, beside the engines, the store opened through
+// MONGO_URI and the official driver on the wire server (what several
+// processes share through `loandesk db`).
+const targetWire = "wire"
+
+// targetConfig is the store configuration for an engine or targetWire,
+// on a fresh database, with the store's clock now.
+func targetConfig(t *testing.T, engine string, now clock.Func) Config {
+	t.Helper()
+	if engine == targetWire {
+		return Config{MongoURI: wiretest.Start(t, wire.Config{}).URI, ConnectTimeout: 10 * time.Second, Now: now}
+	}
+	return Config{DataDir: t.TempDir(), Engine: engine, Now: now}
+}
 
 // setupWire opens the store through MONGO_URI and the official driver
 // against the embedded engine served over the wire protocol (what
