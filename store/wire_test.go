@@ -201,3 +201,61 @@ func TestStore_OverWire_EditsWithRetryLoseNothing(t *testing.T) {
 	}
 	t.Logf("%d edits through the wire server with %d conflict retries: 0 lost", admins*edits, retries)
 }
+
+// TestStore_OverWire_TwoProcessesClaimExactlyOnce: two stores, each its
+// own driver client and connection pool (two `loandesk jobs` processes
+// as the database sees them), run 4 workers each on 2,000 events:
+// every event handled once, none twice, none lost.
+func TestStore_OverWire_TwoProcessesClaimExactlyOnce(t *testing.T) {
+	t.Parallel()
+	srv := wiretest.Start(t, wire.Config{})
+	ctx := context.Background()
+	var stores []*Store
+	for range 2 {
+		st, err := Open(ctx, Config{MongoURI: srv.URI, ConnectTimeout: 10 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close(context.Background()) })
+		stores = append(stores, st)
+	}
+	const events = 2000
+	publishConcurrently(t, stores[0], "x", events)
+	var mu sync.Mutex
+	claimed := map[string]int{}
+	var wg sync.WaitGroup
+	for p, st := range stores {
+		for w := range 4 {
+			wg.Go(func() {
+				for {
+					ev, err := st.Claim(ctx, fmt.Sprintf("p%d-w%d", p, w), []string{"x"}, time.Minute)
+					if errors.Is(err, ErrNotFound) {
+						return
+					}
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					claimed[ev.ID.Hex()]++
+					mu.Unlock()
+					if err := st.Complete(ctx, ev); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	twice := 0
+	for _, n := range claimed {
+		if n > 1 {
+			twice++
+		}
+	}
+	if len(claimed) != events || twice != 0 {
+		t.Fatalf("%d of %d events handled, %d twice", len(claimed), events, twice)
+	}
+	t.Logf("%d events, 8 workers in 2 stores: %d handled, 0 twice, 0 lost", events, len(claimed))
+}
