@@ -101,6 +101,10 @@ func (a *App) ChangePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.Sessions.Put(r.Context(), SessionAuthAt, now.UnixMilli())
+	if err := a.listSession(r, u, now); err != nil {
+		a.ServerError(w, r, err)
+		return
+	}
 	a.Logger.Info("password changed", "user", u.Email)
 	a.audit(r, u.Email, auditPasswordChanged, u.Email, "other sessions ended")
 	a.flash(r, "Your password was changed; your other sessions are signed out.")

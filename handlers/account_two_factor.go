@@ -103,6 +103,10 @@ func (a *App) EnrolTwoFactor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.Sessions.Put(ctx, SessionAuthAt, now.UnixMilli())
+	if err := a.listSession(r, u, now); err != nil {
+		a.ServerError(w, r, err)
+		return
+	}
 	a.Sessions.Remove(ctx, sessionTOTPSecret)
 	a.Sessions.Remove(ctx, sessionTOTPURL)
 	a.audit(r, u.Email, auditTwoFactorEnrolled, u.Email, "other sessions ended")

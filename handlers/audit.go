@@ -29,6 +29,8 @@ const (
 	auditTwoFactorEnrolled = "account.two_factor_enrolled"
 	auditRecoveryCodeUsed  = "account.recovery_code_used"
 	auditTwoFactorFailed   = "account.two_factor_failed"
+	auditSessionRevoked    = "session.revoked"
+	auditSessionsEnded     = "user.sessions_ended"
 )
 
 // auditLabels are the actions in words, for the audit page.
@@ -45,6 +47,8 @@ var auditLabels = map[string]string{
 	auditTwoFactorEnrolled: "Turned on two-factor",
 	auditRecoveryCodeUsed:  "Used a recovery code",
 	auditTwoFactorFailed:   "Wrong two-factor code",
+	auditSessionRevoked:    "Session signed out",
+	auditSessionsEnded:     "Signed out everywhere by an admin",
 }
 
 // audit records an action of the signed-in user (actor) about target. A

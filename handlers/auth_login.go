@@ -134,6 +134,11 @@ func (a *App) completeSignIn(w http.ResponseWriter, r *http.Request, user store.
 	}
 	a.Sessions.Put(r.Context(), SessionUserID, user.ID.Hex())
 	a.Sessions.Put(r.Context(), SessionAuthAt, now.UnixMilli())
+	a.Sessions.Remove(r.Context(), SessionID) // a new id in the user's list of sessions
+	if err := a.listSession(r, user, now); err != nil {
+		a.ServerError(w, r, err)
+		return
+	}
 	a.Logger.Info("signed in", "user", user.Email, "role", user.Role)
 	a.audit(r, user.Email, auditSignedIn, user.Email, how)
 	target := next

@@ -44,6 +44,8 @@ type UserStore interface {
 	UserTOTPUseRecovery(ctx context.Context, id primitive.ObjectID, hash string) error
 	UserTOTPReset(ctx context.Context, id primitive.ObjectID, at time.Time) error
 	UserEndSessions(ctx context.Context, id primitive.ObjectID, at time.Time) error
+	UserSessionPut(ctx context.Context, u store.User, sid string, us store.UserSession) error
+	UserSessionRevoke(ctx context.Context, id primitive.ObjectID, sid string) error
 	AuditAdd(ctx context.Context, e store.AuditEntry) error
 	AuditList(ctx context.Context, p store.AuditListParams) ([]store.AuditEntry, error)
 }

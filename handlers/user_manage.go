@@ -209,6 +209,7 @@ func (a *App) renderUser(w http.ResponseWriter, r *http.Request, status int, u s
 		Created: a.formatDate(u.CreatedAt), DeactivatedAt: a.formatDateTime(u.DeactivatedAt),
 		Self: a.isSelf(r, u), Error: errMsg, TempPassword: temp,
 		Audit: a.auditRows(entries), AuditURL: "/admin/audit?" + url.Values{"user": {u.Email}}.Encode(),
+		Sessions: a.sessionRows(u.LiveSessions(), a.Sessions.GetString(r.Context(), SessionID)),
 	}
 	a.render(w, r, status, views.UserDetailPage(a.page(r, u.Email, "users"), vm))
 }

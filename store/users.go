@@ -37,6 +37,9 @@ type User struct {
 	DeactivatedAt time.Time `bson:"deactivatedAt,omitempty"`
 	// TOTP is the user's second factor, when enrolled.
 	TOTP *TOTP `bson:"totp,omitempty"`
+	// Sessions are the user's signed-in browsers by session id: a
+	// session whose id is not here is over (see SessionLive).
+	Sessions map[string]UserSession `bson:"sessions,omitempty"`
 	CreatedAt         time.Time `bson:"createdAt"`
 	UpdatedAt         time.Time `bson:"updatedAt"`
 }
@@ -254,4 +257,96 @@ func (s *Store) UserEndSessions(ctx context.Context, id primitive.ObjectID, at t
 	at = at.UTC().Truncate(time.Millisecond)
 	return updateMatched(ctx, s.users, bson.M{"_id": id}, bson.M{"$set": bson.M{"sessionsEndedAt": at, "updatedAt": at}},
 		ErrNotFound, "end sessions of user "+id.Hex())
+}
+
+// UserSession is one signed-in browser of a user, as the user and admins
+// see it in the list of sessions.
+type UserSession struct {
+	// AuthAt is when it signed in (or last proved the password again).
+	AuthAt    time.Time `bson:"authAt"`
+	LastSeen  time.Time `bson:"lastSeen"`
+	IP        string    `bson:"ip"`
+	UserAgent string    `bson:"ua"`
+}
+
+// SessionLive reports whether the session sid (signed in at authAt,
+// Unix milliseconds) is still on: listed, and signed in after the
+// password changed and after sessions were last ended. A session from
+// before sessions were listed (sid "") is judged by the times alone.
+func (u User) SessionLive(sid string, authAt int64) bool {
+	if u.SignedInBefore(authAt) {
+		return false
+	}
+	if sid == "" {
+		return true
+	}
+	_, ok := u.Sessions[sid]
+	return ok
+}
+
+// LiveSessions are the user's sessions that are still on, by id.
+func (u User) LiveSessions() map[string]UserSession {
+	out := map[string]UserSession{}
+	for id, s := range u.Sessions {
+		if u.SessionLive(id, s.AuthAt.UnixMilli()) {
+			out[id] = s
+		}
+	}
+	return out
+}
+
+// maxUserSessions bounds the sessions listed per user: past it the
+// least recently seen are dropped (and so signed out).
+const maxUserSessions = 20
+
+// UserSessionPut lists (or lists again, after the password was proved
+// anew) the session sid of the user; sessions no longer live are dropped
+// from the list, and the least recently seen past maxUserSessions. sid
+// must be a hex id. A missing user returns ErrNotFound.
+func (s *Store) UserSessionPut(ctx context.Context, u User, sid string, us UserSession) error {
+	us.AuthAt = us.AuthAt.UTC().Truncate(time.Millisecond)
+	us.LastSeen = us.AuthAt
+	set := bson.M{"sessions." + sid: us}
+	unset := bson.M{}
+	live := u.LiveSessions()
+	for id := range u.Sessions {
+		if _, ok := live[id]; !ok && id != sid {
+			unset["sessions."+id] = ""
+		}
+	}
+	delete(live, sid)
+	for len(live) >= maxUserSessions {
+		oldest := ""
+		for id, x := range live {
+			if oldest == "" || x.LastSeen.Before(live[oldest].LastSeen) {
+				oldest = id
+			}
+		}
+		unset["sessions."+oldest] = ""
+		delete(live, oldest)
+	}
+	update := bson.M{"$set": set}
+	if len(unset) > 0 {
+		update["$unset"] = unset
+	}
+	return updateMatched(ctx, s.users, bson.M{"_id": u.ID}, update, ErrNotFound, "list a session of user "+u.ID.Hex())
+}
+
+// UserSessionSeen records that session sid was used at at (callers do
+// it at most about once a minute). An unlisted session is not an error.
+func (s *Store) UserSessionSeen(ctx context.Context, id primitive.ObjectID, sid string, at time.Time) error {
+	_, err := s.users.UpdateOne(ctx, bson.M{"_id": id, "sessions." + sid: bson.M{"$exists": true}},
+		bson.M{"$set": bson.M{"sessions." + sid + ".lastSeen": at.UTC().Truncate(time.Millisecond)}})
+	if err != nil {
+		return fmt.Errorf("store: session of user %s seen: %w", id.Hex(), err)
+	}
+	return nil
+}
+
+// UserSessionRevoke ends the session sid of the user: it is no longer
+// listed, so its next request is signed out. An unlisted session returns
+// ErrNotFound.
+func (s *Store) UserSessionRevoke(ctx context.Context, id primitive.ObjectID, sid string) error {
+	return updateMatched(ctx, s.users, bson.M{"_id": id, "sessions." + sid: bson.M{"$exists": true}},
+		bson.M{"$unset": bson.M{"sessions." + sid: ""}}, ErrNotFound, "revoke a session of user "+id.Hex())
 }

@@ -1,5 +1,7 @@
 package views
 
+import "time"
+
 // UserAdmin is the user management page.
 type UserAdmin struct {
 	Rows  []UserRow
@@ -50,6 +52,7 @@ type UserDetail struct {
 	Audit        []AuditRow
 	// AuditURL is the whole audit log narrowed to this user.
 	AuditURL string
+	Sessions []SessionRow
 }
 
 // AuditLog is the audit log page: entries newest first, and the link to
@@ -94,3 +97,21 @@ type TwoFactor struct {
 	// RecoveryCodes are shown once, right after enrolment.
 	RecoveryCodes []string
 }
+
+// SessionRow is one signed-in browser of a user.
+type SessionRow struct {
+	ID       string
+	SignedIn string
+	LastSeen string
+	IP       string
+	Browser  string
+	// Current marks the browser looking at the list.
+	Current bool
+	seen    time.Time
+}
+
+// NewSessionRow is a row whose last use was seen (the list's order).
+func NewSessionRow(r SessionRow, seen time.Time) SessionRow { r.seen = seen; return r }
+
+// Seen is when the session was last used.
+func (r SessionRow) Seen() time.Time { return r.seen }

@@ -115,10 +115,13 @@ var authorizationMatrix = map[string]matrixRow{
 	"POST /login/code": row(s303, s303, s303, s303, s303, s303, s303).withForm("code", "123456"),
 
 	// Everyone signed in: their own password (a wrong current one is 422).
-	"GET /account/password":  page,
+	"GET /account/password":   page,
 	"GET /account/two-factor": page,
-	"POST /account/two-factor": row(s303, s303, s303, s303, s422, s422, s422).withForm("current", "wrong password", "code", "123456"),
-	"POST /account/password": row(s303, s303, s303, s303, s422, s422, s422).withForm("current", "wrong password", "password", "a brand new passphrase 7"),
+	"GET /account/sessions":   page,
+	// A session id listed nowhere: not found, for everyone signed in.
+	"POST /account/sessions/{session}/revoke": row(s303, s303, s303, s303, s404, s404, s404),
+	"POST /account/two-factor":                row(s303, s303, s303, s303, s422, s422, s422).withForm("current", "wrong password", "code", "123456"),
+	"POST /account/password":                  row(s303, s303, s303, s303, s422, s422, s422).withForm("current", "wrong password", "password", "a brand new passphrase 7"),
 
 	// Loans: reading is for every signed-in person.
 	"GET /":                                         fragment,
@@ -170,16 +173,18 @@ var authorizationMatrix = map[string]matrixRow{
 		withForm("role", "admin"),
 	"POST /admin/users/{user}/active": row(s303, s303, s303, s303, s403, s403, s303).
 		withForm("active", "false"),
-	"POST /admin/users/{user}/password":         row(s303, s303, s303, s303, s403, s403, s200),
-	"POST /admin/users/{user}/two-factor/reset": row(s303, s303, s303, s303, s403, s403, s303),
-	"GET /admin/audit":                          adminPage,
-	"GET /admin/queue":                          adminPage,
-	"GET /admin/queue/stats":            adminPage,
-	"GET /admin/ledger":                 adminPage,
-	"GET /admin/locks":                  adminPage,
-	"POST /admin/locks/release":         row(s303, s303, s303, s303, s403, s403, s422),
-	"POST /admin/queue/{event}/retry":   row(s303, s303, s303, s303, s403, s403, s303),
-	"POST /admin/queue/{event}/discard": row(s303, s303, s303, s303, s403, s403, s303),
+	"POST /admin/users/{user}/password":                  row(s303, s303, s303, s303, s403, s403, s200),
+	"POST /admin/users/{user}/two-factor/reset":          row(s303, s303, s303, s303, s403, s403, s303),
+	"POST /admin/users/{user}/sessions/{session}/revoke": row(s303, s303, s303, s303, s403, s403, s404),
+	"POST /admin/users/{user}/sessions/end":              row(s303, s303, s303, s303, s403, s403, s303),
+	"GET /admin/audit":                                   adminPage,
+	"GET /admin/queue":                                   adminPage,
+	"GET /admin/queue/stats":                             adminPage,
+	"GET /admin/ledger":                                  adminPage,
+	"GET /admin/locks":                                   adminPage,
+	"POST /admin/locks/release":                          row(s303, s303, s303, s303, s403, s403, s422),
+	"POST /admin/queue/{event}/retry":                    row(s303, s303, s303, s303, s403, s403, s303),
+	"POST /admin/queue/{event}/discard":                  row(s303, s303, s303, s303, s403, s403, s303),
 
 	// The JSON API.
 	"GET /api/applications":               apiRead,

@@ -58,6 +58,7 @@ func newRouteFixture(t *testing.T) routeFixture {
 	}
 	params := map[string]string{
 		"user":    target.ID.Hex(),
+		"session": "0123456789abcdef0123456789abcdef", // listed nowhere
 		"id":      f.loan.HumanID,
 		"section": "applicant",
 		"doc":     docs[0].ID.Hex(),

@@ -324,9 +324,11 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 		case u.Deactivated:
 			s.logger.Info("ending session of a deactivated user", "user", u.Email)
 			err = store.ErrNotFound
-		case u.SignedInBefore(s.sessions.GetInt64(r.Context(), handlers.SessionAuthAt)):
-			s.logger.Info("ending session signed in before a password change or a sign-out by an admin", "user", u.Email)
+		case !u.SessionLive(s.sessions.GetString(r.Context(), handlers.SessionID), s.sessions.GetInt64(r.Context(), handlers.SessionAuthAt)):
+			s.logger.Info("ending a session signed out by its user or an admin, or signed in before a password change", "user", u.Email)
 			err = store.ErrNotFound
+		default:
+			s.sessionSeen(r, u)
 		}
 		switch {
 		case err == nil:
@@ -344,6 +346,24 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 			s.app.ServerError(w, r, err)
 		}
 	})
+}
+
+// sessionSeen writes when the session was last used, for the sessions
+// list, at most every handlers.SessionSeenEvery (a failure is only
+// logged: it is not worth failing a request over).
+func (s *Server) sessionSeen(r *http.Request, u store.User) {
+	sid := s.sessions.GetString(r.Context(), handlers.SessionID)
+	us, ok := u.Sessions[sid]
+	now := time.Now()
+	if s.cfg.Now != nil {
+		now = s.cfg.Now()
+	}
+	if !ok || now.Sub(us.LastSeen) < handlers.SessionSeenEvery {
+		return
+	}
+	if err := s.store.UserSessionSeen(r.Context(), u.ID, sid, now); err != nil {
+		s.logger.Warn("record when a session was last used", "user", u.Email, "err", err)
+	}
 }
 
 // sessionUser looks up the user a session names; a malformed id is

@@ -81,6 +81,8 @@ func (s *Server) routes() (root, api *chi.Mux) {
 			r.Post("/account/password", s.app.ChangePassword)
 			r.Get("/account/two-factor", s.app.ShowTwoFactor)
 			r.Post("/account/two-factor", s.app.EnrolTwoFactor)
+			r.Get("/account/sessions", s.app.ShowOwnSessions)
+			r.Post("/account/sessions/{session}/revoke", s.app.RevokeOwnSession)
 			r.Get("/", func(w http.ResponseWriter, r *http.Request) {
 				http.Redirect(w, r, "/loans", http.StatusSeeOther)
 			})
@@ -124,6 +126,8 @@ func (s *Server) routes() (root, api *chi.Mux) {
 				r.Post("/admin/users/{user}/active", s.app.SetUserActive)
 				r.Post("/admin/users/{user}/password", s.app.ResetUserPassword)
 				r.Post("/admin/users/{user}/two-factor/reset", s.app.ResetUserTwoFactor)
+				r.Post("/admin/users/{user}/sessions/{session}/revoke", s.app.RevokeUserSession)
+				r.Post("/admin/users/{user}/sessions/end", s.app.EndUserSessions)
 				r.Get("/admin/audit", s.app.ShowAudit)
 				r.Get("/admin/queue", s.app.ShowQueue)
 				r.Get("/admin/ledger", s.app.ShowTrialBalance)
