@@ -151,7 +151,7 @@ func (s *Store) WithLock(ctx context.Context, p LockParams, fn func(ctx context.
 	}
 	cancel(nil)
 	<-renewed
-	if _, err := s.locks.DeleteOne(context.WithoutCancel(ctx), bson.M{"_id": p.Key, "owner": owner}); err != nil {
+	if err := s.lockFree(context.WithoutCancel(ctx), bson.M{"_id": p.Key, "owner": owner}, nil); err != nil && !errors.Is(err, ErrNotFound) {
 		s.logger.Warn("lock release failed; it expires by itself", "key", p.Key, "err", err)
 	}
 	switch {
@@ -170,9 +170,7 @@ func (s *Store) lockAcquire(ctx context.Context, p LockParams, owner string) (in
 }
 
 // lockTake takes the lock if it is free or expired: a new fencing
-// token first, then one conditional upsert. A held lock (the upsert's
-// insert hits the _id index) is ErrLockHeld; takeover reports that an
-// expired holder's lock was taken.
+// token first, then lockAttempt with it.
 func (s *Store) lockTake(ctx context.Context, p LockParams, owner string) (fence int64, takeover bool, err error) {
 	var c struct {
 		Seq int64 `bson:"seq"`
@@ -182,23 +180,58 @@ func (s *Store) lockTake(ctx context.Context, p LockParams, owner string) (fence
 	if err != nil {
 		return 0, false, fmt.Errorf("store: lock %s: fencing token: %w", p.Key, err)
 	}
+	takeover, err = s.lockAttempt(ctx, p, owner, c.Seq)
+	return c.Seq, takeover, err
+}
+
+// lockAttempt takes the lock with fencing token fence, drawn before: one
+// conditional upsert. A held lock (the upsert's insert hits the _id
+// index) is ErrLockHeld, and so is a lock last held with a newer token:
+// a token drawn before another holder's, taken and released since, would
+// otherwise hold the lock with a fence older than that holder's. A
+// released lock keeps its document (lockFree) for that comparison.
+// takeover reports that an expired holder's lock was taken.
+func (s *Store) lockAttempt(ctx context.Context, p LockParams, owner string, fence int64) (takeover bool, err error) {
 	now := s.now().UTC()
-	// Free or expired, and never a token older than the one stored (a
-	// holder that drew its token before another's takeover loses).
-	filter := bson.M{"_id": p.Key, "expiresAt": bson.M{"$lte": now}, "fence": bson.M{"$lt": c.Seq}}
-	update := bson.M{"$set": bson.M{"owner": owner, "instance": instanceName, "fence": c.Seq, "acquiredAt": now, "expiresAt": now.Add(p.TTL)}}
-	res, err := s.locks.UpdateOne(ctx, filter, update, options.Update().SetUpsert(true))
-	if isDuplicateKey(err) {
-		return 0, false, ErrLockHeld
+	// Free or expired, and never a token older than the one stored.
+	filter := bson.M{"_id": p.Key, "expiresAt": bson.M{"$lte": now}, "fence": bson.M{"$lt": fence}}
+	update := bson.M{"$set": bson.M{"owner": owner, "instance": instanceName, "fence": fence, "acquiredAt": now, "expiresAt": now.Add(p.TTL)}}
+	var before Lock
+	err = s.locks.FindOneAndUpdate(ctx, filter, update,
+		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.Before)).Decode(&before)
+	switch {
+	case isDuplicateKey(err):
+		return false, ErrLockHeld
+	case errors.Is(notFound(err), ErrNotFound):
+		return false, nil // no document: inserted
+	case err != nil:
+		return false, fmt.Errorf("store: lock %s: %w", p.Key, err)
 	}
-	if err != nil {
-		return 0, false, fmt.Errorf("store: lock %s: %w", p.Key, err)
-	}
-	takeover = res.MatchedCount == 1 // an expired lock its holder never released
+	// A released lock has no owner; one with an owner had expired.
+	takeover = before.Owner != ""
 	if takeover {
-		s.logger.Warn("lock taken over after its lease expired", "key", p.Key, "fence", c.Seq)
+		s.logger.Warn("lock taken over after its lease expired", "key", p.Key, "fence", fence)
 	}
-	return c.Seq, takeover, nil
+	return takeover, nil
+}
+
+// lockFree releases the lock filter matches, keeping its document (with
+// its fence, for lockAttempt's comparison) until the TTL clean-up: no
+// owner, expired now. It returns the lock as it was held, in held (if
+// not nil); a lock filter does not match, or one already free, is
+// ErrNotFound.
+func (s *Store) lockFree(ctx context.Context, filter bson.M, held *Lock) error {
+	filter["owner"] = bson.M{"$ne": ""}
+	update := bson.M{"$set": bson.M{"owner": "", "instance": "", "expiresAt": s.now().UTC()}}
+	var l Lock
+	err := s.locks.FindOneAndUpdate(ctx, filter, update, options.FindOneAndUpdate().SetReturnDocument(options.Before)).Decode(&l)
+	if err != nil {
+		return notFound(err)
+	}
+	if held != nil {
+		*held = l
+	}
+	return nil
 }
 
 // lockRenew extends the lease of the lock owner holds.
@@ -235,11 +268,10 @@ type LockReleaseParams struct {
 // fence is ErrNotFound.
 func (s *Store) LockRelease(ctx context.Context, p LockReleaseParams) error {
 	var l Lock
-	err := s.locks.FindOneAndDelete(ctx, bson.M{"_id": p.Key, "fence": p.Fence}).Decode(&l)
-	if err != nil {
-		return fmt.Errorf("store: release lock %s: %w", p.Key, notFound(err))
+	if err := s.lockFree(ctx, bson.M{"_id": p.Key, "fence": p.Fence}, &l); err != nil {
+		return fmt.Errorf("store: release lock %s: %w", p.Key, err)
 	}
-	_, err = s.lockReleases.InsertOne(ctx, bson.M{"key": p.Key, "fence": p.Fence, "owner": l.Owner, "instance": l.Instance,
+	_, err := s.lockReleases.InsertOne(ctx, bson.M{"key": p.Key, "fence": p.Fence, "owner": l.Owner, "instance": l.Instance,
 		"by": p.By, "reason": p.Reason, "at": s.now().UTC()})
 	if err != nil {
 		return fmt.Errorf("store: record the release of lock %s: %w", p.Key, err)

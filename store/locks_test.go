@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"loandesk/clock"
 	"loandesk/model"
@@ -72,6 +73,57 @@ func TestLock_HeldRefusesOthersAndFencesGrow(t *testing.T) {
 		}
 		if locks, _ := st.LockList(ctx); len(locks) != 0 {
 			t.Fatalf("released locks listed: %+v", locks)
+		}
+	})
+}
+
+// TestLock_StaleTokenNeverHolds: a token drawn before another holder's,
+// who took the lock and released it since, must not take the lock: its
+// fence would be older than the one the resource last saw. A release
+// frees the lock without forgetting its fence, and only an expired
+// holder's lock counts as taken over.
+func TestLock_StaleTokenNeverHolds(t *testing.T) {
+	t.Parallel()
+	lockStores(t, func(t *testing.T, st *Store, c *clock.Manual) {
+		ctx := context.Background()
+		p := LockParams{Key: "loan:7", TTL: time.Minute}
+		var early struct {
+			Seq int64 `bson:"seq"`
+		}
+		if err := st.counters.FindOneAndUpdate(ctx, bson.M{"_id": "fence:" + p.Key}, bson.M{"$inc": bson.M{"seq": int64(1)}},
+			options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&early); err != nil {
+			t.Fatal(err)
+		}
+		var later int64
+		if err := st.WithLock(ctx, p, func(_ context.Context, fence int64) error { later = fence; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if later <= early.Seq {
+			t.Fatalf("the second token %d is not above the first %d", later, early.Seq)
+		}
+		if _, err := st.lockAttempt(ctx, p, "late-owner", early.Seq); !errors.Is(err, ErrLockHeld) {
+			t.Fatalf("the older token took the released lock: %v", err)
+		}
+		fence, takeover, err := st.lockTake(ctx, p, "next-owner")
+		if err != nil || fence <= later || takeover {
+			t.Fatalf("a new token after the release: fence %d (last %d), takeover %v, %v", fence, later, takeover, err)
+		}
+		// Held and then expired: taken over.
+		c.Advance(2 * time.Minute)
+		if _, takeover, err := st.lockTake(ctx, p, "third-owner"); err != nil || !takeover {
+			t.Fatalf("an expired holder's lock: takeover %v, %v", takeover, err)
+		}
+		if locks, _ := st.LockList(ctx); len(locks) != 1 || locks[0].Owner != "third-owner" {
+			t.Fatalf("console: %+v", locks)
+		}
+		if err := st.lockFree(ctx, bson.M{"_id": p.Key, "owner": "third-owner"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.lockFree(ctx, bson.M{"_id": p.Key, "owner": "third-owner"}, nil); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("a second release: %v", err)
+		}
+		if locks, _ := st.LockList(ctx); len(locks) != 0 {
+			t.Fatalf("a released lock is listed: %+v", locks)
 		}
 	})
 }
