@@ -249,6 +249,9 @@ func (a *App) ShowLoanList(w http.ResponseWriter, r *http.Request) {
 		Queue:     queueView(q),
 	}
 	labelCounts(&vm)
+	if application.CanWork(user.Role) {
+		vm.Bulk = &views.BulkAssign{Back: q.url(nil), Assignees: a.bulkAssignees(r.Context())}
+	}
 	vm.Queue.ExportURL = "/loans/export.csv" + q.query(func(t *listQuery) { t.Page, t.Size = 1, loanPageSize })
 	if page.Matching > exportMaxRows {
 		vm.Queue.ExportNote = "The export holds the first " + money.FormatCount(exportMaxRows) + " of " + money.FormatCount(page.Matching) +
@@ -373,6 +376,7 @@ func (a *App) loanRows(loans []model.Loan) []views.LoanRow {
 			Status:    application.StatusLabels[l.Status],
 			StatusKey: l.Status,
 			Assignee:  l.Assignee,
+			Version:   l.Version,
 			Created:   a.formatDate(l.CreatedAt),
 		})
 	}
@@ -402,6 +406,16 @@ func (a *App) assigneeChoices(ctx context.Context, selected string) []views.Choi
 		out = append(out, views.Choice{Value: u.Email, Label: u.Name})
 	}
 	return choices(out, selected)
+}
+
+// bulkAssignees are the bulk form's choices: every member of staff,
+// then nobody.
+func (a *App) bulkAssignees(ctx context.Context) []views.Choice {
+	var out []views.Choice
+	for _, u := range a.staff(ctx) {
+		out = append(out, views.Choice{Value: u.Email, Label: u.Name + " (" + u.Email + ")"})
+	}
+	return append(out, views.Choice{Value: "", Label: "Nobody (unassign)"})
 }
 
 // staff are the users applications can be assigned to; on error the list

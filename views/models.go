@@ -53,6 +53,8 @@ type LoanList struct {
 	Sorts                                  []Choice
 	Pager                                  Pager
 	Queue                                  WorkQueue
+	// Bulk is the bulk-assign form; nil for viewers.
+	Bulk *BulkAssign
 }
 
 // WorkQueue is the list's narrowing filters, as typed, with their
@@ -102,6 +104,7 @@ type StatusTab struct {
 // LoanRow is one loan in the list.
 type LoanRow struct {
 	HumanID   string
+	Version   int64
 	Applicant string
 	City      string
 	Product   string
@@ -412,3 +415,25 @@ type QueueRow struct {
 
 // WorkerRow is a live job runner.
 type WorkerRow struct{ ID, Detail string }
+
+// BulkResults are a bulk action's outcome, row by row.
+type BulkResults struct {
+	To      string // the assignee ("" for nobody)
+	Back    string // the list as it was
+	Done    int    // assigned, or already so
+	Skipped int    // changed meanwhile, refused or missing
+	Rows    []BulkRow
+}
+
+// BulkRow is one application's outcome: assigned, unchanged, conflict,
+// refused or missing.
+type BulkRow struct {
+	HumanID, URL  string
+	Outcome, Text string
+}
+
+// BulkAssign is the list's bulk-assign form (for those who may assign).
+type BulkAssign struct {
+	Back      string // the list's address, to return to
+	Assignees []Choice
+}

@@ -127,6 +127,8 @@ var authorizationMatrix = map[string]matrixRow{
 	"GET /":                                         fragment,
 	"GET /loans":                                    page,
 	"GET /loans/export.csv":                         page,
+	// Bulk assign: nothing ticked is a 422 for those who may assign.
+	"POST /loans/bulk-assign": row(s303, s303, s303, s303, s403, s422, s422).withForm("assignee", ""),
 	"GET /loans/{id}":                               page,
 	"GET /loans/{id}/schedule":                      page,
 	"GET /loans/{id}/schedule.csv":                  page,
@@ -155,6 +157,7 @@ var authorizationMatrix = map[string]matrixRow{
 		withForm("version", "{version}", "assignee", "uw@example.com").asHTMX(),
 	"POST /loans/{id}/flags": row(s401, s401, s401, s401, s403, s422, s422).
 		withForm("version", "{version}", "code", "shared_pan").asHTMX(),
+	"POST /loans/{id}/notes":              row(s303, s303, s303, s303, s403, s303, s303).withForm("text", "A note from the matrix"),
 	"POST /loans/{id}/documents":          row(s303, s303, s303, s303, s403, s400, s400),
 	"POST /loans/{id}/score":              row(s303, s303, s303, s303, s403, s303, s303),
 	"POST /loans/{id}/jobs/{event}/retry": row(s303, s303, s303, s303, s403, s404, s404),

@@ -44,7 +44,7 @@ func (b *testBundle) insertQueueLoans(t *testing.T, loans []queueLoan) {
 // listedIDs are the application numbers a list page shows, in order.
 func listedIDs(doc *goquery.Document) []string {
 	var ids []string
-	doc.Find(`[data-testid="loan-row"] td:first-child a`).Each(func(_ int, s *goquery.Selection) { ids = append(ids, s.Text()) })
+	doc.Find(`[data-testid="loan-row"] td[data-label="Application"] a`).Each(func(_ int, s *goquery.Selection) { ids = append(ids, s.Text()) })
 	return ids
 }
 

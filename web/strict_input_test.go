@@ -208,6 +208,8 @@ func TestStrictInput(t *testing.T) {
 		"POST /api/applications/{id}/disbursement": {json: `{"utr": "UTIB0000012345"}`, dup: "utr"},
 		"POST /api/applications/{id}/repayments":   {json: `{"amountPaise": 500000, "utr": "RCPT00000000001"}`, dup: "utr"},
 		"POST /loans/{id}/flags":                   {form: url.Values{"version": {"1"}, "code": {"duplicate_pan"}, "otherLoan": {"LN-2026-000001"}, "note": {"checked"}}, dup: "note"},
+		"POST /loans/{id}/notes":                   {form: url.Values{"text": {"Called HR"}}, dup: "text"},
+		"POST /loans/bulk-assign":                  {form: url.Values{"assignee": {"uw@example.com"}, "row-LN-2026-000042": {"1"}}, dup: "assignee"},
 	}
 
 	base := probe.read(t)

@@ -1,0 +1,39 @@
+import { test, expect, signIn } from "./fixtures";
+
+test("bulk assign without JavaScript: ticked rows are assigned, a row changed meanwhile is reported and left as it is", async ({ browser, server }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await signIn(page, server);
+  await page.goto(server.url + "/loans?status=submitted&sort=oldest");
+  const rows = page.getByTestId("loan-row");
+  const first = (await rows.nth(0).getByRole("link").textContent())!.trim();
+  const second = (await rows.nth(1).getByRole("link").textContent())!.trim();
+  await rows.nth(0).getByTestId("row-select").check();
+  await rows.nth(1).getByTestId("row-select").check();
+
+  // Someone assigns the second application while the list is open.
+  const other = await browser.newContext({ javaScriptEnabled: false });
+  const otherPage = await other.newPage();
+  await signIn(otherPage, server);
+  await otherPage.goto(`${server.url}/loans/${second}`);
+  await otherPage.getByTestId("assign-panel").getByLabel("Assign to").selectOption("admin@example.com");
+  await otherPage.getByTestId("assign").click();
+  await expect(otherPage.getByTestId("flash")).toContainText("is now assigned to admin@example.com");
+  await other.close();
+
+  await page.getByLabel("Assign the ticked applications to").selectOption("admin@example.com");
+  await page.getByTestId("bulk-assign").click();
+  await expect(page.getByTestId("bulk-summary")).toHaveText(/1 done\s+· 1 left as they were/);
+  const results = page.getByTestId("bulk-result");
+  await expect(results.filter({ hasText: first })).toHaveAttribute("data-outcome", "assigned");
+  await expect(results.filter({ hasText: second })).toHaveAttribute("data-outcome", "conflict");
+  await expect(results.filter({ hasText: second })).toContainText("changed Assignee to admin@example.com");
+
+  // Back to the list as it was; both are now the admin's.
+  await page.getByTestId("bulk-back").click();
+  await expect(page).toHaveURL(/\/loans\?sort=oldest&status=submitted$/);
+  await page.goto(server.url + "/loans?assignee=me&status=submitted");
+  await expect(page.getByTestId("loan-row").filter({ hasText: first })).toHaveCount(1);
+  await expect(page.getByTestId("loan-row").filter({ hasText: second })).toHaveCount(1);
+  await context.close();
+});
