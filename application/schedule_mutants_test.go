@@ -29,3 +29,32 @@ func TestRepaymentSchedule_EmptyAndPaidOffEarly(t *testing.T) {
 		t.Fatalf("rows: %+v", s.Rows)
 	}
 }
+
+// Every instalment but the last is the EMI, also when the balance before
+// one is within a month's interest of it: ₹2.63 over 22 months at 36 %
+// (3 % a month) has an EMI of 17 paise (263 × 0.03 × 1.03²² ÷ (1.03²² − 1)
+// = 16.50…); the 21st month starts at 17 paise, whose interest is 1
+// (0.51, half up), so it pays the EMI, 17, leaving 1 paisa for the 22nd
+// (interest 0.03, rounded to 0).
+func TestRepaymentSchedule_OnlyTheLastInstalmentDiffers(t *testing.T) {
+	t.Parallel()
+	s := RepaymentSchedule(263, 22, 3600, time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC))
+	if s.EMI != 17 || len(s.Rows) != 22 || s.TotalPaid != 358 || s.TotalInterest != 95 || s.TotalPrincipal != 263 {
+		t.Fatalf("EMI %d, %d rows, paid %d, interest %d, principal %d; want 17, 22, 358, 95, 263", s.EMI, len(s.Rows), s.TotalPaid, s.TotalInterest, s.TotalPrincipal)
+	}
+	for i, want := range []Instalment{
+		{Number: 21, Amount: 17, Interest: 1, Principal: 16, Balance: 1},
+		{Number: 22, Amount: 1, Interest: 0, Principal: 1, Balance: 0},
+	} {
+		got := s.Rows[20+i]
+		got.DueDate = time.Time{}
+		if got != want {
+			t.Errorf("row %d: %+v, want %+v", want.Number, got, want)
+		}
+	}
+	for _, r := range s.Rows[:21] {
+		if r.Amount != 17 {
+			t.Errorf("row %d: %d paise, want the EMI, 17", r.Number, r.Amount)
+		}
+	}
+}
