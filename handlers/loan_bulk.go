@@ -116,3 +116,9 @@ func (a *App) isStaff(r *http.Request, email string) bool {
 	}
 	return false
 }
+
+// ShowBulkAssign is GET /loans/bulk-assign: the results exist only as
+// the answer to the form, so a reload or a bookmark goes to the list.
+func (a *App) ShowBulkAssign(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, "/loans", http.StatusSeeOther)
+}

@@ -129,6 +129,8 @@ var authorizationMatrix = map[string]matrixRow{
 	"GET /loans/export.csv":                         page,
 	// Bulk assign: nothing ticked is a 422 for those who may assign.
 	"POST /loans/bulk-assign": row(s303, s303, s303, s303, s403, s422, s422).withForm("assignee", ""),
+	// Opened as a page (a reload, a bookmark): back to the list.
+	"GET /loans/bulk-assign": row(s303, s303, s303, s303, s303, s303, s303),
 	"GET /loans/{id}":                               page,
 	"GET /loans/{id}/schedule":                      page,
 	"GET /loans/{id}/schedule.csv":                  page,

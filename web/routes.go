@@ -91,6 +91,7 @@ func (s *Server) routes() (root, api *chi.Mux) {
 			r.Get("/loans/new", s.app.ShowNewLoan)
 			r.Get("/loans/export.csv", s.app.ExportLoans)
 			r.Post("/loans/bulk-assign", s.app.BulkAssignLoans)
+			r.Get("/loans/bulk-assign", s.app.ShowBulkAssign)
 			r.Get("/loans/{id}", s.app.ShowLoan)
 			r.Post("/loans/{id}/flags", s.app.AcknowledgeFlag)
 			r.Post("/loans/{id}/notes", s.app.AddNote)
