@@ -39,9 +39,9 @@ type User struct {
 	TOTP *TOTP `bson:"totp,omitempty"`
 	// Sessions are the user's signed-in browsers by session id: a
 	// session whose id is not here is over (see SessionLive).
-	Sessions map[string]UserSession `bson:"sessions,omitempty"`
-	CreatedAt         time.Time `bson:"createdAt"`
-	UpdatedAt         time.Time `bson:"updatedAt"`
+	Sessions  map[string]UserSession `bson:"sessions,omitempty"`
+	CreatedAt time.Time              `bson:"createdAt"`
+	UpdatedAt time.Time              `bson:"updatedAt"`
 }
 
 // UserCreateParams are the fields of a new user; the password arrives

@@ -32,15 +32,15 @@ type UserForm struct {
 // UserDetail is an admin's page about one user: who they are, their
 // access, what can be done about it, and what was done.
 type UserDetail struct {
-	ID          string
-	Email       string
-	Name        string
-	Role        string
-	Roles       []string
-	Active      bool
-	MustChange  bool
-	TwoFactor   bool
-	Created     string
+	ID            string
+	Email         string
+	Name          string
+	Role          string
+	Roles         []string
+	Active        bool
+	MustChange    bool
+	TwoFactor     bool
+	Created       string
 	DeactivatedAt string
 	// Self is true on an admin's own page: they cannot deactivate
 	// themselves or change their own role.
