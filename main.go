@@ -2,6 +2,7 @@
 //
 //	loandesk [serve]              run the web server (default)
 //	loandesk jobs                 run the job runner only
+//	loandesk db [-addr A]         serve DATA_DIR to other processes (MongoDB protocol)
 //	loandesk seed [-n N] [-seed S] load N synthetic loan applications
 //	loandesk backup FILE          snapshot the embedded database (server may run)
 //	loandesk restore FILE         load a snapshot into an empty DATA_DIR
