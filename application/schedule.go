@@ -71,7 +71,7 @@ func MonthlyInterest(balance int64, annualBps int) int64 {
 	if balance <= 0 || annualBps <= 0 {
 		return 0
 	}
-	if balance <= math.MaxInt64/2/int64(annualBps) { // the usual case, exact in int64
+	if balance <= (math.MaxInt64-120_000)/2/int64(annualBps) { // the usual case: 2 × balance × bps + 120,000 fits in int64
 		return (2*balance*int64(annualBps) + 120_000) / 240_000
 	}
 	num := new(big.Int).Mul(big.NewInt(balance), big.NewInt(int64(annualBps)))

@@ -58,3 +58,28 @@ func TestRepaymentSchedule_OnlyTheLastInstalmentDiffers(t *testing.T) {
 		}
 	}
 }
+
+// The int64 path of MonthlyInterest stops where 2 × balance × bps plus
+// the half-up term would overflow: at 10.50 % (0.875 % a month) a balance
+// of 43,92,081,922,311,798 paise, the largest the old bound sent down that
+// path, is 38,430,716,820,228.2325 paise of interest, not a negative
+// number; the same at 0.01 % for 46,11,686,018,427,387,903 paise
+// (÷ 120,000 = 38,430,716,820,228.23…).
+func TestMonthlyInterest_NoOverflowAtTheInt64Edge(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		balance int64
+		bps     int
+		want    int64
+	}{
+		{4392081922311798, 1050, 38430716820228},
+		{4392081922311741, 1050, 38430716820228},
+		{4611686018427387903, 1, 38430716820228},
+		{4611686018427327903, 1, 38430716820228}, // (MaxInt64 − 120,000) ÷ 2: the new bound at 0.01 %
+		{4611686018427327904, 1, 38430716820228},
+	} {
+		if got := MonthlyInterest(tc.balance, tc.bps); got != tc.want {
+			t.Errorf("MonthlyInterest(%d, %d) = %d, want %d", tc.balance, tc.bps, got, tc.want)
+		}
+	}
+}
