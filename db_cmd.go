@@ -40,14 +40,24 @@ is on disk before it is acknowledged. On SIGINT or SIGTERM it stops
 accepting connections, lets the commands in progress finish (up to 20 s)
 and closes the database.
 
-There is no authentication and no TLS: anyone who can connect can read
-and change every record. Keep -addr on the loopback interface.`,
+Without -auth-file there is no authentication: anyone who can connect can
+read and change every record. With it, clients sign in with SCRAM-SHA-256
+(MONGO_URI=mongodb://USER:PASSWORD@127.0.0.1:27017/loandesk). There is no
+TLS: keep -addr on the loopback interface.`,
 		flags: func(fs *flag.FlagSet) func(context.Context, invocation) error {
 			addr := fs.String("addr", dbDefaultAddr, "the TCP address to listen on")
 			advertise := fs.String("advertise", "", "the host:port clients reach this server at, as hello reports it (default: the listening address)")
 			maxConns := fs.Int("max-connections", 1000, "the most client connections open at once (1 to 100000)")
+			authFile := fs.String("auth-file", "", "a file whose first line is USER:PASSWORD: clients must sign in as that user (SCRAM-SHA-256)")
 			return func(ctx context.Context, inv invocation) error {
-				return dbCommand(ctx, inv.cfg, inv.logger, dbParams{Addr: *addr, Advertise: *advertise, MaxConnections: *maxConns})
+				p := dbParams{Addr: *addr, Advertise: *advertise, MaxConnections: *maxConns}
+				if *authFile != "" {
+					var err error
+					if p.User, p.Password, err = readAuthFile(*authFile); err != nil {
+						return err
+					}
+				}
+				return dbCommand(ctx, inv.cfg, inv.logger, p)
 			}
 		},
 	}
@@ -61,6 +71,9 @@ type dbParams struct {
 	// TTLInterval is how often documents past a TTL index's expiry are
 	// deleted (default 30 s, as serve does).
 	TTLInterval time.Duration
+	// User and Password, when User is set, are the account clients must
+	// authenticate as.
+	User, Password string
 	// Ready, when set, hears the address once the server listens (tests).
 	Ready func(addr string)
 }
@@ -105,11 +118,15 @@ func dbCommand(ctx context.Context, cfg config, logger *slog.Logger, p dbParams)
 	if advertise == "" {
 		advertise = ln.Addr().String()
 	}
-	srv := wire.New(wire.Config{Engine: engine, MaxConnections: p.MaxConnections, Advertise: advertise, Logger: logger})
+	srv, err := wire.New(wire.Config{Engine: engine, MaxConnections: p.MaxConnections, Advertise: advertise, Logger: logger, User: p.User, Password: p.Password})
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("db: %w", err)
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	addr := ln.Addr().String()
-	warnNoAuth(logger, ln.Addr())
+	warnNoAuth(logger, ln.Addr(), p.User != "")
 	if err := serveDBBackups(ctx, file, cfg.DataDir, logger); err != nil {
 		logger.Warn("db: backups over the socket are unavailable", "err", err)
 	}
@@ -155,15 +172,35 @@ func dbCommand(ctx context.Context, cfg config, logger *slog.Logger, p dbParams)
 	return nil
 }
 
-// warnNoAuth says loudly that the server has no authentication, and
-// louder when it listens beyond the loopback interface.
-func warnNoAuth(logger *slog.Logger, addr net.Addr) {
-	logger.Warn("db: NO AUTHENTICATION: anyone who can connect can read and change every record")
+// warnNoAuth says loudly that the server has no authentication (unless
+// it has), and that there is no TLS when it listens beyond the loopback
+// interface.
+func warnNoAuth(logger *slog.Logger, addr net.Addr, auth bool) {
+	if !auth {
+		logger.Warn("db: NO AUTHENTICATION: anyone who can connect can read and change every record (see -auth-file)")
+	}
 	tcp, ok := addr.(*net.TCPAddr)
-	if !ok || !tcp.IP.IsLoopback() {
+	if auth && (!ok || !tcp.IP.IsLoopback()) {
+		logger.Warn("db: LISTENING BEYOND LOOPBACK WITHOUT TLS: passwords are not sent, but every record is, in the clear", "addr", addr.String())
+	}
+	if !auth && (!ok || !tcp.IP.IsLoopback()) {
 		logger.Warn("db: LISTENING BEYOND LOOPBACK WITHOUT AUTHENTICATION OR TLS: every host that can reach "+addr.String()+" has the whole database",
 			"addr", addr.String())
 	}
+}
+
+// readAuthFile reads USER:PASSWORD from the first line of file.
+func readAuthFile(file string) (user, password string, err error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", "", fmt.Errorf("db: -auth-file: %w", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	user, password, ok := strings.Cut(strings.TrimRight(line, "\r"), ":")
+	if !ok || user == "" || password == "" {
+		return "", "", fmt.Errorf("db: -auth-file %s: the first line must be USER:PASSWORD", file)
+	}
+	return user, password, nil
 }
 
 // sweepExpired deletes documents past their TTL index's expiry every

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -176,4 +177,54 @@ func TestDBCommand_DoctorPasses(t *testing.T) {
 		t.Fatalf("doctor against the wire server: %v\n%s\n%s", err, stdout.String(), stderr.String())
 	}
 	t.Logf("\n%s", stdout.String())
+}
+
+// TestDBCommand_AuthFile: with -auth-file the app's store signs in with
+// the URI's credentials and is refused without them.
+func TestDBCommand_AuthFile(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "db-auth")
+	if err := os.WriteFile(file, []byte("loandesk:a long pass phrase\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	user, password, err := readAuthFile(file)
+	if err != nil || user != "loandesk" || password != "a long pass phrase" {
+		t.Fatalf("readAuthFile: %q %q %v", user, password, err)
+	}
+	if err := os.WriteFile(file, []byte("no colon\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := readAuthFile(file); err == nil {
+		t.Fatal("a line without USER:PASSWORD was accepted")
+	}
+	cfg, err := loadConfig(env(map[string]string{"DATA_DIR": t.TempDir()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- dbCommand(ctx, cfg, slog.New(slog.DiscardHandler), dbParams{Addr: "127.0.0.1:0", MaxConnections: 50, User: user, Password: password, Ready: func(a string) { ready <- a }})
+	}()
+	addr := <-ready
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("db: %v", err)
+		}
+	}()
+	st, err := store.Open(context.Background(), store.Config{MongoURI: "mongodb://loandesk:a%20long%20pass%20phrase@" + addr + "/loandesk", ConnectTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatalf("store with the credentials: %v", err)
+	}
+	if _, err := st.UserCreate(context.Background(), store.UserCreateParams{Email: "a@example.com", Name: "A", Role: "admin"}); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	_ = st.Close(cctx)
+	cancel()
+	if _, err := store.Open(context.Background(), store.Config{MongoURI: "mongodb://" + addr + "/loandesk", ConnectTimeout: 2 * time.Second}); err == nil || !strings.Contains(err.Error(), "requires authentication") {
+		t.Fatalf("store without credentials: %v", err)
+	}
 }

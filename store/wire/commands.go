@@ -208,7 +208,7 @@ func retryableWrite(name string) bool {
 }
 
 // run executes one command body and returns the reply document.
-func (s *Server) run(body bsoncore.Document, seqs map[string][]bsoncore.Document) (reply []byte) {
+func (s *Server) run(body bsoncore.Document, seqs map[string][]bsoncore.Document, auth *authState) (reply []byte) {
 	start := time.Now()
 	el, err := body.IndexErr(0)
 	if err != nil {
@@ -220,6 +220,13 @@ func (s *Server) run(body bsoncore.Document, seqs map[string][]bsoncore.Document
 		return s.finish(c, start, nil, errorf(codeInvalidOptions, "the command needs a valid $db"))
 	}
 	c.db = db
+	switch {
+	case c.name == "saslStart" || c.name == "saslContinue":
+		fields, err := s.sasl(c, auth)
+		return s.finish(c, start, fields, err)
+	case s.scram != nil && !auth.authed && !needsNoAuth(c.name):
+		return s.finish(c, start, nil, errorf(codeUnauthorized, "command %s requires authentication", c.name))
+	}
 	return s.runSession(c, start)
 }
 
@@ -284,19 +291,24 @@ func isHandshake(name string) bool {
 	return name == "hello" || name == "isMaster" || name == "ismaster"
 }
 
-func (s *Server) hello(bsoncore.Document) []byte {
-	fields, _ := s.cmdHello(context.Background(), nil)
-	return s.finish(&command{name: "hello"}, time.Now(), fields, nil)
+func (s *Server) hello(query bsoncore.Document) []byte {
+	c := &command{name: "hello", body: query}
+	fields, _ := s.cmdHello(context.Background(), c)
+	return s.finish(c, time.Now(), fields, nil)
 }
 
 // startedAt is reported by hello as the member's election (a
 // constant per process).
 var startedAt = primitive.NewObjectID()
 
-func (s *Server) cmdHello(context.Context, *command) (bson.D, error) {
+func (s *Server) cmdHello(_ context.Context, c *command) (bson.D, error) {
 	addr := s.Addr()
 	now := time.Now()
-	return bson.D{
+	var mechs bson.D
+	if s.scram != nil && c.lookup("saslSupportedMechs").Type != 0 {
+		mechs = bson.D{{Key: "saslSupportedMechs", Value: bson.A{"SCRAM-SHA-256"}}}
+	}
+	out := bson.D{
 		{Key: "helloOk", Value: true},
 		{Key: "isWritablePrimary", Value: true},
 		{Key: "ismaster", Value: true},
@@ -316,7 +328,8 @@ func (s *Server) cmdHello(context.Context, *command) (bson.D, error) {
 		{Key: "minWireVersion", Value: int32(0)},
 		{Key: "maxWireVersion", Value: int32(21)},
 		{Key: "readOnly", Value: false},
-	}, nil
+	}
+	return append(out, mechs...), nil
 }
 
 func (s *Server) cmdBuildInfo(context.Context, *command) (bson.D, error) {

@@ -54,7 +54,12 @@ func serveChild(file string) {
 		os.Exit(2)
 	}
 	fmt.Println(ln.Addr().String())
-	_ = wire.New(wire.Config{Engine: e}).Serve(ln)
+	srv, err := wire.New(wire.Config{Engine: e})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	_ = srv.Serve(ln)
 	os.Exit(1)
 }
 

@@ -16,7 +16,9 @@ const (
 	codeInternalError             = 1
 	codeBadValue                  = 2
 	codeFailedToParse             = 9
+	codeUnauthorized              = 13
 	codeTypeMismatch              = 14
+	codeAuthenticationFailed      = 18
 	codeInvalidBSON               = 22
 	codeNamespaceNotFound         = 26
 	codeIndexNotFound             = 27
@@ -42,7 +44,9 @@ var codeNames = map[int32]string{
 	codeInternalError:             "InternalError",
 	codeBadValue:                  "BadValue",
 	codeFailedToParse:             "FailedToParse",
+	codeUnauthorized:              "Unauthorized",
 	codeTypeMismatch:              "TypeMismatch",
+	codeAuthenticationFailed:      "AuthenticationFailed",
 	codeInvalidBSON:               "InvalidBSON",
 	codeNamespaceNotFound:         "NamespaceNotFound",
 	codeIndexNotFound:             "IndexNotFound",

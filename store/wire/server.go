@@ -34,8 +34,10 @@
 // writers wait; one left open longer than TransactionLifetime is
 // aborted.
 //
-// No authentication and no TLS yet: Serve is meant for a loopback
-// address, and the caller warns when it is not.
+// Authentication is optional: with Config.User set, clients sign in with
+// SCRAM-SHA-256 (auth.go); without it anyone who connects has the whole
+// database, so Serve is meant for a loopback address and the caller
+// warns. No TLS yet.
 package wire
 
 import (
@@ -54,6 +56,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson/bsontype"
 
+	"github.com/xdg-go/scram"
 	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
 	"go.mongodb.org/mongo-driver/x/mongo/driver/wiremessage"
 
@@ -105,6 +108,10 @@ type Config struct {
 	CursorTimeout time.Duration
 	// Logger gets connection and protocol errors (default: discarded).
 	Logger *slog.Logger
+	// User and Password, when User is set, are the one account clients
+	// must authenticate as (SCRAM-SHA-256, any authSource) before any
+	// command but the handshake and ping.
+	User, Password string
 }
 
 // Server serves one engine over the wire protocol. Its methods are safe
@@ -129,12 +136,14 @@ type Server struct {
 	sessions sessionTable
 	cursors  cursorTable
 	stats    statsTable
+	scram    *scram.Server // nil: no authentication
 }
 
-// New returns a server of cfg.Engine.
-func New(cfg Config) *Server {
+// New returns a server of cfg.Engine. It fails if cfg.Engine is nil or
+// the password cannot be used with SCRAM (SASLprep refuses it).
+func New(cfg Config) (*Server, error) {
 	if cfg.Engine == nil {
-		panic("wire: Config.Engine is nil")
+		return nil, errors.New("wire: Config.Engine is nil")
 	}
 	cfg.MaxConnections = cmp.Or(cfg.MaxConnections, 1000)
 	if cfg.MaxMessageBytes <= 0 || cfg.MaxMessageBytes > MaxMessageBytes {
@@ -161,7 +170,14 @@ func New(cfg Config) *Server {
 	if cfg.Advertise != "" {
 		s.advertise.Store(cfg.Advertise)
 	}
-	return s
+	if cfg.User != "" {
+		sc, err := newSCRAM(cfg.User, cfg.Password)
+		if err != nil {
+			return nil, err
+		}
+		s.scram = sc
+	}
+	return s, nil
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.
@@ -301,6 +317,7 @@ type conn struct {
 	mu   sync.Mutex
 	busy bool // a command is running
 	shut bool // close once the command in progress has answered
+	auth authState
 }
 
 // errBadMessage ends a connection whose stream cannot be trusted.
@@ -511,7 +528,7 @@ func (c *conn) handleMsg(rem []byte, reqID int32) ([]byte, bool) {
 			}
 		}
 	}
-	out := c.srv.run(body, seqs)
+	out := c.srv.run(body, seqs, &c.auth)
 	if moreToCome {
 		return nil, true
 	}

@@ -48,7 +48,13 @@ func Start(t testing.TB, cfg wire.Config) *Server {
 		t.Fatal(err)
 	}
 	cfg.Engine = e
-	srv := wire.New(cfg)
+	srv, err := wire.New(cfg)
+	if err != nil {
+		_ = ln.Close()
+		e.Close()
+		_ = db.Close()
+		t.Fatal(err)
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	t.Cleanup(func() {
