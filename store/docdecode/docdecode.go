@@ -9,8 +9,9 @@
 //
 // Only what the store's records use takes the fast path: structs with
 // `bson` tags whose fields are strings, booleans, integers, float64,
-// time.Time, ObjectIDs, []byte, and structs, pointers to structs and
-// slices of these. A type with anything else (maps, interfaces, bson.Raw,
+// time.Time, ObjectIDs, []byte, and structs, pointers to structs, slices
+// of these and maps of them by string. A type with anything else
+// (interfaces, other maps, bson.Raw,
 // inline structs), and any value the fast path does not convert itself
 // (a double stored in an integer field, a string in a date field …),
 // falls back to the driver's round trip for the whole document, so the
@@ -166,6 +167,7 @@ var (
 	timeType     = reflect.TypeFor[time.Time]()
 	objectIDType = reflect.TypeFor[primitive.ObjectID]()
 	bytesType    = reflect.TypeFor[[]byte]()
+	stringType   = reflect.TypeFor[string]()
 )
 
 // compileValue returns the decoder for one field type, or nil when the
@@ -222,6 +224,42 @@ func compileValue(t reflect.Type, building map[reflect.Type]*plan) decoder {
 				dst.Set(reflect.New(t.Elem()))
 			}
 			return elem(val, dst.Elem())
+		}
+	case reflect.Map:
+		// Keyed by plain strings, as documents are (a user's sessions by
+		// id). The driver adds each key's value, decoded into a new zero
+		// element, to the map (made if nil; entries already there stay).
+		if t.Key() != stringType {
+			return nil
+		}
+		elem := compileValue(t.Elem(), building)
+		if elem == nil {
+			return nil
+		}
+		return func(val any, dst reflect.Value) error {
+			var doc bson.D
+			switch v := val.(type) {
+			case nil:
+				dst.SetZero()
+				return nil
+			case *bson.D:
+				doc = *v
+			case bson.D:
+				doc = v
+			default:
+				return errSlow
+			}
+			if dst.IsNil() {
+				dst.Set(reflect.MakeMapWithSize(t, len(doc)))
+			}
+			for _, e := range doc {
+				item := reflect.New(t.Elem()).Elem()
+				if err := elem(e.Value, item); err != nil {
+					return err
+				}
+				dst.SetMapIndex(reflect.ValueOf(e.Key), item)
+			}
+			return nil
 		}
 	case reflect.Slice:
 		elem := compileValue(t.Elem(), building)

@@ -198,6 +198,20 @@ func fill(rng *rand.Rand, v reflect.Value, depth int) {
 			v.Set(reflect.New(v.Type().Elem()))
 			fill(rng, v.Elem(), depth+1)
 		}
+	case reflect.Map:
+		switch rng.IntN(4) {
+		case 0: // nil
+		case 1:
+			v.Set(reflect.MakeMap(v.Type()))
+		default:
+			v.Set(reflect.MakeMap(v.Type()))
+			keys := []string{"a", "b7c9", "sid-Zx_0", "राहुल", "A"}
+			for range 1 + rng.IntN(3) {
+				item := reflect.New(v.Type().Elem()).Elem()
+				fill(rng, item, depth+1)
+				v.SetMapIndex(reflect.ValueOf(keys[rng.IntN(len(keys))]), item)
+			}
+		}
 	case reflect.Slice:
 		switch rng.IntN(4) {
 		case 0: // nil
