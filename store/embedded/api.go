@@ -15,16 +15,22 @@ import (
 
 // Find returns the documents of ns that q selects, projected.
 func (e *Engine) Find(ctx context.Context, ns string, q Query, projection bsonkit.Doc) ([]bsonkit.Doc, Plan, error) {
-	c, ok, err := e.view(ctx, ns)
-	if err != nil || !ok {
-		return nil, Plan{}, err
-	}
-	docs, plan, err := find(ctx, c, q)
+	docs, plan, err := e.findStored(ctx, ns, q)
 	if err != nil {
 		return nil, plan, err
 	}
 	docs, err = project(docs, projection)
 	return docs, plan, err
+}
+
+// findStored is Find without the projection: the stored documents
+// themselves, which no one may change.
+func (e *Engine) findStored(ctx context.Context, ns string, q Query) ([]bsonkit.Doc, Plan, error) {
+	c, ok, err := e.view(ctx, ns)
+	if err != nil || !ok {
+		return nil, Plan{}, err
+	}
+	return find(ctx, c, q)
 }
 
 // Count returns how many documents of ns match filter.

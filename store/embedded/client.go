@@ -215,15 +215,58 @@ type Cursor struct {
 	pos  int
 	cur  bsonkit.Doc
 	err  error
+
+	// For a find: stored are the documents the results come from. A
+	// projection that only leaves out top-level fields (drop) is applied
+	// to each as it is read (docs[i] nil until then), so results memo
+	// already knows how to decode are never projected at all.
+	stored []bsonkit.Doc
+	drop   []string
+	memo   *decodeMemo
+	key    string // the projection, as memo knows it
 }
 
 var _ lungo.ICursor = (*Cursor)(nil)
 
+// newCursor is the cursor over a find's stored results, projected by
+// proj. A projection error (only possible for those applied at once)
+// is returned here, as a find's.
+func newCursor(stored []bsonkit.Doc, proj bsonkit.Doc, memo *decodeMemo) (*Cursor, error) {
+	c := &Cursor{stored: stored, memo: memo}
+	if proj == nil || len(*proj) == 0 {
+		c.docs = stored
+		return c, nil
+	}
+	if drop, ok := topLevelExclusion(proj); ok {
+		c.docs, c.drop, c.key = make([]bsonkit.Doc, len(stored)), drop, "-"+strings.Join(drop, "\x00")
+		return c, nil
+	}
+	docs, err := project(stored, proj)
+	if err != nil {
+		return nil, err
+	}
+	// Other projections may rename or reshape: their results are not
+	// remembered.
+	c.docs, c.memo = docs, nil
+	return c, nil
+}
+
+// at is result i, left out fields dropped on first use.
+func (c *Cursor) at(i int) bsonkit.Doc {
+	if c.docs[i] == nil {
+		c.docs[i] = without(c.stored[i], c.drop)
+	}
+	return c.docs[i]
+}
+
 // All decodes every remaining document into results (a slice pointer).
 func (c *Cursor) All(_ context.Context, results any) error {
-	list := c.docs[c.pos:]
+	from := c.pos
 	c.pos = len(c.docs)
-	return docdecode.DecodeList(list, results)
+	if c.memo != nil {
+		return c.memo.decodeList(c.stored[from:], c.key, func(i int) bsonkit.Doc { return c.at(from + i) }, results)
+	}
+	return docdecode.DecodeList(c.docs[from:], results)
 }
 
 // Close releases nothing.
@@ -252,7 +295,7 @@ func (c *Cursor) Next(ctx context.Context) bool {
 		c.err = err
 		return false
 	}
-	c.cur = c.docs[c.pos]
+	c.cur = c.at(c.pos)
 	c.pos++
 	return true
 }

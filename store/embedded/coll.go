@@ -173,11 +173,12 @@ func (c *Collection) Find(ctx context.Context, filter any, opts ...*options.Find
 	if o.Limit != nil {
 		q.Limit = int(max(*o.Limit, -*o.Limit)) // a negative limit means the same here
 	}
-	docs, _, err := c.engine().Find(ctx, c.ns, q, proj)
+	e := c.engine()
+	stored, _, err := e.findStored(ctx, c.ns, q)
 	if err != nil {
 		return nil, err
 	}
-	return &Cursor{docs: docs}, nil
+	return newCursor(stored, proj, &e.decoded)
 }
 
 // FindOne returns the first matching document.

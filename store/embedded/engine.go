@@ -57,6 +57,8 @@ type Engine struct {
 	// waiting for the disk. Only the writer reads or sets it.
 	head  *catalog
 	group groupCommit
+
+	decoded decodeMemo // what stored documents decoded to (decodememo.go)
 }
 
 // acquire waits to become the writer, or for ctx to end.

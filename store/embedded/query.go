@@ -997,6 +997,18 @@ func only(doc bsonkit.Doc, keep []string, withID bool) bsonkit.Doc {
 	return &out
 }
 
+// without is doc less the dropped top-level fields, sharing its values
+// (see withoutAll).
+func without(doc bsonkit.Doc, drop []string) bsonkit.Doc {
+	out := make(bson.D, 0, len(*doc))
+	for _, e := range *doc {
+		if !slices.Contains(drop, e.Key) {
+			out = append(out, e)
+		}
+	}
+	return &out
+}
+
 // withoutAll sets out[i] to docs[i] less the dropped fields: new
 // top-level documents whose values are shared with the stored ones
 // (stored documents are never modified; each write replaces them),
