@@ -13,11 +13,24 @@
 // x/bsonx/bsoncore, rather than a parser of ours: they are the code the
 // client on the other end runs (the same module, the same version, so
 // the two sides cannot drift), they read without copying or reflection,
-// and every Read function reports a short or malformed input with ok =
-// false instead of panicking. github.com/FerretDB/wire would add a
-// second BSON implementation beside the driver's for no gain here.
-// Documents are validated here (bounded depth) before anything else
-// reads them, so no input reaches the engine's recursive code unchecked.
+// and their Read functions report a short or malformed input with ok =
+// false. github.com/FerretDB/wire would add a second BSON implementation
+// beside the driver's for no gain here. Every document is validated here
+// first (validate: lengths checked before bsoncore's Validate trusts
+// them, nesting bounded at maxDepth without deeper recursion), so no
+// input reaches the engine's recursive code unchecked; a panic in one
+// command answers InternalError and closes only its connection.
+//
+// Commands: hello/isMaster, ping, buildInfo, getParameter, endSessions,
+// find/getMore/killCursors, insert, update, delete, findAndModify,
+// count, distinct, aggregate (counting and simple pipelines,
+// aggregate.go), createIndexes/listIndexes/dropIndexes, listCollections,
+// listDatabases, create, drop, dropDatabase, commitTransaction,
+// abortTransaction, saslStart/saslContinue. Any other is answered with
+// code 59 (CommandNotFound); unsupported options with 238
+// (NotImplemented). Limits as MongoDB's: 48,000,000-byte messages,
+// 16 MiB documents, 100,000 statements a write; MaxConnections
+// connections. Stats, InFlight and OpenConnections are the counters.
 //
 // The server answers as the primary of a one-member replica set (setName
 // "loandesk"): the driver sends transaction numbers (retryable writes,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -45,6 +46,20 @@ func TestServer_Handshake(t *testing.T) {
 		defer client.Disconnect(context.Background())
 		if err := client.Ping(context.Background(), nil); err != nil {
 			t.Fatal(err)
+		}
+	})
+
+	t.Run("LocalhostURIFindsTheAdvertisedMember", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, wire.Config{})
+		_, port, _ := strings.Cut(b.srv.Addr, ":")
+		client, err := mongo.Connect(context.Background(), options.Client().ApplyURI("mongodb://localhost:"+port+"/loandesk").SetServerSelectionTimeout(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer client.Disconnect(context.Background())
+		if _, err := client.Database("loandesk").Collection("c").InsertOne(context.Background(), bson.M{"_id": 1}); err != nil {
+			t.Fatalf("a write through localhost: %v", err)
 		}
 	})
 
