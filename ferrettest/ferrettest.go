@@ -14,25 +14,32 @@ import (
 	"context"
 	"log/slog"
 	"net/url"
+	"sync"
 	"testing"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
 
+var newMu sync.Mutex
+
 // Start starts FerretDB on 127.0.0.1 with a free port and its SQLite
 // backend in a new directory under t.TempDir, and stops it when the
 // test ends. It returns the MongoDB URI naming database (for example
-// "mongodb://127.0.0.1:40123/loandesk"). FerretDB's warnings and errors
+// "mongodb://127.0.0.1:40123/loandesk"). FerretDB's errors
 // go to the test's output, the rest is dropped. It fails the test if
 // FerretDB cannot start.
 func Start(t testing.TB, database string) string {
 	t.Helper()
+	// New writes a package variable of FerretDB's (its version's
+	// Package field): parallel tests must not call it at once.
+	newMu.Lock()
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
 		Logger:    slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError})),
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + t.TempDir() + "/",
 	})
+	newMu.Unlock()
 	if err != nil {
 		t.Fatalf("ferrettest: start FerretDB: %v", err)
 	}

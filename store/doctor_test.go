@@ -75,7 +75,7 @@ func TestStore_Doctor(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = st.Close(ctx) })
-		checks, err := st.Doctor(ctx, DoctorParams{Writers: 8, Ops: 50})
+		checks, err := st.Doctor(ctx, DoctorParams{Writers: 8, Ops: 25})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -222,7 +222,7 @@ func TestFerretDB_Races(t *testing.T) {
 
 	t.Run("VersionedEdits", func(t *testing.T) {
 		loan := insertTestLoan(t, st)
-		const writers, attempts = 8, 10
+		const writers, attempts = 6, 8
 		var (
 			mu       sync.Mutex
 			accepted = map[int64]int{} // version produced → writers told they made it
@@ -270,7 +270,7 @@ func TestFerretDB_Races(t *testing.T) {
 	})
 
 	t.Run("Claims", func(t *testing.T) {
-		const events, workers = 40, 4
+		const events, workers = 20, 4
 		for i := range events {
 			if _, err := st.Publish(ctx, "race", map[string]int{"i": i}, PublishOptions{}); err != nil {
 				t.Fatal(err)
