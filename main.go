@@ -30,8 +30,8 @@ import (
 	_ "time/tzdata" // TIME_ZONE works on hosts and images without a zoneinfo database
 
 	"loandesk/auth"
-	"loandesk/jobs"
 	"loandesk/gcpolicy"
+	"loandesk/jobs"
 	"loandesk/metrics"
 	"loandesk/seed"
 	"loandesk/store"
@@ -145,7 +145,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 func startJobs(ctx context.Context, st *store.Store, cfg config, logger *slog.Logger, m *metrics.Metrics) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	r := &jobs.Runner{Queue: st, Handlers: jobs.Handlers(st, cfg.LoanService(st), logger), Workers: cfg.JobWorkers, Logger: logger,
-		Observe: m.ObserveJob}
+		Dedicated: jobs.DefaultDedicated, Observe: m.ObserveJob}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := r.Run(ctx); err != nil {

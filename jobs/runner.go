@@ -49,6 +49,12 @@ type Runner struct {
 	Handlers map[string]Handler
 	// Workers is how many events run at once (default 4).
 	Workers int
+	// Dedicated gives event types workers of their own: each of the n
+	// workers of a type runs only that type, on top of Workers (which run
+	// every type). Work a person waits for ("Score now") then never
+	// queues behind slow work (reading scanned documents) that fills the
+	// shared workers. Types without a handler are ignored.
+	Dedicated map[string]int
 	// Lease is how long a claim holds before another runner may take the
 	// event; running handlers extend it every third of it (default 30 s).
 	Lease time.Duration
@@ -145,6 +151,22 @@ func (r *Runner) defaults() {
 // ID is the runner's worker id (set once Run starts).
 func (r *Runner) ID() string { return r.id }
 
+// concurrency is how many events the runner may run at once: the shared
+// workers and the dedicated ones of handled types.
+func (r *Runner) concurrency() int {
+	n := r.Workers
+	for typ, k := range r.Dedicated {
+		if _, ok := r.Handlers[typ]; ok {
+			n += k
+		}
+	}
+	return n
+}
+
+// DefaultDedicated is the runner's own worker for scoring, so that
+// "Score now" answers in moments while documents are being read.
+var DefaultDedicated = map[string]int{store.EventScoreApplication: 1}
+
 // types lists the handled event types.
 func (r *Runner) types() []string {
 	out := make([]string, 0, len(r.Handlers))
@@ -171,6 +193,14 @@ func (r *Runner) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for range r.Workers {
 		wg.Go(func() { r.loop(ctx, work, types) })
+	}
+	for typ, n := range r.Dedicated {
+		if _, ok := r.Handlers[typ]; !ok {
+			continue
+		}
+		for range n {
+			wg.Go(func() { r.loop(ctx, work, []string{typ}) })
+		}
 	}
 	beatDone := make(chan struct{})
 	go func() { defer close(beatDone); r.beat(ctx, types) }()
@@ -361,7 +391,7 @@ func (r *Runner) beat(ctx context.Context, types []string) {
 		}
 		r.mu.Unlock()
 		slices.SortFunc(current, func(a, b store.WorkerEvent) int { return a.Since.Compare(b.Since) })
-		w := store.Worker{ID: r.id, Host: host, PID: os.Getpid(), Types: types, Concurrency: r.Workers,
+		w := store.Worker{ID: r.id, Host: host, PID: os.Getpid(), Types: types, Concurrency: r.concurrency(),
 			StartedAt: started, Current: current, Handled: r.handled.Load()}
 		if err := r.Queue.WorkerHeartbeat(ctx, w); err != nil && ctx.Err() == nil {
 			r.Logger.Warn("job runner: heartbeat failed", "worker", r.id, "err", err)

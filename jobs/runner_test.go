@@ -344,3 +344,60 @@ func TestDefaultBackoff(t *testing.T) {
 		t.Fatalf("attempt 0 (a released event): %s, want the first wait", d)
 	}
 }
+
+// A type with a worker of its own runs while slow events of other types
+// fill every shared worker: "Score now" does not wait for documents being
+// read (issue 19).
+func TestRunner_DedicatedWorkersDoNotWaitBehindOthers(t *testing.T) {
+	t.Parallel()
+	st := openStore(t, t.TempDir())
+	t.Cleanup(func() { st.Close(context.Background()) })
+	ctx := context.Background()
+
+	release := make(chan struct{})
+	reading := make(chan struct{}, 8)
+	scored := make(chan struct{}, 1)
+	r := fast(st, 2, map[string]Handler{
+		"slow.read": func(ctx context.Context, _ store.Event) error {
+			reading <- struct{}{}
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return nil
+		},
+		"quick.score": func(context.Context, store.Event) error {
+			scored <- struct{}{}
+			return nil
+		},
+	})
+	r.Dedicated = map[string]int{"quick.score": 1, "no.handler": 3}
+	for range 4 {
+		if _, err := st.Publish(ctx, "slow.read", map[string]string{}, store.PublishOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start(t, r)
+	// Both shared workers are busy reading, two more reads wait.
+	for range 2 {
+		select {
+		case <-reading:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the shared workers did not start reading")
+		}
+	}
+	if _, err := st.Publish(ctx, "quick.score", map[string]string{}, store.PublishOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-scored:
+	case <-time.After(10 * time.Second):
+		t.Fatal("scoring waited behind the reads")
+	}
+	select {
+	case <-reading:
+		t.Fatal("a third read started: the dedicated worker ran another type")
+	default:
+	}
+	close(release)
+}
