@@ -20,10 +20,14 @@ import (
 // engine in a fresh DATA_DIR, seeded), or one already running at Base.
 type App struct {
 	Base     string // http://127.0.0.1:PORT, no trailing slash
-	Email    string // an admin's sign-in
+	Email    string // an admin's sign-in: creates the staff users
 	Password string
-	Token    string // the shared API token, for the seed scenario
-	Loans    int    // seeded applications (0 when not started here)
+	// EnrolAdmin lets the tool enrol its admin in two-factor sign-in
+	// when the app asks (TWO_FACTOR_ROLES includes admin, the default):
+	// true for an app it started, never for a running app's admin.
+	EnrolAdmin bool
+	Token      string // the shared API token, for the seed scenario
+	Loans      int    // seeded applications (0 when not started here)
 
 	cmd     *exec.Cmd
 	dataDir string
@@ -55,7 +59,7 @@ func Start(ctx context.Context, o StartOptions) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Email: adminEmail, Password: adminPassword, Token: adminToken, Loans: o.Loans, dataDir: work}
+	a := &App{Email: adminEmail, Password: adminPassword, Token: adminToken, Loans: o.Loans, EnrolAdmin: true, dataDir: work}
 	bin := o.Binary
 	if bin == "" {
 		dir := o.ModuleDir

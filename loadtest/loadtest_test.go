@@ -196,8 +196,10 @@ func TestEdits_Lost(t *testing.T) {
 }
 
 // realApp serves the real app (router, sessions, loan service, embedded
-// engine) in this process, with n seeded applications, an admin and the
-// API token.
+// engine) in this process, with its default security settings (admins
+// sign in with a second factor, users created by an admin change their
+// password first, 20 sessions a user), n seeded applications, an admin
+// and the API token.
 func realApp(t *testing.T, n int) *App {
 	t.Helper()
 	ctx := context.Background()
@@ -227,7 +229,7 @@ func realApp(t *testing.T, n int) *App {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &App{Base: srv.URL, Email: adminEmail, Password: adminPassword, Token: adminToken, Loans: n}
+	return &App{Base: srv.URL, Email: adminEmail, Password: adminPassword, Token: adminToken, Loans: n, EnrolAdmin: true}
 }
 
 // TestMixed_RealApp: eight admins sign in through the form and work the
@@ -305,7 +307,7 @@ func TestSeed_RealApp(t *testing.T) {
 // passes, edits are checked.
 func TestSaturate_RealApp(t *testing.T) {
 	app := realApp(t, 200)
-	steps, err := Saturate(context.Background(), app, SaturateOptions{Start: 50, Step: 50, Max: 100, StepFor: time.Second, Sessions: 3, MaxP95: 5 * time.Second, Seed: 2}, nil)
+	steps, err := Saturate(context.Background(), app, SaturateOptions{Start: 50, Step: 50, Max: 100, StepFor: time.Second, Sessions: 3, MaxP95: 5 * time.Second, Seed: 2}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,5 +320,55 @@ func TestSaturate_RealApp(t *testing.T) {
 	}
 	if n := steps[0].Result.Summary.Total.Requests; n < 45 || n > 55 {
 		t.Errorf("50 requests/s for 1 s sent %d", n)
+	}
+}
+
+// TestMixed_ManyUsersStaySignedIn: 45 sessions (more than the 20 one
+// user keeps) come from 5 staff users the tool created, 10 sessions at
+// most each; every one signs in through the form and stays signed in
+// for the whole run: no answer sends one to sign in again, and each is
+// still signed in afterwards.
+func TestMixed_ManyUsersStaySignedIn(t *testing.T) {
+	app := realApp(t, 200)
+	var said []string
+	res, err := Mixed(context.Background(), app, MixedOptions{Admins: 45, Think: 10 * time.Millisecond, Duration: 2 * time.Second, SignInParallel: 4, Seed: 5},
+		func(s string) { said = append(said, s) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	res.Print(&out)
+	t.Log("\n" + out.String())
+	if res.Summary.SignedOut != 0 || res.SignedOutAtEnd != 0 || !res.OK() {
+		t.Fatalf("sign-in redirects %d, signed out at the end %d, errors %d, lost %d", res.Summary.SignedOut, res.SignedOutAtEnd, res.Summary.Total.Errors, len(res.Lost))
+	}
+	if res.Summary.Total.Requests < 45 {
+		t.Fatalf("only %d requests from 45 sessions", res.Summary.Total.Requests)
+	}
+	progress := strings.Join(said, "\n")
+	for _, want := range []string{"created 5 of 5 staff users (underwriter)", "5 of 5 staff users changed their first password", "45 of 45 sessions signed in as 5 staff users"} {
+		if !strings.Contains(progress, want) {
+			t.Errorf("progress lacks %q:\n%s", want, progress)
+		}
+	}
+}
+
+// TestSignInRedirect: an answer sending a session to sign in, or to a
+// step before any page, is an error and counted; a redirect elsewhere is
+// not.
+func TestSignInRedirect(t *testing.T) {
+	rec := NewRecorder()
+	for _, h := range []http.Header{
+		{"Location": {"/login?next=%2Floans"}},
+		{"Hx-Redirect": {"/login"}},
+		{"Location": {"/account/password"}},
+		{"Hx-Redirect": {"/account/two-factor"}},
+		{"Location": {"/loans/LN-1"}},
+	} {
+		rec.Add(&vegeta.Result{Method: "GET", URL: "http://h/loans", Code: 303, Headers: h, Timestamp: time.Now()})
+	}
+	s := rec.Summary()
+	if s.SignedOut != 4 || s.Total.Errors != 4 {
+		t.Fatalf("signed out %d, errors %d; want 4 and 4", s.SignedOut, s.Total.Errors)
 	}
 }

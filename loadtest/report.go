@@ -11,6 +11,7 @@ package loadtest
 import (
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -27,6 +28,7 @@ type Recorder struct {
 	total     vegeta.Metrics
 	began     time.Time
 	conflicts int
+	signedOut int
 }
 
 type routeStats struct {
@@ -83,10 +85,28 @@ func Expected(method string, code uint16) (ok, conflict bool) {
 	return false, false
 }
 
+// SignInRedirect reports whether an answer sends the session elsewhere
+// first: to sign in again (a session signed out, e.g. one of more than
+// the 20 a user keeps), or to a step every page waits for (a password
+// to change, a second factor to enrol). A browser would follow it; for
+// the tool it is an error, whatever its status.
+func SignInRedirect(h http.Header) bool {
+	for _, loc := range []string{h.Get("Location"), h.Get("HX-Redirect")} {
+		if p := pathOf(loc); p == "/login" || p == pathCode || p == pathPassword || p == pathTwoFactorEnrol {
+			return true
+		}
+	}
+	return false
+}
+
 // Add records one result.
 func (r *Recorder) Add(res *vegeta.Result) {
 	route := Route(res.Method, res.URL)
 	ok, conflict := Expected(res.Method, res.Code)
+	redirected := SignInRedirect(res.Headers)
+	if redirected {
+		ok, conflict = false, false
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := r.routes[route]
@@ -100,10 +120,16 @@ func (r *Recorder) Add(res *vegeta.Result) {
 	if conflict {
 		r.conflicts++
 	}
+	if redirected {
+		r.signedOut++
+	}
 	if !ok {
 		s.errors++
 		if s.firstErr == "" {
 			s.firstErr = fmt.Sprintf("%d %s", res.Code, res.Error)
+			if redirected {
+				s.firstErr = fmt.Sprintf("%d to %s%s", res.Code, res.Headers.Get("Location"), res.Headers.Get("HX-Redirect"))
+			}
 		}
 	}
 }
@@ -127,6 +153,9 @@ type Summary struct {
 	Conflicts int
 	// Saves counts the requests that could conflict (non-GET).
 	Saves int
+	// SignedOut counts answers that sent a session to sign in again (or
+	// to another step first): each is also an error.
+	SignedOut int
 }
 
 // Summary closes the books: figures per route, sorted by route, and the
@@ -135,7 +164,7 @@ func (r *Recorder) Summary() Summary {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	secs := time.Since(r.began).Seconds()
-	out := Summary{Seconds: secs, Conflicts: r.conflicts}
+	out := Summary{Seconds: secs, Conflicts: r.conflicts, SignedOut: r.signedOut}
 	allCodes := map[int]int{}
 	allErrors := 0
 	firstErr := ""
@@ -183,6 +212,9 @@ func (s Summary) Print(w io.Writer) {
 	}
 	if s.Saves > 0 {
 		fmt.Fprintf(w, "\nconflicts: %d of %d saves (%.1f %%)\n", s.Conflicts, s.Saves, 100*float64(s.Conflicts)/float64(s.Saves))
+	}
+	if s.SignedOut > 0 {
+		fmt.Fprintf(w, "sent to sign in again (or to change a password, enrol a second factor): %d\n", s.SignedOut)
 	}
 	if s.Total.FirstError != "" {
 		fmt.Fprintf(w, "first error: %s\n", s.Total.FirstError)

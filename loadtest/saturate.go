@@ -14,12 +14,11 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
-	"golang.org/x/sync/errgroup"
 )
 
 // SaturateOptions: an open loop (requests sent at a fixed rate whatever
 // the answers) on the mixed scenario's mix, from Sessions signed-in
-// admins, at Start, Start+Step, … requests per second, StepFor each,
+// sessions of staff users (see signInStaff), at Start, Start+Step, … requests per second, StepFor each,
 // until a step fails (p95 ≥ MaxP95 or errors > 1 %) or Max is passed.
 type SaturateOptions struct {
 	Start, Step, Max int
@@ -38,29 +37,22 @@ type StepResult struct {
 
 // Saturate steps the rate up and returns every step run; the highest
 // passing rate is the last step with Passed.
-func Saturate(ctx context.Context, app *App, o SaturateOptions, progress func(StepResult)) ([]StepResult, error) {
+// progressText, when not nil, hears how the sign-ins go.
+func Saturate(ctx context.Context, app *App, o SaturateOptions, progress func(StepResult), progressText func(string)) ([]StepResult, error) {
 	p, err := loadPools(ctx, app)
 	if err != nil {
 		return nil, err
 	}
-	cookies := make([]string, o.Sessions)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(4)
-	for i := range cookies {
-		g.Go(func() error {
-			c := newClient()
-			if err := signIn(gctx, c, app.Base, app.Email, app.Password); err != nil {
-				return err
-			}
-			u, _ := url.Parse(app.Base)
-			for _, ck := range c.Jar.Cookies(u) {
-				cookies[i] += ck.Name + "=" + ck.Value + "; "
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	clients, err := signInStaff(ctx, app, o.Sessions, 4, progressText)
+	if err != nil {
 		return nil, err
+	}
+	cookies := make([]string, len(clients))
+	u, _ := url.Parse(app.Base)
+	for i, c := range clients {
+		for _, ck := range c.Jar.Cookies(u) {
+			cookies[i] += ck.Name + "=" + ck.Value + "; "
+		}
 	}
 	forms, err := openForms(ctx, app, p.editable, cookies[0])
 	if err != nil {

@@ -23,6 +23,9 @@ type Result struct {
 	ToolCPU  time.Duration
 	Accepted int    // saves answered 200
 	Lost     []Edit // accepted saves missing from the history
+	// SignedOutAtEnd counts sessions no longer signed in after the run
+	// (mixed).
+	SignedOutAtEnd int
 	// Unconfirmed counts saves answered 200 without the version saved.
 	Unconfirmed int
 }
@@ -30,7 +33,29 @@ type Result struct {
 // OK reports whether the run had no errors, lost no edit and could
 // check every one.
 func (r Result) OK() bool {
-	return r.Summary.Total.Errors == 0 && len(r.Lost) == 0 && r.Unconfirmed == 0
+	return r.Summary.Total.Errors == 0 && r.Summary.SignedOut == 0 && r.SignedOutAtEnd == 0 && len(r.Lost) == 0 && r.Unconfirmed == 0
+}
+
+// stillSignedIn counts the clients that are no longer signed in: GET
+// /loans answers them with other than 200 (not measured).
+func stillSignedIn(ctx context.Context, base string, clients []*http.Client, parallel int) (int, error) {
+	var out atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(parallel, 1))
+	for _, c := range clients {
+		g.Go(func() error {
+			res, _, err := do(gctx, c, http.MethodGet, base+"/loans", nil)
+			if err != nil {
+				return err
+			}
+			if res.StatusCode != http.StatusOK {
+				out.Add(1)
+			}
+			return nil
+		})
+	}
+	err := g.Wait()
+	return int(out.Load()), err
 }
 
 // Print writes the report.
@@ -41,6 +66,9 @@ func (r Result) Print(w interface{ Write([]byte) (int, error) }) {
 		fmt.Fprintf(w, "app CPU: %.2f cores (%.1f s in %.1f s)\n", r.AppCPU.Seconds()/secs, r.AppCPU.Seconds(), secs)
 	}
 	fmt.Fprintf(w, "tool CPU: %.2f cores (%.1f s)\n", r.ToolCPU.Seconds()/secs, r.ToolCPU.Seconds())
+	if r.SignedOutAtEnd > 0 {
+		fmt.Fprintf(w, "sessions no longer signed in after the run: %d\n", r.SignedOutAtEnd)
+	}
 	if r.Accepted > 0 || r.Summary.Saves > 0 {
 		fmt.Fprintf(w, "accepted edits: %d, lost: %d, answered 200 without a version: %d\n", r.Accepted, len(r.Lost), r.Unconfirmed)
 	}
@@ -201,7 +229,8 @@ func loadPools(ctx context.Context, app *App) (pools, error) {
 	return p, nil
 }
 
-// MixedOptions: Admins signed-in admins, each pausing Think on average
+// MixedOptions: Admins signed-in sessions (staff users', SessionsPerUser
+// to a user), each pausing Think on average
 // (uniformly 0.5–1.5×) between requests, for Duration.
 type MixedOptions struct {
 	Admins   int
@@ -223,32 +252,18 @@ const (
 	mixAPI    = 10
 )
 
-// Mixed signs in o.Admins admins through the sign-in form, each with its
-// own session and connection, then lets them work for o.Duration, and
-// afterwards checks every accepted edit against the version histories.
+// Mixed signs in o.Admins sessions through the sign-in form, each with
+// its own connection, as staff users it creates (see signInStaff), then
+// lets them work for o.Duration, and afterwards checks that every
+// session is still signed in and every accepted edit is in the version
+// histories.
 func Mixed(ctx context.Context, app *App, o MixedOptions, progress func(string)) (Result, error) {
 	p, err := loadPools(ctx, app)
 	if err != nil {
 		return Result{}, err
 	}
-	clients := make([]*http.Client, o.Admins)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(o.SignInParallel, 1))
-	began := time.Now()
-	var signedIn atomic.Int64
-	for i := range clients {
-		g.Go(func() error {
-			clients[i] = newClient()
-			if err := signIn(gctx, clients[i], app.Base, app.Email, app.Password); err != nil {
-				return err
-			}
-			if n := signedIn.Add(1); n%100 == 0 && progress != nil {
-				progress(fmt.Sprintf("%d admins signed in (%.0f s)", n, time.Since(began).Seconds()))
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	clients, err := signInStaff(ctx, app, o.Admins, o.SignInParallel, progress)
+	if err != nil {
 		return Result{}, err
 	}
 	edits := &Edits{}
@@ -276,6 +291,9 @@ func Mixed(ctx context.Context, app *App, o MixedOptions, progress func(string))
 		return ctx.Err()
 	})
 	if err != nil {
+		return res, err
+	}
+	if res.SignedOutAtEnd, err = stillSignedIn(ctx, app.Base, clients, o.SignInParallel); err != nil {
 		return res, err
 	}
 	res.Accepted, res.Unconfirmed = edits.Len(), edits.UnconfirmedCount()

@@ -16,7 +16,7 @@ import (
 	"golang.org/x/net/html"
 )
 
-// newClient is one admin's browser: its own cookie jar, and at most one
+// newClient is one staff member's browser: its own cookie jar, and at most one
 // connection, kept alive, as the design notes' test has it.
 func newClient() *http.Client {
 	jar, _ := cookiejar.New(nil)
@@ -32,34 +32,36 @@ func newClient() *http.Client {
 }
 
 // signIn signs c in through the sign-in form, as a browser does (POST
-// /login, then the session cookie). A 429 (the sign-in throttle) is
-// waited out as its Retry-After says.
-func signIn(ctx context.Context, c *http.Client, base, email, password string) error {
+// /login, then the session cookie), and returns where the app sent it
+// next: the page asked for, a further step (a code, a password to
+// change, a second factor to enrol) or the loans. A 429 (the sign-in
+// throttle) is waited out as its Retry-After says.
+func signIn(ctx context.Context, c *http.Client, base, email, password string) (string, error) {
 	form := url.Values{"email": {email}, "password": {password}}
 	for attempt := 0; ; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/login", strings.NewReader(form.Encode()))
 		if err != nil {
-			return err
+			return "", err
 		}
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		res, err := c.Do(req)
 		if err != nil {
-			return err
+			return "", err
 		}
 		_, _ = io.Copy(io.Discard, res.Body)
 		res.Body.Close()
 		switch {
 		case res.StatusCode == http.StatusSeeOther || res.StatusCode == http.StatusFound:
-			return nil
+			return res.Header.Get("Location"), nil
 		case res.StatusCode == http.StatusTooManyRequests && attempt < 5:
 			wait, _ := strconv.Atoi(res.Header.Get("Retry-After"))
 			select {
 			case <-ctx.Done():
-				return ctx.Err()
+				return "", ctx.Err()
 			case <-time.After(time.Duration(max(wait, 1)) * time.Second):
 			}
 		default:
-			return fmt.Errorf("sign in as %s: %s", email, res.Status)
+			return "", fmt.Errorf("sign in as %s: %s", email, res.Status)
 		}
 	}
 }

@@ -54,10 +54,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	remote := fs.Bool("remote", false, "allow a -base that is not on this machine")
 	binary := fs.String("binary", "", "a built loandesk to start (default: go build this repository)")
 	loans := fs.Int("loans", 10_000, "applications to seed in the started app")
-	email := fs.String("email", "", "with -base: an admin's email (signs in through the form)")
+	email := fs.String("email", "", "with -base: an admin's email, signed in with the password alone (no second factor), to create the staff users")
 	password := fs.String("password", "", "with -base: that admin's password")
 	token := fs.String("token", "", "with -base: the app's ADMIN_TOKEN (the seed scenario and the lost-edit check)")
-	admins := fs.Int("admins", 1000, "admins (seed, mixed)")
+	admins := fs.Int("admins", 1000, "seed: clients; mixed: signed-in sessions, as staff users it creates (10 sessions each)")
 	requests := fs.Int("requests", 10, "seed: list requests per admin")
 	think := fs.Duration("think", time.Second, "mixed: mean pause between an admin's requests")
 	duration := fs.Duration("duration", time.Minute, "mixed: how long the admins work")
@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	step := fs.Int("step", 500, "saturate: rate increment")
 	maxRate := fs.Int("max", 6000, "saturate: highest rate tried")
 	stepFor := fs.Duration("step-for", 10*time.Second, "saturate: time at each rate")
-	sessions := fs.Int("sessions", 100, "saturate: signed-in sessions the requests come from")
+	sessions := fs.Int("sessions", 100, "saturate: signed-in sessions the requests come from, as staff users it creates (10 sessions each)")
 	seed := fs.Uint64("seed", 1, "random choices' seed")
 	appLog := fs.String("app-log", "", "write the started app's log to this file")
 	cpuProfile := fs.String("cpuprofile", "", "write the tool's own CPU profile to this file (profile the app with PPROF_ADDR)")
@@ -134,7 +134,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 			fmt.Fprintf(stdout, "| %d | %.0f | %.1f | %.1f | %.1f | %d | %d | %.2f | %.2f | %s |\n", s.Rate, t.Rate, t.P50, t.P95, t.P99,
 				t.Errors, s.Result.Summary.Conflicts, s.Result.AppCPU.Seconds()/secs, s.Result.ToolCPU.Seconds()/secs, v)
-		})
+		}, func(s string) { fmt.Fprintln(stderr, s) })
 		if err != nil {
 			return err
 		}
@@ -172,7 +172,7 @@ func openApp(ctx context.Context, base string, remote bool, binary string, loans
 			return nil, fmt.Errorf("-base %s is not on this machine: add -remote to load another", base)
 		}
 		if email == "" || password == "" || token == "" {
-			return nil, errors.New("-base needs -email, -password and -token")
+			return nil, errors.New("-base needs -email and -password (an admin who signs in with the password alone: it creates the staff users the load comes from) and -token (the app's ADMIN_TOKEN)")
 		}
 		return &loadtest.App{Base: base, Email: email, Password: password, Token: token}, nil
 	}
