@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"math"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -37,6 +38,29 @@ func TestWriteJSON_SameBytesAsEncodingJSON(t *testing.T) {
 		a.writeJSON(rec, httptest.NewRequest("GET", "/api/x", nil), 200, v)
 		if got := rec.Body.String(); got != string(want)+"\n" {
 			t.Errorf("value %d:\n got %s\nwant %s", i, got, want)
+		}
+	}
+}
+
+// TestWriteJSON_FailureIsACleanServerError: a value that cannot be
+// encoded (NaN, which JSON has no number for) answers 500 with the
+// generic error alone, never part of the document; and the buffer it
+// used serves the next response cleanly.
+func TestWriteJSON_FailureIsACleanServerError(t *testing.T) {
+	a := &App{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	rec := httptest.NewRecorder()
+	a.writeJSON(rec, httptest.NewRequest("GET", "/api/x", nil), 200, map[string]any{"a": "partial", "b": math.NaN()})
+	if rec.Code != 500 || rec.Body.String() != `{"error":"internal","message":"The response could not be produced."}`+"\n" {
+		t.Errorf("%d %q", rec.Code, rec.Body.String())
+	}
+	if ct := rec.Header().Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		t.Errorf("content type %q", ct)
+	}
+	for range 3 {
+		rec = httptest.NewRecorder()
+		a.writeJSON(rec, httptest.NewRequest("GET", "/api/x", nil), 201, apiError{Error: "e"})
+		if rec.Code != 201 || rec.Body.String() != `{"error":"e"}`+"\n" {
+			t.Errorf("after a failure: %d %q", rec.Code, rec.Body.String())
 		}
 	}
 }
