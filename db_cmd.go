@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"flag"
@@ -41,16 +42,19 @@ accepting connections, lets the commands in progress finish (up to 20 s)
 and closes the database.
 
 Without -auth-file there is no authentication: anyone who can connect can
-read and change every record. With it, clients sign in with SCRAM-SHA-256
-(MONGO_URI=mongodb://USER:PASSWORD@127.0.0.1:27017/loandesk). There is no
-TLS: keep -addr on the loopback interface.`,
+read and change every record; keep -addr on the loopback interface. With
+it, clients sign in with SCRAM-SHA-256
+(MONGO_URI=mongodb://USER:PASSWORD@127.0.0.1:27017/loandesk). With
+-tls-cert and -tls-key it speaks TLS only (add tls=true to MONGO_URI).`,
 		flags: func(fs *flag.FlagSet) func(context.Context, invocation) error {
 			addr := fs.String("addr", dbDefaultAddr, "the TCP address to listen on")
 			advertise := fs.String("advertise", "", "the host:port clients reach this server at, as hello reports it (default: the listening address)")
 			maxConns := fs.Int("max-connections", 1000, "the most client connections open at once (1 to 100000)")
 			authFile := fs.String("auth-file", "", "a file whose first line is USER:PASSWORD: clients must sign in as that user (SCRAM-SHA-256)")
+			tlsCert := fs.String("tls-cert", "", "a PEM certificate file: serve TLS only (with -tls-key)")
+			tlsKey := fs.String("tls-key", "", "the PEM private key of -tls-cert")
 			return func(ctx context.Context, inv invocation) error {
-				p := dbParams{Addr: *addr, Advertise: *advertise, MaxConnections: *maxConns}
+				p := dbParams{Addr: *addr, Advertise: *advertise, MaxConnections: *maxConns, TLSCert: *tlsCert, TLSKey: *tlsKey}
 				if *authFile != "" {
 					var err error
 					if p.User, p.Password, err = readAuthFile(*authFile); err != nil {
@@ -74,6 +78,9 @@ type dbParams struct {
 	// User and Password, when User is set, are the account clients must
 	// authenticate as.
 	User, Password string
+	// TLSCert and TLSKey, when set, are PEM files: the server then speaks
+	// TLS only (clients add tls=true, and tlsCAFile for a private CA).
+	TLSCert, TLSKey string
 	// Ready, when set, hears the address once the server listens (tests).
 	Ready func(addr string)
 }
@@ -110,9 +117,24 @@ func dbCommand(ctx context.Context, cfg config, logger *slog.Logger, p dbParams)
 	}
 	defer engine.Close()
 
+	if (p.TLSCert == "") != (p.TLSKey == "") {
+		return errors.New("db: give both -tls-cert and -tls-key, or neither")
+	}
+	var tlsConfig *tls.Config
+	if p.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(p.TLSCert, p.TLSKey)
+		if err != nil {
+			return fmt.Errorf("db: TLS certificate: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	ln, err := net.Listen("tcp", p.Addr)
 	if err != nil {
 		return fmt.Errorf("db: listen on %s: %w", p.Addr, err)
+	}
+	tcpAddr := ln.Addr()
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
 	}
 	advertise := p.Advertise
 	if advertise == "" {
@@ -126,7 +148,7 @@ func dbCommand(ctx context.Context, cfg config, logger *slog.Logger, p dbParams)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	addr := ln.Addr().String()
-	warnNoAuth(logger, ln.Addr(), p.User != "")
+	warnNoAuth(logger, tcpAddr, p.User != "", tlsConfig != nil)
 	if err := serveDBBackups(ctx, file, cfg.DataDir, logger); err != nil {
 		logger.Warn("db: backups over the socket are unavailable", "err", err)
 	}
@@ -175,16 +197,16 @@ func dbCommand(ctx context.Context, cfg config, logger *slog.Logger, p dbParams)
 // warnNoAuth says loudly that the server has no authentication (unless
 // it has), and that there is no TLS when it listens beyond the loopback
 // interface.
-func warnNoAuth(logger *slog.Logger, addr net.Addr, auth bool) {
+func warnNoAuth(logger *slog.Logger, addr net.Addr, auth, withTLS bool) {
 	if !auth {
 		logger.Warn("db: NO AUTHENTICATION: anyone who can connect can read and change every record (see -auth-file)")
 	}
 	tcp, ok := addr.(*net.TCPAddr)
-	if auth && (!ok || !tcp.IP.IsLoopback()) {
+	if auth && !withTLS && (!ok || !tcp.IP.IsLoopback()) {
 		logger.Warn("db: LISTENING BEYOND LOOPBACK WITHOUT TLS: passwords are not sent, but every record is, in the clear", "addr", addr.String())
 	}
 	if !auth && (!ok || !tcp.IP.IsLoopback()) {
-		logger.Warn("db: LISTENING BEYOND LOOPBACK WITHOUT AUTHENTICATION OR TLS: every host that can reach "+addr.String()+" has the whole database",
+		logger.Warn("db: LISTENING BEYOND LOOPBACK WITHOUT AUTHENTICATION: every host that can reach "+addr.String()+" has the whole database",
 			"addr", addr.String())
 	}
 }

@@ -3,8 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"log/slog"
+	"math/big"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -226,5 +235,77 @@ func TestDBCommand_AuthFile(t *testing.T) {
 	cancel()
 	if _, err := store.Open(context.Background(), store.Config{MongoURI: "mongodb://" + addr + "/loandesk", ConnectTimeout: 2 * time.Second}); err == nil || !strings.Contains(err.Error(), "requires authentication") {
 		t.Fatalf("store without credentials: %v", err)
+	}
+}
+
+// TestDBCommand_TLS: with -tls-cert and -tls-key the server speaks TLS,
+// and the store connects with tls=true and the CA file.
+func TestDBCommand_TLS(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	writeSelfSigned(t, certFile, keyFile)
+	cfg, err := loadConfig(env(map[string]string{"DATA_DIR": filepath.Join(dir, "data")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dbCommand(context.Background(), cfg, slog.New(slog.DiscardHandler), dbParams{Addr: "127.0.0.1:0", MaxConnections: 5, TLSCert: certFile}); err == nil {
+		t.Fatal("-tls-cert without -tls-key was accepted")
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- dbCommand(ctx, cfg, slog.New(slog.DiscardHandler), dbParams{Addr: "127.0.0.1:0", MaxConnections: 50, TLSCert: certFile, TLSKey: keyFile, Ready: func(a string) { ready <- a }})
+	}()
+	addr := <-ready
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("db: %v", err)
+		}
+	}()
+	st, err := store.Open(context.Background(), store.Config{MongoURI: "mongodb://" + addr + "/loandesk?tls=true&tlsCAFile=" + url.QueryEscape(certFile), ConnectTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatalf("store over TLS: %v", err)
+	}
+	if _, err := st.UserCreate(context.Background(), store.UserCreateParams{Email: "a@example.com", Name: "A", Role: "admin"}); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	_ = st.Close(cctx)
+	cancel()
+	if _, err := store.Open(context.Background(), store.Config{MongoURI: "mongodb://" + addr + "/loandesk", ConnectTimeout: 2 * time.Second}); err == nil {
+		t.Fatal("a plain connection to the TLS server worked")
+	}
+}
+
+// writeSelfSigned writes a certificate for 127.0.0.1 (its own CA) and
+// its key.
+func writeSelfSigned(t *testing.T, certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "loandesk db test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
