@@ -50,7 +50,7 @@ func dial(t *testing.T, addr string) net.Conn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	_ = c.SetDeadline(time.Now().Add(testWait))
 	return c
 }
 
@@ -114,7 +114,7 @@ func readReply(c net.Conn) (bsoncore.Document, error) {
 // roundTrip sends a command body on c and returns the reply.
 func roundTrip(t *testing.T, c net.Conn, body any) bsoncore.Document {
 	t.Helper()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	_ = c.SetDeadline(time.Now().Add(testWait))
 	if _, err := c.Write(opMsg(1, marshal(t, body))); err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func roundTrip(t *testing.T, c net.Conn, body any) bsoncore.Document {
 // closed reports whether the server closed c (a read gets EOF or a
 // reset before the deadline).
 func closed(c net.Conn) bool {
-	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_ = c.SetReadDeadline(time.Now().Add(testWait))
 	var b [1]byte
 	_, err := c.Read(b[:])
 	var ne net.Error
@@ -154,3 +154,7 @@ func opQuery(reqID int32, ns string, query []byte) []byte {
 	dst = append(dst, query...)
 	return bsoncore.UpdateLength(dst, idx, int32(len(dst[idx:])))
 }
+
+// testWait bounds every wait on the server: generous, because these
+// machines are shared and a loaded one answers late, not wrongly.
+const testWait = 60 * time.Second

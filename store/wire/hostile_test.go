@@ -123,7 +123,7 @@ func send(t testing.TB, addr string, msg []byte) []bsoncore.Document {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	_ = c.SetDeadline(time.Now().Add(testWait))
 	if _, err := c.Write(msg); err != nil {
 		return nil // closed before reading it all: allowed
 	}
@@ -133,7 +133,7 @@ func send(t testing.TB, addr string, msg []byte) []bsoncore.Document {
 		doc, err := readReply(c)
 		if err != nil {
 			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				t.Fatalf("the server neither answered nor closed within 10 s")
+				t.Fatalf("the server neither answered nor closed within %s", testWait)
 			}
 			return replies
 		}
@@ -227,10 +227,10 @@ func TestServer_ConnectionLimit(t *testing.T) {
 // signal to wait on from outside).
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(testWait)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10 s")
+			t.Fatalf("condition not met within %s", testWait)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
