@@ -372,3 +372,26 @@ func TestSignInRedirect(t *testing.T) {
 		t.Fatalf("signed out %d, errors %d; want 4 and 4", s.SignedOut, s.Total.Errors)
 	}
 }
+
+// TestSignInStaff_AdminWithoutSecondFactor: the tool enrols only the
+// admin of an app it started; a running app's admin who must enrol, or
+// who signs in with a code, stops the tool with what it needs.
+func TestSignInStaff_AdminWithoutSecondFactor(t *testing.T) {
+	app := realApp(t, 10)
+	ctx := context.Background()
+	app.EnrolAdmin = false
+	_, err := signInStaff(ctx, app, 1, 1, nil)
+	if err == nil || !strings.Contains(err.Error(), "must enrol a second factor") || !strings.Contains(err.Error(), "TWO_FACTOR_ROLES") {
+		t.Fatalf("a running app's admin asked to enrol: %v", err)
+	}
+	app.EnrolAdmin = true
+	clients, err := signInStaff(ctx, app, 1, 1, nil)
+	if err != nil || len(clients) != 1 {
+		t.Fatalf("started app: %v", err)
+	}
+	app.EnrolAdmin = false // enrolled now: the admin signs in with a code
+	_, err = signInStaff(ctx, app, 1, 1, nil)
+	if err == nil || !strings.Contains(err.Error(), "signs in with a second factor") {
+		t.Fatalf("an admin with a second factor: %v", err)
+	}
+}
