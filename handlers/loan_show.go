@@ -22,7 +22,9 @@ func (a *App) ShowLoan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, _ := auth.UserFrom(r.Context())
-	a.renderLoanPage(w, r, http.StatusOK, l, a.loanDetail(r.Context(), l, user))
+	d := a.loanDetail(r.Context(), l, user)
+	a.listNav(r.Context(), r, l, user, &d)
+	a.renderLoanPage(w, r, http.StatusOK, l, d)
 }
 
 // ShowLoanSection renders one section read-only: the "Cancel" and "Load

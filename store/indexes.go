@@ -62,6 +62,9 @@ var indexes = []struct {
 		// The work queue's product filter, with and without the tab (the
 		// tab counts are this index's range sizes).
 		{Keys: bson.D{{Key: "terms.product", Value: 1}, {Key: "status", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
+		// …and newest first over every status (the All tab): without it a
+		// product's page sorted its whole range (0.6 s at 100k, loaded).
+		{Keys: bson.D{{Key: "terms.product", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
 		{Keys: bson.D{{Key: "searchKeys", Value: 1}}},
 		{Keys: bson.D{{Key: "applicant.pan", Value: 1}, {Key: "status", Value: 1}}}, // duplicate PANs at intake
 		{Keys: bson.D{{Key: "intakeKey", Value: 1}}, Options: options.Index().SetUnique(true).

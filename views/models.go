@@ -133,6 +133,10 @@ type LoanDetail struct {
 	Flags     []FlagView
 	Money     MoneyPanel
 	Notes     LoanNotes
+	// BackURL is the list the page was opened from, with its filters
+	// ("" for the plain list); PrevURL and NextURL (with their
+	// applications' numbers) walk that list in its order.
+	BackURL, PrevURL, PrevID, NextURL, NextID string
 }
 
 // LoanNotes is an application's notes, newest first.
