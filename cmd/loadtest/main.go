@@ -122,11 +122,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		res.Print(stdout)
 		return verdict(res)
 	default:
-		fmt.Fprintln(stdout, "| rate | achieved req/s | p50 ms | p95 ms | p99 ms | errors | conflicts | app CPU | tool CPU | verdict |")
-		fmt.Fprintln(stdout, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+		header := false // printed with the first step, after the sign-ins' progress
 		steps, err := loadtest.Saturate(ctx, app, loadtest.SaturateOptions{
 			Start: *start, Step: *step, Max: *maxRate, StepFor: *stepFor, Sessions: *sessions, MaxP95: 300 * time.Millisecond, Seed: *seed,
 		}, func(s loadtest.StepResult) {
+			if !header {
+				header = true
+				fmt.Fprintln(stdout, "| rate | achieved req/s | p50 ms | p95 ms | p99 ms | errors | conflicts | app CPU | tool CPU | verdict |")
+				fmt.Fprintln(stdout, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+			}
 			t, secs := s.Result.Summary.Total, s.Result.Summary.Seconds
 			v := "pass"
 			if !s.Passed {
@@ -149,6 +153,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		last.Print(stdout)
 		if len(last.Lost) > 0 || last.Unconfirmed > 0 {
 			return errors.New("accepted edits were lost or could not be checked")
+		}
+		signedOut := 0
+		for _, s := range steps {
+			signedOut += s.Result.Summary.SignedOut
+		}
+		if signedOut > 0 {
+			return fmt.Errorf("%d answers sent a session to sign in again (or to a first step): the sessions were not all signed in", signedOut)
 		}
 		return nil
 	}
