@@ -31,7 +31,7 @@ func TestRun_DoctorFerretDBFailsNamingLostUpdates(t *testing.T) {
 	t.Parallel()
 	vars := map[string]string{"MONGO_URI": ferrettest.Start(t, "loandesk"), "DATA_DIR": filepath.Join(t.TempDir(), "unused")}
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"doctor"}, env(vars), &stdout, &stderr)
+	err := run(context.Background(), []string{"doctor", "-ops", "10"}, env(vars), &stdout, &stderr)
 	t.Logf("table:\n%s", stdout.String())
 	if exitCode(err) != 1 {
 		t.Fatalf("exit %d: %v, want 1", exitCode(err), err)
