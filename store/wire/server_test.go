@@ -345,18 +345,17 @@ func TestServer_ShutdownAbortsOpenTransactions(t *testing.T) {
 	t.Parallel()
 	b := setup(t, wire.Config{})
 	ctx := context.Background()
-	coll := b.db.Collection("tx")
-	sess, err := b.client.StartSession()
-	if err != nil {
-		t.Fatal(err)
+	// Raw connections only, so the one command in flight below is the
+	// waiting write (the driver's monitors send hello now and then).
+	_ = b.client.Disconnect(ctx)
+	waitFor(t, func() bool { return b.srv.OpenConnections() == 0 })
+	lsid := bson.D{{Key: "id", Value: primitive.Binary{Subtype: 4, Data: []byte("fedcba9876543210")}}}
+	doc := roundTrip(t, dial(t, b.srv.Addr), bson.D{{Key: "insert", Value: "tx"}, {Key: "documents", Value: bson.A{bson.M{"_id": "uncommitted"}}},
+		{Key: "lsid", Value: lsid}, {Key: "txnNumber", Value: int64(1)}, {Key: "startTransaction", Value: true}, {Key: "autocommit", Value: false}, {Key: "$db", Value: "loandesk"}})
+	if doc.Lookup("ok").Double() != 1 {
+		t.Fatalf("insert in a transaction: %v", doc)
 	}
-	defer sess.EndSession(ctx)
-	if err := sess.StartTransaction(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := coll.InsertOne(mongo.NewSessionContext(ctx, sess), bson.M{"_id": "uncommitted"}); err != nil {
-		t.Fatal(err)
-	}
+	waitFor(t, func() bool { return b.srv.InFlight() == 0 }) // that insert's command has ended
 	// A write on its own connection waits for the transaction's writer.
 	c := dial(t, b.srv.Addr)
 	if _, err := c.Write(opMsg(9, marshal(t, bson.D{{Key: "insert", Value: "tx"}, {Key: "documents", Value: bson.A{bson.M{"_id": "outside"}}}, {Key: "$db", Value: "loandesk"}}))); err != nil {
