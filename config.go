@@ -10,6 +10,7 @@ import (
 
 	"loandesk/application"
 	"loandesk/auth"
+	"loandesk/gcpolicy"
 	"loandesk/money"
 	"loandesk/store"
 	"loandesk/web"
@@ -41,6 +42,9 @@ type config struct {
 	// PprofAddr, when set, serves the runtime's profiles on a loopback
 	// address (profiles show request data held in memory).
 	PprofAddr string
+	// GC holds the garbage collector's settings (GOGC, GOMEMLIMIT,
+	// AUTOMEMLIMIT) for gcpolicy.Apply.
+	GC map[string]string
 }
 
 // DefaultTimeZone is the lender's zone unless TIME_ZONE says otherwise:
@@ -167,6 +171,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || port == "" {
 			fail("METRICS_ADDR must be host:port or :port (like 127.0.0.1:9090), got %q", c.MetricsAddr)
 		}
+	}
+	c.GC = map[string]string{}
+	for _, name := range []string{"GOGC", "GOMEMLIMIT", "AUTOMEMLIMIT"} {
+		c.GC[name] = strings.TrimSpace(getenv(name))
+	}
+	if err := gcpolicy.Check(c.GC["GOGC"], c.GC["AUTOMEMLIMIT"]); err != nil {
+		fail("%v", err)
 	}
 	if c.PprofAddr = strings.TrimSpace(getenv("PPROF_ADDR")); c.PprofAddr != "" {
 		host, port, err := net.SplitHostPort(c.PprofAddr)

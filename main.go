@@ -50,7 +50,7 @@ func main() {
 }
 
 func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
-	if err := applyGCPolicy(logger); err != nil {
+	if err := applyGCPolicy(cfg, logger); err != nil {
 		return err
 	}
 	m := metrics.New()
@@ -159,8 +159,8 @@ func startJobs(ctx context.Context, st *store.Store, cfg config, logger *slog.Lo
 
 // applyGCPolicy sets the garbage collector for a long-running process
 // (see package gcpolicy) and logs what it chose.
-func applyGCPolicy(logger *slog.Logger) error {
-	p, err := gcpolicy.Apply(os.Getenv)
+func applyGCPolicy(cfg config, logger *slog.Logger) error {
+	p, err := gcpolicy.Apply(func(name string) string { return cfg.GC[name] })
 	if err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func applyGCPolicy(logger *slog.Logger) error {
 // jobsCommand runs only the job runner: for MongoDB deployments, as many
 // processes as the queue needs.
 func jobsCommand(ctx context.Context, cfg config, logger *slog.Logger) error {
-	if err := applyGCPolicy(logger); err != nil {
+	if err := applyGCPolicy(cfg, logger); err != nil {
 		return err
 	}
 	m := metrics.New()

@@ -61,7 +61,8 @@ func Variables() []Variable {
 		{Name: "UPLOAD_MAX_BYTES", Default: "10485760", Doc: "the largest document upload in bytes"},
 		{Name: "METRICS_ADDR", Doc: "also serve /metrics, unauthenticated, on this address (like 127.0.0.1:9090); unset: off"},
 		{Name: "GOGC", Default: "400", Doc: "Go's garbage collector target: the heap may grow this percent over what is live before a collection (serve and jobs; Go's own default is 100)"},
-		{Name: "GOMEMLIMIT", Doc: "Go's heap limit, like 3GiB (unset: 80% of the container's memory, or the machine's; AUTOMEMLIMIT=off: none)"},
+		{Name: "GOMEMLIMIT", Doc: "Go's heap limit, like 3GiB (unset: 80% of the container's memory, or the machine's)"},
+		{Name: "AUTOMEMLIMIT", Doc: "with GOMEMLIMIT unset: off for no heap limit, or the share of the container's memory to use (like 0.9; unset: 0.8)"},
 		{Name: "PPROF_ADDR", Doc: "serve Go's profiles (/debug/pprof/) on this loopback address (like 127.0.0.1:6060), for profiling under load; unset: off"},
 	}
 }

@@ -46,19 +46,35 @@ type Policy struct {
 	MemoryLimitFrom string // "GOMEMLIMIT" (the environment), "cgroup or system memory" or "none"
 }
 
+// Check validates the settings Apply reads: GOGC a percentage or "off",
+// AUTOMEMLIMIT "off" or a ratio in (0, 1]. Empty values are unset.
+func Check(gogc, automemlimit string) error {
+	if gogc != "" && gogc != "off" {
+		if n, err := strconv.Atoi(gogc); err != nil || n < 0 {
+			return fmt.Errorf("GOGC must be a percentage (like 400) or off, got %q", gogc)
+		}
+	}
+	if automemlimit != "" && automemlimit != "off" {
+		if r, err := strconv.ParseFloat(automemlimit, 64); err != nil || r <= 0 || r > 1 {
+			return fmt.Errorf("AUTOMEMLIMIT must be off or a ratio above 0 and at most 1 (like 0.9), got %q", automemlimit)
+		}
+	}
+	return nil
+}
+
 // Apply sets GOGC to DefaultGCPercent unless the environment sets GOGC
 // (the runtime has already applied it), and the memory limit to
 // DefaultMemoryRatio of the container's memory unless GOMEMLIMIT is set
-// (AUTOMEMLIMIT=off also leaves it alone). getenv reads the environment.
-// It returns an error only for a GOGC the runtime could not have read.
+// (AUTOMEMLIMIT=off leaves it alone; AUTOMEMLIMIT=0.9 takes that ratio
+// instead, as the library reads it). getenv reads the settings. It
+// returns Check's error for a value the runtime or the library would
+// have ignored.
 func Apply(getenv func(string) string) (Policy, error) {
 	var p Policy
-	if v := getenv("GOGC"); v != "" {
-		if v != "off" {
-			if _, err := strconv.Atoi(v); err != nil {
-				return p, fmt.Errorf("GOGC must be a percentage or off, got %q", v)
-			}
-		}
+	if err := Check(getenv("GOGC"), getenv("AUTOMEMLIMIT")); err != nil {
+		return p, err
+	}
+	if getenv("GOGC") != "" {
 		p.GCPercentFrom = "GOGC"
 		p.GCPercent = debug.SetGCPercent(-1)
 		debug.SetGCPercent(p.GCPercent) // read back without changing it

@@ -3,6 +3,7 @@ package gcpolicy
 import (
 	"math"
 	"runtime/debug"
+	"strings"
 	"testing"
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
@@ -88,5 +89,23 @@ func TestApply_RefusesAGOGCTheRuntimeIgnored(t *testing.T) {
 	}
 	if got := debug.SetGCPercent(-1); got != 100 {
 		t.Errorf("a refused GOGC changed the collector to %d", got)
+	}
+}
+
+func TestCheck_NamesTheBadSetting(t *testing.T) {
+	for _, tc := range []struct {
+		gogc, auto string
+		bad        string
+	}{
+		{"", "", ""}, {"off", "off", ""}, {"0", "1", ""}, {"400", "0.9", ""},
+		{"-1", "", "GOGC"}, {"4x", "", "GOGC"}, {"", "0", "AUTOMEMLIMIT"}, {"", "1.5", "AUTOMEMLIMIT"}, {"", "most", "AUTOMEMLIMIT"},
+	} {
+		err := Check(tc.gogc, tc.auto)
+		switch {
+		case tc.bad == "" && err != nil:
+			t.Errorf("GOGC=%q AUTOMEMLIMIT=%q refused: %v", tc.gogc, tc.auto, err)
+		case tc.bad != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.bad)):
+			t.Errorf("GOGC=%q AUTOMEMLIMIT=%q: %v, want an error naming %s", tc.gogc, tc.auto, err, tc.bad)
+		}
 	}
 }
