@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -26,6 +27,8 @@ type SaturateOptions struct {
 	Sessions         int
 	MaxP95           time.Duration // 300 ms
 	Seed             uint64
+	// SignInParallel bounds concurrent sign-ins (default 4).
+	SignInParallel int
 }
 
 // StepResult is one rate's outcome.
@@ -43,7 +46,7 @@ func Saturate(ctx context.Context, app *App, o SaturateOptions, progress func(St
 	if err != nil {
 		return nil, err
 	}
-	clients, err := signInStaff(ctx, app, o.Sessions, 4, progressText)
+	clients, err := signInStaff(ctx, app, o.Sessions, cmp.Or(o.SignInParallel, 4), progressText)
 	if err != nil {
 		return nil, err
 	}

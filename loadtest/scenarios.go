@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -236,8 +237,9 @@ type MixedOptions struct {
 	Admins   int
 	Think    time.Duration
 	Duration time.Duration
-	// SignInParallel bounds concurrent sign-ins (bcrypt is slow on
-	// purpose; default 4).
+	// SignInParallel bounds concurrent sign-ins, password changes and
+	// user additions (each a bcrypt hash or check, slow on purpose;
+	// default 4).
 	SignInParallel int
 	Seed           uint64 // the random choices' seed
 }
@@ -262,7 +264,7 @@ func Mixed(ctx context.Context, app *App, o MixedOptions, progress func(string))
 	if err != nil {
 		return Result{}, err
 	}
-	clients, err := signInStaff(ctx, app, o.Admins, o.SignInParallel, progress)
+	clients, err := signInStaff(ctx, app, o.Admins, cmp.Or(o.SignInParallel, 4), progress)
 	if err != nil {
 		return Result{}, err
 	}
@@ -293,7 +295,7 @@ func Mixed(ctx context.Context, app *App, o MixedOptions, progress func(string))
 	if err != nil {
 		return res, err
 	}
-	if res.SignedOutAtEnd, err = stillSignedIn(ctx, app.Base, clients, o.SignInParallel); err != nil {
+	if res.SignedOutAtEnd, err = stillSignedIn(ctx, app.Base, clients, cmp.Or(o.SignInParallel, 4)); err != nil {
 		return res, err
 	}
 	res.Accepted, res.Unconfirmed = edits.Len(), edits.UnconfirmedCount()

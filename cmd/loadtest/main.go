@@ -105,6 +105,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "## loadtest %s: %s, %d loans, GOMAXPROCS %d on %d CPUs, %s\n\n",
 		scenario, app.Base, app.Loans, runtime.GOMAXPROCS(0), runtime.NumCPU(), time.Now().UTC().Format(time.RFC3339))
 
+	// Sign-ins are bcrypt checks on the app's CPUs: keep them all busy.
+	signInParallel := max(4, runtime.NumCPU())
 	switch scenario {
 	case "seed":
 		res, err := loadtest.Seed(ctx, app, loadtest.SeedOptions{Admins: *admins, Requests: *requests, Spread: time.Second})
@@ -115,7 +117,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return verdict(res)
 	case "mixed":
 		progress := func(s string) { fmt.Fprintln(stderr, s) }
-		res, err := loadtest.Mixed(ctx, app, loadtest.MixedOptions{Admins: *admins, Think: *think, Duration: *duration, SignInParallel: 4, Seed: *seed}, progress)
+		res, err := loadtest.Mixed(ctx, app, loadtest.MixedOptions{Admins: *admins, Think: *think, Duration: *duration, SignInParallel: signInParallel, Seed: *seed}, progress)
 		if err != nil {
 			return err
 		}
@@ -125,6 +127,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		header := false // printed with the first step, after the sign-ins' progress
 		steps, err := loadtest.Saturate(ctx, app, loadtest.SaturateOptions{
 			Start: *start, Step: *step, Max: *maxRate, StepFor: *stepFor, Sessions: *sessions, MaxP95: 300 * time.Millisecond, Seed: *seed,
+			SignInParallel: signInParallel,
 		}, func(s loadtest.StepResult) {
 			if !header {
 				header = true
