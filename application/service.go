@@ -186,8 +186,11 @@ func DefaultZone() *time.Location {
 	if z, err := time.LoadLocation("Asia/Kolkata"); err == nil {
 		return z
 	}
-	return time.FixedZone("IST", 5*60*60+30*60)
+	return fixedIST()
 }
+
+// fixedIST is India Standard Time, UTC+05:30, without the zone database.
+func fixedIST() *time.Location { return time.FixedZone("IST", 5*60*60+30*60) }
 
 // now is the service's clock in the lender's zone.
 func (s *Service) now() time.Time {
