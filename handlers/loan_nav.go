@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"loandesk/auth"
 	"loandesk/model"
@@ -82,7 +83,8 @@ func (a *App) listNav(ctx context.Context, r *http.Request, l model.Loan, user a
 	}
 	link := func(n model.Loan, pos int) string {
 		page := pos/size + 1
-		return loanURL(n.HumanID) + "?list=" + url.QueryEscape(q.query(func(t *listQuery) { t.Page = page })[len("?"):])
+		// The plain list's query is empty: "?list=" still says "from the list".
+		return loanURL(n.HumanID) + "?list=" + url.QueryEscape(strings.TrimPrefix(q.query(func(t *listQuery) { t.Page = page }), "?"))
 	}
 	if i > 0 {
 		d.PrevURL, d.PrevID = link(rows[i-1], first+i-1), rows[i-1].HumanID

@@ -53,6 +53,15 @@ func TestLoanPage_ListNavigation(t *testing.T) {
 	if prev != "/loans/LN-2026-000002"+list("product=personal&sort=amount_asc") || next != "/loans/LN-2026-000004"+list("product=personal&sort=amount_asc") {
 		t.Errorf("prev %q next %q", prev, next)
 	}
+	// From the plain list (no filters, page 1: an empty query), newest
+	// first.
+	back, prev, next = open("/loans/LN-2026-000028", b.url+"/loans")
+	if back != "/loans" || prev != "/loans/LN-2026-000029?list=" || next != "/loans/LN-2026-000027?list=" {
+		t.Errorf("from the plain list: back %q prev %q next %q", back, prev, next)
+	}
+	if back, prev, _ := open(next, ""); back != "/loans" || prev != "/loans/LN-2026-000028?list=" {
+		t.Errorf("next from the plain list: back %q prev %q", back, prev)
+	}
 	// The last of page 1 leads to the first of page 2, which leads back.
 	_, _, next = open("/loans/LN-2026-000025"+list("product=personal&sort=amount_asc"), "")
 	if next != "/loans/LN-2026-000026"+list("page=2&product=personal&sort=amount_asc") {
