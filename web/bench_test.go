@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 
 	"loandesk/auth"
+	"loandesk/gcpolicy"
 	"loandesk/model"
 	"loandesk/store"
 	"loandesk/store/durable"
@@ -27,6 +30,7 @@ import (
 //
 //	go test -run '^$' -bench LoanPages ./web/
 func BenchmarkLoanPages(b *testing.B) {
+	withServeGC(b)
 	for _, n := range []int{10_000, 100_000} {
 		b.Run(fmt.Sprintf("loans=%dk", n/1000), func(b *testing.B) { benchLoanPages(b, n) })
 	}
@@ -133,6 +137,7 @@ func benchLoanPages(b *testing.B, n int) {
 //
 //	go test -run '^$' -bench ListAPIvsEngine ./web/
 func BenchmarkListAPIvsEngine(b *testing.B) {
+	withServeGC(b)
 	for _, n := range []int{10_000, 100_000} {
 		b.Run(fmt.Sprintf("loans=%dk", n/1000), func(b *testing.B) {
 			bundle := setup(b)
@@ -184,6 +189,22 @@ func BenchmarkListAPIvsEngine(b *testing.B) {
 				b.ReportMetric(apiRate/engineRate, "api/engine")
 			})
 		})
+	}
+}
+
+// withServeGC runs a benchmark under the garbage-collector policy
+// `loandesk serve` applies (package gcpolicy), so its figures are the
+// server's, and puts the test binary's own back afterwards.
+func withServeGC(b *testing.B) {
+	gogc := debug.SetGCPercent(-1)
+	debug.SetGCPercent(gogc)
+	limit := debug.SetMemoryLimit(-1)
+	b.Cleanup(func() {
+		debug.SetGCPercent(gogc)
+		debug.SetMemoryLimit(limit)
+	})
+	if _, err := gcpolicy.Apply(os.Getenv); err != nil {
+		b.Fatal(err)
 	}
 }
 
