@@ -197,7 +197,7 @@ func openEmbedded(cfg Config) (*Store, error) {
 	db, err := durable.Open(filepath.Join(dir, DataFile), durable.Options{})
 	if err != nil {
 		if errors.Is(err, durable.ErrInUse) {
-			return nil, fmt.Errorf("store: %w: another model.Loan Desk process has %s open (stop it first, or use another DATA_DIR)", durable.ErrInUse, dir)
+			return nil, fmt.Errorf("store: %w: another Loan Desk process has %s open (stop it first, or use another DATA_DIR)", durable.ErrInUse, dir)
 		}
 		return nil, fmt.Errorf("store: %w", err)
 	}
