@@ -340,7 +340,10 @@ func (d *doctor) incRace(ctx context.Context) Check {
 func (d *doctor) claims(ctx context.Context) Check {
 	const name = "exactly-once claims (findAndModify)"
 	c := d.coll("claims")
-	events := max(1, d.p.Writers*d.p.Ops/2)
+	// At most maxClaimEvents: a race shows in the first thousands, and
+	// the largest sizes (256 writers × 10,000) would otherwise insert over
+	// a million documents in one write that no deadline interrupts.
+	events := min(max(1, d.p.Writers*d.p.Ops/2), maxClaimEvents)
 	docs := make([]any, events)
 	for i := range docs {
 		docs[i] = bson.M{"_id": int64(i), "status": "pending", "claims": int64(0)}
@@ -398,6 +401,9 @@ func (d *doctor) claims(ctx context.Context) Check {
 	return pass(name, "%d events, %d workers: each claimed exactly once", events, d.p.Writers)
 }
 
+// maxClaimEvents bounds the claims check's queue.
+const maxClaimEvents = 20_000
+
 // uniqueRace has Writers goroutines insert the same key, Ops/5 keys in
 // turn: exactly one insert per key may succeed.
 func (d *doctor) uniqueRace(ctx context.Context) Check {
@@ -417,14 +423,18 @@ func (d *doctor) uniqueRace(ctx context.Context) Check {
 		wg.Go(func() {
 			for k := range keys {
 				_, err := c.InsertOne(ctx, bson.M{"key": k})
+				failed := err != nil && !isDuplicateKey(err)
 				mu.Lock()
 				switch {
 				case err == nil:
 					won[k]++
-				case !isDuplicateKey(err):
+				case failed:
 					errs = append(errs, err)
 				}
 				mu.Unlock()
+				if failed {
+					return // a deadline or an interrupt: stop, as the other races do
+				}
 			}
 		})
 	}

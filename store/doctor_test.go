@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 
@@ -112,4 +113,26 @@ func TestStore_Doctor(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestStore_DoctorStopsAtItsDeadline: at the largest sizes (256 writers
+// × 10,000 operations) a passed deadline stops every check; before, the
+// claims check inserted 1.28 million documents in one write and the
+// unique-index race kept inserting after errors, running for more than
+// ten minutes with -timeout 1ns.
+func TestStore_DoctorStopsAtItsDeadline(t *testing.T) {
+	t.Parallel()
+	st := setup(t).store
+	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := st.Doctor(ctx, DoctorParams{Writers: 256, Ops: 10_000})
+		done <- err
+	}()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the doctor ran on two minutes past its deadline")
+	}
 }
