@@ -245,8 +245,24 @@ func TestStore_UserListByRole(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The choices need names and emails only: no secrets, no sessions.
+	admin, err := b.store.UserByEmail(ctx, "b@x.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.store.UserTOTPEnable(ctx, admin.ID, TOTP{Secret: "JBSWY3DPEHPK3PXP", EnrolledAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.store.UserSessionPut(ctx, admin, "sid-1", UserSession{AuthAt: time.Now(), IP: "10.0.0.1"}); err != nil {
+		t.Fatal(err)
+	}
 	users, err := b.store.UserListByRole(ctx, "admin", "underwriter")
-	if err != nil || len(users) != 2 || users[0].Email != "a@x.com" || users[1].Email != "b@x.com" || users[0].PasswordHash != nil {
-		t.Fatalf("got %+v, %v; want a@ then b@, without password hashes", users, err)
+	if err != nil || len(users) != 2 || users[0].Email != "a@x.com" || users[1].Email != "b@x.com" || users[1].Name != "b@x.com" {
+		t.Fatalf("got %+v, %v; want a@ then b@", users, err)
+	}
+	for _, u := range users {
+		if u.PasswordHash != nil || u.TOTP != nil || u.Sessions != nil {
+			t.Errorf("%s listed with a password hash, second factor or sessions: %+v", u.Email, u)
+		}
 	}
 }

@@ -115,9 +115,13 @@ func (s *Store) UserList(ctx context.Context) ([]User, error) {
 }
 
 // UserListByRole returns the users with one of roles, ordered by email,
-// without their password hashes (for choosing a user, not signing in).
+// for choosing a user (the list's assignee choices, on every list and
+// loan page): without password hashes, second factors or sessions.
+// Decoding every staff user's sessions was 15 % of the app's CPU under
+// load with 100 users of 10 sessions each.
 func (s *Store) UserListByRole(ctx context.Context, roles ...string) ([]User, error) {
-	opts := options.Find().SetSort(bson.D{{Key: "email", Value: 1}}).SetProjection(bson.M{"passwordHash": 0})
+	opts := options.Find().SetSort(bson.D{{Key: "email", Value: 1}}).
+		SetProjection(bson.M{"passwordHash": 0, "totp": 0, "sessions": 0})
 	cur, err := s.users.Find(ctx, bson.M{"role": bson.M{"$in": roles}}, opts)
 	if err != nil {
 		return nil, fmt.Errorf("store: list users by role: %w", err)
