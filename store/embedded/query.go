@@ -1000,13 +1000,9 @@ func only(doc bsonkit.Doc, keep []string, withID bool) bsonkit.Doc {
 // without is doc less the dropped top-level fields, sharing its values
 // (see withoutAll).
 func without(doc bsonkit.Doc, drop []string) bsonkit.Doc {
-	out := make(bson.D, 0, len(*doc))
-	for _, e := range *doc {
-		if !slices.Contains(drop, e.Key) {
-			out = append(out, e)
-		}
-	}
-	return &out
+	out := make([]bsonkit.Doc, 1)
+	withoutAll([]bsonkit.Doc{doc}, drop, out)
+	return out[0]
 }
 
 // withoutAll sets out[i] to docs[i] less the dropped fields: new
