@@ -30,6 +30,7 @@ func TestReadDocument_HostileFailsPermanentlyAtOnce(t *testing.T) {
 		data                    []byte
 	}{
 		{"huge.png", "image/png", "megapixels", ocrtest.HugePNGHeader(60_000, 60_000)},
+		{"huge.jpg", "image/jpeg", "megapixels", ocrtest.HugeJPEGHeader(60_000, 60_000)},
 		{"poster.pdf", "application/pdf", "200 × 200 inches", ocrtest.BigPagePDF(200)},
 		{"blank400.pdf", "application/pdf", "400 pages", ocrtest.ManyPagesPDF(400)},
 		{"locked.pdf", "application/pdf", "password-protected", ocrtest.EncryptedPDF()},

@@ -32,6 +32,7 @@ func TestHostileDocumentsAreRefused(t *testing.T) {
 	}{
 		{"header60k.png", ocr.PNG, "60000 × 60000 pixels", ocrtest.HugePNGHeader(60_000, 60_000)},
 		{"header46k.png", ocr.PNG, "46000 × 46000 pixels", ocrtest.HugePNGHeader(46_000, 46_000)},
+		{"header60k.jpg", ocr.JPEG, "60000 × 60000 pixels", ocrtest.HugeJPEGHeader(60_000, 60_000)},
 		{"notanimage.png", ocr.PNG, "could not be read", []byte("\x89PNG\r\n\x1a\nnot really")},
 		{"poster.pdf", ocr.PDF, "200 × 200 inches", ocrtest.BigPagePDF(200)},
 		{"blank400.pdf", ocr.PDF, "400 pages", ocrtest.ManyPagesPDF(400)},

@@ -28,6 +28,7 @@ func TestUpload_HostileDocumentsAreRefused(t *testing.T) {
 		data       []byte
 	}{
 		{"bomb.png", "60000 × 60000 pixels", ocrtest.HugePNGHeader(60_000, 60_000)},
+		{"bomb.jpg", "60000 × 60000 pixels", ocrtest.HugeJPEGHeader(60_000, 60_000)},
 		{"poster.pdf", "200 × 200 inches", ocrtest.BigPagePDF(200)},
 		{"blank400.pdf", "400 pages", ocrtest.ManyPagesPDF(400)},
 		{"locked.pdf", "password-protected", ocrtest.EncryptedPDF()},

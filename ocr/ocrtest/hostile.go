@@ -37,6 +37,25 @@ func HugePNGHeader(width, height uint32) []byte {
 	return b.Bytes()
 }
 
+// HugeJPEGHeader is a small real JPEG whose frame header (SOF0) is made
+// to claim width × height pixels (each at most 65,535): what a
+// decompression bomb shows a reader that looks only at the header.
+func HugeJPEGHeader(width, height uint16) []byte {
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, image.NewGray(image.Rect(0, 0, 8, 8)), nil); err != nil {
+		panic(err)
+	}
+	data := b.Bytes()
+	sof := bytes.Index(data, []byte{0xFF, 0xC0})
+	if sof < 0 {
+		panic("ocrtest: no SOF0 in an encoded JPEG")
+	}
+	// FF C0, length (2), precision (1), height (2), width (2).
+	binary.BigEndian.PutUint16(data[sof+5:], height)
+	binary.BigEndian.PutUint16(data[sof+7:], width)
+	return data
+}
+
 // BigPagePDF is a one-page PDF without text whose page is inches square.
 func BigPagePDF(inches int) []byte {
 	pts := inches * 72
