@@ -65,10 +65,8 @@ var utrPattern = regexp.MustCompile(`^[A-Z0-9]{12,22}$`)
 // normalizeUTR upper-cases and checks a UTR.
 func normalizeUTR(raw string) (string, *Problem) {
 	utr := strings.TrimSpace(raw)
-	for i := 0; i < len(utr); i++ {
-		if utr[i] >= 0x80 { // before case mapping: "ı" must not become "I"
-			return "", &Problem{Code: CodeInvalidFormat, Message: "A UTR is 12 to 22 letters and digits."}
-		}
+	if !isASCII(utr) { // before case mapping: "ı" must not become "I"
+		return "", &Problem{Code: CodeInvalidFormat, Message: "A UTR is 12 to 22 letters and digits."}
 	}
 	utr = strings.ToUpper(utr)
 	switch {

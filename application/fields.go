@@ -279,7 +279,8 @@ func (f Field) Normalize(raw string, now time.Time) (string, *Problem) {
 			return bad(CodeInvalidCharacters, "Use an e-mail address in plain Latin letters, digits and punctuation.")
 		}
 		addr, err := mail.ParseAddress(s)
-		if err != nil || addr.Address != s || !strings.Contains(s[strings.LastIndex(s, "@")+1:], ".") {
+		// The domain, from the last "@" on, has a dot.
+		if err != nil || addr.Address != s || !strings.Contains(s[strings.LastIndex(s, "@"):], ".") {
 			return bad(CodeInvalidFormat, "Enter an email address like name@example.com.")
 		}
 		s = strings.ToLower(s)

@@ -122,7 +122,7 @@ func MaxAmountByLTV(bands []LTVBand, value int64) int64 {
 		if b.AmountUpTo != 0 {
 			a = min(a, b.AmountUpTo)
 		}
-		if a > lower || lower == 0 && a > 0 {
+		if a > lower { // within this band (above the one before)
 			best = max(best, a)
 		}
 		lower = b.AmountUpTo
@@ -333,7 +333,7 @@ func Score(l model.Loan, docs []model.Document, policy CreditPolicy, today time.
 // first, whose last instalment falls due while the applicant (born dob)
 // is at most ageCap years old; 0 if none.
 func longestTenure(dob, first time.Time, asked, ageCap int) int {
-	for n := asked; n > 0; n-- {
+	for n := asked; n >= 1; n-- {
 		if AgeOn(dob, AddMonths(first, n-1)) <= ageCap {
 			return n
 		}
