@@ -89,6 +89,14 @@ test("a mistyped amount is said beside its field, and the rest of the filters st
   await expect(page.locator("#loan-min-error")).toHaveText("Enter an amount in rupees, like 5,00,000.");
   await expect(page.locator("#loan-min")).toHaveAttribute("aria-invalid", "true");
   for (const p of await page.getByTestId("loan-row").locator('td[data-label="Product"]').allTextContents()) expect(p).toBe("Auto");
+  // A city with no letters is said beside its field; a score or an age no
+  // form offers is refused.
+  await page.goto(server.url + "/loans?city=12345&score=refer");
+  await expect(page.locator("#loan-city-error")).toHaveText("Enter a city name, like Pune.");
+  await expect(page.getByLabel("Score")).toHaveValue("refer");
+  for (const bad of ["score=maybe", "days=0", "days=ten"]) {
+    expect((await page.request.get(server.url + "/loans?" + bad)).status(), bad).toBe(400);
+  }
   expect(problems).toEqual([]);
 });
 
@@ -110,6 +118,31 @@ test("the work queue works without JavaScript as a plain GET form", async ({ bro
   await page.getByTestId("sort-submitted").click(); // already newest first: turns to oldest
   await expect(page).toHaveURL(/sort=oldest/);
   await expect(page.getByLabel("Product")).toHaveValue("personal");
+
+  // City (any case and spacing), score recommendation and days in status.
+  await page.getByTestId("clear-filters").click();
+  await page.getByLabel("City").fill("  pune ");
+  await page.getByLabel("Score").selectOption("none");
+  await page.getByLabel("In status").selectOption("7");
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(page).toHaveURL(/city=\+*pune/); // the form as typed; the field shows it tidied
+  await expect(page).toHaveURL(/score=none/);
+  await expect(page).toHaveURL(/days=7/);
+  await expect(page.getByLabel("City")).toHaveValue("pune");
+  await expect(page.getByLabel("In status")).toHaveValue("7");
+  const rows = page.getByTestId("loan-row");
+  expect(await rows.count()).toBeGreaterThan(0);
+  for (const row of await rows.all()) {
+    await expect(row.locator('td[data-label="Applicant"]')).toContainText("Pune");
+    const days = Number((await row.getByTestId("in-status").textContent())!.replace(/\D/g, ""));
+    expect(days).toBeGreaterThanOrEqual(7);
+  }
+  // Fewer than without the ageing filter.
+  const aged = await page.getByTestId("page-range").textContent();
+  await page.getByLabel("In status").selectOption("");
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(page).toHaveURL(/days=&/);
+  expect(await page.getByTestId("page-range").textContent()).not.toBe(aged);
   await context.close();
 });
 

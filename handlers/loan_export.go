@@ -42,7 +42,7 @@ func (a *App) ExportLoans(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, _ := auth.UserFrom(r.Context())
-	f := q.filter(user)
+	f := q.filter(user, a.now())
 	matching, err := a.matching(r, f)
 	if err != nil {
 		a.ServerError(w, r, err)
@@ -160,6 +160,11 @@ func exportFilename(q listQuery, capped bool, stamp string) string {
 	}
 	add("from", q.From)
 	add("to", q.To)
+	add("city", q.City)
+	add("score", q.Rec)
+	if q.Days > 0 {
+		add("days", strconv.Itoa(q.Days))
+	}
 	add("search", q.Q)
 	if capped {
 		add("first", strconv.Itoa(exportMaxRows))

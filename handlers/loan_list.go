@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"loandesk/application"
@@ -36,10 +37,16 @@ type listQuery struct {
 	// both included); narrow is what of them parsed.
 	Min, Max string
 	From, To string
-	narrow   store.LoanNarrowing
-	Sort     string
-	Size     int
-	Page     int
+	// City is a city as typed (compared ignoring case and spacing), Rec
+	// a score recommendation (approve, refer, decline or none: not
+	// scored) and Days the least whole days in the current status.
+	City   string
+	Rec    string
+	Days   int
+	narrow store.LoanNarrowing
+	Sort   string
+	Size   int
+	Page   int
 	// Errors are the typed filters that did not parse, by field, for
 	// people; those filters are left out of the list.
 	Errors map[string]string
@@ -67,6 +74,8 @@ func parseListQuery(v url.Values, zone *time.Location) (q listQuery, msg string)
 		Max:      strings.TrimSpace(v.Get("max")),
 		From:     strings.TrimSpace(v.Get("from")),
 		To:       strings.TrimSpace(v.Get("to")),
+		City:     strings.Join(strings.Fields(v.Get("city")), " "),
+		Rec:      v.Get("score"),
 		Sort:     v.Get("sort"),
 		Size:     loanPageSize,
 		Page:     1,
@@ -88,6 +97,16 @@ func parseListQuery(v url.Values, zone *time.Location) (q listQuery, msg string)
 	}
 	if a := q.Assignee; a != "" && a != "me" && a != store.AssigneeNone && (len(a) > 254 || !strings.Contains(a, "@")) {
 		return q, "Filter by a user's email, me or none."
+	}
+	if !slices.ContainsFunc(recommendationLabels, func(c views.Choice) bool { return c.Value == q.Rec }) {
+		return q, "There is no score recommendation by that name."
+	}
+	if d := v.Get("days"); d != "" {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 1 || n > maxDaysInStatus {
+			return q, "Days in status must be a whole number from 1 to 3650."
+		}
+		q.Days = n
 	}
 	if p := v.Get("page"); p != "" {
 		n, err := strconv.Atoi(p)
@@ -122,6 +141,15 @@ func (q *listQuery) parseNarrowing(zone *time.Location) {
 		}
 		q.Errors[field] = msg
 	}
+	switch {
+	case !utf8.ValidString(q.City) || utf8.RuneCountInString(q.City) > 60:
+		fail("city", "Enter a city of at most 60 characters.")
+	case q.City != "" && !strings.ContainsFunc(q.City, unicode.IsLetter):
+		fail("city", "Enter a city name, like Pune.")
+	default:
+		q.narrow.City = q.City
+	}
+	q.narrow.Recommendation = q.Rec
 	amount := func(field, typed string) int64 {
 		if typed == "" {
 			return 0
@@ -162,7 +190,8 @@ func (q *listQuery) parseNarrowing(zone *time.Location) {
 
 // narrowed reports whether q filters beyond the status tab.
 func (q listQuery) narrowed() bool {
-	return q.Q != "" || q.Assignee != "" || q.Product != "" || q.Min != "" || q.Max != "" || q.From != "" || q.To != ""
+	return q.Q != "" || q.Assignee != "" || q.Product != "" || q.Min != "" || q.Max != "" || q.From != "" || q.To != "" ||
+		q.City != "" || q.Rec != "" || q.Days > 0
 }
 
 // url is the list's address with q's state, changed by set.
@@ -179,7 +208,7 @@ func (q listQuery) query(set func(*listQuery)) string {
 	v := url.Values{}
 	for key, val := range map[string]string{
 		"status": q.Status, "q": q.Q, "assignee": q.Assignee, "product": q.Product,
-		"min": q.Min, "max": q.Max, "from": q.From, "to": q.To,
+		"min": q.Min, "max": q.Max, "from": q.From, "to": q.To, "city": q.City, "score": q.Rec,
 	} {
 		if val != "" {
 			v.Set(key, val)
@@ -190,6 +219,9 @@ func (q listQuery) query(set func(*listQuery)) string {
 	}
 	if q.narrow.AmountMax > 0 {
 		v.Set("max", money.FormatRupees(q.narrow.AmountMax))
+	}
+	if q.Days > 0 {
+		v.Set("days", strconv.Itoa(q.Days))
 	}
 	if q.Sort != store.SortNewest {
 		v.Set("sort", q.Sort)
@@ -206,14 +238,34 @@ func (q listQuery) query(set func(*listQuery)) string {
 	return "?" + v.Encode()
 }
 
-// filter is q as a store filter, for user.
-func (q listQuery) filter(user auth.User) store.LoanFilter {
+// filter is q as a store filter, for user at now: at least q.Days days
+// in the status is entered at or before now minus q.Days × 24 hours.
+func (q listQuery) filter(user auth.User, now time.Time) store.LoanFilter {
 	f := store.LoanFilter{Status: q.Status, Search: store.SearchTokens(q.Q), Assignee: q.Assignee, LoanNarrowing: q.narrow}
 	if q.Assignee == "me" {
 		f.Assignee = user.Email
 	}
+	if q.Days > 0 {
+		f.InStatusBy = now.Add(-time.Duration(q.Days) * 24 * time.Hour)
+	}
 	return f
 }
+
+// maxDaysInStatus bounds the ageing filter (ten years).
+const maxDaysInStatus = 3650
+
+// recommendationLabels are the score filter's choices.
+var recommendationLabels = []views.Choice{
+	{Value: "", Label: "Any score"},
+	{Value: "approve", Label: "Approve"},
+	{Value: "refer", Label: "Refer"},
+	{Value: "decline", Label: "Decline"},
+	{Value: store.RecommendationNone, Label: "Not scored"},
+}
+
+// dayChoices are the ageing filter's usual choices; another number in the
+// URL is offered too.
+var dayChoices = []int{1, 3, 7, 14, 30, 60, 90}
 
 // ShowLoanList renders the loan list, the work queue: status tabs with
 // counts, search, assignee (my queue, unassigned), product, amount and
@@ -281,9 +333,24 @@ func queueView(q listQuery) views.WorkQueue {
 	for _, n := range pageSizes {
 		sizes = append(sizes, views.Choice{Value: strconv.Itoa(n), Label: strconv.Itoa(n) + " a page"})
 	}
+	days := []views.Choice{{Value: "", Label: "Any time"}}
+	ns := slices.Clone(dayChoices)
+	if q.Days > 0 && !slices.Contains(ns, q.Days) {
+		ns = append(ns, q.Days)
+		slices.Sort(ns)
+	}
+	for _, n := range ns {
+		label := strconv.Itoa(n) + " days or more"
+		if n == 1 {
+			label = "1 day or more"
+		}
+		days = append(days, views.Choice{Value: strconv.Itoa(n), Label: label})
+	}
 	wq := views.WorkQueue{
 		Products: choices(products, q.Product),
-		Min:      q.Min, Max: q.Max, From: q.From, To: q.To,
+		Min:      q.Min, Max: q.Max, From: q.From, To: q.To, City: q.City,
+		Scores:     choices(recommendationLabels, q.Rec),
+		Days:       choices(days, strconv.Itoa(q.Days)),
 		Sizes:      choices(sizes, strconv.Itoa(q.Size)),
 		Errors:     q.Errors,
 		Narrowed:   q.narrowed(),
@@ -325,7 +392,7 @@ type loanPage struct {
 }
 
 func (a *App) loanPage(ctx context.Context, q listQuery, user auth.User) (loanPage, error) {
-	f := q.filter(user)
+	f := q.filter(user, a.now())
 	counts, err := a.Loans.LoanCountByStatus(ctx, f)
 	if err != nil {
 		return loanPage{}, err
@@ -366,6 +433,7 @@ func listTabs(q listQuery, counts map[string]int64) []views.StatusTab {
 
 func (a *App) loanRows(loans []model.Loan) []views.LoanRow {
 	rows := make([]views.LoanRow, 0, len(loans))
+	now := a.now()
 	for _, l := range loans {
 		rows = append(rows, views.LoanRow{
 			HumanID:   l.HumanID,
@@ -378,9 +446,22 @@ func (a *App) loanRows(loans []model.Loan) []views.LoanRow {
 			Assignee:  l.Assignee,
 			Version:   l.Version,
 			Created:   a.formatDate(l.CreatedAt),
+			InStatus:  daysLabel(l.DaysInStatus(now)),
 		})
 	}
 	return rows
+}
+
+// daysLabel is a time in status for people: "less than a day", "1 day",
+// "12 days".
+func daysLabel(n int) string {
+	switch n {
+	case 0:
+		return "less than a day"
+	case 1:
+		return "1 day"
+	}
+	return money.FormatCount(int64(n)) + " days"
 }
 
 func pager(q listQuery, p loanPage) views.Pager {

@@ -54,7 +54,7 @@ func (a *App) listNav(ctx context.Context, r *http.Request, l model.Loan, user a
 		return
 	}
 	d.BackURL = q.url(nil)
-	f := q.filter(user)
+	f := q.filter(user, a.now())
 	at := func(skip int) (model.Loan, bool) {
 		if skip < 0 {
 			return model.Loan{}, false

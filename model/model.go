@@ -54,6 +54,16 @@ func (l Loan) OpenFlags() []Flag {
 	return open
 }
 
+// DaysInStatus is how many whole days (of 24 hours) l has been in its
+// current status at now: 0 on the day it entered it, or when the time it
+// entered is unknown.
+func (l Loan) DaysInStatus(now time.Time) int {
+	if l.StatusAt.IsZero() || now.Before(l.StatusAt) {
+		return 0
+	}
+	return int(now.Sub(l.StatusAt) / (24 * time.Hour))
+}
+
 // Loan statuses, in workflow order.
 const (
 	StatusSubmitted   = "submitted"
@@ -95,6 +105,13 @@ type Loan struct {
 	// matched by prefix (see LoanFilter): neither lungo nor an
 	// index-friendly MongoDB query can use an unanchored regex.
 	SearchKeys []string `bson:"searchKeys"`
+	// CityKey is the applicant's city folded for the work queue's city
+	// filter (lower case, spaces collapsed), kept by the store.
+	CityKey string `bson:"cityKey,omitempty"`
+	// StatusAt is when the loan entered its current status (the change
+	// that set it, or its filing), for the work queue's ageing filter;
+	// the store keeps it.
+	StatusAt time.Time `bson:"statusAt,omitempty"`
 	// Score is the scorecard's latest verdict, from the scoring job.
 	Score *LoanScore `bson:"score,omitempty"`
 	// Flags are warnings staff must see and acknowledge (a duplicate PAN).

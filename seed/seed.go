@@ -121,6 +121,10 @@ func (g *Generator) Loan(seq int64) model.Loan {
 		CreatedBy: "seed",
 		UpdatedAt: updated,
 		UpdatedBy: "seed",
+		StatusAt:  created,
+	}
+	if st != model.StatusSubmitted {
+		l.StatusAt = updated // moved to its status at its last update
 	}
 	if st == model.StatusDisbursed {
 		l.Disbursement, l.FirstEMIDate = disbursement(l, p, updated, seq)

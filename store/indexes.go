@@ -65,6 +65,12 @@ var indexes = []struct {
 		// …and newest first over every status (the All tab): without it a
 		// product's page sorted its whole range (0.6 s at 100k, loaded).
 		{Keys: bson.D{{Key: "terms.product", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
+		// The city and score-recommendation filters, by tab (the tab
+		// counts are their range sizes), and the ageing filter: a tab's
+		// loans by the time they entered their status.
+		{Keys: bson.D{{Key: "cityKey", Value: 1}, {Key: "status", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
+		{Keys: bson.D{{Key: "score.recommendation", Value: 1}, {Key: "status", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "statusAt", Value: 1}}},
 		{Keys: bson.D{{Key: "searchKeys", Value: 1}}},
 		{Keys: bson.D{{Key: "applicant.pan", Value: 1}, {Key: "status", Value: 1}}}, // duplicate PANs at intake
 		{Keys: bson.D{{Key: "intakeKey", Value: 1}}, Options: options.Index().SetUnique(true).

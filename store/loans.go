@@ -123,7 +123,8 @@ func (s *Store) LoanReserveNumbers(ctx context.Context, n int) (int64, error) {
 	return doc.Seq - int64(n) + 1, nil
 }
 
-// LoanInsertMany inserts loans in one batch, filling in search keys and
+// LoanInsertMany inserts loans in one batch, filling in search keys,
+// the city key, the status time (the filing time, unless set) and
 // version 1. Callers pass at most a few hundred at a time (the embedded
 // engine copies the collection per inserted document).
 func (s *Store) LoanInsertMany(ctx context.Context, loans []model.Loan) error {
@@ -137,6 +138,7 @@ func (s *Store) LoanInsertMany(ctx context.Context, loans []model.Loan) error {
 			l.Version = 1
 		}
 		l.SearchKeys = LoanSearchKeys(*l)
+		fillDerived(l)
 		docs[i] = l
 	}
 	if _, err := s.loans.InsertMany(ctx, docs); err != nil {
@@ -273,7 +275,7 @@ var listProjection = bson.D{
 	{Key: "searchKeys", Value: 0}, {Key: "history", Value: 0}, {Key: "score", Value: 0},
 	{Key: "flags", Value: 0}, {Key: "flagAcks", Value: 0}, {Key: "approvals", Value: 0},
 	{Key: "disbursement", Value: 0}, {Key: "firstEmiDate", Value: 0},
-	{Key: "intakeKey", Value: 0}, {Key: "intakeHash", Value: 0},
+	{Key: "intakeKey", Value: 0}, {Key: "intakeHash", Value: 0}, {Key: "cityKey", Value: 0},
 }
 
 // LoanList returns one page of the loans p matches (see listProjection
@@ -320,7 +322,8 @@ func (s *Store) LoanGet(ctx context.Context, humanID string) (model.Loan, error)
 // atomic write with the filter {_id, version} that sets the applicant,
 // the terms, the status, the assignee, the pending approvals, the flags'
 // acknowledgements, the disbursement and the first
-// EMI date once set, the search keys derived from them
+// EMI date once set, the search keys and city key derived from them,
+// the status time when change moves the status (change.At),
 // and who updated it when, increments version and appends the history
 // entry (its Version filled in here). It returns the loan as stored. A
 // newer version gives ErrConflict with nothing written; a missing loan
@@ -349,8 +352,16 @@ func (s *Store) loanUpdate(ctx context.Context, next model.Loan, change model.Lo
 		"updatedAt":  change.At,
 		"updatedBy":  change.By,
 	}
+	if statusChanged(change) {
+		set["statusAt"] = change.At
+	}
 	unset := bson.M{}
 	update := bson.M{"$set": set, "$inc": bson.M{"version": int64(1)}, "$push": bson.M{"history": change}}
+	if key := CityKey(next.Applicant.City); key != "" { // as an insert leaves an empty one: unset
+		set["cityKey"] = key
+	} else {
+		unset["cityKey"] = ""
+	}
 	if next.Assignee != "" { // empty ones are unset, as an insert leaves them (omitempty)
 		set["assignee"] = next.Assignee
 	} else {
@@ -453,6 +464,7 @@ func (s *Store) LoanCreate(ctx context.Context, l model.Loan, year int, key, has
 	l.Version = 1
 	l.IntakeKey, l.IntakeHash = key, hash
 	l.SearchKeys = LoanSearchKeys(l)
+	fillDerived(&l)
 	if _, err := s.loans.InsertOne(ctx, l); err != nil {
 		if isDuplicateKey(err) && key != "" {
 			existing, err := s.loanByIntakeKey(ctx, key, hash) // a concurrent retry won

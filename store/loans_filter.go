@@ -1,16 +1,20 @@
 package store
 
 import (
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+
+	"loandesk/model"
 )
 
 // LoanNarrowing is the work queue's filters beyond status, search and
 // assignee (issue 18). Each is served by an index (see indexes: the
-// product one, createdAt and terms.amount with and without the status
-// prefix), so a list page and the tab counts stay a walk of one index
-// range, never of the collection, at 100k loans.
+// product, city, recommendation and status-time ones, createdAt and
+// terms.amount with and without the status prefix), so a list page and
+// the tab counts stay a walk of one index range, never of the
+// collection, at 100k loans.
 type LoanNarrowing struct {
 	Product string // a product's name; empty: every product
 	// AmountMin and AmountMax bound terms.amount in paise, both ends
@@ -20,6 +24,44 @@ type LoanNarrowing struct {
 	// excluded (the day after the last day asked for, at midnight in the
 	// lender's zone); a zero time leaves that end open.
 	CreatedFrom, CreatedTo time.Time
+	// City is a city as typed; it matches the applicant's city compared
+	// as CityKey folds both (case and spacing ignored). Empty: any city.
+	City string
+	// Recommendation is the scorecard's latest recommendation (approve,
+	// refer, decline), or RecommendationNone for loans never scored.
+	// Empty: any.
+	Recommendation string
+	// InStatusBy keeps loans that entered their current status at or
+	// before it (statusAt <= InStatusBy): with now minus N×24 h, the
+	// loans at least N days in their status (model.Loan.DaysInStatus).
+	// Zero: any.
+	InStatusBy time.Time
+}
+
+// RecommendationNone filters for loans without a score.
+const RecommendationNone = "none"
+
+// CityKey is city as the city filter compares it: folded to lower case
+// (NFC) with runs of spaces made one and the ends trimmed.
+func CityKey(city string) string { return strings.Join(strings.Fields(foldText(city)), " ") }
+
+// statusChanged reports whether change moves the loan's status.
+func statusChanged(change model.LoanChange) bool {
+	for _, f := range change.Fields {
+		if f.Field == "status" && f.From != f.To {
+			return true
+		}
+	}
+	return false
+}
+
+// fillDerived sets what the store derives on a loan it inserts: the city
+// key, and the status time (its filing time unless the caller set one).
+func fillDerived(l *model.Loan) {
+	l.CityKey = CityKey(l.Applicant.City)
+	if l.StatusAt.IsZero() {
+		l.StatusAt = l.CreatedAt
+	}
 }
 
 // IsZero reports whether n narrows nothing.
@@ -36,6 +78,19 @@ func (n LoanNarrowing) addTo(q bson.M) {
 	}
 	if created := bounded(!n.CreatedFrom.IsZero(), n.CreatedFrom, !n.CreatedTo.IsZero(), n.CreatedTo, "$lt"); created != nil {
 		q["createdAt"] = created
+	}
+	if n.City != "" {
+		q["cityKey"] = CityKey(n.City)
+	}
+	switch n.Recommendation {
+	case "":
+	case RecommendationNone:
+		q["score.recommendation"] = nil // no score (or none recorded)
+	default:
+		q["score.recommendation"] = n.Recommendation
+	}
+	if !n.InStatusBy.IsZero() {
+		q["statusAt"] = bson.M{"$lte": n.InStatusBy}
 	}
 }
 

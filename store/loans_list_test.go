@@ -45,6 +45,7 @@ func TestStore_LoanListFields(t *testing.T) {
 		ID: stored.ID, HumanID: stored.HumanID, Version: stored.Version, Status: stored.Status, Assignee: stored.Assignee,
 		Applicant: stored.Applicant, Terms: stored.Terms,
 		CreatedAt: stored.CreatedAt, CreatedBy: stored.CreatedBy, UpdatedAt: stored.UpdatedAt, UpdatedBy: stored.UpdatedBy,
+		StatusAt: stored.StatusAt, // how long it has been in its status, shown in the list
 	}
 	if !reflect.DeepEqual(page[0], want) {
 		t.Errorf("list entry\n%+v\nwant\n%+v", page[0], want)

@@ -63,11 +63,15 @@ type WorkQueue struct {
 	Products           []Choice
 	Min, Max, From, To string
 	Sizes              []Choice
-	Errors             map[string]string // by field: min, max, from, to
-	Narrowed           bool              // anything beyond the status tab
-	MyQueue            bool              // assigned to the viewer
-	MyQueueURL         string
-	ClearURL           string // the filters cleared, the tab, order and size kept
+	// City is the city filter as typed; Scores and Days are the score
+	// recommendation's and days-in-status's choices.
+	City         string
+	Scores, Days []Choice
+	Errors       map[string]string // by field: min, max, from, to, city
+	Narrowed     bool              // anything beyond the status tab
+	MyQueue      bool              // assigned to the viewer
+	MyQueueURL   string
+	ClearURL     string // the filters cleared, the tab, order and size kept
 	// AmountSort and CreatedSort are the sortable column headers.
 	AmountSort, CreatedSort SortHeader
 	// ExportURL downloads the filtered list as CSV; ExportNote says
@@ -113,6 +117,8 @@ type LoanRow struct {
 	StatusKey string
 	Assignee  string
 	Created   string
+	// InStatus is how long it has been in its status ("12 days").
+	InStatus string
 }
 
 // LoanDetail is one application's page.
