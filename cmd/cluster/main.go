@@ -7,7 +7,7 @@
 //	go run ./cmd/cluster [-binary BIN] [-data DIR] [-seed N] [-web 3] [-jobs 2] [-workers 3] [-control]
 //
 // When every process answers it prints one JSON line on standard output:
-// {"url": nginx, "mongoURI", "web": [{"name", "url", "pid"}], "jobs": […]}.
+// {"url": nginx, "mongoURI", "db": {"name", "url", "pid"}, "web": [{…}], "jobs": […]}.
 // It runs until SIGINT or SIGTERM, then stops nginx, the web and job
 // processes and the database in that order. Settings for the loandesk
 // processes come from its environment (ADMIN_EMAIL, ADMIN_PASSWORD,
@@ -109,7 +109,7 @@ func run() error {
 	}
 	defer c.Stop()
 	out := json.NewEncoder(os.Stdout)
-	if err := out.Encode(map[string]any{"url": c.URL, "mongoURI": c.MongoURI, "web": procs(c.Web), "jobs": procs(c.Jobs)}); err != nil {
+	if err := out.Encode(map[string]any{"url": c.URL, "mongoURI": c.MongoURI, "db": procs([]*cluster.Proc{c.DB})[0], "web": procs(c.Web), "jobs": procs(c.Jobs)}); err != nil {
 		return err
 	}
 	if !*control {
