@@ -47,9 +47,9 @@ func RepaymentSchedule(amount int64, months, annualBps int, firstDue time.Time) 
 	balance := amount
 	for i := range months {
 		interest := MonthlyInterest(balance, annualBps)
-		pay := s.EMI
-		if i == months-1 || pay > balance+interest {
-			pay = balance + interest
+		pay := min(s.EMI, balance+interest) // never more than is owed
+		if i == months-1 {
+			pay = balance + interest // the last clears the balance
 		}
 		principal := pay - interest
 		balance -= principal
@@ -57,7 +57,7 @@ func RepaymentSchedule(amount int64, months, annualBps int, firstDue time.Time) 
 		s.TotalPrincipal += principal
 		s.TotalInterest += interest
 		s.TotalPaid += pay
-		if balance == 0 && i < months-1 {
+		if balance == 0 {
 			s.Rows = s.Rows[:i+1] // paid off early (only with a tiny amount over many months)
 			break
 		}

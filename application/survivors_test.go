@@ -1,6 +1,7 @@
 package application
 
 import (
+	"reflect"
 	"testing"
 	"time"
 )
@@ -43,6 +44,21 @@ func TestLongestTenure_DownToOneMonth(t *testing.T) {
 	} {
 		if got := longestTenure(dob, first, tc.asked, tc.ageCap); got != tc.want {
 			t.Errorf("longestTenure(asked %d, cap %d) = %d, want %d", tc.asked, tc.ageCap, got, tc.want)
+		}
+	}
+}
+
+// No tenure, or no amount, is the empty schedule itself (no rows, no
+// EMI, no totals), not a schedule of zero rows.
+func TestRepaymentSchedule_NothingToRepayIsTheZeroSchedule(t *testing.T) {
+	t.Parallel()
+	first := time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		amount int64
+		months int
+	}{{1_00_000_00, 0}, {1_00_000_00, -1}, {0, 12}, {-1, 12}} {
+		if s := RepaymentSchedule(tc.amount, tc.months, 1050, first); !reflect.DeepEqual(s, Schedule{}) {
+			t.Errorf("RepaymentSchedule(%d, %d months) = %+v, want Schedule{}", tc.amount, tc.months, s)
 		}
 	}
 }
