@@ -87,7 +87,10 @@ func (a *App) ChangePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := a.now()
-	if err := a.Users.UserSetPassword(r.Context(), id, hash, false, now); errors.Is(err, store.ErrNotFound) {
+	err = a.audited(r, u.Email, auditPasswordChanged, u.Email, func(ctx context.Context) (string, error) {
+		return "other sessions ended", a.Users.UserSetPassword(ctx, id, hash, false, now)
+	})
+	if errors.Is(err, store.ErrNotFound) {
 		a.NotFound(w, r)
 		return
 	} else if err != nil {
@@ -106,7 +109,6 @@ func (a *App) ChangePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.Logger.Info("password changed", "user", u.Email)
-	a.audit(r, u.Email, auditPasswordChanged, u.Email, "other sessions ended")
 	a.flash(r, "Your password was changed; your other sessions are signed out.")
 	a.redirect(w, r, "/loans")
 }

@@ -88,14 +88,15 @@ func (a *App) EnrolTwoFactor(w http.ResponseWriter, r *http.Request) {
 		hashes[i] = store.RecoveryCodeHash(c)
 	}
 	// The confirming code's step counts as used: it cannot sign in.
-	if err := a.Users.UserTOTPEnable(ctx, u.ID, store.TOTP{Secret: secret, LastStep: step, Recovery: hashes, EnrolledAt: now}); err != nil {
-		a.userStoreError(w, r, err)
-		return
-	}
 	// Sessions signed in with the password alone end; this one goes on
 	// under a new token.
-	if err := a.Users.UserEndSessions(ctx, u.ID, now); err != nil {
-		a.ServerError(w, r, err)
+	if err := a.audited(r, u.Email, auditTwoFactorEnrolled, u.Email, func(ctx context.Context) (string, error) {
+		if err := a.Users.UserTOTPEnable(ctx, u.ID, store.TOTP{Secret: secret, LastStep: step, Recovery: hashes, EnrolledAt: now}); err != nil {
+			return "", err
+		}
+		return "other sessions ended", a.Users.UserEndSessions(ctx, u.ID, now)
+	}); err != nil {
+		a.userStoreError(w, r, err)
 		return
 	}
 	if err := a.Sessions.RenewToken(ctx); err != nil {
@@ -109,7 +110,6 @@ func (a *App) EnrolTwoFactor(w http.ResponseWriter, r *http.Request) {
 	}
 	a.Sessions.Remove(ctx, sessionTOTPSecret)
 	a.Sessions.Remove(ctx, sessionTOTPURL)
-	a.audit(r, u.Email, auditTwoFactorEnrolled, u.Email, "other sessions ended")
 	a.Logger.Info("two-factor sign-in turned on", "user", u.Email)
 	a.render(w, r, http.StatusOK, views.TwoFactorPage(a.page(r, "Two-factor sign-in", ""), views.TwoFactor{RecoveryCodes: codes}))
 }

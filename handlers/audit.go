@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -51,9 +52,33 @@ var auditLabels = map[string]string{
 	auditSessionsEnded:     "Signed out everywhere by an admin",
 }
 
-// audit records an action of the signed-in user (actor) about target. A
-// failure to record is logged as an error; the action itself has
-// already happened and is not undone.
+// audited does act and records it as action of actor (the signed-in
+// user when "") about target, as one change (store.Store.Audited): act
+// makes its writes through the ctx it is given and returns the entry's
+// detail. If act returns an error, that error is returned and nothing
+// act wrote stays, nor is anything recorded; if the entry cannot be
+// written, the action is undone and the error returned. Only on a server
+// without transactions can an action stand without its entry: then the
+// failure to record is logged as an error and nil returned.
+func (a *App) audited(r *http.Request, actor, action, target string, act func(ctx context.Context) (detail string, err error)) error {
+	if actor == "" {
+		u, _ := auth.UserFrom(r.Context())
+		actor = u.Email
+	}
+	err := a.Users.Audited(r.Context(), func(ctx context.Context) (store.AuditEntry, error) {
+		detail, err := act(ctx)
+		return store.AuditEntry{At: a.now(), Actor: actor, Action: action, Target: target, Detail: detail, IP: clientIP(r)}, err
+	})
+	if errors.Is(err, store.ErrAuditNotRecorded) {
+		a.Logger.Error("audit entry not recorded", "action", action, "actor", actor, "target", target, "err", err)
+		return nil
+	}
+	return err
+}
+
+// audit records an event that changes nothing stored by itself (a
+// sign-in, a refused sign-in, a wrong code). A failure to record is
+// logged as an error.
 func (a *App) audit(r *http.Request, actor, action, target, detail string) {
 	if actor == "" {
 		u, _ := auth.UserFrom(r.Context())

@@ -78,7 +78,10 @@ func (a *App) LoginCode(w http.ResponseWriter, r *http.Request) {
 	msg, how := "That code is not right. Check your authenticator app's clock and try the newest code.", "authenticator code"
 	if rc := auth.NormalizeRecoveryCode(code); rc != "" {
 		how = "recovery code"
-		switch err := a.Users.UserTOTPUseRecovery(ctx, u.ID, store.RecoveryCodeHash(rc)); {
+		// The code is used up and its use recorded as one change.
+		switch err := a.audited(r, u.Email, auditRecoveryCodeUsed, u.Email, func(ctx context.Context) (string, error) {
+			return strconv.Itoa(len(u.TOTP.Recovery)-1) + " left", a.Users.UserTOTPUseRecovery(ctx, u.ID, store.RecoveryCodeHash(rc))
+		}); {
 		case err == nil:
 			msg = ""
 		case errors.Is(err, store.ErrNotFound):
@@ -117,7 +120,6 @@ func (a *App) LoginCode(w http.ResponseWriter, r *http.Request) {
 		a.Sessions.Remove(ctx, k)
 	}
 	if how == "recovery code" {
-		a.audit(r, u.Email, auditRecoveryCodeUsed, u.Email, strconv.Itoa(len(u.TOTP.Recovery)-1)+" left")
 		a.flash(r, "You signed in with a recovery code; "+strconv.Itoa(len(u.TOTP.Recovery)-1)+" left. If you lost your phone, ask an admin to reset your two-factor sign-in.")
 	}
 	a.completeSignIn(w, r, u, next, now, how)

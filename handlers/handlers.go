@@ -47,6 +47,7 @@ type UserStore interface {
 	UserSessionPut(ctx context.Context, u store.User, sid string, us store.UserSession) error
 	UserSessionRevoke(ctx context.Context, id primitive.ObjectID, sid string) error
 	AuditAdd(ctx context.Context, e store.AuditEntry) error
+	Audited(ctx context.Context, act func(ctx context.Context) (store.AuditEntry, error)) error
 	AuditList(ctx context.Context, p store.AuditListParams) ([]store.AuditEntry, error)
 }
 

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -127,11 +128,12 @@ func (a *App) EndUserSessions(w http.ResponseWriter, r *http.Request) {
 		a.renderUser(w, r, http.StatusForbidden, u, "Sign yourself out with Sign out, or end your other sessions on your account's sessions page.", "")
 		return
 	}
-	if err := a.Users.UserEndSessions(r.Context(), u.ID, a.now()); err != nil {
+	if err := a.audited(r, "", auditSessionsEnded, u.Email, func(ctx context.Context) (string, error) {
+		return "all sessions", a.Users.UserEndSessions(ctx, u.ID, a.now())
+	}); err != nil {
 		a.userStoreError(w, r, err)
 		return
 	}
-	a.audit(r, "", auditSessionsEnded, u.Email, "all sessions")
 	a.flash(r, u.Email+" is signed out everywhere.")
 	a.redirect(w, r, userURL(u))
 }
@@ -142,7 +144,10 @@ func (a *App) revokeSession(w http.ResponseWriter, r *http.Request, u store.User
 		a.NotFound(w, r)
 		return false
 	}
-	if err := a.Users.UserSessionRevoke(r.Context(), u.ID, sid); errors.Is(err, store.ErrNotFound) {
+	err := a.audited(r, "", auditSessionRevoked, u.Email, func(ctx context.Context) (string, error) {
+		return "signed in " + a.formatDateTime(s.AuthAt) + " from " + s.IP, a.Users.UserSessionRevoke(ctx, u.ID, sid)
+	})
+	if errors.Is(err, store.ErrNotFound) {
 		a.NotFound(w, r)
 		return false
 	} else if err != nil {
@@ -150,7 +155,6 @@ func (a *App) revokeSession(w http.ResponseWriter, r *http.Request, u store.User
 		return false
 	}
 	me, _ := auth.UserFrom(r.Context())
-	a.audit(r, "", auditSessionRevoked, u.Email, "signed in "+a.formatDateTime(s.AuthAt)+" from "+s.IP)
 	a.Logger.Info("session revoked", "user", u.Email, "by", me.Email)
 	return true
 }

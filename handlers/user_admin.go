@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/mail"
@@ -45,7 +46,10 @@ func (a *App) CreateUser(w http.ResponseWriter, r *http.Request) {
 		}
 		// The admin typed the password: the user chooses their own at
 		// their first sign-in.
-		_, err = a.Users.UserCreate(r.Context(), store.UserCreateParams{Email: req.Email, Name: req.Name, Role: req.Role, PasswordHash: hash, MustChangePassword: true})
+		err = a.audited(r, "", auditUserCreated, store.NormalizeEmail(req.Email), func(ctx context.Context) (string, error) {
+			_, err := a.Users.UserCreate(ctx, store.UserCreateParams{Email: req.Email, Name: req.Name, Role: req.Role, PasswordHash: hash, MustChangePassword: true})
+			return "role " + req.Role + "; change required at first sign-in", err
+		})
 		switch {
 		case errors.Is(err, store.ErrDuplicate):
 			form.Errors = map[string]string{"email": "A user with this email already exists."}
@@ -53,7 +57,6 @@ func (a *App) CreateUser(w http.ResponseWriter, r *http.Request) {
 			a.ServerError(w, r, err)
 			return
 		default:
-			a.audit(r, "", auditUserCreated, store.NormalizeEmail(req.Email), "role "+req.Role+"; change required at first sign-in")
 			a.flash(r, "Added "+store.NormalizeEmail(req.Email)+" as "+req.Role+".")
 			a.redirect(w, r, "/admin/users")
 			return

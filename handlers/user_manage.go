@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -45,11 +46,15 @@ func (a *App) ChangeUserRole(w http.ResponseWriter, r *http.Request) {
 		a.redirect(w, r, userURL(u))
 		return
 	}
-	before, err := a.Users.UserChangeAccess(r.Context(), u.ID, store.UserAccessChange{Role: &role}, a.now())
+	var before store.User
+	err := a.audited(r, "", auditRoleChanged, u.Email, func(ctx context.Context) (string, error) {
+		var err error
+		before, err = a.Users.UserChangeAccess(ctx, u.ID, store.UserAccessChange{Role: &role}, a.now())
+		return "role " + before.Role + " → " + role, err
+	})
 	if !a.accessChanged(w, r, u, err) {
 		return
 	}
-	a.audit(r, "", auditRoleChanged, u.Email, "role "+before.Role+" → "+role)
 	a.Logger.Info("role changed", "user", u.Email, "from", before.Role, "to", role)
 	a.flash(r, u.Email+" is now "+role+".")
 	a.redirect(w, r, userURL(u))
@@ -80,14 +85,17 @@ func (a *App) SetUserActive(w http.ResponseWriter, r *http.Request) {
 		a.redirect(w, r, userURL(u))
 		return
 	}
-	if _, err := a.Users.UserChangeAccess(r.Context(), u.ID, store.UserAccessChange{Active: &active}, a.now()); !a.accessChanged(w, r, u, err) {
-		return
-	}
 	action, msg := auditDeactivated, u.Email+" is deactivated and signed out everywhere."
 	if active {
 		action, msg = auditReactivated, u.Email+" is active again."
 	}
-	a.audit(r, "", action, u.Email, "")
+	err := a.audited(r, "", action, u.Email, func(ctx context.Context) (string, error) {
+		_, err := a.Users.UserChangeAccess(ctx, u.ID, store.UserAccessChange{Active: &active}, a.now())
+		return "", err
+	})
+	if !a.accessChanged(w, r, u, err) {
+		return
+	}
 	a.Logger.Info("user access changed", "user", u.Email, "active", active)
 	a.flash(r, msg)
 	a.redirect(w, r, userURL(u))
@@ -111,11 +119,12 @@ func (a *App) ResetUserPassword(w http.ResponseWriter, r *http.Request) {
 		a.ServerError(w, r, err)
 		return
 	}
-	if err := a.Users.UserSetPassword(r.Context(), u.ID, hash, true, a.now()); err != nil {
+	if err := a.audited(r, "", auditPasswordReset, u.Email, func(ctx context.Context) (string, error) {
+		return "sessions ended; change required at next sign-in", a.Users.UserSetPassword(ctx, u.ID, hash, true, a.now())
+	}); err != nil {
 		a.userStoreError(w, r, err)
 		return
 	}
-	a.audit(r, "", auditPasswordReset, u.Email, "sessions ended; change required at next sign-in")
 	a.Logger.Info("password reset by an admin", "user", u.Email)
 	u.MustChangePassword = true
 	a.renderUser(w, r, http.StatusOK, u, "", temp)
@@ -134,17 +143,17 @@ func (a *App) ResetUserTwoFactor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := a.now()
-	if err := a.Users.UserTOTPReset(r.Context(), u.ID, now); err != nil {
+	if err := a.audited(r, "", auditTwoFactorReset, u.Email, func(ctx context.Context) (string, error) {
+		if err := a.Users.UserTOTPReset(ctx, u.ID, now); err != nil {
+			return "", err
+		}
+		// The reset ends their sessions like a password change: whoever
+		// holds their phone is signed out.
+		return "sessions ended; enrols again at next sign-in", a.Users.UserEndSessions(ctx, u.ID, now)
+	}); err != nil {
 		a.userStoreError(w, r, err)
 		return
 	}
-	// The reset ends their sessions like a password change: whoever
-	// holds their phone is signed out.
-	if err := a.Users.UserEndSessions(r.Context(), u.ID, now); err != nil {
-		a.userStoreError(w, r, err)
-		return
-	}
-	a.audit(r, "", auditTwoFactorReset, u.Email, "sessions ended; enrols again at next sign-in")
 	a.Logger.Info("two-factor reset by an admin", "user", u.Email)
 	a.flash(r, "Two-factor sign-in of "+u.Email+" is reset; they enrol again at their next sign-in.")
 	a.redirect(w, r, userURL(u))

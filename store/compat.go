@@ -16,11 +16,12 @@ import (
 	"go.mongodb.org/mongo-driver/x/mongo/driver/connstring"
 )
 
-// Degradation is one index the database's server refused at start
-// because it lacks the feature, and what the store does instead. Only
-// MongoDB-compatible servers that are not MongoDB degrade (FerretDB v1
-// refuses TTL and partial indexes); MongoDB and the embedded engine
-// never do.
+// Degradation is one feature the database's server lacked at start (an
+// index option, a query shape, transactions), and what the store does
+// instead. MongoDB-compatible servers that are not MongoDB degrade
+// (FerretDB v1 refuses TTL and partial indexes and has no transactions),
+// and so does a standalone MongoDB (no transactions); a MongoDB replica
+// set, `loandesk db` and the embedded engine never do.
 type Degradation struct {
 	Collection string // the collection, e.g. "sessions"
 	Keys       string // the index's keys, e.g. "expiry" or "journal.utr"
@@ -39,6 +40,9 @@ const (
 	// FeatureElemMatchRange: $elemMatch holding both ends of a range on
 	// one array element, which search sends.
 	FeatureElemMatchRange = "$elemMatch range on one array element"
+	// FeatureTransactions: multi-document transactions, which keep an
+	// account change and its audit entry together (Store.Audited).
+	FeatureTransactions = "transactions"
 )
 
 // String is the degradation as one log-ready sentence.
@@ -46,8 +50,9 @@ func (d Degradation) String() string {
 	return fmt.Sprintf("%s on %s.%s refused by the server (%s): %s", d.Feature, d.Collection, d.Keys, d.Cause, d.Instead)
 }
 
-// Degraded returns what the server refused at start, in index order;
-// empty on MongoDB and the embedded engine.
+// Degraded returns what the server refused at start, in index order
+// (transactions last); empty on a MongoDB replica set, `loandesk db` and
+// the embedded engine.
 func (s *Store) Degraded() []Degradation { return append([]Degradation(nil), s.degraded...) }
 
 // compat is what the store learnt at start about the server's
@@ -62,6 +67,9 @@ type compat struct {
 	// searchByRegex: search matches each token as a ^prefix $regex on
 	// the search keys instead of an $elemMatch range.
 	searchByRegex bool
+	// noTransactions: an audited action and its entry are two writes
+	// (see Audited).
+	noTransactions bool
 }
 
 // ttlField is a TTL index the server refused: the store's own sweeper
@@ -161,6 +169,47 @@ func (s *Store) probeQueries(ctx context.Context) error {
 		s.noFieldsInFindAndModify = true
 	case err != nil:
 		return fmt.Errorf("store: probe the server's queries: findAndModify: %w", err)
+	}
+	return nil
+}
+
+// errProbeAbort ends probeTransactions' transaction.
+var errProbeAbort = errors.New("store: probe transaction aborted on purpose")
+
+// probeTransactions finds out whether the server keeps a transaction's
+// writes to itself until it commits: it inserts a scratch document into
+// counters in a transaction and aborts it. A server that refuses the
+// transaction (a standalone MongoDB, FerretDB v1) or keeps the document
+// anyway is degraded to FeatureTransactions (see Audited). Only for
+// servers reached through MONGO_URI; the embedded engines have
+// transactions.
+func (s *Store) probeTransactions(ctx context.Context) error {
+	id := "txn-probe:" + primitive.NewObjectID().Hex()
+	counters := s.db.Collection("counters")
+	err := s.inTransaction(ctx, func(ctx context.Context) error {
+		if _, err := counters.InsertOne(ctx, bson.M{"_id": id}); err != nil {
+			return err
+		}
+		return errProbeAbort
+	})
+	cause := ""
+	switch {
+	case errors.Is(err, errProbeAbort):
+		n, err := counters.CountDocuments(ctx, bson.M{"_id": id})
+		if err != nil {
+			return fmt.Errorf("store: probe the server's transactions: %w", err)
+		}
+		if n != 0 {
+			cause = "a document written in an aborted transaction was kept"
+			_, _ = counters.DeleteOne(context.WithoutCancel(ctx), bson.M{"_id": id})
+		}
+	case err != nil:
+		cause = err.Error()
+	}
+	if cause != "" {
+		s.degrade(Degradation{Collection: "audit", Keys: "_id", Feature: FeatureTransactions, Cause: cause,
+			Instead: "an account change and its audit entry are two writes: should the app stop between them, the change stands without its entry"})
+		s.noTransactions = true
 	}
 	return nil
 }

@@ -155,7 +155,7 @@ func (d *doctor) durability(ctx context.Context) Check {
 		return pass(name, "sharded cluster (mongos); writes use w: majority and retryable writes")
 	}
 	return Check{Name: name, Status: CheckWarn, Detail: "standalone server: w: majority is this one server (no failover); " +
-		"no transactions or change streams (Loan Desk uses neither)"}
+		"no transactions (an account change and its audit entry are then two writes) or change streams (unused)"}
 }
 
 // startup reports what the store degraded when it opened.
@@ -163,7 +163,7 @@ func (d *doctor) startup() Check {
 	const name = "app's indexes and queries at start"
 	deg := d.s.Degraded()
 	if len(deg) == 0 {
-		return pass(name, "every index created as asked; findAndModify projections and $elemMatch ranges answered right")
+		return pass(name, "every index created as asked; findAndModify projections, $elemMatch ranges and transactions answered right")
 	}
 	byFeature := map[string][]string{}
 	var features []string

@@ -88,6 +88,9 @@ var instanceName = func() string {
 // ctx passed to fn is cancelled and WithLock returns ErrLockLost unless fn
 // returned an error of its own. Release deletes the lock only if this
 // holder still owns it. A lock still held after p.Wait is ErrLockHeld.
+// Within a transaction of the store's (Audited) the lock is taken and
+// released in the transaction, so on MongoDB two transactions taking it
+// conflict and one is retried, and no lease is renewed.
 func (s *Store) WithLock(ctx context.Context, p LockParams, fn func(ctx context.Context, fence int64) error) error {
 	if p.TTL <= 0 {
 		return fmt.Errorf("store: lock %s: a TTL is required", p.Key)
@@ -129,6 +132,13 @@ func (s *Store) WithLock(ctx context.Context, p LockParams, fn func(ctx context.
 	renewed := make(chan struct{})
 	go func() {
 		defer close(renewed)
+		if inTransactionCtx(ctx) {
+			// In a transaction the lock is taken and freed in the same
+			// commit, seen by nobody while held: there is no lease to
+			// renew, and a renewal would use the transaction from a
+			// second goroutine.
+			return
+		}
 		ticker := time.NewTicker(p.TTL / 3)
 		defer ticker.Stop()
 		for {

@@ -152,10 +152,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			_ = s.Close(context.Background())
 			return nil, err
 		}
-	}
-	if err := s.backfillLoanKeys(ctx); err != nil {
-		_ = s.Close(context.Background())
-		return nil, err
+		if err := s.probeTransactions(ctx); err != nil {
+			_ = s.Close(context.Background())
+			return nil, err
+		}
 	}
 	if err := s.documentFiles().EnsureIndexes(ctx, false); err != nil {
 		_ = s.Close(context.Background())
