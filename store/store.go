@@ -157,6 +157,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, err
 		}
 	}
+	if err := s.backfillLoanKeys(ctx); err != nil {
+		_ = s.Close(context.Background())
+		return nil, err
+	}
 	if err := s.documentFiles().EnsureIndexes(ctx, false); err != nil {
 		_ = s.Close(context.Background())
 		return nil, fmt.Errorf("store: create the document files' indexes: %w", err)
