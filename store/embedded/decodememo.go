@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 	"weak"
 
 	"github.com/256dpi/lungo/bsonkit"
@@ -26,14 +27,25 @@ import (
 // projection leaves none in store.Loan), can be copied to every caller
 // without them sharing anything they could change.
 //
-// Entries are keyed by a weak pointer to the stored document, with the
+// Entries are keyed by the stored document's address, with the
 // projection and the result type, and leave when the document is
 // collected (a write replaced it and no snapshot holds it any more).
+// Each entry holds a weak pointer to its document, and a hit counts only
+// while that pointer still leads to the very document looked up: an
+// address reused by a new document before the cleanup ran is a miss.
+// (A weak pointer made per lookup, as first written, cost 3 % of the
+// server's CPU: weak.Make searches the object's span for its record.)
 // At most maxDecoded entries are kept; past that, results are decoded
 // and not remembered until writes free room.
 type decodeMemo struct {
-	m sync.Map // decodeKey → reflect.Value (a flat struct value)
+	m sync.Map // decodeKey → decoded
 	n atomic.Int64
+}
+
+// decoded is a remembered result and the document it was read from.
+type decoded struct {
+	doc   weak.Pointer[bson.D]
+	value reflect.Value // a flat struct value
 }
 
 // maxDecoded bounds the memo: about 500 bytes an entry for a loan's list
@@ -41,7 +53,7 @@ type decodeMemo struct {
 const maxDecoded = 50_000
 
 type decodeKey struct {
-	doc  weak.Pointer[bson.D]
+	doc  uintptr // the stored document's address; decoded.doc says it is still the same one
 	proj string
 	typ  reflect.Type
 }
@@ -66,20 +78,31 @@ func (m *decodeMemo) decodeList(stored []bsonkit.Doc, key string, doc func(int) 
 	slice := reflect.MakeSlice(v.Elem().Type(), len(stored), len(stored))
 	for i, src := range stored {
 		item := slice.Index(i)
-		k := decodeKey{doc: weak.Make(src), proj: key, typ: elem}
-		if got, ok := m.m.Load(k); ok {
-			item.Set(got.(reflect.Value))
+		k := decodeKey{doc: uintptr(unsafe.Pointer(src)), proj: key, typ: elem}
+		got, found := m.m.Load(k)
+		if found && got.(*decoded).doc.Value() == src {
+			item.Set(got.(*decoded).value)
 			continue
 		}
 		if err := docdecode.Decode(doc(i), item.Addr().Interface()); err != nil {
 			return err
 		}
-		if flat(item) && m.n.Load() < maxDecoded {
-			kept := reflect.New(elem).Elem()
-			kept.Set(item)
+		if !flat(item) {
+			continue
+		}
+		kept := &decoded{doc: weak.Make(src), value: reflect.New(elem).Elem()}
+		kept.value.Set(item)
+		switch {
+		case found:
+			// A collected document's entry whose cleanup has not run yet:
+			// take its place (its cleanup then finds a different entry).
+			if m.m.CompareAndSwap(k, got, kept) {
+				runtime.AddCleanup(src, m.forget, forgetKey{k, kept})
+			}
+		case m.n.Load() < maxDecoded:
 			if _, loaded := m.m.LoadOrStore(k, kept); !loaded {
 				m.n.Add(1)
-				runtime.AddCleanup(src, m.forget, k)
+				runtime.AddCleanup(src, m.forget, forgetKey{k, kept})
 			}
 		}
 	}
@@ -87,8 +110,16 @@ func (m *decodeMemo) decodeList(stored []bsonkit.Doc, key string, doc func(int) 
 	return nil
 }
 
-func (m *decodeMemo) forget(key decodeKey) {
-	if _, ok := m.m.LoadAndDelete(key); ok {
+// forgetKey names the entry a cleanup removes: the key and the entry
+// made for the collected document, so a cleanup that runs after a new
+// document at the same address took the key leaves that one alone.
+type forgetKey struct {
+	key   decodeKey
+	entry *decoded
+}
+
+func (m *decodeMemo) forget(f forgetKey) {
+	if m.m.CompareAndDelete(f.key, f.entry) {
 		m.n.Add(-1)
 	}
 }
