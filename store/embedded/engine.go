@@ -10,7 +10,8 @@
 // disk. Queued commits are written together, one sync for all of them
 // (group commit, commit.go), and each is published, and its writer
 // answered, only once it is durable. An index only
-// narrows the candidates of a query: mongokit.Match decides every result.
+// narrows the candidates of a query: mongokit.Match decides every result
+// (match.go answers as it does, faster, for the simplest filters).
 //
 // The file format is store/durable's, shared with the lungo adapter, so a
 // DATA_DIR written by either engine opens with the other.

@@ -413,6 +413,7 @@ func find(ctx context.Context, c *collection, q Query) ([]bsonkit.Doc, Plan, err
 	}
 	var out []bsonkit.Doc
 	skipped := 0
+	m := newMatcher(q.Filter)
 	// With the order given by the access path, skip and limit apply as the
 	// documents come and the walk stops early.
 	visit := func(doc bsonkit.Doc) (bool, error) {
@@ -422,7 +423,7 @@ func find(ctx context.Context, c *collection, q Query) ([]bsonkit.Doc, Plan, err
 				return false, err
 			}
 		}
-		ok, err := mongokit.Match(doc, q.Filter)
+		ok, err := m.match(doc)
 		if err != nil || !ok {
 			return err == nil, err
 		}
@@ -465,9 +466,10 @@ func findSortedWindow(ctx context.Context, c *collection, q Query, p plan) ([]bs
 	sortDocs(cands, append(p.sort, bsonkit.Column{Path: "_id"}))
 	var out []bsonkit.Doc
 	skipped := 0
+	m := newMatcher(q.Filter)
 	for _, doc := range cands {
 		p.Examined++
-		ok, err := mongokit.Match(doc, q.Filter)
+		ok, err := m.match(doc)
 		if err != nil {
 			return nil, p.Plan, err
 		}
@@ -802,6 +804,7 @@ func count(ctx context.Context, c *collection, filter bsonkit.Doc) (int, Plan, e
 		return c.docs.Len(), p.Plan, nil
 	}
 	n := 0
+	m := newMatcher(filter)
 	err = p.walk(c, func(doc bsonkit.Doc) (bool, error) {
 		p.Examined++
 		if p.Examined%512 == 0 {
@@ -809,7 +812,7 @@ func count(ctx context.Context, c *collection, filter bsonkit.Doc) (int, Plan, e
 				return false, err
 			}
 		}
-		ok, err := mongokit.Match(doc, filter)
+		ok, err := m.match(doc)
 		if ok {
 			n++
 		}
