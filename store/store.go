@@ -90,6 +90,7 @@ type Store struct {
 	notes         lungo.ICollection
 
 	sessionCache   *sessionCache
+	staff          staffCache // UserListByRole's last answer (staff_cache.go)
 	clock          clock.Func
 	logger         *slog.Logger
 	queueSignal    queueSignal

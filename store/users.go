@@ -39,9 +39,12 @@ type User struct {
 	TOTP *TOTP `bson:"totp,omitempty"`
 	// Sessions are the user's signed-in browsers by session id: a
 	// session whose id is not here is over (see SessionLive).
-	Sessions  map[string]UserSession `bson:"sessions,omitempty"`
-	CreatedAt time.Time              `bson:"createdAt"`
-	UpdatedAt time.Time              `bson:"updatedAt"`
+	Sessions map[string]UserSession `bson:"sessions,omitempty"`
+	// SessionsRev counts the changes UserSessionPut made to Sessions, so
+	// two sign-ins at once cannot both add to a list each saw as short.
+	SessionsRev int64     `bson:"sessionsRev,omitempty"`
+	CreatedAt   time.Time `bson:"createdAt"`
+	UpdatedAt   time.Time `bson:"updatedAt"`
 }
 
 // UserCreateParams are the fields of a new user; the password arrives
@@ -62,6 +65,7 @@ func NormalizeEmail(email string) string {
 
 // UserCreate inserts a user. A taken email returns ErrDuplicate.
 func (s *Store) UserCreate(ctx context.Context, p UserCreateParams) (User, error) {
+	defer s.staff.forget() // after the write: a list read before it is not kept
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	u := User{
 		ID:           primitive.NewObjectID(),
@@ -92,6 +96,46 @@ func (s *Store) UserGet(ctx context.Context, id primitive.ObjectID) (User, error
 	return u, nil
 }
 
+// UserForSession returns the user with id as a request of its session
+// sid needs them: without the password hash and second-factor secrets,
+// with TOTP holding only EnrolledAt when a second factor is enrolled,
+// and with Sessions holding sid alone when it is listed. Every request
+// of a signed-in user reads this: decoding all of a user's sessions (up
+// to maxUserSessions) on every request cost more than the page. sid must
+// be a hex id (a session id this server made); another id returns
+// ErrNotFound. A missing user returns ErrNotFound.
+func (s *Store) UserForSession(ctx context.Context, id primitive.ObjectID, sid string) (User, error) {
+	if !isHexID(sid) {
+		return User{}, fmt.Errorf("store: get user %s for a session: %w", id.Hex(), ErrNotFound)
+	}
+	proj := bson.M{"email": 1, "name": 1, "role": 1, "mustChangePassword": 1, "passwordChangedAt": 1,
+		"sessionsEndedAt": 1, "deactivated": 1, "deactivatedAt": 1, "createdAt": 1, "updatedAt": 1,
+		"totp.enrolledAt": 1, "sessionsRev": 1}
+	if sid != "" {
+		proj["sessions."+sid] = 1
+	}
+	var u User
+	if err := s.users.FindOne(ctx, bson.M{"_id": id}, options.FindOne().SetProjection(proj)).Decode(&u); err != nil {
+		return User{}, fmt.Errorf("store: get user %s for a session: %w", id.Hex(), notFound(err))
+	}
+	if len(u.Sessions) == 0 {
+		u.Sessions = nil
+	}
+	return u, nil
+}
+
+// isHexID reports whether sid is empty (a session from before sessions
+// were listed) or lowercase hex, as session ids are made: anything else
+// would be a path in a projection.
+func isHexID(sid string) bool {
+	for i := 0; i < len(sid); i++ {
+		if c := sid[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return len(sid) <= 64
+}
+
 // UserByEmail returns the user with that email (any case), or ErrNotFound.
 func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
 	var u User
@@ -119,7 +163,27 @@ func (s *Store) UserList(ctx context.Context) ([]User, error) {
 // loan page): without password hashes, second factors or sessions.
 // Decoding every staff user's sessions was 15 % of the app's CPU under
 // load with 100 users of 10 sessions each.
+//
+// The answer may be up to staffCacheFor old when another process sharing
+// the database changed a user (this process's own changes show at once);
+// the cache keeps it by wall-clock time, not the store's clock, so a test
+// clock that stands still cannot make it last.
 func (s *Store) UserListByRole(ctx context.Context, roles ...string) ([]User, error) {
+	now := time.Now()
+	if users, _, ok := s.staff.get(roles, now); ok {
+		return users, nil
+	}
+	_, gen, _ := s.staff.get(nil, now)
+	users, err := s.userListByRole(ctx, roles)
+	if err != nil {
+		return nil, err
+	}
+	s.staff.put(roles, users, now, gen)
+	return users, nil
+}
+
+// userListByRole reads UserListByRole's answer from the database.
+func (s *Store) userListByRole(ctx context.Context, roles []string) ([]User, error) {
 	opts := options.Find().SetSort(bson.D{{Key: "email", Value: 1}}).
 		SetProjection(bson.M{"passwordHash": 0, "totp": 0, "sessions": 0})
 	cur, err := s.users.Find(ctx, bson.M{"role": bson.M{"$in": roles}}, opts)
@@ -137,7 +201,7 @@ func (s *Store) UserListByRole(ctx context.Context, roles ...string) ([]User, er
 // applications (admins and underwriters): whom an application can be
 // assigned to.
 func (s *Store) StaffEmails(ctx context.Context) ([]string, error) {
-	users, err := s.UserListByRole(ctx, auth.RoleAdmin, auth.RoleUnderwriter)
+	users, err := s.userListByRole(ctx, []string{auth.RoleAdmin, auth.RoleUnderwriter})
 	if err != nil {
 		return nil, err
 	}
@@ -161,6 +225,7 @@ func (s *Store) UserCount(ctx context.Context) (int64, error) {
 // the configured admin); every session signed in before ends (see
 // PasswordChangedAt). A missing user returns ErrNotFound.
 func (s *Store) UserUpdateAccess(ctx context.Context, id primitive.ObjectID, role string, passwordHash []byte) error {
+	defer s.staff.forget() // after the write: a list read before it is not kept
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	return updateMatched(ctx, s.users, bson.M{"_id": id}, bson.M{"$set": bson.M{
 		"role":              role,
@@ -203,6 +268,7 @@ type UserAccessChange struct {
 // their next request (the web layer checks Deactivated). A missing user
 // returns ErrNotFound.
 func (s *Store) UserChangeAccess(ctx context.Context, id primitive.ObjectID, c UserAccessChange, at time.Time) (User, error) {
+	defer s.staff.forget() // after the write: a list read before it is not kept
 	at = at.UTC().Truncate(time.Millisecond)
 	var before User
 	err := s.WithLockWait(ctx, adminsLock, 10*time.Second, 5*time.Second, func(ctx context.Context, _ int64) error {
@@ -306,10 +372,42 @@ const maxUserSessions = 20
 // UserSessionPut lists (or lists again, after the password was proved
 // anew) the session sid of the user; sessions no longer live are dropped
 // from the list, and the least recently seen past maxUserSessions. sid
-// must be a hex id. A missing user returns ErrNotFound.
+// must be a hex id. u is the user as the caller read them; when the list
+// changed since (another sign-in at the same moment), the user is read
+// again and the change worked out anew, so the list never grows past
+// maxUserSessions. A missing user returns ErrNotFound.
 func (s *Store) UserSessionPut(ctx context.Context, u User, sid string, us UserSession) error {
 	us.AuthAt = us.AuthAt.UTC().Truncate(time.Millisecond)
 	us.LastSeen = us.AuthAt
+	for attempt := 0; ; attempt++ {
+		filter := bson.M{"_id": u.ID, "sessionsRev": u.SessionsRev}
+		if u.SessionsRev == 0 {
+			filter["sessionsRev"] = bson.M{"$exists": false}
+		}
+		res, err := s.users.UpdateOne(ctx, filter, sessionPutUpdate(u, sid, us))
+		if err != nil {
+			return fmt.Errorf("store: list a session of user %s: %w", u.ID.Hex(), err)
+		}
+		if res.MatchedCount == 1 {
+			return nil
+		}
+		if attempt == maxSessionPutAttempts {
+			return fmt.Errorf("store: list a session of user %s: the list kept changing (%d attempts)", u.ID.Hex(), attempt+1)
+		}
+		if u, err = s.UserGet(ctx, u.ID); err != nil {
+			return err
+		}
+	}
+}
+
+// maxSessionPutAttempts bounds UserSessionPut's retries: each one lost
+// to another sign-in of the same user at the same moment.
+const maxSessionPutAttempts = 100
+
+// sessionPutUpdate is the update that lists sid as us on u's list as
+// read: it drops the sessions no longer live and the least recently seen
+// past maxUserSessions, and counts the change in sessionsRev.
+func sessionPutUpdate(u User, sid string, us UserSession) bson.M {
 	set := bson.M{"sessions." + sid: us}
 	unset := bson.M{}
 	live := u.LiveSessions()
@@ -322,18 +420,18 @@ func (s *Store) UserSessionPut(ctx context.Context, u User, sid string, us UserS
 	for len(live) >= maxUserSessions {
 		oldest := ""
 		for id, x := range live {
-			if oldest == "" || x.LastSeen.Before(live[oldest].LastSeen) {
+			if oldest == "" || x.LastSeen.Before(live[oldest].LastSeen) || (x.LastSeen.Equal(live[oldest].LastSeen) && id < oldest) {
 				oldest = id
 			}
 		}
 		unset["sessions."+oldest] = ""
 		delete(live, oldest)
 	}
-	update := bson.M{"$set": set}
+	update := bson.M{"$set": set, "$inc": bson.M{"sessionsRev": 1}}
 	if len(unset) > 0 {
 		update["$unset"] = unset
 	}
-	return updateMatched(ctx, s.users, bson.M{"_id": u.ID}, update, ErrNotFound, "list a session of user "+u.ID.Hex())
+	return update
 }
 
 // UserSessionSeen records that session sid was used at at (callers do

@@ -315,7 +315,8 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		u, err := s.sessionUser(r.Context(), idHex)
+		sid := s.sessions.GetString(r.Context(), handlers.SessionID)
+		u, err := s.sessionUser(r.Context(), idHex, sid)
 		// A password changed, or sessions ended by an admin, after this
 		// session signed in ends it (the user's own change renews their
 		// current session first); so does deactivation.
@@ -324,7 +325,7 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 		case u.Deactivated:
 			s.logger.Info("ending session of a deactivated user", "user", u.Email)
 			err = store.ErrNotFound
-		case !u.SessionLive(s.sessions.GetString(r.Context(), handlers.SessionID), s.sessions.GetInt64(r.Context(), handlers.SessionAuthAt)):
+		case !u.SessionLive(sid, s.sessions.GetInt64(r.Context(), handlers.SessionAuthAt)):
 			s.logger.Info("ending a session signed out by its user or an admin, or signed in before a password change", "user", u.Email)
 			err = store.ErrNotFound
 		default:
@@ -366,14 +367,15 @@ func (s *Server) sessionSeen(r *http.Request, u store.User) {
 	}
 }
 
-// sessionUser looks up the user a session names; a malformed id is
-// ErrNotFound like a deleted user.
-func (s *Server) sessionUser(ctx context.Context, idHex string) (store.User, error) {
+// sessionUser looks up the user a session names, with that session
+// alone of their sessions (store.UserForSession); a malformed user or
+// session id is ErrNotFound like a deleted user.
+func (s *Server) sessionUser(ctx context.Context, idHex, sid string) (store.User, error) {
 	id, err := primitive.ObjectIDFromHex(idHex)
 	if err != nil {
 		return store.User{}, store.ErrNotFound
 	}
-	return s.store.UserGet(ctx, id)
+	return s.store.UserForSession(ctx, id, sid)
 }
 
 // passwordPath is where a user who must change their password is sent.
