@@ -24,7 +24,7 @@ import (
 )
 
 // upload posts a file to the loan's documents as the form does.
-func upload(t *testing.T, c *http.Client, base, loan, kind, filename string, data []byte) response {
+func upload(t testing.TB, c *http.Client, base, loan, kind, filename string, data []byte) response {
 	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)

@@ -43,7 +43,7 @@ type loanFixture struct {
 	loan model.Loan
 }
 
-func newLoanFixture(t *testing.T, opts ...option) loanFixture {
+func newLoanFixture(t testing.TB, opts ...option) loanFixture {
 	t.Helper()
 	b := setup(t, opts...)
 	for email, role := range map[string]string{"admin@example.com": auth.RoleAdmin, "uw@example.com": auth.RoleUnderwriter, "viewer@example.com": auth.RoleViewer} {
