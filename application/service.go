@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -627,6 +628,9 @@ func (s *Service) RecordScore(ctx context.Context, id primitive.ObjectID) (model
 		if err != nil {
 			return model.LoanScore{}, err
 		}
+		// A deleted (or replaced) document no longer speaks for the
+		// application.
+		docs = slices.DeleteFunc(docs, func(d model.Document) bool { return d.Deleted != nil })
 		credit := s.Credit
 		if credit.Version == "" {
 			credit = DefaultCreditPolicy

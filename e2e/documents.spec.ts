@@ -28,6 +28,9 @@ test("an uploaded PAN card is read by OCR live on the page, scored, and overridi
   await expect(docs.getByTestId("document")).toHaveCount(1);
   await expect(docs.getByTestId("document-status")).toHaveText("Read", { timeout: 30_000 });
   await expect(docs.getByTestId("document-read")).toContainText("PAN ABCPV1234K, name Asha Verma");
+  // The history says so, live.
+  await expect(page.getByTestId("history")).toContainText("Uploaded pan-card.png (PAN card)");
+  await expect(page.getByTestId("history")).toContainText("Read pan-card.png");
 
   // The file opens in a new tab and shows, under the documents' policy.
   const [tab] = await Promise.all([page.waitForEvent("popup"), docs.getByTestId("document-open").click()]);
@@ -69,5 +72,44 @@ test("an uploaded PAN card is read by OCR live on the page, scored, and overridi
   await page.goto(server.url + "/admin/queue");
   await expect(page.getByTestId("queue-stats")).toContainText("document:uploaded");
   await expect(page.getByTestId("queue-workers")).not.toHaveText("0");
+  expect(problems).toEqual([]);
+});
+
+test("a document is replaced and deleted with a reason; both files stay for audit and the history says who, what and why", async ({ page, server, problems }) => {
+  await signIn(page, server);
+  await page.goto(server.url + "/loans?status=submitted");
+  await page.getByTestId("loan-row").first().getByRole("link").click();
+  const docs = page.getByTestId("documents-panel");
+  await docs.getByLabel("Kind").selectOption("income");
+  await docs.getByLabel("File").setInputFiles(path.join(fixtures, "salary-slip.pdf"));
+  await docs.getByTestId("upload").click();
+  await expect(docs.getByTestId("document")).toHaveCount(1);
+
+  // Replace it: the old one is listed as replaced, the new one is read.
+  const first = docs.getByTestId("document").first();
+  await first.getByTestId("document-replace").locator("summary").click();
+  await first.getByLabel("New file for salary-slip.pdf").setInputFiles(path.join(fixtures, "pan-card.png"));
+  await first.getByTestId("document-replace-submit").click();
+  await expect(docs.getByTestId("document-notice")).toHaveText("Replaced salary-slip.pdf with pan-card.png. The old file is kept for audit.");
+  await expect(docs.getByTestId("document")).toHaveCount(2);
+  await expect(docs.getByTestId("document").first().getByTestId("document-deleted")).toContainText("Replaced with pan-card.png by admin@example.com");
+  await expect(docs.getByTestId("document").first().getByTestId("document-open")).toHaveAttribute("href", /\/documents\/[0-9a-f]{24}$/);
+
+  // Delete the new one: a reason is required (the browser asks first).
+  const second = docs.getByTestId("document").nth(1);
+  await second.getByTestId("document-delete").locator("summary").click();
+  await second.getByTestId("document-delete-submit").click();
+  await expect(second.getByLabel("Why is pan-card.png deleted?")).toBeFocused();
+  await second.getByLabel("Why is pan-card.png deleted?").fill("Belongs to another applicant");
+  await second.getByTestId("document-delete-submit").click();
+  await expect(docs.getByTestId("document-notice")).toHaveText("Deleted pan-card.png. It is kept for audit.");
+  await expect(docs.getByTestId("document").nth(1).getByTestId("document-status")).toHaveText("Deleted");
+  await expect(docs.getByTestId("document").nth(1).getByTestId("document-deleted")).toContainText("Reason: Belongs to another applicant");
+  await expect(docs.getByTestId("document-delete")).toHaveCount(0); // nothing left to delete
+
+  const history = page.getByTestId("history");
+  await expect(history).toContainText("Deleted pan-card.png (kept for audit). Reason: Belongs to another applicant");
+  await expect(history).toContainText("Replaced salary-slip.pdf with pan-card.png (the old file is kept for audit)");
+  await expect(history).toContainText("Uploaded salary-slip.pdf (Salary slip or ITR)");
   expect(problems).toEqual([]);
 });

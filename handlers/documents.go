@@ -32,6 +32,9 @@ type WorkStore interface {
 	DocumentsOfLoan(ctx context.Context, loanID primitive.ObjectID) ([]model.Document, error)
 	DocumentGet(ctx context.Context, id primitive.ObjectID) (model.Document, error)
 	DocumentContent(ctx context.Context, d model.Document, w io.Writer) (int64, error)
+	DocumentDelete(ctx context.Context, id primitive.ObjectID, by, reason string) (model.Document, error)
+	DocumentReplace(ctx context.Context, old, d model.Document, content io.Reader) (model.Document, error)
+	ActivityOfLoan(ctx context.Context, loanID primitive.ObjectID, limit int) ([]model.Activity, error)
 	EventList(ctx context.Context, p store.EventListParams) ([]store.Event, error)
 	EventGet(ctx context.Context, id primitive.ObjectID) (store.Event, error)
 	Requeue(ctx context.Context, id primitive.ObjectID) error
@@ -68,21 +71,32 @@ func (a *App) ShowDocuments(w http.ResponseWriter, r *http.Request) {
 }
 
 // documentsFragment is the documents panel, read when it is rendered,
-// with the jobs and scorecard panels out of band: an upload or a read
-// document starts jobs, and those panels then poll until they finish.
+// with the jobs, scorecard and history panels out of band: an upload or a
+// read document starts jobs, and those panels then poll until they
+// finish; the history lists the upload, the read and the score.
 func (a *App) documentsFragment(l model.Loan, user auth.User) templ.Component {
+	return a.documentsFragmentNotice(l, user, "")
+}
+
+// documentsFragmentNotice is documentsFragment saying notice (what was
+// just done) in the documents panel.
+func (a *App) documentsFragmentNotice(l model.Loan, user auth.User, notice string) templ.Component {
 	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
 		d, j, s, err := a.livePanels(ctx, l, user)
 		if err != nil {
 			return err
 		}
+		d.Notice = notice
 		if err := views.DocumentsPanel(d).Render(ctx, w); err != nil {
 			return err
 		}
 		if err := views.JobsPanel(j, true).Render(ctx, w); err != nil {
 			return err
 		}
-		return views.ScorePanel(s, true).Render(ctx, w)
+		if err := views.ScorePanel(s, true).Render(ctx, w); err != nil {
+			return err
+		}
+		return views.LoanHistory(a.loanHistory(ctx, l, user), true).Render(ctx, w)
 	})
 }
 
@@ -95,95 +109,14 @@ func (a *App) UploadDocument(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, _ := auth.UserFrom(r.Context())
-	refuse := func(status int, msg string) {
-		d, err := a.documentsPanel(r.Context(), l, user)
-		if err != nil {
-			a.ServerError(w, r, err)
-			return
-		}
-		d.Error = msg
-		a.respond(w, r, status, views.DocumentsPanel(d), func() {
-			a.ErrorPage(w, r, status, "Upload refused", msg)
-		})
-	}
-	// The loan service decides, as for edits: staff who work
-	// applications, before the decision.
-	if msg := application.DocumentRefusal(user.Role, l.Status); msg != "" {
-		refuse(http.StatusForbidden, msg)
-		return
-	}
-	maxSize := a.uploadMax()
-	r.Body = http.MaxBytesReader(w, r.Body, maxSize+64<<10) // the form's other parts fit in 64 KB
-	if err := r.ParseMultipartForm(1 << 20); err != nil {
-		if errors.As(err, new(*http.MaxBytesError)) {
-			refuse(http.StatusRequestEntityTooLarge, fmt.Sprintf("The file is larger than %s.", formatBytes(maxSize)))
-			return
-		}
-		refuse(http.StatusBadRequest, "The upload could not be read. Choose the file again.")
+	refuse := a.documentRefuser(w, r, l, user)
+	doc, file, ok := a.receiveUpload(w, r, l, user, refuse, true)
+	if !ok {
 		return
 	}
 	defer r.MultipartForm.RemoveAll()
-	// The router leaves multipart bodies to this handler (the size limit
-	// above comes first): a part sent twice or a name that is not text is
-	// refused whole, as every other form is.
-	var bad *reqcheck.Error
-	if err := reqcheck.Multipart(r.URL.Query(), r.MultipartForm); errors.As(err, &bad) {
-		refuse(http.StatusBadRequest, bad.Message())
-		return
-	} else if err != nil {
-		refuse(http.StatusBadRequest, "The upload could not be read. Choose the file again.")
-		return
-	}
-	kind := r.PostForm.Get("kind")
-	if application.DocumentKindLabel(kind) == kind {
-		refuse(http.StatusUnprocessableEntity, "Choose what kind of document this is.")
-		return
-	}
-	file, header, err := r.FormFile("file")
-	if err != nil {
-		refuse(http.StatusUnprocessableEntity, "Choose a file to upload.")
-		return
-	}
 	defer file.Close()
-	if header.Size > maxSize {
-		refuse(http.StatusRequestEntityTooLarge, fmt.Sprintf("The file is larger than %s.", formatBytes(maxSize)))
-		return
-	}
-	head := make([]byte, 512)
-	n, _ := io.ReadFull(file, head)
-	head = head[:n]
-	if n == 0 {
-		refuse(http.StatusUnprocessableEntity, "The file is empty.")
-		return
-	}
-	filename, err := reqcheck.FileName(header.Filename)
-	if err != nil {
-		refuse(http.StatusUnprocessableEntity, err.Error())
-		return
-	}
-	contentType := http.DetectContentType(head)
-	if _, ok := uploadTypes[contentType]; !ok {
-		refuse(http.StatusUnsupportedMediaType, "Only PDF, PNG or JPEG files can be uploaded; this one is "+describeType(contentType)+".")
-		return
-	}
-	// What reading it would cost, from the headers only (image size, PDF
-	// pages and page sizes, a password): refused now rather than failed
-	// later, or worse, read.
-	if err := inspectUpload(r.Context(), file, contentType); ocr.IsRefused(err) {
-		refuse(http.StatusUnprocessableEntity, err.Error())
-		return
-	} else if err != nil && !errors.Is(err, ocr.ErrMissingTool) {
-		a.ServerError(w, r, err)
-		return
-	}
-	if _, err := file.Seek(0, io.SeekStart); err != nil {
-		a.ServerError(w, r, err)
-		return
-	}
-	d, err := a.Work.DocumentUpload(r.Context(), model.Document{
-		LoanID: l.ID, LoanHumanID: l.HumanID, Kind: kind, Filename: filename,
-		ContentType: contentType, Size: header.Size, UploadedBy: user.Email,
-	}, file)
+	d, err := a.Work.DocumentUpload(r.Context(), doc, file)
 	if err != nil && d.ID.IsZero() {
 		a.ServerError(w, r, err)
 		return
@@ -191,9 +124,245 @@ func (a *App) UploadDocument(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		a.Logger.Warn("document stored, OCR to be queued by the sweeper", "document", d.ID.Hex(), "err", err)
 	}
-	a.respond(w, r, http.StatusOK, a.documentsFragment(l, user), func() {
+	a.documentsAnswer(w, r, l, user, "")
+}
+
+// documentRefuser answers a refused document request with the documents
+// panel and msg (htmx) or an error page.
+func (a *App) documentRefuser(w http.ResponseWriter, r *http.Request, l model.Loan, user auth.User) func(int, string) {
+	return func(status int, msg string) {
+		d, err := a.documentsPanel(r.Context(), l, user)
+		if err != nil {
+			a.ServerError(w, r, err)
+			return
+		}
+		d.Error = msg
+		a.respond(w, r, status, views.DocumentsPanel(d), func() {
+			a.ErrorPage(w, r, status, "Not done", msg)
+		})
+	}
+}
+
+// documentsAnswer answers a document change: the documents panel with the
+// jobs, scorecard and history panels out of band (htmx), or back to the
+// application's documents.
+func (a *App) documentsAnswer(w http.ResponseWriter, r *http.Request, l model.Loan, user auth.User, notice string) {
+	a.respond(w, r, http.StatusOK, a.documentsFragmentNotice(l, user, notice), func() {
 		http.Redirect(w, r, loanURL(l.HumanID)+"#documents-panel", http.StatusSeeOther)
 	})
+}
+
+// receiveUpload reads and checks a multipart upload (who may, its size,
+// its kind when withKind, its bytes, its name and what reading it would
+// cost) and returns the document to store with its file, positioned at
+// its start; the caller removes the form's files and closes file. A
+// refusal is answered through refuse and ok is false.
+func (a *App) receiveUpload(w http.ResponseWriter, r *http.Request, l model.Loan, user auth.User, refuse func(int, string), withKind bool) (d model.Document, file multipart.File, ok bool) {
+	// The loan service decides, as for edits: staff who work
+	// applications, before the decision.
+	if msg := application.DocumentRefusal(user.Role, l.Status); msg != "" {
+		refuse(http.StatusForbidden, msg)
+		return d, nil, false
+	}
+	maxSize := a.uploadMax()
+	r.Body = http.MaxBytesReader(w, r.Body, maxSize+64<<10) // the form's other parts fit in 64 KB
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		if errors.As(err, new(*http.MaxBytesError)) {
+			refuse(http.StatusRequestEntityTooLarge, fmt.Sprintf("The file is larger than %s.", formatBytes(maxSize)))
+			return d, nil, false
+		}
+		refuse(http.StatusBadRequest, "The upload could not be read. Choose the file again.")
+		return d, nil, false
+	}
+	keep := false
+	defer func() {
+		if !keep {
+			_ = r.MultipartForm.RemoveAll()
+		}
+	}()
+	// The router leaves multipart bodies to this handler (the size limit
+	// above comes first): a part sent twice or a name that is not text is
+	// refused whole, as every other form is.
+	var bad *reqcheck.Error
+	if err := reqcheck.Multipart(r.URL.Query(), r.MultipartForm); errors.As(err, &bad) {
+		refuse(http.StatusBadRequest, bad.Message())
+		return d, nil, false
+	} else if err != nil {
+		refuse(http.StatusBadRequest, "The upload could not be read. Choose the file again.")
+		return d, nil, false
+	}
+	kind := r.PostForm.Get("kind")
+	if withKind && application.DocumentKindLabel(kind) == kind {
+		refuse(http.StatusUnprocessableEntity, "Choose what kind of document this is.")
+		return d, nil, false
+	}
+	file, header, err := r.FormFile("file")
+	if err != nil {
+		refuse(http.StatusUnprocessableEntity, "Choose a file to upload.")
+		return d, nil, false
+	}
+	fail := func(status int, msg string) (model.Document, multipart.File, bool) {
+		file.Close()
+		refuse(status, msg)
+		return model.Document{}, nil, false
+	}
+	if header.Size > maxSize {
+		return fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("The file is larger than %s.", formatBytes(maxSize)))
+	}
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(file, head)
+	head = head[:n]
+	if n == 0 {
+		return fail(http.StatusUnprocessableEntity, "The file is empty.")
+	}
+	filename, err := reqcheck.FileName(header.Filename)
+	if err != nil {
+		return fail(http.StatusUnprocessableEntity, err.Error())
+	}
+	contentType := http.DetectContentType(head)
+	if _, ok := uploadTypes[contentType]; !ok {
+		return fail(http.StatusUnsupportedMediaType, "Only PDF, PNG or JPEG files can be uploaded; this one is "+describeType(contentType)+".")
+	}
+	// What reading it would cost, from the headers only (image size, PDF
+	// pages and page sizes, a password): refused now rather than failed
+	// later, or worse, read.
+	if err := inspectUpload(r.Context(), file, contentType); ocr.IsRefused(err) {
+		return fail(http.StatusUnprocessableEntity, err.Error())
+	} else if err != nil && !errors.Is(err, ocr.ErrMissingTool) {
+		file.Close()
+		a.ServerError(w, r, err)
+		return model.Document{}, nil, false
+	}
+	if _, err := file.Seek(0, io.SeekStart); err != nil {
+		file.Close()
+		a.ServerError(w, r, err)
+		return model.Document{}, nil, false
+	}
+	keep = true
+	return model.Document{
+		LoanID: l.ID, LoanHumanID: l.HumanID, Kind: kind, Filename: filename,
+		ContentType: contentType, Size: header.Size, UploadedBy: user.Email,
+	}, file, true
+}
+
+// loanDocument is the document named in the URL, of application l; a
+// missing one (or another application's) is answered 404 and ok is false.
+func (a *App) loanDocument(w http.ResponseWriter, r *http.Request, l model.Loan) (model.Document, bool) {
+	id, err := primitive.ObjectIDFromHex(chi.URLParam(r, "doc"))
+	if err != nil {
+		a.NotFound(w, r)
+		return model.Document{}, false
+	}
+	d, err := a.Work.DocumentGet(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && d.LoanID != l.ID {
+		a.NotFound(w, r)
+		return model.Document{}, false
+	}
+	if err != nil {
+		a.ServerError(w, r, err)
+		return model.Document{}, false
+	}
+	return d, true
+}
+
+// DeleteDocument removes a document from its application, with a
+// reason (required): it is no longer read or scored, its record and file
+// are kept for audit, and the deletion is in the history. Staff who may
+// upload may delete. A document deleted meanwhile is a 409 saying by whom
+// and why. The application is scored again without it.
+func (a *App) DeleteDocument(w http.ResponseWriter, r *http.Request) {
+	l, ok := a.loadLoan(w, r)
+	if !ok {
+		return
+	}
+	user, _ := auth.UserFrom(r.Context())
+	refuse := a.documentRefuser(w, r, l, user)
+	if msg := application.DocumentRefusal(user.Role, l.Status); msg != "" {
+		refuse(http.StatusForbidden, strings.Replace(msg, "upload them", "delete them", 1))
+		return
+	}
+	d, ok := a.loanDocument(w, r, l)
+	if !ok {
+		return
+	}
+	reason, problem := application.NormalizeReason(r.PostForm.Get("reason"))
+	switch {
+	case problem != nil:
+		refuse(http.StatusUnprocessableEntity, problem.Message)
+		return
+	case reason == "":
+		refuse(http.StatusUnprocessableEntity, "Say why "+d.Filename+" is deleted.")
+		return
+	}
+	cur, err := a.Work.DocumentDelete(r.Context(), d.ID, user.Email, reason)
+	if errors.Is(err, store.ErrConflict) {
+		refuse(http.StatusConflict, d.Filename+" was deleted already by "+cur.Deleted.By+" ("+a.formatDateTime(cur.Deleted.At)+"): "+cur.Deleted.Reason)
+		return
+	}
+	if err != nil {
+		a.ServerError(w, r, err)
+		return
+	}
+	a.rescore(r, l, "deleted "+d.Filename, "del:"+d.ID.Hex())
+	a.documentsAnswer(w, r, l, user, "Deleted "+d.Filename+". It is kept for audit.")
+}
+
+// ReplaceDocument uploads a file in place of a document (the same kind):
+// the new one is read and scored like any upload, the old one is marked
+// replaced and kept for audit, and the replacement is in the history.
+// The file is checked as an upload is; a document deleted already is a
+// 409 and nothing is stored.
+func (a *App) ReplaceDocument(w http.ResponseWriter, r *http.Request) {
+	l, ok := a.loadLoan(w, r)
+	if !ok {
+		return
+	}
+	user, _ := auth.UserFrom(r.Context())
+	refuse := a.documentRefuser(w, r, l, user)
+	old, ok := a.loanDocument(w, r, l)
+	if !ok {
+		return
+	}
+	doc, file, ok := a.receiveUpload(w, r, l, user, refuse, false)
+	if !ok {
+		return
+	}
+	defer r.MultipartForm.RemoveAll()
+	defer file.Close()
+	if old.Deleted != nil {
+		refuse(http.StatusConflict, old.Filename+" was deleted by "+old.Deleted.By+" ("+a.formatDateTime(old.Deleted.At)+"); upload the new file as a new document.")
+		return
+	}
+	doc.Kind = old.Kind
+	d, err := a.Work.DocumentReplace(r.Context(), old, doc, file)
+	switch {
+	case errors.Is(err, store.ErrConflict) && !d.ID.IsZero():
+		a.rescore(r, l, "uploaded "+d.Filename, "")
+		a.documentsAnswer(w, r, l, user, old.Filename+" was deleted meanwhile by someone else; "+d.Filename+" was added as a new document.")
+		return
+	case errors.Is(err, store.ErrConflict):
+		refuse(http.StatusConflict, old.Filename+" was deleted meanwhile; upload the new file as a new document.")
+		return
+	case err != nil && d.ID.IsZero():
+		a.ServerError(w, r, err)
+		return
+	case err != nil:
+		a.Logger.Warn("document stored, OCR to be queued by the sweeper", "document", d.ID.Hex(), "err", err)
+	}
+	a.rescore(r, l, "replaced "+old.Filename, "del:"+old.ID.Hex())
+	a.documentsAnswer(w, r, l, user, "Replaced "+old.Filename+" with "+d.Filename+". The old file is kept for audit.")
+}
+
+// rescore asks for l to be scored again after its documents changed
+// (scoring skips decided applications); a failure is logged, as the
+// change stands and Score now is there.
+func (a *App) rescore(r *http.Request, l model.Loan, reason, key string) {
+	if !application.Undecided(l.Status) {
+		return
+	}
+	if _, err := a.Work.PublishScoring(r.Context(), l, reason, key); err != nil {
+		a.Logger.Warn("could not ask for scoring after a document change", "loan", l.HumanID, "err", err)
+	}
 }
 
 // inspectUpload checks an upload against ocr.DefaultLimits (see
@@ -236,18 +405,8 @@ func (a *App) ServeDocument(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id, err := primitive.ObjectIDFromHex(chi.URLParam(r, "doc"))
-	if err != nil {
-		a.NotFound(w, r)
-		return
-	}
-	d, err := a.Work.DocumentGet(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && d.LoanID != l.ID {
-		a.NotFound(w, r)
-		return
-	}
-	if err != nil {
-		a.ServerError(w, r, err)
+	d, ok := a.loanDocument(w, r, l)
+	if !ok {
 		return
 	}
 	if _, ok := uploadTypes[d.ContentType]; !ok {
@@ -341,9 +500,19 @@ func (a *App) documentsPanel(ctx context.Context, l model.Loan, user auth.User) 
 	}
 	for _, doc := range docs {
 		row := views.DocumentRow{
-			URL:      d.URL + "/" + doc.ID.Hex(),
+			URL: d.URL + "/" + doc.ID.Hex(), ID: doc.ID.Hex(),
 			Filename: doc.Filename, Kind: application.DocumentKindLabel(doc.Kind), Size: formatBytes(doc.Size),
 			Status: doc.Status, StatusLabel: documentStatusLabels[doc.Status], Error: staffError(doc.Error),
+			CanChange: d.CanUpload && doc.Deleted == nil,
+		}
+		if del := doc.Deleted; del != nil {
+			row.Deleted = "Deleted by " + del.By + " on " + a.formatDateTime(del.At) + ". Reason: " + del.Reason
+			if !del.ReplacedBy.IsZero() {
+				row.Deleted = "Replaced with " + strings.TrimPrefix(del.Reason, "Replaced by ") + " by " + del.By + " on " + a.formatDateTime(del.At) + "."
+			}
+			row.Status, row.StatusLabel, row.Error, row.Read = "deleted", "Deleted", "", ""
+			d.Rows = append(d.Rows, row)
+			continue
 		}
 		switch {
 		case doc.Status == model.DocumentDone:

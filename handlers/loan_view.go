@@ -32,7 +32,7 @@ func (a *App) loanDetail(ctx context.Context, l model.Loan, user auth.User) view
 		EMI:       money.FormatINR(application.EMI(l.Terms.Amount, l.Terms.TenureMonths, l.Terms.AnnualRateBps)),
 		Status:    a.statusPanel(l, user),
 		Assign:    a.assignPanel(ctx, l, user),
-		History:   a.historyEntries(l.History),
+		History:   a.loanHistory(ctx, l, user),
 		Flags:     a.flagViews(l, user),
 		Money:     a.moneyPanel(ctx, l, user),
 		Notes:     a.notesPanel(ctx, l, user),
@@ -182,7 +182,7 @@ func (a *App) historyEntries(history []model.LoanChange) []views.HistoryEntry {
 		if who == "" {
 			who = h.By
 		}
-		e := views.HistoryEntry{Version: h.Version, When: a.formatDateTime(h.At), Who: who, Reason: h.Reason}
+		e := views.HistoryEntry{Version: h.Version, When: a.formatDateTime(h.At), Who: who, Reason: h.Reason, Kind: "change"}
 		switch {
 		case h.FirstApprover != "":
 			e.Approval = "Second approval (checker) · first approver " + h.FirstApprover + " · maker " + h.Maker

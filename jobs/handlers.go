@@ -43,6 +43,9 @@ func ReadDocument(st *store.Store, logger *slog.Logger) Handler {
 		if d.Status == model.DocumentDone {
 			return nil // read already (this is a repeat after a crash)
 		}
+		if d.Deleted != nil {
+			return nil // deleted or replaced before it was read: nothing to read for
+		}
 		if err := st.DocumentSetStatus(ctx, d.ID, model.DocumentProcessing, ""); err != nil {
 			return err
 		}

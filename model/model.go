@@ -355,7 +355,52 @@ type Document struct {
 	UploadedBy  string             `bson:"uploadedBy"`
 	UploadedAt  time.Time          `bson:"uploadedAt"`
 	UpdatedAt   time.Time          `bson:"updatedAt"`
+	// Deleted is set when staff removed the document from the
+	// application (with why, or a replacement): it is no longer read or
+	// scored, but its record and file are kept for audit.
+	Deleted *DocumentDeletion `bson:"deleted,omitempty"`
+	// Replaces is the document this one was uploaded in place of.
+	Replaces primitive.ObjectID `bson:"replaces,omitempty"`
 }
+
+// DocumentDeletion is who removed a document, when and why; ReplacedBy
+// is the document uploaded in its place, if any.
+type DocumentDeletion struct {
+	By         string             `bson:"by"`
+	At         time.Time          `bson:"at"`
+	Reason     string             `bson:"reason"`
+	ReplacedBy primitive.ObjectID `bson:"replacedBy,omitempty"`
+}
+
+// Activity is an entry of an application's history that is not a
+// versioned change of the loan: a document uploaded, read, unreadable,
+// deleted or replaced, a score recorded, a background job given up.
+// Activities never change the loan's version, so they never make an open
+// form conflict.
+type Activity struct {
+	ID     primitive.ObjectID `bson:"_id"`
+	LoanID primitive.ObjectID `bson:"loanId"`
+	At     time.Time          `bson:"at"`
+	By     string             `bson:"by,omitempty"` // a user's email; empty: the system
+	Kind   string             `bson:"kind"`         // one of the Activity constants
+	// Subject is what it concerns: a file name, a job type.
+	Subject string `bson:"subject,omitempty"`
+	// Text is what happened, for staff (a reason, a summary, the new
+	// file's name); Raw is a tool's own error, for admins only.
+	Text string `bson:"text,omitempty"`
+	Raw  string `bson:"raw,omitempty"`
+}
+
+// Activity kinds.
+const (
+	ActivityUploaded   = "document_uploaded"
+	ActivityRead       = "document_read"
+	ActivityUnreadable = "document_unreadable"
+	ActivityDeleted    = "document_deleted"
+	ActivityReplaced   = "document_replaced"
+	ActivityScored     = "scored"
+	ActivityJobFailed  = "job_failed"
+)
 
 // OCRResult is what was read from a document.
 type OCRResult struct {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/256dpi/lungo"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
+	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
@@ -70,7 +72,8 @@ func (s *Store) DocumentContent(ctx context.Context, d model.Document, w io.Writ
 }
 
 // DocumentSetStatus records a document's progress (and its error, when
-// failed).
+// failed). Failed is also recorded in its application's history, with
+// the error for admins.
 func (s *Store) DocumentSetStatus(ctx context.Context, id primitive.ObjectID, status, errText string) error {
 	set := bson.M{"status": status, "updatedAt": s.now()}
 	update := bson.M{"$set": set}
@@ -79,15 +82,26 @@ func (s *Store) DocumentSetStatus(ctx context.Context, id primitive.ObjectID, st
 	} else {
 		update["$unset"] = bson.M{"error": ""}
 	}
-	return s.documentUpdate(ctx, id, update)
+	if err := s.documentUpdate(ctx, id, update); err != nil {
+		return err
+	}
+	if status == model.DocumentFailed {
+		s.recordDocument(ctx, id, model.ActivityUnreadable, "", errText)
+	}
+	return nil
 }
 
-// DocumentSetOCR records what OCR read and marks the document done.
+// DocumentSetOCR records what OCR read and marks the document done, and
+// that it was read (and how) in its application's history.
 func (s *Store) DocumentSetOCR(ctx context.Context, id primitive.ObjectID, r model.OCRResult) error {
-	return s.documentUpdate(ctx, id, bson.M{
+	err := s.documentUpdate(ctx, id, bson.M{
 		"$set":   bson.M{"status": model.DocumentDone, "ocr": r, "updatedAt": s.now()},
 		"$unset": bson.M{"error": ""},
 	})
+	if err == nil {
+		s.recordDocument(ctx, id, model.ActivityRead, r.Method, "")
+	}
+	return err
 }
 
 func (s *Store) documentUpdate(ctx context.Context, id primitive.ObjectID, update bson.M) error {
@@ -99,7 +113,7 @@ func (s *Store) documentUpdate(ctx context.Context, id primitive.ObjectID, updat
 // is idempotent by dedupe key), so a crash between storing a document
 // and publishing its event loses no work.
 func (s *Store) DocumentsAwaitingOCR(ctx context.Context, olderThan time.Time, limit int) ([]model.Document, error) {
-	cur, err := s.documents.Find(ctx, bson.M{"status": model.DocumentPending, "uploadedAt": bson.M{"$lt": olderThan}},
+	cur, err := s.documents.Find(ctx, bson.M{"status": model.DocumentPending, "uploadedAt": bson.M{"$lt": olderThan}, "deleted": bson.M{"$exists": false}},
 		options.Find().SetSort(bson.D{{Key: "uploadedAt", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
 	if err != nil {
 		return nil, fmt.Errorf("store: documents awaiting OCR: %w", err)
@@ -111,17 +125,79 @@ func (s *Store) DocumentsAwaitingOCR(ctx context.Context, olderThan time.Time, l
 	return out, nil
 }
 
-// DocumentUpload stores a document and queues its OCR. The two are not
-// one transaction (MongoDB has none outside replica sets): a crash
-// between them leaves a pending document without an event, which the
-// sweeper (DocumentsAwaitingOCR) publishes.
+// DocumentUpload stores a document, records the upload in its
+// application's history and queues its OCR. The two are not one
+// transaction (MongoDB has none outside replica sets): a crash between
+// them leaves a pending document without an event, which the sweeper
+// (DocumentsAwaitingOCR) publishes.
 func (s *Store) DocumentUpload(ctx context.Context, d model.Document, content io.Reader) (model.Document, error) {
 	d, err := s.DocumentCreate(ctx, d, content)
 	if err != nil {
 		return model.Document{}, err
 	}
+	s.record(ctx, model.Activity{LoanID: d.LoanID, At: d.UploadedAt, By: d.UploadedBy, Kind: model.ActivityUploaded, Subject: d.Filename, Text: d.Kind})
 	if _, err := s.PublishDocumentOCR(ctx, d); err != nil {
 		// Stored all the same: the sweeper publishes it later.
+		return d, fmt.Errorf("store: document stored, its OCR not yet queued: %w", err)
+	}
+	return d, nil
+}
+
+// DocumentDelete removes document id from its application, by by for
+// reason: it is marked deleted (it is no longer read or scored), its
+// record and file are kept, and the deletion is in the application's
+// history. A document deleted already is ErrConflict, returned with the
+// document as it stands (who deleted it, when, why); a missing one
+// ErrNotFound.
+func (s *Store) DocumentDelete(ctx context.Context, id primitive.ObjectID, by, reason string) (model.Document, error) {
+	return s.documentDelete(ctx, id, model.DocumentDeletion{By: by, At: s.now(), Reason: reason})
+}
+
+func (s *Store) documentDelete(ctx context.Context, id primitive.ObjectID, del model.DocumentDeletion) (model.Document, error) {
+	var d model.Document
+	err := s.documents.FindOneAndUpdate(ctx,
+		bson.M{"_id": id, "deleted": bson.M{"$exists": false}},
+		bson.M{"$set": bson.M{"deleted": del, "updatedAt": del.At}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		cur, gerr := s.DocumentGet(ctx, id)
+		if gerr != nil {
+			return model.Document{}, gerr
+		}
+		return cur, fmt.Errorf("store: delete document %s: deleted already by %s: %w", id.Hex(), cur.Deleted.By, ErrConflict)
+	}
+	if err != nil {
+		return model.Document{}, fmt.Errorf("store: delete document %s: %w", id.Hex(), err)
+	}
+	if del.ReplacedBy.IsZero() {
+		s.record(ctx, model.Activity{LoanID: d.LoanID, At: del.At, By: del.By, Kind: model.ActivityDeleted, Subject: d.Filename, Text: del.Reason})
+	}
+	return d, nil
+}
+
+// DocumentReplace uploads d in place of old (a document of the same
+// application): d is stored and queued for reading like any upload,
+// old is marked deleted as replaced by d (its record and file kept), and
+// the replacement is in the application's history. An old document
+// deleted already is ErrConflict before anything is stored; one deleted
+// between the check and the replacement leaves d stored as a new
+// upload, returned with ErrConflict.
+func (s *Store) DocumentReplace(ctx context.Context, old model.Document, d model.Document, content io.Reader) (model.Document, error) {
+	if old.Deleted != nil {
+		return model.Document{}, fmt.Errorf("store: replace document %s: deleted already by %s: %w", old.ID.Hex(), old.Deleted.By, ErrConflict)
+	}
+	d.Replaces = old.ID
+	d, err := s.DocumentCreate(ctx, d, content)
+	if err != nil {
+		return model.Document{}, err
+	}
+	if _, err := s.documentDelete(ctx, old.ID, model.DocumentDeletion{By: d.UploadedBy, At: d.UploadedAt, Reason: "Replaced by " + d.Filename, ReplacedBy: d.ID}); err != nil {
+		s.record(ctx, model.Activity{LoanID: d.LoanID, At: d.UploadedAt, By: d.UploadedBy, Kind: model.ActivityUploaded, Subject: d.Filename, Text: d.Kind})
+		_, _ = s.PublishDocumentOCR(ctx, d)
+		return d, err
+	}
+	s.record(ctx, model.Activity{LoanID: d.LoanID, At: d.UploadedAt, By: d.UploadedBy, Kind: model.ActivityReplaced, Subject: old.Filename, Text: d.Filename})
+	if _, err := s.PublishDocumentOCR(ctx, d); err != nil {
 		return d, fmt.Errorf("store: document stored, its OCR not yet queued: %w", err)
 	}
 	return d, nil

@@ -87,6 +87,9 @@ var indexes = []struct {
 		{Keys: bson.D{{Key: "loanId", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}}, // a loan's jobs
 		{Keys: bson.D{{Key: "expireAt", Value: 1}}, Options: ttl},
 	}},
+	{coll: "activity", models: []mongo.IndexModel{
+		{Keys: bson.D{{Key: "loanId", Value: 1}, {Key: "at", Value: -1}, {Key: "_id", Value: -1}}}, // a loan's history, newest first
+	}},
 	{coll: "notes", models: []mongo.IndexModel{
 		{Keys: bson.D{{Key: "loanId", Value: 1}, {Key: "at", Value: -1}, {Key: "_id", Value: -1}}}, // a loan's notes, newest first
 	}},

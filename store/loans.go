@@ -418,11 +418,16 @@ func (s *Store) loanUpdate(ctx context.Context, next model.Loan, change model.Lo
 // LoanSetScore records a score computed from version of the loan. It
 // changes neither the version nor the history (scoring edits nothing an
 // admin edits), but it lands only on that version: after an edit it
-// returns ErrConflict, and the scorer reads the loan again.
+// returns ErrConflict, and the scorer reads the loan again. A recorded
+// score is in the loan's history (ActivityOfLoan).
 func (s *Store) LoanSetScore(ctx context.Context, id primitive.ObjectID, version int64, score model.LoanScore) error {
 	score.Version = version
-	return updateMatched(ctx, s.loans, bson.M{"_id": id, "version": version}, bson.M{"$set": bson.M{"score": score}},
+	err := updateMatched(ctx, s.loans, bson.M{"_id": id, "version": version}, bson.M{"$set": bson.M{"score": score}},
 		ErrConflict, fmt.Sprintf("score loan %s at version %d", id.Hex(), version))
+	if err == nil {
+		s.recordScore(ctx, id, score)
+	}
+	return err
 }
 
 // LoanByID returns the loan with _id id.

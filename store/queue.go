@@ -207,11 +207,16 @@ func (s *Store) finish(ctx context.Context, ev Event, status, lastError string, 
 
 // Fail records a failed attempt: the event is tried again at retryAt,
 // or goes dead with cause when it has had its attempts (or retryAt is
-// zero: the failure is permanent).
+// zero: the failure is permanent), which is recorded in the history of
+// the application it works on.
 func (s *Store) Fail(ctx context.Context, ev Event, cause string, retryAt time.Time) error {
 	now := s.now()
 	if ev.Attempts >= ev.MaxAttempts || retryAt.IsZero() {
-		return s.finish(ctx, ev, EventDead, cause, now)
+		if err := s.finish(ctx, ev, EventDead, cause, now); err != nil {
+			return err
+		}
+		s.recordDeadEvent(ctx, ev, cause)
+		return nil
 	}
 	return s.leaseUpdate(ctx, ev, "fail", bson.M{
 		"$set":   bson.M{"status": EventPending, "availableAt": retryAt, "lastError": cause, "updatedAt": now},

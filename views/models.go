@@ -342,6 +342,10 @@ type HistoryEntry struct {
 	// Approval names, on an approval, the maker and the first approver.
 	Approval string
 	Changes  []Change
+	// Kind is "change" (a versioned change), "note" or an activity's
+	// kind; Event says what happened when it is not a change (Version is
+	// then 0).
+	Kind, Event string
 }
 
 // ErrorInfo is shown on error pages.
@@ -361,6 +365,7 @@ type Documents struct {
 	CanUpload bool
 	Busy      bool // something is still being read: the panel polls
 	Error     string
+	Notice    string // what was just done (deleted, replaced)
 }
 
 // DocumentRow is one document.
@@ -368,6 +373,12 @@ type DocumentRow struct {
 	URL                                              string // the file itself
 	Filename, Kind, Size, Status, StatusLabel, Error string
 	Read                                             string // what OCR found
+	ID                                               string // for the forms' field ids
+	// Deleted says who deleted it, when and why (or what replaced it):
+	// it is listed for audit, no longer read or scored.
+	Deleted string
+	// CanChange offers Delete and Replace.
+	CanChange bool
 }
 
 // ScoreView is the scorecard panel.

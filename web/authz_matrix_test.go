@@ -159,10 +159,15 @@ var authorizationMatrix = map[string]matrixRow{
 		withForm("version", "{version}", "assignee", "uw@example.com").asHTMX(),
 	"POST /loans/{id}/flags": row(s401, s401, s401, s401, s403, s422, s422).
 		withForm("version", "{version}", "code", "shared_pan").asHTMX(),
-	"POST /loans/{id}/notes":              row(s303, s303, s303, s303, s403, s303, s303).withForm("text", "A note from the matrix"),
-	"POST /loans/{id}/documents":          row(s303, s303, s303, s303, s403, s400, s400),
-	"POST /loans/{id}/score":              row(s303, s303, s303, s303, s403, s303, s303),
-	"POST /loans/{id}/jobs/{event}/retry": row(s303, s303, s303, s303, s403, s404, s404),
+	"POST /loans/{id}/notes":     row(s303, s303, s303, s303, s403, s303, s303).withForm("text", "A note from the matrix"),
+	"POST /loans/{id}/documents": row(s303, s303, s303, s303, s403, s400, s400),
+	// The underwriter deletes the document; the admin, after, finds it
+	// deleted already. A replacement that is not a multipart upload is a
+	// 400 for those who may.
+	"POST /loans/{id}/documents/{doc}/delete":  row(s303, s303, s303, s303, s403, s303, s409).withForm("reason", "A copy from the matrix"),
+	"POST /loans/{id}/documents/{doc}/replace": row(s303, s303, s303, s303, s403, s400, s400),
+	"POST /loans/{id}/score":                   row(s303, s303, s303, s303, s403, s303, s303),
+	"POST /loans/{id}/jobs/{event}/retry":      row(s303, s303, s303, s303, s403, s404, s404),
 	"POST /loans/{id}/repayments": row(s303, s303, s303, s303, s403, s422, s422).
 		withForm("amount", "5,000", "utr", "RCPT00000000001", "idempotencyKey", "matrix-1"),
 	// Moving money out: admins only.

@@ -108,6 +108,8 @@ func (s *Server) routes() (root, api *chi.Mux) {
 			r.Get("/loans/{id}/documents", s.app.ShowDocuments)
 			r.Post("/loans/{id}/documents", s.app.UploadDocument)
 			r.Get("/loans/{id}/documents/{doc}", s.app.ServeDocument)
+			r.Post("/loans/{id}/documents/{doc}/delete", s.app.DeleteDocument)
+			r.Post("/loans/{id}/documents/{doc}/replace", s.app.ReplaceDocument)
 			r.Get("/loans/{id}/score", s.app.ShowScore)
 			r.Post("/loans/{id}/score", s.app.ScoreNow)
 			r.Get("/loans/{id}/jobs", s.app.ShowJobs)

@@ -192,6 +192,8 @@ func TestStrictInput(t *testing.T) {
 		"POST /loans/{id}/status":                            {form: url.Values{"version": {"1"}, "to": {model.StatusUnderReview}, "reason": {"Checking"}}, dup: "to"},
 		"POST /loans/{id}/assignee":                          {form: url.Values{"version": {"1"}, "assignee": {"uw@example.com"}}, dup: "assignee"},
 		"POST /loans/{id}/documents":                         {form: url.Values{"kind": {"pan"}}, dup: "kind"},
+		"POST /loans/{id}/documents/{doc}/delete":            {form: url.Values{"reason": {"Blurred copy"}}, dup: "reason"},
+		"POST /loans/{id}/documents/{doc}/replace":           {form: url.Values{"kind": {"pan"}}, dup: "kind"},
 		"POST /loans/{id}/score":                             {dup: "confirm"},
 		"POST /loans/{id}/jobs/{event}/retry":                {dup: "confirm"},
 		"POST /loans/{id}/{section}":                         {form: url.Values{"version": {"1"}, "city": {"Mumbai"}, "pan": {"ABCPV1234K"}}, dup: "pan"},

@@ -1,0 +1,147 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"loandesk/model"
+	"loandesk/ocr/ocrtest"
+)
+
+// replace posts a file in place of document doc, as the Replace form does
+// with htmx.
+func replace(t testing.TB, c *http.Client, base, loan, doc, filename string, data []byte) response {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", filename)
+	fw.Write(data)
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, base+"/loans/"+loan+"/documents/"+doc+"/replace", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("HX-Request", "true")
+	return do(t, c, req)
+}
+
+// TestDocuments_DeleteAndReplace (issue 18): a document is deleted only
+// with a reason and only by staff who may upload; it stays stored and
+// served (kept for audit), is marked with who, when and why, and the
+// deletion is in the history; deleting it again is a 409 naming who did.
+// A replacement stores the new file, marks the old one replaced (still
+// served) and is in the history; a deleted document cannot be replaced,
+// and that stores nothing.
+func TestDocuments_DeleteAndReplace(t *testing.T) {
+	t.Parallel()
+	f := newLoanFixture(t)
+	ctx := context.Background()
+	uw, admin, viewer := newClient(t), newClient(t), newClient(t)
+	mustLogin(t, uw, f.url, "uw@example.com")
+	mustLogin(t, admin, f.url, "admin@example.com")
+	mustLogin(t, viewer, f.url, "viewer@example.com")
+	loanPath := "/loans/" + f.loan.HumanID
+	png := ocrtest.PNG([]string{"PAN ABCPV1234K"})
+	if res := upload(t, uw, f.url, f.loan.HumanID, "pan", "card.png", png); res.status != http.StatusOK {
+		t.Fatalf("upload: %d %.200s", res.status, res.body)
+	}
+	docs, err := f.store.DocumentsOfLoan(ctx, f.loan.ID)
+	if err != nil || len(docs) != 1 {
+		t.Fatalf("documents: %d, %v", len(docs), err)
+	}
+	card := docs[0]
+	cardPath := loanPath + "/documents/" + card.ID.Hex()
+
+	deleted := func(id string) *model.DocumentDeletion {
+		t.Helper()
+		docs, err := f.store.DocumentsOfLoan(ctx, f.loan.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range docs {
+			if d.ID.Hex() == id {
+				return d.Deleted
+			}
+		}
+		t.Fatalf("document %s is gone from the store", id)
+		return nil
+	}
+	for _, tc := range []struct {
+		who    *http.Client
+		name   string
+		reason string
+		status int
+		says   string
+	}{
+		{viewer, "a viewer", "Blurred copy", http.StatusForbidden, "can view documents but not delete them"},
+		{uw, "no reason", "   ", http.StatusUnprocessableEntity, "Say why card.png is deleted."},
+	} {
+		res := postForm(t, tc.who, f.url, cardPath+"/delete", url.Values{"reason": {tc.reason}})
+		if res.status != tc.status || !strings.Contains(res.body, tc.says) {
+			t.Errorf("%s: %d, want %d saying %q (%.300s)", tc.name, res.status, tc.status, tc.says, res.body)
+		}
+		if d := deleted(card.ID.Hex()); d != nil {
+			t.Fatalf("%s: the document was deleted: %+v", tc.name, d)
+		}
+	}
+
+	// Deleted by the form without JavaScript: back to the documents.
+	res := postForm(t, uw, f.url, cardPath+"/delete", url.Values{"reason": {"Blurred copy"}})
+	if res.status != http.StatusSeeOther || res.header.Get("Location") != loanPath+"#documents-panel" {
+		t.Fatalf("delete: %d %q", res.status, res.header.Get("Location"))
+	}
+	if d := deleted(card.ID.Hex()); d == nil || d.By != "uw@example.com" || d.Reason != "Blurred copy" || d.At.IsZero() {
+		t.Fatalf("the deletion stored: %+v", d)
+	}
+	if res := get(t, viewer, f.url+cardPath); res.status != http.StatusOK || res.body != string(png) {
+		t.Errorf("the deleted file is not kept: %d, %d bytes", res.status, len(res.body))
+	}
+	page := get(t, viewer, f.url+loanPath).body
+	for _, want := range []string{"Uploaded card.png", "Deleted card.png (kept for audit). Reason: Blurred copy", `data-testid="document-deleted"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the loan page lacks %q", want)
+		}
+	}
+	if res := postForm(t, admin, f.url, cardPath+"/delete", url.Values{"reason": {"Duplicate"}}); res.status != http.StatusConflict ||
+		!strings.Contains(res.body, "deleted already by uw@example.com") || !strings.Contains(res.body, "Blurred copy") {
+		t.Errorf("deleting again: %d (%.300s)", res.status, res.body)
+	}
+
+	// Replace: a slip with a newer one.
+	if res := upload(t, uw, f.url, f.loan.HumanID, "income", "slip-old.png", png); res.status != http.StatusOK {
+		t.Fatalf("upload: %d", res.status)
+	}
+	docs, _ = f.store.DocumentsOfLoan(ctx, f.loan.ID)
+	old := docs[len(docs)-1]
+	pdf := ocrtest.TextPDF([]string{"Net pay Rs. 85,000"})
+	res = replace(t, uw, f.url, f.loan.HumanID, old.ID.Hex(), "slip-new.pdf", pdf)
+	if res.status != http.StatusOK || !strings.Contains(res.body, "Replaced slip-old.png with slip-new.pdf") {
+		t.Fatalf("replace: %d (%.300s)", res.status, res.body)
+	}
+	docs, _ = f.store.DocumentsOfLoan(ctx, f.loan.ID)
+	if len(docs) != 3 {
+		t.Fatalf("%d documents after the replacement, want 3 (the deleted, the replaced, the new)", len(docs))
+	}
+	fresh := docs[2]
+	if d := deleted(old.ID.Hex()); d == nil || d.ReplacedBy != fresh.ID || fresh.Replaces != old.ID || fresh.Kind != "income" || fresh.Deleted != nil {
+		t.Errorf("the replacement stored: old %+v, new %+v", d, fresh)
+	}
+	if res := get(t, viewer, f.url+loanPath+"/documents/"+old.ID.Hex()); res.status != http.StatusOK || res.body != string(png) {
+		t.Errorf("the replaced file is not kept: %d", res.status)
+	}
+	if page := get(t, viewer, f.url+loanPath).body; !strings.Contains(page, "Replaced slip-old.png with slip-new.pdf (the old file is kept for audit)") {
+		t.Errorf("the history lacks the replacement")
+	}
+
+	// A deleted document cannot be replaced: nothing is stored.
+	res = replace(t, uw, f.url, f.loan.HumanID, card.ID.Hex(), "card-2.png", png)
+	if res.status != http.StatusConflict || !strings.Contains(res.body, "was deleted by uw@example.com") {
+		t.Errorf("replacing a deleted document: %d (%.300s)", res.status, res.body)
+	}
+	if docs, _ := f.store.DocumentsOfLoan(ctx, f.loan.ID); len(docs) != 3 {
+		t.Errorf("%d documents after a refused replacement, want 3", len(docs))
+	}
+}
