@@ -21,3 +21,50 @@ test("from a filtered list: previous and next walk the list in its order, and â†
   await expect(page.getByLabel("Product")).toHaveValue("home");
   expect(problems).toEqual([]);
 });
+
+test("keyboard: / searches, j and k move between rows, Enter opens, ? lists the shortcuts; typing in a field is never taken", async ({ page, server, problems }) => {
+  await signIn(page, server);
+  await expect(page.getByTestId("loan-row")).toHaveCount(25);
+  const ids = (await page.getByTestId("loan-row").locator('td[data-label="Application"] a').allTextContents()).map((s) => s.trim());
+  const link = (i: number) => page.getByRole("link", { name: ids[i], exact: true });
+
+  // ? opens the help as a modal dialog; Escape closes it.
+  await page.keyboard.press("?");
+  const help = page.getByRole("dialog", { name: "Keyboard shortcuts" });
+  await expect(help).toBeVisible();
+  for (const key of ["/", "j", "k", "Enter", "?", "Esc"]) await expect(help.locator("kbd", { hasText: new RegExp(`^${key.replace("?", "\\?")}$`) })).toHaveCount(1);
+  await page.keyboard.press("j"); // the dialog has the keyboard
+  await expect(link(0)).not.toBeFocused();
+  await page.keyboard.press("Escape");
+  await expect(help).toBeHidden();
+  // The footer's button opens it too.
+  await page.getByTestId("shortcuts-button").click();
+  await expect(help).toBeVisible();
+  await help.getByTestId("shortcuts-close").click();
+  await expect(help).toBeHidden();
+
+  // j and k: the row's link takes the focus; k stops at the first row.
+  await page.keyboard.press("j");
+  await expect(link(0)).toBeFocused();
+  await page.keyboard.press("j");
+  await page.keyboard.press("j");
+  await expect(link(2)).toBeFocused();
+  await page.keyboard.press("k");
+  await expect(link(1)).toBeFocused();
+
+  // / goes to the search; there j and / are typed, not taken.
+  await page.keyboard.press("/");
+  await expect(page.locator("#loan-search")).toBeFocused();
+  await page.keyboard.type("j/");
+  await expect(page.locator("#loan-search")).toHaveValue("j/");
+  await page.locator("#loan-search").fill("");
+  await page.locator("#loan-search").blur();
+
+  // Enter opens the row moved to.
+  await page.keyboard.press("j");
+  await page.keyboard.press("j");
+  await expect(link(1)).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(page.getByTestId("loan-id")).toHaveText(ids[1]);
+  expect(problems).toEqual([]);
+});

@@ -137,6 +137,54 @@
     cancel.click(); // asks first when the form has changes (htmx:confirm above)
   });
 
+  // Keyboard shortcuts, listed in the ? help (views/layout.templ): / to
+  // search, j and k to move between the list's rows (the row's link takes
+  // the focus, so Enter opens it and screen readers announce it), ? for
+  // the help. None acts while a field has the focus or with Ctrl, Alt or
+  // Meta held, so typing and the browser's own keys are never taken.
+  function typing(el) {
+    if (!el || !el.tagName) return false;
+    var tag = el.tagName;
+    return el.isContentEditable || tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT";
+  }
+  function rowLinks() {
+    return Array.prototype.slice.call(document.querySelectorAll('[data-testid="loan-row"] td:first-child a'));
+  }
+  var help = document.getElementById("shortcuts-help");
+  var helpButton = document.querySelector("[data-shortcuts-open]");
+  function openHelp() {
+    if (help && !help.open && typeof help.showModal === "function") help.showModal();
+  }
+  if (helpButton && help) {
+    helpButton.classList.remove("hidden");
+    helpButton.addEventListener("click", openHelp);
+  }
+  document.addEventListener("keydown", function (e) {
+    if (e.defaultPrevented || e.ctrlKey || e.altKey || e.metaKey || typing(e.target)) return;
+    if (help && help.open) return; // the dialog has the keyboard (Esc closes it)
+    if (e.key === "?") {
+      e.preventDefault();
+      openHelp();
+      return;
+    }
+    if (e.key === "/") {
+      var search = document.getElementById("loan-search");
+      if (!search) return;
+      e.preventDefault();
+      search.focus();
+      search.select();
+      return;
+    }
+    if (e.key !== "j" && e.key !== "k") return;
+    var links = rowLinks();
+    if (links.length === 0) return;
+    e.preventDefault();
+    var at = links.indexOf(document.activeElement);
+    var next = at < 0 ? (e.key === "j" ? 0 : links.length - 1) : Math.min(links.length - 1, Math.max(0, at + (e.key === "j" ? 1 : -1)));
+    links[next].focus();
+    links[next].scrollIntoView({ block: "nearest" });
+  });
+
   document.addEventListener("htmx:sendError", function () {
     showError("The server could not be reached. Check your connection and try again.");
   });
