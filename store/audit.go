@@ -76,6 +76,10 @@ func (s *Store) Audited(ctx context.Context, act func(ctx context.Context) (Audi
 		}
 		return nil
 	}
+	// After the commit, not only after act's writes (which forget the
+	// staff list too): a list read between those and the commit is the
+	// old one and must not be kept.
+	defer s.staff.forget()
 	return s.inTransaction(ctx, func(ctx context.Context) error {
 		e, err := act(ctx)
 		if err != nil {

@@ -140,3 +140,46 @@ func mustGet(t *testing.T, st *Store, id primitive.ObjectID) User {
 	}
 	return u
 }
+
+// A staff list read by another request while an audited role change is
+// being committed (it sees the role before) is not kept: the change is
+// in the next list at once.
+func TestAudited_StaffListReadMeanwhileIsNotKept(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := Open(ctx, Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close(ctx) })
+	mustUser(t, st, "admin@example.com", auth.RoleAdmin)
+	asha := mustUser(t, st, "asha@example.com", auth.RoleViewer)
+	staff := func(ctx context.Context) []string {
+		t.Helper()
+		users, err := st.UserListByRole(ctx, auth.RoleAdmin, auth.RoleUnderwriter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var emails []string
+		for _, u := range users {
+			emails = append(emails, u.Email)
+		}
+		return emails
+	}
+	if err := st.Audited(ctx, func(tctx context.Context) (AuditEntry, error) {
+		role := auth.RoleUnderwriter
+		if _, err := st.UserChangeAccess(tctx, asha.ID, UserAccessChange{Role: &role}, time.Now()); err != nil {
+			return AuditEntry{}, err
+		}
+		// Another request, outside the transaction, before its commit.
+		if got := staff(ctx); len(got) != 1 {
+			t.Errorf("staff seen outside the transaction before its commit: %q", got)
+		}
+		return AuditEntry{At: time.Now(), Actor: "admin@example.com", Action: "user.role_changed", Target: asha.Email}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := staff(ctx); len(got) != 2 {
+		t.Fatalf("staff right after the change: %q, want both", got)
+	}
+}
