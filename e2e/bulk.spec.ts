@@ -35,5 +35,13 @@ test("bulk assign without JavaScript: ticked rows are assigned, a row changed me
   await page.goto(server.url + "/loans?assignee=me&status=submitted");
   await expect(page.getByTestId("loan-row").filter({ hasText: first })).toHaveCount(1);
   await expect(page.getByTestId("loan-row").filter({ hasText: second })).toHaveCount(1);
+
+  // Select all on this page: without JavaScript, the page again with every row ticked.
+  await page.goto(server.url + "/loans?status=submitted&sort=oldest");
+  await page.getByTestId("select-all").click();
+  await expect(page).toHaveURL(/select=all/);
+  const n = await page.getByTestId("loan-row").count();
+  expect(n).toBeGreaterThan(2);
+  await expect(page.getByTestId("row-select").and(page.locator(":checked"))).toHaveCount(n);
   await context.close();
 });

@@ -60,6 +60,14 @@ test("keyboard: / searches, j and k move between rows, Enter opens, ? lists the 
   await page.locator("#loan-search").fill("");
   await page.locator("#loan-search").blur();
 
+  // Select all on this page ticks every row in place; again, clears them.
+  await page.getByTestId("select-all").click();
+  await expect(page.getByTestId("row-select").and(page.locator(":checked"))).toHaveCount(25);
+  await expect(page.getByTestId("select-all")).toHaveText("Clear the selection");
+  await page.getByTestId("select-all").click();
+  await expect(page.getByTestId("row-select").and(page.locator(":checked"))).toHaveCount(0);
+  await expect(page).not.toHaveURL(/select=all/);
+
   // Enter opens the row moved to.
   await page.keyboard.press("j");
   await page.keyboard.press("j");

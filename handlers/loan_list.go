@@ -302,7 +302,14 @@ func (a *App) ShowLoanList(w http.ResponseWriter, r *http.Request) {
 	}
 	labelCounts(&vm)
 	if application.CanWork(user.Role) {
-		vm.Bulk = &views.BulkAssign{Back: q.url(nil), Assignees: a.bulkAssignees(r.Context())}
+		sep := "?"
+		if strings.Contains(q.url(nil), "?") {
+			sep = "&"
+		}
+		vm.Bulk = &views.BulkAssign{
+			Back: q.url(nil), Assignees: a.bulkAssignees(r.Context()),
+			SelectAllURL: q.url(nil) + sep + "select=all", SelectAll: r.URL.Query().Get("select") == "all",
+		}
 	}
 	vm.Queue.ExportURL = "/loans/export.csv" + q.query(func(t *listQuery) { t.Page, t.Size = 1, loanPageSize })
 	if page.Matching > exportMaxRows {

@@ -185,6 +185,20 @@
     links[next].scrollIntoView({ block: "nearest" });
   });
 
+  // "Select all on this page" ticks every row's box in place (without
+  // JavaScript it is a link to the page with them ticked); pressed again
+  // when all are ticked, it clears them.
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest ? e.target.closest("[data-select-all]") : null;
+    if (!link) return;
+    var boxes = document.querySelectorAll('input[form="bulk-form"][type="checkbox"]');
+    if (boxes.length === 0) return;
+    e.preventDefault();
+    var all = Array.prototype.every.call(boxes, function (b) { return b.checked; });
+    Array.prototype.forEach.call(boxes, function (b) { b.checked = !all; });
+    link.textContent = all ? "Select all on this page" : "Clear the selection";
+  });
+
   document.addEventListener("htmx:sendError", function () {
     showError("The server could not be reached. Check your connection and try again.");
   });

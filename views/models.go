@@ -457,4 +457,9 @@ type BulkRow struct {
 type BulkAssign struct {
 	Back      string // the list's address, to return to
 	Assignees []Choice
+	// SelectAllURL is this page with every row ticked (select=all), for
+	// browsers without JavaScript; with it the link ticks them in place.
+	// SelectAll ticks them.
+	SelectAllURL string
+	SelectAll    bool
 }
