@@ -34,11 +34,16 @@ func TestPlans(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	code := bson.D{{Key: "code", Value: int32(1)}}
+	if _, err := e.CreateIndex("a.b", "", mongokit.IndexConfig{Key: &code, Unique: true}); err != nil {
+		t.Fatal(err)
+	}
 	var docs []bsonkit.Doc
 	for i := range 1000 {
 		docs = append(docs, &bson.D{
 			{Key: "_id", Value: int64(i)}, {Key: "status", Value: []string{"a", "b", "c", "d"}[i%4]},
 			{Key: "at", Value: int64(i)}, {Key: "tags", Value: bson.A{fmt.Sprint("t", i%10), fmt.Sprint("u", i%7)}}, {Key: "other", Value: int64(i % 3)},
+			{Key: "code", Value: fmt.Sprint("c", i)},
 		})
 	}
 	if _, err := e.Insert(context.Background(), "a.b", docs); err != nil {
@@ -65,6 +70,9 @@ func TestPlans(t *testing.T) {
 		}}})}, "tags_1", false, 15, 14},
 		{"one prefix", Query{Filter: d(bson.D{{Key: "tags", Value: bson.D{{Key: "$elemMatch", Value: bson.D{{Key: "$gte", Value: "u5"}, {Key: "$lt", Value: "u5\U0010FFFF"}}}}}})}, "tags_1", false, 143, 143},
 		{"$in", Query{Filter: d(bson.D{{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{"c", "d"}}}}})}, "status_1_at_-1__id_-1", false, 500, 500},
+		{"a unique key", Query{Filter: d(bson.D{{Key: "status", Value: "d"}, {Key: "code", Value: "c7"}})}, "code_1", false, 1, 1},
+		{"a unique key, another status", Query{Filter: d(bson.D{{Key: "status", Value: "a"}, {Key: "code", Value: "c7"}})}, "code_1", false, 1, 0},
+		{"a unique key among others", Query{Filter: d(bson.D{{Key: "code", Value: "c8"}, {Key: "status", Value: "a"}}), Sort: d(bson.D{{Key: "at", Value: int32(-1)}, {Key: "_id", Value: int32(-1)}}), Limit: 25}, "code_1", false, 1, 1},
 		{"no index", Query{Filter: d(bson.D{{Key: "other", Value: int64(1)}})}, "", false, 1000, 333},
 	} {
 		got, plan, err := e.Find(context.Background(), "a.b", tc.q, nil)

@@ -298,6 +298,15 @@ func choosePlan(c *collection, q Query) (plan, error) {
 		} else {
 			served, reverse = sortServed(ix, keys, p.sort)
 		}
+		if ix.config.Unique && !ix.multikey && alts == nil && keys == len(ix.columns) {
+			// Every key of a unique index is an equality: at most one
+			// candidate, and no other index can do better. Taken at once,
+			// without counting ranges (a session by its token, a loan by
+			// its number: most look-ups).
+			p.ix, p.eq, p.reverse, p.cost = ix, eq, reverse, min(1, c.docs.Len())
+			p.Index, p.EqualityKeys, p.SortFromIndex = ix.name, keys, served
+			return p, nil
+		}
 		if keys == 0 && !served && rng == nil {
 			continue // the index narrows nothing
 		}
