@@ -62,3 +62,64 @@ func TestRepaymentSchedule_NothingToRepayIsTheZeroSchedule(t *testing.T) {
 		}
 	}
 }
+
+// Display renders each kind of field for people, and leaves what it
+// cannot read as it is.
+func TestDisplay_EachKind(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ key, canonical, want string }{
+		{"amount", "500000", "₹5,00,000"},
+		{"amount", "1234.5", "₹1,234.50"},
+		{"amount", "lots", "lots"},
+		{"annualRate", "10.50", "10.50%"},
+		{"tenureMonths", "60", "60 months"},
+		{"tenureMonths", "sixty", "sixty"},
+		{"dateOfBirth", "1990-04-01", "01 Apr 1990"},
+		{"dateOfBirth", "01/04/1990", "01/04/1990"},
+		{"employment", "salaried", "Salaried"},
+		{"employment", "retired", "retired"},
+		{"product", "consumer", "Consumer durable (no-cost EMI)"},
+		{"name", "Asha Iyer", "Asha Iyer"},
+		{"status", "under_review", StatusLabels["under_review"]},
+		{"status", "lost", "lost"},
+		{"assignee", "uw@example.com", "uw@example.com"},
+	} {
+		if got := Display(tc.key, tc.canonical); got != tc.want {
+			t.Errorf("Display(%q, %q) = %q, want %q", tc.key, tc.canonical, got, tc.want)
+		}
+	}
+	if StatusLabels["under_review"] == "" || StatusLabels["under_review"] == "under_review" {
+		t.Fatalf("no label for under_review: %q", StatusLabels["under_review"])
+	}
+}
+
+// Each section lists its own fields in page order; only dateOfBirth is a
+// date, and the choice fields are employment and product.
+func TestSectionFields_AndKinds(t *testing.T) {
+	t.Parallel()
+	var keys []string
+	for _, s := range Sections {
+		for _, f := range SectionFields(s) {
+			if f.Section != s {
+				t.Errorf("%s listed under %s", f.Key, s)
+			}
+			keys = append(keys, f.Key)
+			if f.IsDate() != (f.Key == "dateOfBirth") {
+				t.Errorf("%s: IsDate %v", f.Key, f.IsDate())
+			}
+			if f.IsChoice() != (f.Key == "employment" || f.Key == "product") {
+				t.Errorf("%s: IsChoice %v", f.Key, f.IsChoice())
+			}
+		}
+	}
+	var all []string
+	for _, f := range Fields {
+		all = append(all, f.Key)
+	}
+	if !reflect.DeepEqual(keys, all) {
+		t.Errorf("sections list %v, want every field once in page order %v", keys, all)
+	}
+	if got := SectionFields(SectionTerms); len(got) == 0 || got[0].Key != "product" {
+		t.Errorf("terms start with %v, want product", got)
+	}
+}
