@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -131,7 +132,9 @@ func (s *stepper) targeter(t *vegeta.Target) error {
 // it, until it says stop.
 func runAdmin(client *http.Client, rec *Recorder, wait time.Duration, first vegeta.Target,
 	decide func(res *vegeta.Result) (vegeta.Target, time.Duration, bool)) {
-	atk := vegeta.NewAttacker(vegeta.Client(client), vegeta.Workers(1), vegeta.MaxWorkers(1), vegeta.MaxBody(-1))
+	measured := *client // the same connection and cookies
+	measured.Transport = drainPages{client.Transport}
+	atk := vegeta.NewAttacker(vegeta.Client(&measured), vegeta.Workers(1), vegeta.MaxWorkers(1), vegeta.MaxBody(-1))
 	s := &stepper{next: make(chan step, 1)}
 	results := atk.Attack(s.targeter, s, 0, "")
 	s.next <- step{wait: wait, target: first}
@@ -144,6 +147,31 @@ func runAdmin(client *http.Client, rec *Recorder, wait time.Duration, first vege
 		}
 		s.next <- step{wait: think, target: tgt}
 	}
+}
+
+// drainPages reads the bodies no decision needs (full pages and API
+// documents: every GET without HX-Request) to the end without keeping
+// them, so vegeta holds an empty body: keeping every 30–60 KB page was
+// most of the tool's own CPU, which shares the machine with the app.
+// The app still writes, and the tool still reads, every byte; the
+// latency vegeta records ends, as before, when the body was read.
+type drainPages struct{ next http.RoundTripper }
+
+func (d drainPages) RoundTrip(req *http.Request) (*http.Response, error) {
+	next := d.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	res, err := next.RoundTrip(req)
+	// The scenarios' header maps are literals ("HX-Request", not the
+	// canonical "Hx-Request"), which Header.Get does not find.
+	if err != nil || req.Method != http.MethodGet || req.Header.Get("HX-Request") == "true" || len(req.Header["HX-Request"]) > 0 {
+		return res, err
+	}
+	_, err = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	res.Body = http.NoBody
+	return res, err
 }
 
 // SeedOptions is the design notes' test: Admins start within Spread,

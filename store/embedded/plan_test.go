@@ -72,6 +72,8 @@ func TestPlans(t *testing.T) {
 		{"$in", Query{Filter: d(bson.D{{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{"c", "d"}}}}})}, "status_1_at_-1__id_-1", false, 500, 500},
 		{"a unique key", Query{Filter: d(bson.D{{Key: "status", Value: "d"}, {Key: "code", Value: "c7"}})}, "code_1", false, 1, 1},
 		{"a unique key, another status", Query{Filter: d(bson.D{{Key: "status", Value: "a"}, {Key: "code", Value: "c7"}})}, "code_1", false, 1, 0},
+		// An index weighed first with a range must not lend it to the unique one.
+		{"a unique key after a range", Query{Filter: d(bson.D{{Key: "status", Value: "d"}, {Key: "at", Value: bson.D{{Key: "$gte", Value: int64(0)}}}, {Key: "code", Value: "c7"}})}, "code_1", false, 1, 1},
 		{"a unique key among others", Query{Filter: d(bson.D{{Key: "code", Value: "c8"}, {Key: "status", Value: "a"}}), Sort: d(bson.D{{Key: "at", Value: int32(-1)}, {Key: "_id", Value: int32(-1)}}), Limit: 25}, "code_1", false, 1, 1},
 		{"no index", Query{Filter: d(bson.D{{Key: "other", Value: int64(1)}})}, "", false, 1000, 333},
 	} {
@@ -81,6 +83,15 @@ func TestPlans(t *testing.T) {
 		}
 		if plan.Index != tc.index || plan.SortFromIndex != tc.sorted || plan.Examined > tc.maxExamined || len(got) != tc.results {
 			t.Errorf("%s: plan %+v, %d results; want index %q, sorted %v, examined ≤ %d, %d results", tc.name, plan, len(got), tc.index, tc.sorted, tc.maxExamined, tc.results)
+		}
+	}
+	// Indexes are weighed in no set order: ask often enough that the
+	// range index comes first in some run.
+	for i := range 40 {
+		q := Query{Filter: d(bson.D{{Key: "status", Value: "a"}, {Key: "at", Value: bson.D{{Key: "$gte", Value: int64(0)}}}, {Key: "code", Value: fmt.Sprint("c", 4*i)}})}
+		got, plan, err := e.Find(context.Background(), "a.b", q, nil)
+		if err != nil || len(got) != 1 || plan.Index != "code_1" || plan.Examined != 1 {
+			t.Fatalf("unique key after a range, try %d: %d results, plan %+v, %v", i, len(got), plan, err)
 		}
 	}
 	n, plan, err := e.Count(context.Background(), "a.b", d(bson.D{{Key: "status", Value: "c"}}))

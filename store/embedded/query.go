@@ -303,9 +303,10 @@ func choosePlan(c *collection, q Query) (plan, error) {
 			// candidate, and no other index can do better. Taken at once,
 			// without counting ranges (a session by its token, a loan by
 			// its number: most look-ups).
-			p.ix, p.eq, p.reverse, p.cost = ix, eq, reverse, min(1, c.docs.Len())
-			p.Index, p.EqualityKeys, p.SortFromIndex = ix.name, keys, served
-			return p, nil
+			// A fresh plan: nothing of an index weighed before carries over.
+			only := plan{sort: p.sort, ix: ix, eq: eq, reverse: reverse, cost: min(1, c.docs.Len())}
+			only.Index, only.EqualityKeys, only.SortFromIndex = ix.name, keys, served
+			return only, nil
 		}
 		if keys == 0 && !served && rng == nil {
 			continue // the index narrows nothing
