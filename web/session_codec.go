@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/gob"
 	"maps"
 	"slices"
@@ -21,7 +22,76 @@ type sessionRecord struct {
 	Values   []any
 }
 
-func (sortedGobCodec) Encode(deadline time.Time, values map[string]any) ([]byte, error) {
+// Encode encodes the session. scs commits (so encodes) the session at the
+// end of every request, and a fresh gob encoder writing its type
+// description each time was 4 % of the server's CPU; the same session
+// encodes to the same bytes, so for sessions of strings and integers (all
+// the app stores) the bytes are remembered by a key made of the values
+// (up to maxDecodedSessions, then forgotten all at once) and each caller
+// gets its own copy.
+func (c sortedGobCodec) Encode(deadline time.Time, values map[string]any) ([]byte, error) {
+	key, ok := encodedKey(deadline, values)
+	if ok {
+		encodedMu.RLock()
+		b, hit := encoded[key]
+		encodedMu.RUnlock()
+		if hit {
+			return bytes.Clone(b), nil
+		}
+	}
+	b, err := c.encode(deadline, values)
+	if err != nil || !ok {
+		return b, err
+	}
+	encodedMu.Lock()
+	if len(encoded) >= maxDecodedSessions {
+		clear(encoded)
+	}
+	encoded[key] = bytes.Clone(b)
+	encodedMu.Unlock()
+	return b, nil
+}
+
+var (
+	encodedMu sync.RWMutex
+	encoded   = map[string][]byte{}
+)
+
+// encodedKey names a session whose values are all strings and int64s,
+// unambiguously (every part is length-prefixed, every value typed), or
+// reports that it holds another type.
+func encodedKey(deadline time.Time, values map[string]any) (string, bool) {
+	when, err := deadline.MarshalBinary() // as gob writes it: wall time and zone offset
+	if err != nil {
+		return "", false
+	}
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b := make([]byte, 0, 128)
+	b = binary.AppendUvarint(b, uint64(len(when)))
+	b = append(b, when...)
+	for _, k := range keys {
+		b = binary.AppendUvarint(b, uint64(len(k)))
+		b = append(b, k...)
+		switch v := values[k].(type) {
+		case string:
+			b = append(b, 's')
+			b = binary.AppendUvarint(b, uint64(len(v)))
+			b = append(b, v...)
+		case int64:
+			b = append(b, 'i')
+			b = binary.AppendVarint(b, v)
+		default:
+			return "", false
+		}
+	}
+	return string(b), true
+}
+
+func (sortedGobCodec) encode(deadline time.Time, values map[string]any) ([]byte, error) {
 	rec := sessionRecord{Deadline: deadline, Keys: make([]string, 0, len(values))}
 	for k := range values {
 		rec.Keys = append(rec.Keys, k)
