@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sync"
@@ -50,10 +51,12 @@ func TestAudit_EntriesAreExactlyTheChangesMade(t *testing.T) {
 	for round := range rounds {
 		var wg sync.WaitGroup
 		start := make(chan struct{})
+		var answers [2]string
 		for i, path := range []string{admin2, me} {
 			wg.Go(func() {
 				<-start
-				postForm(t, admins[i], f.url, path+"/active", url.Values{"active": {"false"}})
+				res := postForm(t, admins[i], f.url, path+"/active", url.Values{"active": {"false"}})
+				answers[i] = fmt.Sprintf("%d %s %.300s", res.status, res.header.Get("Location"), res.body)
 			})
 		}
 		close(start)
@@ -65,7 +68,7 @@ func TestAudit_EntriesAreExactlyTheChangesMade(t *testing.T) {
 			}
 		}
 		if len(off) != 1 {
-			t.Fatalf("round %d: %d admins deactivated, want 1", round+1, len(off))
+			t.Fatalf("round %d: %d admins deactivated, want 1; answers:\n%s\n%s", round+1, len(off), answers[0], answers[1])
 		}
 		es := changes(t, f.testBundle)
 		if len(es) != round+1 || es[0].Action != "user.deactivated" || es[0].Target != off[0].Email || es[0].Actor == off[0].Email {
