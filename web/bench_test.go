@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -53,6 +54,7 @@ func benchLoanPages(b *testing.B, n int) {
 	}
 	target := first[0]
 	long := find360(b, bundle.store)
+	var pageBytes atomic.Int64 // the last answer's size
 	get := func(b *testing.B, path string) {
 		req := httptest.NewRequest(http.MethodGet, path, nil)
 		req.AddCookie(cookie)
@@ -61,6 +63,7 @@ func benchLoanPages(b *testing.B, n int) {
 		if rec.Code != http.StatusOK {
 			b.Errorf("%s: status %d", path, rec.Code)
 		}
+		pageBytes.Store(int64(rec.Body.Len()))
 	}
 	for _, tc := range []struct{ name, path string }{
 		{"list", "/loans"},
@@ -78,6 +81,7 @@ func benchLoanPages(b *testing.B, n int) {
 				get(b, tc.path)
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+			b.ReportMetric(float64(pageBytes.Load()), "bytes/page")
 			cpu.report(b)
 		})
 	}
