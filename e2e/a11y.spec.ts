@@ -71,15 +71,38 @@ for (const scheme of ["light", "dark"] as const) {
       expect(problems).toEqual([]);
     });
 
-    test("the admin pages have no serious or critical axe violations", async ({ page, server, problems }) => {
+    test("the admin and security pages (users, a user, audit, password, two-factor enrolment, sessions) have no serious or critical axe violations", async ({
+      page,
+      server,
+      problems,
+    }) => {
       await signIn(page, server);
       const found: Record<string, string[]> = {};
       const want: Record<string, string[]> = {};
-      for (const path of ["/admin/users", "/admin/queue", "/admin/queue/stats", "/admin/ledger", "/admin/locks"]) {
+      await page.goto(server.url + "/admin/users");
+      const user = (await page.getByTestId("user-row").first().getByRole("link").first().getAttribute("href"))!;
+      for (const path of [
+        "/admin/users",
+        "/admin/queue",
+        "/admin/queue/stats",
+        "/admin/ledger",
+        "/admin/locks",
+        "/admin/audit",
+        user,
+        "/account/password",
+        "/account/two-factor",
+        "/account/sessions",
+      ]) {
         await page.goto(server.url + path);
         found[path] = await seriousViolations(page);
         want[path] = [];
       }
+      // The keyboard shortcuts' help, open over the list.
+      await page.goto(server.url + "/loans");
+      await page.keyboard.press("?");
+      await expect(page.getByTestId("shortcuts-help")).toBeVisible();
+      found["shortcuts help"] = await seriousViolations(page);
+      want["shortcuts help"] = [];
       expect(found).toEqual(want);
       expect(problems).toEqual([]);
     });

@@ -88,7 +88,7 @@ test("a document is replaced and deleted with a reason; both files stay for audi
   // Replace it: the old one is listed as replaced, the new one is read.
   const first = docs.getByTestId("document").first();
   await first.getByTestId("document-replace").locator("summary").click();
-  await first.getByLabel("New file for salary-slip.pdf").setInputFiles(path.join(fixtures, "pan-card.png"));
+  await first.getByLabel("Replacement for salary-slip.pdf").setInputFiles(path.join(fixtures, "pan-card.png"));
   await first.getByTestId("document-replace-submit").click();
   await expect(docs.getByTestId("document-notice")).toHaveText("Replaced salary-slip.pdf with pan-card.png. The old file is kept for audit.");
   await expect(docs.getByTestId("document")).toHaveCount(2);

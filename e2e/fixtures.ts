@@ -84,7 +84,29 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export const test = base.extend<{ server: Server; problems: string[] }>({
+/** What overflows sideways on the page: the page itself scrolling, or an
+ * element that cuts its content off (overflow hidden or clip with content
+ * wider than its box). Elements one pixel wide (screen-reader text) are
+ * meant to clip. */
+export async function sidewaysOverflow(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    const root = document.scrollingElement!;
+    if (root.scrollWidth > window.innerWidth) out.push(`the page is ${root.scrollWidth}px wide in a ${window.innerWidth}px window`);
+    for (const el of Array.from(document.body.querySelectorAll<HTMLElement>("*"))) {
+      const style = getComputedStyle(el);
+      if (style.overflowX !== "hidden" && style.overflowX !== "clip") continue;
+      if (el.clientWidth <= 1) continue;
+      if (el.scrollWidth > el.clientWidth + 1) {
+        const id = el.id ? `#${el.id}` : el.dataset.testid ? `[data-testid=${el.dataset.testid}]` : el.className;
+        out.push(`${el.tagName.toLowerCase()} ${id} cuts ${el.scrollWidth - el.clientWidth}px off`);
+      }
+    }
+    return out;
+  });
+}
+
+export const test = base.extend<{ server: Server; problems: string[]; phoneWidth: void }>({
   server: async ({}, use, testInfo) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "loandesk-e2e-"));
     const server = new Server(dir, await freePort());
@@ -109,6 +131,25 @@ export const test = base.extend<{ server: Server; problems: string[] }>({
     page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
     await use(problems);
   },
+  // Every spec runs at desktop size; the page each one ends on (in the
+  // state the test left it) is also looked at 390 px wide, and any
+  // sideways scroll or cut-off content fails the test. e2e/phone.spec.ts
+  // visits every kind of page at that size; this keeps the states only a
+  // feature spec reaches (an open conflict, a refused upload, a result
+  // page) covered, for about 0.1 s a test instead of a second run of the
+  // suite.
+  phoneWidth: [
+    async ({ page }, use, testInfo) => {
+      await use();
+      if (testInfo.status !== testInfo.expectedStatus || page.isClosed() || !/^https?:/.test(page.url())) return;
+      const size = page.viewportSize();
+      if (size && size.width <= 390) return; // a phone spec checks itself
+      await page.setViewportSize({ width: 390, height: 844 });
+      const found = await sidewaysOverflow(page);
+      if (found.length > 0) throw new Error(`at 390 px, ${page.url()} overflows sideways:\n${found.join("\n")}`);
+    },
+    { auto: true },
+  ],
 });
 
 export { expect };

@@ -1,31 +1,9 @@
 import { Page } from "@playwright/test";
-import { test, expect, signIn } from "./fixtures";
+import { test, expect, signIn, sidewaysOverflow } from "./fixtures";
 
 test.use({ viewport: { width: 390, height: 844 } });
 
-/** What overflows sideways on the page: the page itself scrolling, or an
- * element that cuts its content off (overflow hidden or clip with content
- * wider than its box). Elements one pixel wide (screen-reader text) are
- * meant to clip. */
-async function sidewaysOverflow(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const out: string[] = [];
-    const root = document.scrollingElement!;
-    if (root.scrollWidth > window.innerWidth) out.push(`the page is ${root.scrollWidth}px wide in a ${window.innerWidth}px window`);
-    for (const el of Array.from(document.body.querySelectorAll<HTMLElement>("*"))) {
-      const style = getComputedStyle(el);
-      if (style.overflowX !== "hidden" && style.overflowX !== "clip") continue;
-      if (el.clientWidth <= 1) continue;
-      if (el.scrollWidth > el.clientWidth + 1) {
-        const id = el.id ? `#${el.id}` : el.dataset.testid ? `[data-testid=${el.dataset.testid}]` : el.className;
-        out.push(`${el.tagName.toLowerCase()} ${id} cuts ${el.scrollWidth - el.clientWidth}px off`);
-      }
-    }
-    return out;
-  });
-}
-
-test("at 390 px no main page scrolls sideways or cuts anything off; the list and the users table stack", async ({ page, server, problems }) => {
+test("at 390 px no page scrolls sideways or cuts anything off (every kind of page: list, filters, detail, edit, schedules, admin, account, error, sign-in); the list and the users table stack", async ({ page, server, problems }) => {
   await signIn(page, server);
   await expect(page.getByTestId("loan-row").first()).toBeVisible();
 
@@ -60,13 +38,29 @@ test("at 390 px no main page scrolls sideways or cuts anything off; the list and
     "/admin/queue",
     "/admin/ledger",
     "/admin/locks",
+    "/admin/queue/stats",
+    "/admin/audit",
+    await firstUser(page, server.url),
     "/account/password",
+    "/account/two-factor",
+    "/account/sessions",
+    // The work queue with every filter, and an edit of the terms.
+    "/loans?city=pune&score=none&days=7&product=personal&min=1,00,000&from=2026-01-01&size=50",
+    `/loans/${underReview}/terms/edit`,
+    // An error page.
+    "/loans/LN-2000-999999",
   ];
   for (const path of pages) {
     await page.goto(server.url + path);
     await expect(page.locator("main")).toBeVisible();
     expect(await sidewaysOverflow(page), path).toEqual([]);
   }
+  // The keyboard help, open.
+  await page.goto(server.url + "/loans");
+  await page.keyboard.press("?");
+  await expect(page.getByTestId("shortcuts-help")).toBeVisible();
+  expect(await sidewaysOverflow(page), "the shortcuts help").toEqual([]);
+  await page.keyboard.press("Escape");
 
   // The users table: the role is shown beside each user.
   await page.goto(server.url + "/admin/users");
@@ -75,8 +69,18 @@ test("at 390 px no main page scrolls sideways or cuts anything off; the list and
   await expect(role).toHaveText("admin");
   const roleBox = (await role.boundingBox())!;
   expect(roleBox.x + roleBox.width).toBeLessThanOrEqual(390);
-  expect(problems).toEqual([]);
+  // Signed out: the sign-in page.
+  await page.getByTestId("logout").click();
+  await expect(page).toHaveURL(/\/login/);
+  expect(await sidewaysOverflow(page), "/login").toEqual([]);
+  expect(problems.filter((p) => !/status of 404/.test(p))).toEqual([]); // the error page above is a 404 on purpose
 });
+
+/** The first user's own page on the Users page. */
+async function firstUser(page: Page, base: string): Promise<string> {
+  await page.goto(`${base}/admin/users`);
+  return (await page.getByTestId("user-row").first().getByRole("link").first().getAttribute("href"))!;
+}
 
 async function firstLoan(page: Page, base: string, status: string): Promise<string> {
   await page.goto(`${base}/loans?status=${status}`);

@@ -119,7 +119,7 @@ func (a *App) matching(r *http.Request, f store.LoanFilter) (int64, error) {
 }
 
 func firstError(errs map[string]string) string {
-	for _, field := range []string{"min", "max", "from", "to"} {
+	for _, field := range []string{"min", "max", "from", "to", "city"} {
 		if m := errs[field]; m != "" {
 			return m
 		}

@@ -639,7 +639,7 @@ func OwnSessionsPage(p Page, rows []SessionRow) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 61, "<h1 class=\"mb-2 text-2xl font-semibold\">Your sessions</h1><p class=\"mb-4 text-sm text-slate-600\">Browsers signed in as you. Sign out one you do not recognise, then <a href=\"/account/password\" class=\"text-indigo-700 hover:underline\">change your password</a>.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 61, "<h1 class=\"mb-2 text-2xl font-semibold\">Your sessions</h1><p class=\"mb-4 text-sm text-slate-600\">Browsers signed in as you. Sign out one you do not recognise, then <a href=\"/account/password\" class=\"text-indigo-700 underline\">change your password</a>.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
