@@ -76,8 +76,10 @@ func (a *App) audited(r *http.Request, actor, action, target string, act func(ct
 	return err
 }
 
-// audit records an event that changes nothing stored by itself (a
-// sign-in, a refused sign-in, a wrong code). A failure to record is
+// audit records an event on its own: a refused sign-in or a wrong code
+// (nothing changed), or a sign-in, recorded after its session started
+// (the session store is not in a transaction with it, so a crash between
+// the two leaves a session without its entry). A failure to record is
 // logged as an error.
 func (a *App) audit(r *http.Request, actor, action, target, detail string) {
 	if actor == "" {
