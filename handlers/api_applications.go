@@ -127,6 +127,63 @@ type apiListItem struct {
 	UpdatedAt     time.Time `json:"updatedAt"`
 }
 
+// MarshalJSONTo writes the item as reflection would (the same members,
+// order and bytes under the encoder's options; TestAPIListItemJSON
+// compares them), without reflection: the list's 25 items were a
+// quarter of a list request's CPU.
+func (it apiListItem) MarshalJSONTo(enc *jsontext.Encoder) error {
+	w := jsonMembers{enc: enc}
+	w.token(jsontext.BeginObject)
+	w.str("id", it.ID)
+	w.int("version", it.Version)
+	w.str("status", it.Status)
+	w.str("applicantName", it.ApplicantName)
+	w.str("city", it.City)
+	w.str("product", it.Product)
+	w.int("amountPaise", it.AmountPaise)
+	w.str("assignee", it.Assignee)
+	w.time("createdAt", it.CreatedAt)
+	w.time("updatedAt", it.UpdatedAt)
+	w.token(jsontext.EndObject)
+	return w.err
+}
+
+// jsonMembers writes an object's members, keeping the first error.
+type jsonMembers struct {
+	enc *jsontext.Encoder
+	err error
+}
+
+func (w *jsonMembers) token(t jsontext.Token) {
+	if w.err == nil {
+		w.err = w.enc.WriteToken(t)
+	}
+}
+
+func (w *jsonMembers) str(name, v string) {
+	w.token(jsontext.String(name))
+	w.token(jsontext.String(v))
+}
+
+func (w *jsonMembers) int(name string, v int64) {
+	w.token(jsontext.String(name))
+	w.token(jsontext.Int(v))
+}
+
+// time writes t as encoding/json does: RFC 3339 with nanoseconds.
+func (w *jsonMembers) time(name string, t time.Time) {
+	w.token(jsontext.String(name))
+	if w.err != nil {
+		return
+	}
+	b, err := t.MarshalJSON()
+	if err != nil {
+		w.err = err
+		return
+	}
+	w.err = w.enc.WriteValue(b)
+}
+
 type apiList struct {
 	Items    []apiListItem `json:"items"`
 	Page     int           `json:"page"`

@@ -1,13 +1,18 @@
 package handlers
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	"loandesk/application"
 	"loandesk/model"
@@ -62,5 +67,63 @@ func TestWriteJSON_FailureIsACleanServerError(t *testing.T) {
 		if rec.Code != 201 || rec.Body.String() != `{"error":"e"}`+"\n" {
 			t.Errorf("after a failure: %d %q", rec.Code, rec.Body.String())
 		}
+	}
+}
+
+// TestAPIListItemJSON: the list item's own writer gives the bytes
+// reflection gives (encoding/json's, and the v2 encoder's on invalid
+// UTF-8), on random items with the characters escaping treats specially,
+// zones, and zero and sub-second times.
+func TestAPIListItemJSON(t *testing.T) {
+	type reflected apiListItem // the same fields, without MarshalJSONTo
+	type apiListPlain struct {
+		Items    []reflected `json:"items"`
+		Page     int         `json:"page"`
+		Pages    int         `json:"pages"`
+		PageSize int         `json:"pageSize"`
+		Total    int64       `json:"total"`
+	}
+	a := &App{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	rng := rand.New(rand.NewPCG(3, 5))
+	texts := []string{"", "Asha", "<script>&amp;</script>", "\u2028\u2029", "\"q\" \\ /", "पुणे", "a\x00b\x1f", "tab\there", "😀"}
+	zones := []*time.Location{time.UTC, time.FixedZone("IST", 19800), time.FixedZone("", -3600)}
+	pick := func() string { return texts[rng.IntN(len(texts))] + texts[rng.IntN(len(texts))] }
+	when := func() time.Time {
+		if rng.IntN(5) == 0 {
+			return time.Time{}
+		}
+		return time.Unix(1_700_000_000+rng.Int64N(100_000_000), rng.Int64N(2)*rng.Int64N(1e9)).In(zones[rng.IntN(len(zones))])
+	}
+	for i := range 300 {
+		items := make([]apiListItem, 1+rng.IntN(3))
+		for j := range items {
+			items[j] = apiListItem{ID: pick(), Version: rng.Int64N(1 << 40), Status: pick(), ApplicantName: pick(), City: pick(),
+				Product: pick(), AmountPaise: rng.Int64N(1<<62) - 1<<61, Assignee: pick(), CreatedAt: when(), UpdatedAt: when()}
+		}
+		plain := make([]reflected, len(items))
+		for j, it := range items {
+			plain[j] = reflected(it)
+		}
+		want, err := json.Marshal(apiListPlain{Items: plain, Page: 2, Pages: 3, PageSize: 25, Total: 70})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		a.writeJSON(rec, httptest.NewRequest("GET", "/api/x", nil), 200, apiList{Items: items, Page: 2, Pages: 3, PageSize: 25, Total: 70})
+		if got := rec.Body.String(); got != string(want)+"\n" {
+			t.Fatalf("items %d:\n got %s\nwant %s", i, got, want)
+		}
+	}
+	// Invalid UTF-8: as the v2 encoder writes it by reflection.
+	bad := apiListItem{ID: "LN-\xff", ApplicantName: "a\xc3"}
+	var viaReflection, viaMethod bytes.Buffer
+	if err := jsonv2.MarshalWrite(&viaReflection, reflected(bad), jsonv1.DefaultOptionsV1()); err != nil {
+		t.Fatal(err)
+	}
+	if err := jsonv2.MarshalWrite(&viaMethod, bad, jsonv1.DefaultOptionsV1()); err != nil {
+		t.Fatal(err)
+	}
+	if viaReflection.String() != viaMethod.String() {
+		t.Errorf("invalid UTF-8:\n method %s\nreflect %s", viaMethod.String(), viaReflection.String())
 	}
 }
