@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -66,8 +67,7 @@ func Saturate(ctx context.Context, app *App, o SaturateOptions, progress func(St
 	var steps []StepResult
 	for rate := o.Start; rate <= o.Max && ctx.Err() == nil; rate += o.Step {
 		rec := NewRecorder()
-		atk := vegeta.NewAttacker(vegeta.Workers(64), vegeta.MaxWorkers(20000), vegeta.KeepAlive(true),
-			vegeta.Connections(10000), vegeta.MaxBody(-1), vegeta.Timeout(30*time.Second), vegeta.Redirects(vegeta.NoFollow))
+		atk := vegeta.NewAttacker(vegeta.Workers(64), vegeta.MaxWorkers(20000), vegeta.Client(openLoopClient()), vegeta.MaxBody(-1))
 		res, err := measure(app, rec, func() error {
 			for r := range atk.Attack(mix.target, vegeta.ConstantPacer{Freq: rate, Per: time.Second}, o.StepFor, "") {
 				rec.Add(r)
@@ -95,6 +95,23 @@ func Saturate(ctx context.Context, app *App, o SaturateOptions, progress func(St
 		last.Lost, err = edits.Lost(ctx, newClient(), app.Base, bearer(app.Token))
 	}
 	return steps, err
+}
+
+// openLoopClient is the client vegeta makes for KeepAlive(true),
+// Connections(10000), Timeout(30 s) and Redirects(NoFollow), reading the
+// bodies of pages and API documents to the end without keeping them
+// (drainPages): only saves' answers are read.
+func openLoopClient() *http.Client {
+	dialer := &net.Dialer{KeepAlive: 30 * time.Second}
+	return &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: drainPages{&http.Transport{
+			Proxy:               http.ProxyFromEnvironment,
+			DialContext:         dialer.DialContext,
+			MaxIdleConnsPerHost: 10000,
+		}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 // openForm is an application's applicant form as last known: its
