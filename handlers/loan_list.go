@@ -312,6 +312,7 @@ func (a *App) ShowLoanList(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	vm.Queue.ExportURL = "/loans/export.csv" + q.query(func(t *listQuery) { t.Page, t.Size = 1, loanPageSize })
+	vm.Queue.ExportXLSXURL = "/loans/export.xlsx" + q.query(func(t *listQuery) { t.Page, t.Size = 1, loanPageSize })
 	if page.Matching > exportMaxRows {
 		vm.Queue.ExportNote = "The export holds the first " + money.FormatCount(exportMaxRows) + " of " + money.FormatCount(page.Matching) +
 			" applications, in this order; narrow the filters to export the rest."

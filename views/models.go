@@ -77,6 +77,8 @@ type WorkQueue struct {
 	// ExportURL downloads the filtered list as CSV; ExportNote says
 	// when the export holds only the first rows of a longer list.
 	ExportURL, ExportNote string
+	// ExportXLSXURL downloads the same rows as an Excel workbook.
+	ExportXLSXURL string
 }
 
 // SortHeader is a sortable column's link and its current order

@@ -124,9 +124,10 @@ var authorizationMatrix = map[string]matrixRow{
 	"POST /account/password":                  row(s303, s303, s303, s303, s422, s422, s422).withForm("current", "wrong password", "password", "a brand new passphrase 7"),
 
 	// Loans: reading is for every signed-in person.
-	"GET /":                 fragment,
-	"GET /loans":            page,
-	"GET /loans/export.csv": page,
+	"GET /":                  fragment,
+	"GET /loans":             page,
+	"GET /loans/export.csv":  page,
+	"GET /loans/export.xlsx": page,
 	// Bulk assign: nothing ticked is a 422 for those who may assign.
 	"POST /loans/bulk-assign": row(s303, s303, s303, s303, s403, s422, s422).withForm("assignee", ""),
 	// Opened as a page (a reload, a bookmark): back to the list.

@@ -90,6 +90,7 @@ func (s *Server) routes() (root, api *chi.Mux) {
 			r.Post("/loans", s.app.CreateLoan)
 			r.Get("/loans/new", s.app.ShowNewLoan)
 			r.Get("/loans/export.csv", s.app.ExportLoans)
+			r.Get("/loans/export.xlsx", s.app.ExportLoansXLSX)
 			r.Post("/loans/bulk-assign", s.app.BulkAssignLoans)
 			r.Get("/loans/bulk-assign", s.app.ShowBulkAssign)
 			r.Get("/loans/{id}", s.app.ShowLoan)
