@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"loandesk/model"
 )
 
 // isASCII is byte-exact at the edge of ASCII: 0x7f is, 0x80 is not (a
@@ -121,5 +123,20 @@ func TestSectionFields_AndKinds(t *testing.T) {
 	}
 	if got := SectionFields(SectionTerms); len(got) == 0 || got[0].Key != "product" {
 		t.Errorf("terms start with %v, want product", got)
+	}
+}
+
+// A fully paid instalment gets no allocation line: ₹30.00 against
+// instalment 1 paid in full and instalment 2 unpaid is ₹30.00 of
+// instalment 2's interest, one line.
+func TestAllocate_SkipsPaidInstalments(t *testing.T) {
+	t.Parallel()
+	states := Repayments(Schedule{Rows: []Instalment{
+		{Number: 1, Interest: 40_00, Principal: 60_00},
+		{Number: 2, Interest: 30_00, Principal: 70_00},
+	}}, []model.JournalTxn{{Allocations: []model.Allocation{{Instalment: 1, Interest: 40_00, Principal: 60_00}}}})
+	got, err := Allocate(states, 30_00)
+	if want := []model.Allocation{{Instalment: 2, Interest: 30_00}}; err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("Allocate(30_00) = %+v, %v; want %+v", got, err, want)
 	}
 }
