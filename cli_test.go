@@ -221,3 +221,20 @@ func TestConfigTable(t *testing.T) {
 		}
 	}
 }
+
+// SERVE_JOBS=false on the embedded database is refused before anything
+// is created: no process could run that database's jobs, and a web
+// process of a shared database restarted without its MONGO_URI would
+// otherwise serve an empty database of its own behind the load balancer.
+func TestRun_ServeJobsFalseNeedsMongoURI(t *testing.T) {
+	t.Parallel()
+	dataDir := filepath.Join(t.TempDir(), "data")
+	vars := map[string]string{"DATA_DIR": dataDir, "PORT": "0", "HOST": "127.0.0.1", "SERVE_JOBS": "false"}
+	err := run(context.Background(), []string{"serve"}, env(vars), io.Discard, io.Discard)
+	if err == nil || exitCode(err) == 0 || !strings.Contains(err.Error(), "SERVE_JOBS=false needs MONGO_URI") {
+		t.Fatalf("got %v (exit %d), want the refusal naming MONGO_URI", err, exitCode(err))
+	}
+	if _, err := os.Stat(dataDir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("DATA_DIR %s: %v (want it not created)", dataDir, err)
+	}
+}

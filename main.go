@@ -49,11 +49,23 @@ func main() {
 	os.Exit(exitCode(err))
 }
 
+// errServeJobsNeedsMongo refuses SERVE_JOBS=false on the embedded
+// database (see serve).
+var errServeJobsNeedsMongo = errors.New("SERVE_JOBS=false needs MONGO_URI: on the embedded database (DATA_DIR) only this process can run the jobs, so they would never run; set MONGO_URI to the shared database (for example mongodb://127.0.0.1:27017/loandesk from `loandesk db`), or leave SERVE_JOBS unset")
+
 func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if err := applyGCPolicy(cfg, logger); err != nil {
 		return err
 	}
 	m := metrics.New()
+	if cfg.ServeJobs == "false" && cfg.MongoURI == "" {
+		// The embedded database belongs to this process alone, so no
+		// `loandesk jobs` could ever run its jobs: uploads would wait
+		// for OCR for good. Most often a web process of a shared
+		// database restarted without its MONGO_URI, which would start
+		// an empty database of its own behind the load balancer.
+		return errServeJobsNeedsMongo
+	}
 	st, err := openStore(ctx, cfg, logger, m)
 	if err != nil {
 		return err
