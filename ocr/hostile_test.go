@@ -253,3 +253,21 @@ func TestCheckPDF_DoesNotWaitForOCRSlots(t *testing.T) {
 		<-busy
 	}
 }
+
+// A PNG whose second, out-of-place header claims 100,000 × 100,000
+// pixels passes the upload check (which reads the first) and is refused
+// by the decoder: that refusal is final, with a message for staff, not
+// retried as if the machine had failed.
+func TestRead_DecoderRefusalIsFinal(t *testing.T) {
+	t.Parallel()
+	data := ocrtest.TwoIHDRPNG()
+	path := write(t, "two-ihdr.png", data)
+	if err := ocr.Inspect(context.Background(), bytes.NewReader(data), path, ocr.PNG, ocr.DefaultLimits); err != nil {
+		t.Logf("the upload check refuses it already: %v", err)
+	}
+	_, err := ocr.Read(context.Background(), path, ocr.PNG)
+	if !ocr.IsRefused(err) || !strings.Contains(err.Error(), "could not be read") {
+		t.Fatalf("got %v, want a final refusal saying the image could not be read", err)
+	}
+	t.Log(err)
+}

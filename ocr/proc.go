@@ -102,7 +102,26 @@ func (pr *proc) run(ctx context.Context, name string, args ...string) (string, e
 		if strings.Contains(msg, "bad_alloc") || strings.Contains(msg, "Out of memory") || strings.Contains(msg, "Cannot allocate") {
 			return "", refused("Reading the document needed more than %d MB of memory; it is too large to read.", pr.limits.MemoryBytes>>20)
 		}
+		if decoderRefused(msg) {
+			// The same bytes fail the same way every time: no retry.
+			return "", refused("The image could not be read (%s). Save it again as PNG or JPEG and upload it.", cutRunes(msg, 120))
+		}
 		return "", fmt.Errorf("ocr: %s failed: %v: %s", name, err, msg)
 	}
 	return stdout.String(), nil
+}
+
+// decoderRefused reports whether a program's error output says the image
+// decoder (leptonica with libpng or libjpeg, in tesseract) refused the
+// file's bytes: a malformed or lying file, which reading again cannot
+// change. A missing program or a full disk says something else and is
+// retried.
+func decoderRefused(stderr string) bool {
+	for _, sign := range []string{"libpng error", "Not a JPEG file", "Corrupt JPEG data", "Premature end of JPEG file",
+		"Error in pixReadStream", "Error in pixRead", "cannot be read!", "Unsupported image type"} {
+		if strings.Contains(stderr, sign) {
+			return true
+		}
+	}
+	return false
 }

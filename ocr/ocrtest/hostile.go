@@ -157,3 +157,16 @@ func SidewaysJPEG(lines []string) []byte {
 	out.Write(j.Bytes()[2:])
 	return out.Bytes()
 }
+
+// TwoIHDRPNG is a PNG whose first header says 10 × 10 pixels and a
+// second, out of place, 100,000 × 100,000: a header check that reads the
+// first passes it, and the decoder (libpng, in tesseract) refuses it.
+func TwoIHDRPNG() []byte {
+	small := HugePNGHeader(10, 10)
+	huge := HugePNGHeader(100_000, 100_000)
+	// small's signature and IHDR (8 + 25 bytes), huge's IHDR, then
+	// small's IDAT and IEND.
+	out := append([]byte{}, small[:33]...)
+	out = append(out, huge[8:33]...)
+	return append(out, small[33:]...)
+}
