@@ -54,7 +54,6 @@ type predicate struct {
 	operand any    // a scalar (see scalarOperand)
 	list    bson.A // $in, $nin: scalars
 	exists  bool   // $exists: the operand's truth, as mongokit reads it
-	ordered bool   // $gt/$gte/$lt/$lte/$eq/$ne: compare within one type class
 }
 
 // newMatcher returns a matcher for filter (nil matches everything).
@@ -101,7 +100,7 @@ func (m *matcher) compile(filter bson.D) bool {
 			if !scalarOperand(e.Value) {
 				return false
 			}
-			m.preds = append(m.preds, predicate{path: path, op: opEq, operand: e.Value, ordered: true})
+			m.preds = append(m.preds, predicate{path: path, op: opEq, operand: e.Value})
 			continue
 		}
 		for _, o := range ops {
@@ -116,7 +115,7 @@ func (m *matcher) compile(filter bson.D) bool {
 }
 
 func compileOperator(path string, o bson.E) (predicate, bool) {
-	p := predicate{path: path, operand: o.Value, ordered: true}
+	p := predicate{path: path, operand: o.Value}
 	switch o.Key {
 	case "$eq":
 		p.op = opEq
@@ -131,7 +130,7 @@ func compileOperator(path string, o bson.E) (predicate, bool) {
 	case "$lte":
 		p.op = opLte
 	case "$in", "$nin":
-		p.op, p.ordered, p.operand = opIn, false, nil
+		p.op, p.operand = opIn, nil
 		if o.Key == "$nin" {
 			p.op = opNin
 		}
@@ -147,7 +146,7 @@ func compileOperator(path string, o bson.E) (predicate, bool) {
 		p.list = arr
 		return p, true
 	case "$exists":
-		p.op, p.ordered, p.operand = opExists, false, nil
+		p.op, p.operand = opExists, nil
 		p.exists = truthy(o.Value)
 		return p, true
 	default:

@@ -1,7 +1,6 @@
 package embedded
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -259,7 +258,6 @@ func BenchmarkMatcher_SessionFilter(b *testing.B) {
 			}
 		}
 	})
-	_ = fmt.Sprint
 }
 
 func BenchmarkMatcher_Compiled(b *testing.B) {
