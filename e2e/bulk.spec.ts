@@ -1,6 +1,6 @@
 import { test, expect, signIn } from "./fixtures";
 
-test("bulk assign without JavaScript: ticked rows are assigned, a row changed meanwhile is reported and left as it is", async ({ browser, server }) => {
+test("bulk assign and hold without JavaScript: ticked rows are assigned or held with a reason, a row changed meanwhile or in a status the workflow cannot hold is reported and left as it is", async ({ browser, server }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
   await signIn(page, server);
@@ -43,5 +43,29 @@ test("bulk assign without JavaScript: ticked rows are assigned, a row changed me
   const n = await page.getByTestId("loan-row").count();
   expect(n).toBeGreaterThan(2);
   await expect(page.getByTestId("row-select").and(page.locator(":checked"))).toHaveCount(n);
+
+  // Put on hold with one reason: an application under review is held with
+  // the reason in its history; a submitted one (the workflow holds only
+  // those under review) is reported by name and left as it is.
+  await page.goto(server.url + "/loans?sort=oldest");
+  const review = rows.filter({ has: page.locator(".badge-under_review") }).first();
+  const submitted = rows.filter({ has: page.locator(".badge-submitted") }).first();
+  const heldID = (await review.getByRole("link").first().textContent())!.trim();
+  const keptID = (await submitted.getByRole("link").first().textContent())!.trim();
+  await review.getByTestId("row-select").check();
+  await submitted.getByTestId("row-select").check();
+  await page.getByTestId("bulk-hold").locator("summary").click();
+  await page.getByLabel("Why are they put on hold?").fill("Waiting for salary slips");
+  await page.getByTestId("bulk-hold-submit").click();
+  await expect(page.getByTestId("bulk-summary")).toHaveText(/1 done\s+· 1 left as they were/);
+  await expect(page.getByTestId("bulk-reason")).toContainText("Waiting for salary slips");
+  await expect(results.filter({ hasText: heldID })).toHaveAttribute("data-outcome", "held");
+  await expect(results.filter({ hasText: keptID })).toHaveAttribute("data-outcome", "refused");
+  await expect(results.filter({ hasText: keptID })).toContainText('An application that is "Submitted" cannot be moved to "On hold".');
+  await results.filter({ hasText: heldID }).getByRole("link").click();
+  await expect(page.getByTestId("loan-status")).toHaveText("On hold");
+  await expect(page.getByTestId("history").getByTestId("history-entry").first()).toContainText("Reason: Waiting for salary slips");
+  await page.goto(`${server.url}/loans/${keptID}`);
+  await expect(page.getByTestId("loan-status")).toHaveText("Submitted");
   await context.close();
 });

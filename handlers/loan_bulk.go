@@ -15,7 +15,7 @@ import (
 
 // bulkMax bounds the applications one bulk action takes: a page of the
 // list at its largest.
-const bulkMax = 100
+const bulkMax = application.MaxBulk
 
 // bulkRowPrefix names a selected row's checkbox: "row-LN-2026-000123",
 // its value the version the list showed. One field per row, so no field
@@ -38,21 +38,8 @@ func (a *App) BulkAssignLoans(w http.ResponseWriter, r *http.Request) {
 		a.ErrorPage(w, r, http.StatusForbidden, "Not available to you", "Viewers read applications; underwriters and admins assign them.")
 		return
 	}
-	back := r.PostForm.Get("back")
-	if back != "/loans" && !strings.HasPrefix(back, "/loans?") {
-		back = "/loans"
-	}
-	type pick struct {
-		id      string
-		version int64
-	}
-	var picks []pick
-	for key, vs := range r.PostForm {
-		if id, ok := strings.CutPrefix(key, bulkRowPrefix); ok && len(vs) == 1 {
-			picks = append(picks, pick{id, parseVersion(vs[0])})
-		}
-	}
-	slices.SortFunc(picks, func(x, y pick) int { return strings.Compare(x.id, y.id) })
+	back := bulkBack(r)
+	picks := bulkPicks(r)
 	to := strings.TrimSpace(r.PostForm.Get("assignee"))
 	switch {
 	case len(picks) == 0:
@@ -68,8 +55,8 @@ func (a *App) BulkAssignLoans(w http.ResponseWriter, r *http.Request) {
 
 	res := views.BulkResults{Back: back, To: to}
 	for _, p := range picks {
-		row := views.BulkRow{HumanID: p.id, URL: loanURL(p.id)}
-		out, err := a.Service.Assign(r.Context(), application.AssignRequest{Actor: user, LoanID: p.id, Version: p.version, Assignee: to})
+		row := views.BulkRow{HumanID: p.LoanID, URL: loanURL(p.LoanID)}
+		out, err := a.Service.Assign(r.Context(), application.AssignRequest{Actor: user, LoanID: p.LoanID, Version: p.Version, Assignee: to})
 		var (
 			conflict  *application.Conflict
 			forbidden *application.Forbidden
@@ -120,5 +107,97 @@ func (a *App) isStaff(r *http.Request, email string) bool {
 // ShowBulkAssign is GET /loans/bulk-assign: the results exist only as
 // the answer to the form, so a reload or a bookmark goes to the list.
 func (a *App) ShowBulkAssign(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, "/loans", http.StatusSeeOther)
+}
+
+// bulkBack is the list to return to from a bulk action's results: the
+// form's back field when it is the list, else the plain list.
+func bulkBack(r *http.Request) string {
+	back := r.PostForm.Get("back")
+	if back != "/loans" && !strings.HasPrefix(back, "/loans?") {
+		back = "/loans"
+	}
+	return back
+}
+
+// bulkPicks are the ticked rows of a bulk form, each with the version the
+// list showed, in the order of their IDs.
+func bulkPicks(r *http.Request) []application.Pick {
+	var picks []application.Pick
+	for key, vs := range r.PostForm {
+		if id, ok := strings.CutPrefix(key, bulkRowPrefix); ok && len(vs) == 1 {
+			picks = append(picks, application.Pick{LoanID: id, Version: parseVersion(vs[0])})
+		}
+	}
+	slices.SortFunc(picks, func(x, y application.Pick) int { return strings.Compare(x.LoanID, y.LoanID) })
+	return picks
+}
+
+// BulkHoldLoans is POST /loans/bulk-hold, the list's "Put selected on
+// hold": the loan service puts each ticked application on hold with the
+// one reason given, against the version the list showed. The answer is
+// a page of per-row results: held (its history records the reason),
+// already on hold, or left as it was with why (changed since, naming who
+// changed what; a status the workflow cannot hold; missing). Viewers get
+// a 403; no selection, too many, or no reason a 422 with nothing changed.
+func (a *App) BulkHoldLoans(w http.ResponseWriter, r *http.Request) {
+	if !a.parseForm(w, r) {
+		return
+	}
+	user, _ := auth.UserFrom(r.Context())
+	reason := r.PostForm.Get("reason")
+	outcomes, err := a.Service.HoldMany(r.Context(), application.HoldManyRequest{Actor: user, Picks: bulkPicks(r), Reason: reason})
+	var (
+		forbidden *application.Forbidden
+		invalid   *application.Invalid
+	)
+	switch {
+	case errors.As(err, &forbidden):
+		a.ErrorPage(w, r, http.StatusForbidden, "Not available to you", "Viewers read applications; underwriters and admins put them on hold.")
+		return
+	case errors.As(err, &invalid) && len(outcomes) == 0:
+		a.ErrorPage(w, r, http.StatusUnprocessableEntity, "Nothing was put on hold", invalid.Message())
+		return
+	case err != nil:
+		a.ServerError(w, r, err)
+		return
+	}
+	res := views.BulkResults{Back: bulkBack(r), Hold: true, Reason: strings.TrimSpace(reason)}
+	for _, o := range outcomes {
+		if n := len(o.Loan.History); o.Held && n > 0 {
+			res.Reason = o.Loan.History[n-1].Reason // as recorded (normalised)
+		}
+	}
+	for _, o := range outcomes {
+		row := views.BulkRow{HumanID: o.LoanID, URL: loanURL(o.LoanID)}
+		var (
+			conflict  *application.Conflict
+			invalid   *application.Invalid
+			forbidden *application.Forbidden
+		)
+		switch {
+		case o.Held:
+			row.Outcome, row.Text = "held", "Now on hold (version "+strconv.FormatInt(o.Loan.Version, 10)+")."
+			res.Done++
+		case o.AlreadyHeld:
+			row.Outcome, row.Text = "unchanged", "Already on hold: nothing to do."
+			res.Done++
+		case errors.As(o.Err, &conflict):
+			row.Outcome, row.Text = "conflict", "Not put on hold, it changed since your list was loaded: "+conflict.Message()+" Open it to decide."
+		case errors.As(o.Err, &invalid):
+			row.Outcome, row.Text = "refused", "Not put on hold: "+invalid.Message()
+		case errors.As(o.Err, &forbidden):
+			row.Outcome, row.Text = "refused", "Not put on hold: "+forbidden.Reason
+		default:
+			row.Outcome, row.Text = "missing", "There is no such application."
+		}
+		res.Rows = append(res.Rows, row)
+	}
+	res.Skipped = len(res.Rows) - res.Done
+	a.render(w, r, http.StatusOK, views.BulkResultPage(a.page(r, "Put on hold", "loans"), res))
+}
+
+// ShowBulkHold is GET /loans/bulk-hold: like ShowBulkAssign, the list.
+func (a *App) ShowBulkHold(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/loans", http.StatusSeeOther)
 }

@@ -441,15 +441,19 @@ type WorkerRow struct{ ID, Detail string }
 
 // BulkResults are a bulk action's outcome, row by row.
 type BulkResults struct {
-	To      string // the assignee ("" for nobody)
+	To string // the assignee ("" for nobody)
+	// Hold: the action put applications on hold with Reason (else it
+	// assigned them to To).
+	Hold    bool
+	Reason  string
 	Back    string // the list as it was
 	Done    int    // assigned, or already so
 	Skipped int    // changed meanwhile, refused or missing
 	Rows    []BulkRow
 }
 
-// BulkRow is one application's outcome: assigned, unchanged, conflict,
-// refused or missing.
+// BulkRow is one application's outcome: assigned, held, unchanged,
+// conflict, refused or missing.
 type BulkRow struct {
 	HumanID, URL  string
 	Outcome, Text string

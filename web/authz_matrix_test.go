@@ -131,7 +131,11 @@ var authorizationMatrix = map[string]matrixRow{
 	// Bulk assign: nothing ticked is a 422 for those who may assign.
 	"POST /loans/bulk-assign": row(s303, s303, s303, s303, s403, s422, s422).withForm("assignee", ""),
 	// Opened as a page (a reload, a bookmark): back to the list.
-	"GET /loans/bulk-assign":                        row(s303, s303, s303, s303, s303, s303, s303),
+	"GET /loans/bulk-assign": row(s303, s303, s303, s303, s303, s303, s303),
+	// Bulk hold: a ticked row without a reason is a 422 for those who may
+	// hold (nothing changed); viewers a 403 whatever the form.
+	"POST /loans/bulk-hold":                         row(s303, s303, s303, s303, s403, s422, s422).withForm("row-LN-2026-000042", "{version}"),
+	"GET /loans/bulk-hold":                          row(s303, s303, s303, s303, s303, s303, s303),
 	"GET /loans/{id}":                               page,
 	"GET /loans/{id}/schedule":                      page,
 	"GET /loans/{id}/schedule.csv":                  page,

@@ -93,6 +93,8 @@ func (s *Server) routes() (root, api *chi.Mux) {
 			r.Get("/loans/export.xlsx", s.app.ExportLoansXLSX)
 			r.Post("/loans/bulk-assign", s.app.BulkAssignLoans)
 			r.Get("/loans/bulk-assign", s.app.ShowBulkAssign)
+			r.Post("/loans/bulk-hold", s.app.BulkHoldLoans)
+			r.Get("/loans/bulk-hold", s.app.ShowBulkHold)
 			r.Get("/loans/{id}", s.app.ShowLoan)
 			r.Post("/loans/{id}/flags", s.app.AcknowledgeFlag)
 			r.Post("/loans/{id}/notes", s.app.AddNote)

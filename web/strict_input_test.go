@@ -221,6 +221,7 @@ func TestStrictInput(t *testing.T) {
 		"POST /loans/{id}/flags":                             {form: url.Values{"version": {"1"}, "code": {"duplicate_pan"}, "otherLoan": {"LN-2026-000001"}, "note": {"checked"}}, dup: "note"},
 		"POST /loans/{id}/notes":                             {form: url.Values{"text": {"Called HR"}}, dup: "text"},
 		"POST /loans/bulk-assign":                            {form: url.Values{"assignee": {"uw@example.com"}, "row-LN-2026-000042": {"1"}}, dup: "assignee"},
+		"POST /loans/bulk-hold":                              {form: url.Values{"reason": {"Waiting for salary slips"}, "row-LN-2026-000042": {"1"}}, dup: "reason"},
 	}
 
 	base := probe.read(t)
