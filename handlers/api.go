@@ -33,7 +33,16 @@ func (a *App) writeJSON(w http.ResponseWriter, r *http.Request, status int, v an
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	defer putPageBuffer(buf)
 	buf.Reset()
-	if err := jsonv2.MarshalWrite(buf, v, jsonv1.DefaultOptionsV1()); err != nil {
+	var err error
+	if fast, ok := v.(jsonAppender); ok {
+		var b []byte
+		if b, err = fast.appendJSON(buf.AvailableBuffer()); err == nil {
+			buf.Write(b)
+		}
+	} else {
+		err = jsonv2.MarshalWrite(buf, v, jsonv1.DefaultOptionsV1())
+	}
+	if err != nil {
 		a.Logger.Error("encoding a JSON response failed", "uri", r.URL.RequestURI(), "err", err)
 		status = http.StatusInternalServerError
 		buf.Reset()
@@ -41,6 +50,9 @@ func (a *App) writeJSON(w http.ResponseWriter, r *http.Request, status int, v an
 	}
 	buf.WriteByte('\n')
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	// The length up front: without it net/http chunks a body past its
+	// 2 KB buffer, one more write a response.
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

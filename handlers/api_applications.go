@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -184,6 +185,104 @@ func (w *jsonMembers) time(name string, t time.Time) {
 	w.err = w.enc.WriteValue(b)
 }
 
+// jsonAppender is a response that writes its own JSON, byte for byte
+// what jsonv2.MarshalWrite with jsonv1.DefaultOptionsV1 writes for it (its
+// test compares them), failing where it fails.
+type jsonAppender interface {
+	appendJSON(dst []byte) ([]byte, error)
+}
+
+// appendJSON appends the list as reflection with encoding/json's options
+// writes it. The list API is the most requested answer (the design's
+// own load test asks nothing else), and its 25 items through the
+// encoder's tokens were a fifth of its CPU.
+func (l apiList) appendJSON(b []byte) ([]byte, error) {
+	var err error
+	if l.Items == nil {
+		b = append(b, `{"items":null`...)
+	} else {
+		b = append(b, `{"items":[`...)
+	}
+	for i, it := range l.Items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(append(b, `{"id":`...), it.ID)
+		b = strconv.AppendInt(append(b, `,"version":`...), it.Version, 10)
+		b = appendJSONString(append(b, `,"status":`...), it.Status)
+		b = appendJSONString(append(b, `,"applicantName":`...), it.ApplicantName)
+		b = appendJSONString(append(b, `,"city":`...), it.City)
+		b = appendJSONString(append(b, `,"product":`...), it.Product)
+		b = strconv.AppendInt(append(b, `,"amountPaise":`...), it.AmountPaise, 10)
+		b = appendJSONString(append(b, `,"assignee":`...), it.Assignee)
+		if b, err = appendJSONTime(append(b, `,"createdAt":`...), it.CreatedAt); err != nil {
+			return nil, err
+		}
+		if b, err = appendJSONTime(append(b, `,"updatedAt":`...), it.UpdatedAt); err != nil {
+			return nil, err
+		}
+		b = append(b, '}')
+	}
+	if l.Items != nil {
+		b = append(b, ']')
+	}
+	b = strconv.AppendInt(append(b, `,"page":`...), int64(l.Page), 10)
+	b = strconv.AppendInt(append(b, `,"pages":`...), int64(l.Pages), 10)
+	b = strconv.AppendInt(append(b, `,"pageSize":`...), int64(l.PageSize), 10)
+	b = strconv.AppendInt(append(b, `,"total":`...), l.Total, 10)
+	return append(b, '}'), nil
+}
+
+// appendJSONString appends s quoted as encoding/json quotes it: the
+// shortest escaping (jsontext.AppendQuote), invalid UTF-8 replaced by
+// U+FFFD, and <, >, &, U+2028 and U+2029 escaped for HTML and JavaScript.
+func appendJSONString(b []byte, s string) []byte {
+	start := len(b)
+	b, _ = jsontext.AppendQuote(b, s) // its only error reports the replaced invalid UTF-8
+	if !mayNeedHTMLEscape(s) {
+		return b
+	}
+	quoted := string(b[start:])
+	b = b[:start]
+	for i := 0; i < len(quoted); i++ {
+		switch c := quoted[i]; {
+		case c == '<' || c == '>' || c == '&':
+			b = append(b, `\u00`...)
+			b = append(b, "0123456789abcdef"[c>>4], "0123456789abcdef"[c&0xf])
+		case c == 0xe2 && i+2 < len(quoted) && quoted[i+1] == 0x80 && (quoted[i+2] == 0xa8 || quoted[i+2] == 0xa9):
+			b = append(b, `\u202`...)
+			b = append(b, "89"[quoted[i+2]-0xa8])
+			i += 2
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+// mayNeedHTMLEscape reports whether s holds <, > or & or a byte that
+// starts U+2028 or U+2029 (strings.ContainsAny with those two runes takes
+// its slow path: a fifth of the writer's time).
+func mayNeedHTMLEscape(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '<', '>', '&', 0xe2:
+			return true
+		}
+	}
+	return false
+}
+
+// appendJSONTime appends t as time.Time's MarshalJSON does (RFC 3339
+// with nanoseconds), with its error for a year outside 0–9999.
+func appendJSONTime(b []byte, t time.Time) ([]byte, error) {
+	b, err := t.AppendText(append(b, '"'))
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '"'), nil
+}
+
 type apiList struct {
 	Items    []apiListItem `json:"items"`
 	Page     int           `json:"page"`
@@ -211,7 +310,7 @@ func (a *App) APIListApplications(w http.ResponseWriter, r *http.Request) {
 		a.APIServerError(w, r, err)
 		return
 	}
-	out := apiList{Items: []apiListItem{}, Page: page.Page, Pages: page.Pages, PageSize: q.Size, Total: page.Matching}
+	out := apiList{Items: make([]apiListItem, 0, len(page.Loans)), Page: page.Page, Pages: page.Pages, PageSize: q.Size, Total: page.Matching}
 	for _, l := range page.Loans {
 		out.Items = append(out.Items, apiListItem{
 			ID: l.HumanID, Version: l.Version, Status: l.Status, ApplicantName: l.Applicant.Name, City: l.Applicant.City,

@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,7 +87,7 @@ func TestAPIListItemJSON(t *testing.T) {
 	}
 	a := &App{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	rng := rand.New(rand.NewPCG(3, 5))
-	texts := []string{"", "Asha", "<script>&amp;</script>", "\u2028\u2029", "\"q\" \\ /", "पुणे", "a\x00b\x1f", "tab\there", "😀"}
+	texts := []string{"", "Asha", "<script>&amp;</script>", "\u2028\u2029", "\"q\" \\ /", "पुणे", "a\x00b\x1f", "tab\there", "😀", "\u2027\u202a", "x\u2028>y", "\x7f\u0080", "€&"}
 	zones := []*time.Location{time.UTC, time.FixedZone("IST", 19800), time.FixedZone("", -3600)}
 	pick := func() string { return texts[rng.IntN(len(texts))] + texts[rng.IntN(len(texts))] }
 	when := func() time.Time {
@@ -125,5 +127,36 @@ func TestAPIListItemJSON(t *testing.T) {
 	}
 	if viaReflection.String() != viaMethod.String() {
 		t.Errorf("invalid UTF-8:\n method %s\nreflect %s", viaMethod.String(), viaReflection.String())
+	}
+	// The list's own writer (writeJSON takes it, not the encoder) on
+	// invalid UTF-8 and lone bytes of U+2028's encoding, against the
+	// encoder's reflection.
+	for _, text := range []string{"LN-\xff", "a\xc3", "\xe2\x80", "\xe2\x80\xa8<\xe2", "ok\xed\xa0\x80"} {
+		list := apiList{Items: []apiListItem{{ID: text, City: text + "&"}}, Page: 1}
+		plain := struct {
+			Items    []reflected `json:"items"`
+			Page     int         `json:"page"`
+			Pages    int         `json:"pages"`
+			PageSize int         `json:"pageSize"`
+			Total    int64       `json:"total"`
+		}{Items: []reflected{reflected(list.Items[0])}, Page: 1}
+		var want bytes.Buffer
+		if err := jsonv2.MarshalWrite(&want, plain, jsonv1.DefaultOptionsV1()); err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		a.writeJSON(rec, httptest.NewRequest("GET", "/api/x", nil), 200, list)
+		if got := rec.Body.String(); got != want.String()+"\n" {
+			t.Errorf("%q:\n got %s\nwant %s", text, got, want.String())
+		}
+	}
+	// A time the encoder refuses (year 10000) is a clean 500 here too.
+	rec := httptest.NewRecorder()
+	a.writeJSON(rec, httptest.NewRequest("GET", "/api/x", nil), 200, apiList{Items: []apiListItem{{UpdatedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}}})
+	if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "items") {
+		t.Errorf("year 10000: %d %s, want a clean 500", rec.Code, rec.Body.String())
+	}
+	if _, err := json.Marshal(reflected{UpdatedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}); err == nil {
+		t.Error("encoding/json no longer refuses year 10000: the writer's 500 has no reason")
 	}
 }

@@ -38,8 +38,21 @@ import (
 // At most maxDecoded entries are kept; past that, results are decoded
 // and not remembered until writes free room.
 type decodeMemo struct {
-	m sync.Map // decodeKey → decoded
-	n atomic.Int64
+	tables sync.Map // tableKey → *decodeTable
+	n      atomic.Int64
+}
+
+// decodeTable holds the results of one projection into one type, by the
+// stored document's address: a find looks its table up once, then each
+// document by a plain integer key (a composite key with the projection's
+// string, hashed per document, was most of the memo's cost).
+type decodeTable struct {
+	m sync.Map // uintptr → *decoded
+}
+
+type tableKey struct {
+	proj string
+	typ  reflect.Type
 }
 
 // decoded is a remembered result and the document it was read from.
@@ -52,11 +65,6 @@ type decoded struct {
 // fields, so at most some 25 MB.
 const maxDecoded = 50_000
 
-type decodeKey struct {
-	doc  uintptr // the stored document's address; decoded.doc says it is still the same one
-	proj string
-	typ  reflect.Type
-}
 
 // decodeList is docdecode.DecodeList for the results of a find: result i
 // is doc(i), read from the stored document stored[i] through the
@@ -76,10 +84,11 @@ func (m *decodeMemo) decodeList(stored []bsonkit.Doc, key string, doc func(int) 
 	}
 	elem := v.Elem().Type().Elem()
 	slice := reflect.MakeSlice(v.Elem().Type(), len(stored), len(stored))
+	t := m.table(tableKey{proj: key, typ: elem})
 	for i, src := range stored {
 		item := slice.Index(i)
-		k := decodeKey{doc: uintptr(unsafe.Pointer(src)), proj: key, typ: elem}
-		got, found := m.m.Load(k)
+		k := uintptr(unsafe.Pointer(src)) // decoded.doc says it is still the same document
+		got, found := t.m.Load(k)
 		if found && got.(*decoded).doc.Value() == src {
 			item.Set(got.(*decoded).value)
 			continue
@@ -96,13 +105,13 @@ func (m *decodeMemo) decodeList(stored []bsonkit.Doc, key string, doc func(int) 
 		case found:
 			// A collected document's entry whose cleanup has not run yet:
 			// take its place (its cleanup then finds a different entry).
-			if m.m.CompareAndSwap(k, got, kept) {
-				runtime.AddCleanup(src, m.forget, forgetKey{k, kept})
+			if t.m.CompareAndSwap(k, got, kept) {
+				runtime.AddCleanup(src, m.forget, forgetKey{t, k, kept})
 			}
 		case m.n.Load() < maxDecoded:
-			if _, loaded := m.m.LoadOrStore(k, kept); !loaded {
+			if _, loaded := t.m.LoadOrStore(k, kept); !loaded {
 				m.n.Add(1)
-				runtime.AddCleanup(src, m.forget, forgetKey{k, kept})
+				runtime.AddCleanup(src, m.forget, forgetKey{t, k, kept})
 			}
 		}
 	}
@@ -114,14 +123,26 @@ func (m *decodeMemo) decodeList(stored []bsonkit.Doc, key string, doc func(int) 
 // made for the collected document, so a cleanup that runs after a new
 // document at the same address took the key leaves that one alone.
 type forgetKey struct {
-	key   decodeKey
+	table *decodeTable
+	doc   uintptr
 	entry *decoded
 }
 
 func (m *decodeMemo) forget(f forgetKey) {
-	if m.m.CompareAndDelete(f.key, f.entry) {
+	if f.table.m.CompareAndDelete(f.doc, f.entry) {
 		m.n.Add(-1)
 	}
+}
+
+// table returns the results table of a projection and type. Tables are
+// never removed: there are as many as the app's distinct list
+// projections and result types, a handful.
+func (m *decodeMemo) table(k tableKey) *decodeTable {
+	if t, ok := m.tables.Load(k); ok {
+		return t.(*decodeTable)
+	}
+	t, _ := m.tables.LoadOrStore(k, &decodeTable{})
+	return t.(*decodeTable)
 }
 
 var timeType = reflect.TypeFor[time.Time]()

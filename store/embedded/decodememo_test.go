@@ -148,8 +148,8 @@ func TestDecodeMemo_NeverStale(t *testing.T) {
 	// collected document's cleanup runs, which a busy machine's GC may do
 	// in the middle of these passes (CI saw 30 of 35).
 	earlier := map[string]bool{}
-	e.decoded.m.Range(func(k, _ any) bool {
-		earlier[k.(decodeKey).proj] = true
+	e.decoded.tables.Range(func(k, _ any) bool {
+		earlier[k.(tableKey).proj] = true
 		return true
 	})
 	flatOnes := 0
@@ -168,9 +168,14 @@ func TestDecodeMemo_NeverStale(t *testing.T) {
 		}
 	}
 	kept := 0
-	e.decoded.m.Range(func(k, v any) bool {
-		if !earlier[k.(decodeKey).proj] && v.(*decoded).doc.Value() != nil {
-			kept++
+	e.decoded.tables.Range(func(k, t any) bool {
+		if !earlier[k.(tableKey).proj] {
+			t.(*decodeTable).m.Range(func(_, v any) bool {
+				if v.(*decoded).doc.Value() != nil {
+					kept++
+				}
+				return true
+			})
 		}
 		return true
 	})
