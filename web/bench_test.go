@@ -100,6 +100,7 @@ func benchLoanPages(b *testing.B, n int) {
 			versions[i] = l.Version
 		}
 		i := 0
+		cpu := startCPU()
 		for b.Loop() {
 			k := i % len(loans)
 			form := url.Values{"version": {strconv.FormatInt(versions[k], 10)}, "city": {[]string{"Pune", "Nagpur"}[(i/len(loans))%2]}}
@@ -121,6 +122,7 @@ func benchLoanPages(b *testing.B, n int) {
 			i++
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "saves/s")
+		cpu.report(b)
 	})
 	for _, tc := range []struct{ name, path string }{
 		{"list_16_clients", "/loans"},
