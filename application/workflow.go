@@ -148,6 +148,18 @@ func DocumentRefusal(role, status string) string {
 	return "This application is " + StatusLabels[status] + "; decided applications take no new documents."
 }
 
+// DeletedDocumentRefusal says, for people, why role may not open or
+// download a deleted (or replaced) document ("" when it may). Such a
+// file is kept for audit only: it may be another applicant's, the wrong
+// file, or superseded, so only admins open it; everyone else still sees
+// that it existed, who deleted it, when and why.
+func DeletedDocumentRefusal(role string) string {
+	if role == auth.RoleAdmin {
+		return ""
+	}
+	return "This document was deleted; it is kept for audit and only an admin can open it."
+}
+
 // ScoreRefusal says, for people, why role may not ask for an application
 // in status to be scored ("" when it may): like edits, only staff who
 // work applications, and only before the decision.

@@ -409,6 +409,12 @@ func (a *App) ServeDocument(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if user, _ := auth.UserFrom(r.Context()); d.Deleted != nil {
+		if msg := application.DeletedDocumentRefusal(user.Role); msg != "" {
+			a.ErrorPage(w, r, http.StatusForbidden, "Kept for audit", msg)
+			return
+		}
+	}
 	if _, ok := uploadTypes[d.ContentType]; !ok {
 		a.ServerError(w, r, fmt.Errorf("document %s has the unexpected type %q", d.ID.Hex(), d.ContentType))
 		return
@@ -504,6 +510,7 @@ func (a *App) documentsPanel(ctx context.Context, l model.Loan, user auth.User) 
 			Filename: doc.Filename, Kind: application.DocumentKindLabel(doc.Kind), Size: formatBytes(doc.Size),
 			Status: doc.Status, StatusLabel: documentStatusLabels[doc.Status], Error: staffError(doc.Error),
 			CanChange: d.CanUpload && doc.Deleted == nil,
+			CanOpen:   doc.Deleted == nil || application.DeletedDocumentRefusal(user.Role) == "",
 		}
 		if del := doc.Deleted; del != nil {
 			row.Deleted = "Deleted by " + del.By + " on " + a.formatDateTime(del.At) + ". Reason: " + del.Reason

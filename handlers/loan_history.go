@@ -28,7 +28,8 @@ func (a *App) loanHistory(ctx context.Context, l model.Loan, user auth.User) []v
 		e  views.HistoryEntry
 	}
 	var all []dated
-	for i, e := range a.historyEntries(l.History) {
+	names := a.staffNames(ctx)
+	for i, e := range a.historyEntries(l.History, names) {
 		all = append(all, dated{l.History[len(l.History)-1-i].At, e})
 	}
 	if a.Work != nil {
@@ -37,16 +38,16 @@ func (a *App) loanHistory(ctx context.Context, l model.Loan, user auth.User) []v
 			a.Logger.Error("loan page: activity", "loan", l.HumanID, "err", err)
 		}
 		for _, act := range acts {
-			all = append(all, dated{act.At, a.activityEntry(act)})
+			all = append(all, dated{act.At, a.activityEntry(act, names)})
 		}
 		notes, err := a.Work.NotesOfLoan(ctx, l.ID, historyShown)
 		if err != nil {
 			a.Logger.Error("loan page: notes for the history", "loan", l.HumanID, "err", err)
 		}
 		for _, n := range notes {
-			all = append(all, dated{n.At, views.HistoryEntry{
-				When: a.formatDateTime(n.At), Who: cmpOr(n.ByName, n.By), Kind: "note", Event: "Note: " + n.Text,
-			}})
+			e := views.HistoryEntry{When: a.formatDateTime(n.At), Kind: "note", Event: "Note: " + n.Text}
+			e.Who, e.WhoEmail = names.who(n.By, n.ByName)
+			all = append(all, dated{n.At, e})
 		}
 	}
 	slices.SortStableFunc(all, func(x, y dated) int { return y.at.Compare(x.at) })
@@ -58,8 +59,11 @@ func (a *App) loanHistory(ctx context.Context, l model.Loan, user auth.User) []v
 }
 
 // activityEntry is one activity for people.
-func (a *App) activityEntry(act model.Activity) views.HistoryEntry {
-	e := views.HistoryEntry{When: a.formatDateTime(act.At), Who: cmpOr(act.By, "Loan Desk"), Kind: act.Kind}
+func (a *App) activityEntry(act model.Activity, names staffNames) views.HistoryEntry {
+	e := views.HistoryEntry{When: a.formatDateTime(act.At), Who: "Loan Desk", Kind: act.Kind}
+	if act.By != "" {
+		e.Who, e.WhoEmail = names.who(act.By, "")
+	}
 	switch act.Kind {
 	case model.ActivityUploaded:
 		e.Event = "Uploaded " + act.Subject + " (" + application.DocumentKindLabel(act.Text) + ")"
@@ -96,4 +100,39 @@ func cmpOr(s, fallback string) string {
 		return fallback
 	}
 	return s
+}
+
+// staffNames maps staff e-mails to their names, for the history: people
+// read names, auditors the e-mail (shown as the name's tooltip).
+type staffNames map[string]string
+
+// staffNames are the current admins' and underwriters' names (the same
+// short-lived list as the assignee choices).
+func (a *App) staffNames(ctx context.Context) staffNames {
+	users := a.staff(ctx)
+	out := make(staffNames, len(users))
+	for _, u := range users {
+		if u.Name != "" {
+			out[u.Email] = u.Name
+		}
+	}
+	return out
+}
+
+// who is how an entry by email names its author: the name recorded with
+// it (recorded), else the staff member's current name, else the e-mail
+// itself; and the e-mail for the tooltip when the name is shown ("" when
+// there is no e-mail to add: "seed", the e-mail itself).
+func (n staffNames) who(email, recorded string) (who, title string) {
+	who = cmpOr(recorded, n[email])
+	if who == "" || who == email {
+		return email, ""
+	}
+	return who, email
+}
+
+// name is the staff member's name for email, else email.
+func (n staffNames) name(email string) string {
+	who, _ := n.who(email, "")
+	return who
 }

@@ -131,7 +131,7 @@ func (a *App) flagViews(l model.Loan, user auth.User) []views.FlagView {
 // conflictView shows a lost edit beside the winners' changes.
 func (a *App) conflictView(c *application.Conflict) *views.Conflict {
 	now := application.ValuesOf(c.Loan)
-	out := &views.Conflict{Version: c.Loan.Version, Clashes: c.Clashes, Exact: c.Exact, Since: a.historyEntries(c.Since)}
+	out := &views.Conflict{Version: c.Loan.Version, Clashes: c.Clashes, Exact: c.Exact, Since: a.historyEntries(c.Since, nil)}
 	slices.Reverse(out.Since) // oldest first, as they happened
 	for _, m := range c.Mine {
 		ch := views.Change{Label: m.Label, From: application.Display(m.Key, m.From), To: application.Display(m.Key, m.To), Clash: m.Clash}
@@ -168,26 +168,25 @@ func (a *App) statusPanel(l model.Loan, user auth.User) views.StatusPanel {
 // panelConflict is a status move or assignment that met a newer
 // version: who changed what since, and what was asked.
 func (a *App) panelConflict(c *application.Conflict, tried, latest string) *views.PanelConflict {
-	pc := &views.PanelConflict{Version: c.Loan.Version, Since: a.historyEntries(c.Since), Tried: tried, Latest: latest}
+	pc := &views.PanelConflict{Version: c.Loan.Version, Since: a.historyEntries(c.Since, nil), Tried: tried, Latest: latest}
 	slices.Reverse(pc.Since) // oldest first, as they happened
 	return pc
 }
 
 // historyEntries lists history newest first, values shown for people.
-func (a *App) historyEntries(history []model.LoanChange) []views.HistoryEntry {
+func (a *App) historyEntries(history []model.LoanChange, names staffNames) []views.HistoryEntry {
 	out := make([]views.HistoryEntry, 0, len(history))
 	for i := len(history) - 1; i >= 0; i-- {
 		h := history[i]
-		who := h.ByName
-		if who == "" {
-			who = h.By
-		}
-		e := views.HistoryEntry{Version: h.Version, When: a.formatDateTime(h.At), Who: who, Reason: h.Reason, Kind: "change"}
+		e := views.HistoryEntry{Version: h.Version, When: a.formatDateTime(h.At), Reason: h.Reason, Kind: "change"}
+		e.Who, e.WhoEmail = names.who(h.By, h.ByName)
 		switch {
 		case h.FirstApprover != "":
-			e.Approval = "Second approval (checker) · first approver " + h.FirstApprover + " · maker " + h.Maker
+			e.Approval = "Second approval (checker) · first approver " + names.name(h.FirstApprover) + " · maker " + names.name(h.Maker)
+			e.ApprovalTitle = "First approver " + h.FirstApprover + " · maker " + h.Maker
 		case h.Maker != "":
-			e.Approval = "Approval (checker) · maker " + h.Maker
+			e.Approval = "Approval (checker) · maker " + names.name(h.Maker)
+			e.ApprovalTitle = "Maker " + h.Maker
 		}
 		for _, c := range h.Fields {
 			e.Changes = append(e.Changes, views.Change{Label: application.Label(c.Field), From: application.Display(c.Field, c.From), To: application.Display(c.Field, c.To)})

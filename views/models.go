@@ -339,10 +339,13 @@ type StatusAction struct {
 type HistoryEntry struct {
 	Version int64
 	When    string
-	Who     string
+	// Who is the author's name (their e-mail when no name is known);
+	// WhoEmail their e-mail when Who is a name, shown as its tooltip.
+	Who, WhoEmail string
 	Reason  string
-	// Approval names, on an approval, the maker and the first approver.
-	Approval string
+	// Approval names, on an approval, the maker and the first approver;
+	// ApprovalTitle gives their e-mails (its tooltip).
+	Approval, ApprovalTitle string
 	Changes  []Change
 	// Kind is "change" (a versioned change), "note" or an activity's
 	// kind; Event says what happened when it is not a change (Version is
@@ -381,6 +384,8 @@ type DocumentRow struct {
 	Deleted string
 	// CanChange offers Delete and Replace.
 	CanChange bool
+	// CanOpen links the file (a deleted one: admins only).
+	CanOpen bool
 }
 
 // ScoreView is the scorecard panel.

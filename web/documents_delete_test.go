@@ -32,6 +32,8 @@ func replace(t testing.TB, c *http.Client, base, loan, doc, filename string, dat
 // with a reason and only by staff who may upload; it stays stored and
 // served (kept for audit), is marked with who, when and why, and the
 // deletion is in the history; deleting it again is a 409 naming who did.
+// A deleted (or replaced) file is opened by admins only (audit); others
+// get a 403 and no link.
 // A replacement stores the new file, marks the old one replaced (still
 // served) and is in the history; a deleted document cannot be replaced,
 // and that stores nothing.
@@ -96,14 +98,32 @@ func TestDocuments_DeleteAndReplace(t *testing.T) {
 	if d := deleted(card.ID.Hex()); d == nil || d.By != "uw@example.com" || d.Reason != "Blurred copy" || d.At.IsZero() {
 		t.Fatalf("the deletion stored: %+v", d)
 	}
-	if res := get(t, viewer, f.url+cardPath); res.status != http.StatusOK || res.body != string(png) {
-		t.Errorf("the deleted file is not kept: %d, %d bytes", res.status, len(res.body))
+	// Kept for audit: an admin opens and downloads it; nobody else does
+	// (it may be another applicant's), and their panel links no file.
+	if res := get(t, admin, f.url+cardPath); res.status != http.StatusOK || res.body != string(png) {
+		t.Errorf("the deleted file is not kept for the admin: %d, %d bytes", res.status, len(res.body))
+	}
+	if res := get(t, admin, f.url+cardPath+"?download=1"); res.status != http.StatusOK || !strings.HasPrefix(res.header.Get("Content-Disposition"), "attachment") {
+		t.Errorf("the admin's download of the deleted file: %d %q", res.status, res.header.Get("Content-Disposition"))
+	}
+	for name, c := range map[string]*http.Client{"viewer": viewer, "underwriter": uw} {
+		for _, q := range []string{"", "?download=1"} {
+			if res := get(t, c, f.url+cardPath+q); res.status != http.StatusForbidden || strings.Contains(res.body, string(png[:16])) || !strings.Contains(res.body, "only an admin can open it") {
+				t.Errorf("%s opens the deleted file%s: %d", name, q, res.status)
+			}
+		}
 	}
 	page := get(t, viewer, f.url+loanPath).body
-	for _, want := range []string{"Uploaded card.png", "Deleted card.png (kept for audit). Reason: Blurred copy", `data-testid="document-deleted"`} {
+	for _, want := range []string{"Uploaded card.png", "Deleted card.png (kept for audit). Reason: Blurred copy", `data-testid="document-deleted"`, "kept for audit (admins open it)"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the loan page lacks %q", want)
 		}
+	}
+	if strings.Contains(page, cardPath) {
+		t.Error("a viewer's loan page links the deleted file")
+	}
+	if !strings.Contains(get(t, admin, f.url+loanPath).body, cardPath+"?download=1") {
+		t.Error("the admin's loan page does not link the deleted file")
 	}
 	if res := postForm(t, admin, f.url, cardPath+"/delete", url.Values{"reason": {"Duplicate"}}); res.status != http.StatusConflict ||
 		!strings.Contains(res.body, "deleted already by uw@example.com") || !strings.Contains(res.body, "Blurred copy") {
@@ -129,8 +149,14 @@ func TestDocuments_DeleteAndReplace(t *testing.T) {
 	if d := deleted(old.ID.Hex()); d == nil || d.ReplacedBy != fresh.ID || fresh.Replaces != old.ID || fresh.Kind != "income" || fresh.Deleted != nil {
 		t.Errorf("the replacement stored: old %+v, new %+v", d, fresh)
 	}
-	if res := get(t, viewer, f.url+loanPath+"/documents/"+old.ID.Hex()); res.status != http.StatusOK || res.body != string(png) {
+	if res := get(t, admin, f.url+loanPath+"/documents/"+old.ID.Hex()); res.status != http.StatusOK || res.body != string(png) {
 		t.Errorf("the replaced file is not kept: %d", res.status)
+	}
+	if res := get(t, viewer, f.url+loanPath+"/documents/"+old.ID.Hex()); res.status != http.StatusForbidden {
+		t.Errorf("a viewer opens the replaced file: %d", res.status)
+	}
+	if res := get(t, viewer, f.url+loanPath+"/documents/"+fresh.ID.Hex()); res.status != http.StatusOK || res.body != string(pdf) {
+		t.Errorf("a viewer cannot open the current file: %d", res.status)
 	}
 	if page := get(t, viewer, f.url+loanPath).body; !strings.Contains(page, "Replaced slip-old.png with slip-new.pdf (the old file is kept for audit)") {
 		t.Errorf("the history lacks the replacement")
