@@ -342,11 +342,11 @@ type HistoryEntry struct {
 	// Who is the author's name (their e-mail when no name is known);
 	// WhoEmail their e-mail when Who is a name, shown as its tooltip.
 	Who, WhoEmail string
-	Reason  string
+	Reason        string
 	// Approval names, on an approval, the maker and the first approver;
 	// ApprovalTitle gives their e-mails (its tooltip).
 	Approval, ApprovalTitle string
-	Changes  []Change
+	Changes                 []Change
 	// Kind is "change" (a versioned change), "note" or an activity's
 	// kind; Event says what happened when it is not a change (Version is
 	// then 0).
