@@ -201,41 +201,64 @@ func (q listQuery) url(set func(*listQuery)) string {
 
 // query is q's state as a query string ("?status=…", or "" for the
 // defaults), changed by set. Amounts are written back as plain rupees.
+// Parameters come in url.Values.Encode's order (sorted by key), written
+// directly: a list page links to itself some twenty ways (tabs, sort
+// headers, pager, page sizes), and building a map for each was a sixth
+// of the page's CPU.
 func (q listQuery) query(set func(*listQuery)) string {
 	if set != nil {
 		set(&q)
 	}
-	v := url.Values{}
-	for key, val := range map[string]string{
-		"status": q.Status, "q": q.Q, "assignee": q.Assignee, "product": q.Product,
-		"min": q.Min, "max": q.Max, "from": q.From, "to": q.To, "city": q.City, "score": q.Rec,
-	} {
-		if val != "" {
-			v.Set(key, val)
-		}
-	}
+	minimum, maximum := q.Min, q.Max
 	if q.narrow.AmountMin > 0 {
-		v.Set("min", money.FormatRupees(q.narrow.AmountMin))
+		minimum = money.FormatRupees(q.narrow.AmountMin)
 	}
 	if q.narrow.AmountMax > 0 {
-		v.Set("max", money.FormatRupees(q.narrow.AmountMax))
+		maximum = money.FormatRupees(q.narrow.AmountMax)
 	}
-	if q.Days > 0 {
-		v.Set("days", strconv.Itoa(q.Days))
+	number := func(n, unless int) string {
+		if n == unless {
+			return ""
+		}
+		return strconv.Itoa(n)
 	}
-	if q.Sort != store.SortNewest {
-		v.Set("sort", q.Sort)
-	}
-	if q.Size != loanPageSize {
-		v.Set("size", strconv.Itoa(q.Size))
-	}
+	page := ""
 	if q.Page > 1 {
-		v.Set("page", strconv.Itoa(q.Page))
+		page = strconv.Itoa(q.Page)
 	}
-	if len(v) == 0 {
-		return ""
+	days := ""
+	if q.Days > 0 {
+		days = strconv.Itoa(q.Days)
 	}
-	return "?" + v.Encode()
+	given := func(val string) param { return param{val, val != ""} }
+	var b []byte
+	for _, p := range [...]struct {
+		key string
+		param
+	}{
+		{"assignee", given(q.Assignee)}, {"city", given(q.City)}, {"days", given(days)}, {"from", given(q.From)},
+		{"max", given(maximum)}, {"min", given(minimum)}, {"page", given(page)}, {"product", given(q.Product)},
+		{"q", given(q.Q)}, {"score", given(q.Rec)}, {"size", given(number(q.Size, loanPageSize))},
+		{"sort", param{q.Sort, q.Sort != store.SortNewest}}, {"status", given(q.Status)}, {"to", given(q.To)},
+	} {
+		if !p.written {
+			continue
+		}
+		if b == nil {
+			b = append(make([]byte, 0, 64), '?')
+		} else {
+			b = append(b, '&')
+		}
+		b = append(append(b, p.key...), '=')
+		b = append(b, url.QueryEscape(p.val)...)
+	}
+	return string(b)
+}
+
+// param is a query parameter's value and whether the link carries it.
+type param struct {
+	val     string
+	written bool
 }
 
 // filter is q as a store filter, for user at now: at least q.Days days
