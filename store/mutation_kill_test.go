@@ -1,0 +1,97 @@
+package store
+
+// Tests that kill mutants gremlins found surviving in the store (issue
+// 20); each names the mutation it catches. See docs/mutation-survivors.md.
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"loandesk/model"
+
+	"go.mongodb.org/mongo-driver/bson/primitive"
+)
+
+// ActivityAdd answers nil on a stored entry and keeps a time it is given
+// (activity.go: `err != nil` → `== nil` after InsertOne, which the
+// logging caller record hid).
+func TestActivityAdd_StoresAndAnswersNil(t *testing.T) {
+	t.Parallel()
+	st := setup(t).store
+	ctx := context.Background()
+	l := insertTestLoan(t, st)
+	at := time.Date(2026, 11, 30, 6, 30, 0, 0, time.UTC)
+	if err := st.ActivityAdd(ctx, model.Activity{LoanID: l.ID, At: at, By: "uw@example.com", Kind: model.ActivityScored, Text: "called the applicant"}); err != nil {
+		t.Fatalf("ActivityAdd: %v", err)
+	}
+	acts, err := st.ActivityOfLoan(ctx, l.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(acts) != 1 || !acts[0].At.Equal(at) || acts[0].Text != "called the applicant" || acts[0].By != "uw@example.com" {
+		t.Fatalf("stored: %+v", acts)
+	}
+}
+
+// Activities at the same time come newest first by _id, the one added
+// last first (activity.go ActivityOfLoan: the sort's `_id: -1` → `+1`).
+func TestActivityOfLoan_SameTimeNewestAddedFirst(t *testing.T) {
+	t.Parallel()
+	st := setup(t).store
+	ctx := context.Background()
+	l := insertTestLoan(t, st)
+	at := time.Date(2026, 11, 30, 6, 30, 0, 0, time.UTC)
+	for _, text := range []string{"first", "second", "third"} {
+		if err := st.ActivityAdd(ctx, model.Activity{LoanID: l.ID, At: at, Kind: model.ActivityScored, Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	acts, err := st.ActivityOfLoan(ctx, l.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range acts {
+		got = append(got, a.Text)
+	}
+	if want := []string{"third", "second", "first"}; !slices.Equal(got, want) {
+		t.Fatalf("order %v, want %v", got, want)
+	}
+}
+
+// AuditList: 0 (or a negative, or above 500) means 100 entries, up to 500
+// as asked, newest first by time whatever the ids (audit.go AuditList:
+// `limit <= 0 || limit > 500` each way, and the sort's `at: -1` → `+1`).
+// 101 entries, one a minute, whose ids fall as their times rise.
+func TestAuditList_LimitsAndNewestFirst(t *testing.T) {
+	t.Parallel()
+	st := setup(t).store
+	ctx := context.Background()
+	start := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	const n = 101
+	docs := make([]any, n)
+	for i := range n {
+		var id primitive.ObjectID
+		id[10], id[11] = 0xff, byte(255-i) // later entry, smaller id
+		docs[i] = AuditEntry{ID: id, At: start.Add(time.Duration(i) * time.Minute), Actor: "admin@example.com", Action: "user.created", Target: fmt.Sprintf("u%03d@example.com", i)}
+	}
+	if _, err := st.audit.InsertMany(ctx, docs); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ limit, want int }{{0, 100}, {-1, 100}, {1, 1}, {50, 50}, {500, 101}, {501, 100}} {
+		got, err := st.AuditList(ctx, AuditListParams{Limit: c.limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != c.want {
+			t.Errorf("Limit %d: %d entries, want %d", c.limit, len(got), c.want)
+			continue
+		}
+		if got[0].Target != "u100@example.com" || (len(got) > 1 && got[1].Target != "u099@example.com") {
+			t.Errorf("Limit %d: starts %s, %s; want u100, u099 (newest first)", c.limit, got[0].Target, got[min(1, len(got)-1)].Target)
+		}
+	}
+}
