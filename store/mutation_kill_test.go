@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,6 +93,34 @@ func TestAuditList_LimitsAndNewestFirst(t *testing.T) {
 		}
 		if got[0].Target != "u100@example.com" || (len(got) > 1 && got[1].Target != "u099@example.com") {
 			t.Errorf("Limit %d: starts %s, %s; want u100, u099 (newest first)", c.limit, got[0].Target, got[min(1, len(got)-1)].Target)
+		}
+	}
+}
+
+// A failed document keeps its error, and a later status clears it
+// (documents.go DocumentSetStatus: `errText != ""` → `== ""`).
+func TestDocumentSetStatus_KeepsAndClearsTheError(t *testing.T) {
+	t.Parallel()
+	st := setup(t).store
+	ctx := context.Background()
+	l := insertTestLoan(t, st)
+	d, err := st.DocumentCreate(ctx, model.Document{LoanID: l.ID, LoanHumanID: l.HumanID, Kind: "pan", Filename: "card.png", ContentType: "image/png"}, strings.NewReader("png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ status, errText string }{
+		{model.DocumentFailed, "libpng error: [06][88]"},
+		{model.DocumentPending, ""},
+	} {
+		if err := st.DocumentSetStatus(ctx, d.ID, c.status, c.errText); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.DocumentGet(ctx, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != c.status || got.Error != c.errText {
+			t.Fatalf("after %s/%q: status %s, error %q", c.status, c.errText, got.Status, got.Error)
 		}
 	}
 }
