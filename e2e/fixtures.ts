@@ -18,13 +18,41 @@ export class Server {
    * (TWO_FACTOR_ROLES=none) unless env says otherwise: the specs sign in
    * as the admin with the password alone, and e2e/two_factor.spec.ts
    * runs the default (admins enrol).
+   *
+   * port is where it listens; start moves it to another free port if
+   * the first start finds it taken (see start).
    */
-  constructor(readonly dataDir: string, readonly port: number, readonly env: Record<string, string> = {}) {
+  constructor(
+    readonly dataDir: string,
+    public port: number,
+    readonly env: Record<string, string> = {},
+  ) {
     this.url = `http://127.0.0.1:${port}`;
   }
 
+  /**
+   * Starts the server and waits until it answers /ready. It counts as
+   * started only once its own log says it listens: freePort's port is
+   * free when asked, and another process on the machine (another spec's
+   * server, another test run) may take it before this one listens, and
+   * then answer /ready in its place. On a first start a taken port is
+   * left for a new free one (up to 5 times); a restart keeps its port,
+   * the one the test's pages use, and fails if it is taken.
+   */
   async start() {
-    this.proc = spawn(binary, [], {
+    for (let attempt = 1; ; attempt++) {
+      if ((await this.launch()) === "ready") return;
+      if (this.started || attempt === 5) throw new Error(`server could not listen on port ${this.port}:\n${this.log}`);
+      this.port = await freePort();
+      this.url = `http://127.0.0.1:${this.port}`;
+    }
+  }
+
+  private started = false;
+
+  private async launch(): Promise<"ready" | "port taken"> {
+    const from = this.log.length; // the log is kept across restarts, for the attachment
+    const proc = spawn(binary, [], {
       env: {
         ...process.env,
         PORT: String(this.port),
@@ -38,16 +66,27 @@ export class Server {
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    this.proc.stdout!.on("data", (d) => (this.log += d));
-    this.proc.stderr!.on("data", (d) => (this.log += d));
+    this.proc = proc;
+    proc.stdout!.on("data", (d) => (this.log += d));
+    proc.stderr!.on("data", (d) => (this.log += d));
+    const exited = new Promise((r) => proc.once("exit", r));
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
-      if (this.proc.exitCode !== null) throw new Error(`server exited:\n${this.log}`);
-      try {
-        const res = await fetch(this.url + "/ready");
-        if (res.ok) return;
-      } catch {
-        /* not listening yet */
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        await exited; // its last output read
+        if (/address already in use/.test(this.log.slice(from))) return "port taken";
+        throw new Error(`server exited:\n${this.log}`);
+      }
+      if (this.log.slice(from).includes("Loan Desk is serving")) {
+        try {
+          const res = await fetch(this.url + "/ready");
+          if (res.ok) {
+            this.started = true;
+            return "ready";
+          }
+        } catch {
+          /* not serving yet */
+        }
       }
       await new Promise((r) => setTimeout(r, 100));
     }
