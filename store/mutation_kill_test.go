@@ -5,6 +5,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -122,5 +123,74 @@ func TestDocumentSetStatus_KeepsAndClearsTheError(t *testing.T) {
 		if got.Status != c.status || got.Error != c.errText {
 			t.Fatalf("after %s/%q: status %s, error %q", c.status, c.errText, got.Status, got.Error)
 		}
+	}
+}
+
+// Deleting and replacing documents in the store itself (documents.go
+// documentDelete and DocumentReplace had no test of the store's own: a
+// second deletion is ErrConflict naming who deleted it, a missing one
+// ErrNotFound; a replacement is stored, queued for reading and in the
+// history, and marks the old one replaced; a deleted document cannot be
+// replaced, and nothing is stored then).
+func TestDocumentDeleteAndReplace_InTheStore(t *testing.T) {
+	t.Parallel()
+	st := setup(t).store
+	ctx := context.Background()
+	l := insertTestLoan(t, st)
+	create := func(name string) model.Document {
+		t.Helper()
+		d, err := st.DocumentCreate(ctx, model.Document{LoanID: l.ID, LoanHumanID: l.HumanID, Kind: "income", Filename: name,
+			ContentType: "image/png", UploadedBy: "uw@example.com"}, strings.NewReader("png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	gone := create("old.png")
+	if _, err := st.DocumentDelete(ctx, gone.ID, "uw@example.com", "blurred"); err != nil {
+		t.Fatal(err)
+	}
+	again, err := st.DocumentDelete(ctx, gone.ID, "admin@example.com", "twice")
+	if !errors.Is(err, ErrConflict) || again.Deleted == nil || again.Deleted.By != "uw@example.com" || again.Deleted.Reason != "blurred" {
+		t.Fatalf("second deletion: %v, %+v", err, again.Deleted)
+	}
+	if _, err := st.DocumentDelete(ctx, primitive.NewObjectID(), "uw@example.com", "x"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing document: %v", err)
+	}
+	gone, _ = st.DocumentGet(ctx, gone.ID)
+	if _, err := st.DocumentReplace(ctx, gone, model.Document{LoanID: l.ID, LoanHumanID: l.HumanID, Kind: "income", Filename: "new.png",
+		UploadedBy: "uw@example.com"}, strings.NewReader("png")); !errors.Is(err, ErrConflict) {
+		t.Fatalf("replacing a deleted document: %v", err)
+	}
+	if docs, _ := st.DocumentsOfLoan(ctx, l.ID); len(docs) != 1 {
+		t.Fatalf("a refused replacement stored something: %d documents", len(docs))
+	}
+
+	old := create("payslip.png")
+	fresh, err := st.DocumentReplace(ctx, old, model.Document{LoanID: l.ID, LoanHumanID: l.HumanID, Kind: "income", Filename: "payslip-2.png",
+		ContentType: "image/png", UploadedBy: "uw@example.com"}, strings.NewReader("png2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ = st.DocumentGet(ctx, old.ID)
+	if fresh.Replaces != old.ID || fresh.Deleted != nil || old.Deleted == nil || old.Deleted.ReplacedBy != fresh.ID ||
+		old.Deleted.Reason != "Replaced by payslip-2.png" || old.Deleted.By != "uw@example.com" {
+		t.Fatalf("replacement %+v, old %+v", fresh, old.Deleted)
+	}
+	ev, err := st.Claim(ctx, "w1", []string{EventDocumentUploaded}, time.Minute)
+	if err != nil || ev.DedupeKey != "ocr:"+fresh.ID.Hex() {
+		t.Fatalf("the replacement's reading: %v, %+v", err, ev)
+	}
+	acts, err := st.ActivityOfLoan(ctx, l.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range acts {
+		got = append(got, a.Kind+"|"+a.Subject+"|"+a.Text)
+	}
+	want := []string{"document_replaced|payslip.png|payslip-2.png", "document_deleted|old.png|blurred"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("history %q, want %q", got, want)
 	}
 }
