@@ -1,6 +1,6 @@
 import { test, expect, signIn, addUser } from "./fixtures";
 
-test("a stale status move or assignment shows who changed what, applies nothing, and is done on top only when asked", async ({
+test("a stale status move, assignment or section save shows who changed what, applies nothing, is done on top only when asked, and the header and history follow", async ({
   page,
   browser,
   server,
@@ -59,6 +59,48 @@ test("a stale status move or assignment shows who changed what, applies nothing,
   await ac.getByTestId("assign-retry").click();
   await expect(page.getByTestId("flash")).toContainText("is now assigned to admin@example.com");
   await expect(page.getByTestId("assignee")).toHaveText("admin@example.com");
+
+  // A section conflict: at the prompt, after its "Load latest" (take
+  // theirs) and after "Apply my changes on top" (save anyway), the
+  // header's "updated … by …" and the history follow without a reload.
+  await chandra.reload();
+  const mine = page.getByTestId("section-applicant");
+  const theirs = chandra.getByTestId("section-applicant");
+  const saveTheirs = async (field: string, value: string) => {
+    await theirs.getByTestId("edit").click();
+    await theirs.getByLabel(field).fill(value);
+    await theirs.getByTestId("save").click();
+    await expect(theirs.getByTestId("notice")).toContainText("Saved as version");
+  };
+  const header = page.getByTestId("loan-updated");
+  const newest = page.getByTestId("history-entry").first();
+  await mine.getByTestId("edit").click();
+  await mine.getByLabel("Address").fill("7, Mall Road, Shimla 171001");
+  await saveTheirs("City", "Shimla");
+  await mine.getByTestId("save").click();
+  const prompt = mine.getByTestId("conflict");
+  await expect(prompt).toBeVisible();
+  await expect(header).toContainText("by chandra@example.com");
+  await expect(newest).toContainText("Chandra Rao");
+  await expect(newest).toContainText("City:");
+  // Chandra saves again while the prompt is open; "Load latest" shows it
+  // in the section, the header and the history.
+  await saveTheirs("Phone", "+91 98100 12345");
+  page.once("dialog", (d) => d.accept()); // the prompt holds my unsaved change
+  await prompt.getByTestId("load-latest").click();
+  await expect(mine).toContainText("98100 12345");
+  await expect(newest).toContainText("Phone:");
+  // Save anyway on top of Chandra's next save: the header and history are mine.
+  await mine.getByTestId("edit").click();
+  await mine.getByLabel("Address").fill("7, Mall Road, Shimla 171001");
+  await saveTheirs("City", "Manali");
+  await mine.getByTestId("save").click();
+  await expect(newest).toContainText("City:"); // Chandra's Manali, refreshed at the prompt
+  await expect(newest).toContainText("Manali");
+  await prompt.getByTestId("apply-mine").click();
+  await expect(mine.getByTestId("notice")).toContainText("Saved as version");
+  await expect(header).toContainText("by admin@example.com");
+  await expect(newest).toContainText("7, Mall Road, Shimla 171001");
 
   await other.close();
   expect(problems).toEqual([]);

@@ -36,8 +36,11 @@ func (a *App) ShowLoanSection(w http.ResponseWriter, r *http.Request) {
 	}
 	s := sectionView(l, section, user)
 	s.Focus = views.FocusHeading // back from the form: the keyboard stays in the section
-	a.respond(w, r, http.StatusOK, views.LoanSectionCard(s), func() {
-		a.renderLoanPage(w, r, http.StatusOK, l, a.loanDetail(r.Context(), l, user))
+	d := a.loanDetail(r.Context(), l, user)
+	// With htmx (Cancel, a conflict's "Load latest"): the section, and
+	// out of band the panels the version it shows may have changed.
+	a.respond(w, r, http.StatusOK, views.LoanSectionSaved(s, d), func() {
+		a.renderLoanPage(w, r, http.StatusOK, l, d)
 	})
 }
 

@@ -58,7 +58,13 @@ func (a *App) UpdateLoanSection(w http.ResponseWriter, r *http.Request) {
 		s := sectionView(conflict.Loan, section, user)
 		s.Conflict = a.conflictView(conflict)
 		s.Focus = views.FocusConflict
-		a.renderSection(w, r, http.StatusConflict, conflict.Loan, user, s)
+		// The prompt, and out of band what the newer version changed
+		// elsewhere on the page (header, history, the panels that carry
+		// the version), as a successful save refreshes them.
+		d := a.loanDetail(r.Context(), conflict.Loan, user)
+		a.respond(w, r, http.StatusConflict, views.LoanSectionSaved(s, d), func() {
+			a.renderSection(w, r, http.StatusConflict, conflict.Loan, user, s)
+		})
 	case err != nil:
 		a.ServerError(w, r, err)
 	default:
