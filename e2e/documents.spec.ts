@@ -75,7 +75,7 @@ test("an uploaded PAN card is read by OCR live on the page, scored, and overridi
   expect(problems).toEqual([]);
 });
 
-test("a document is replaced and deleted with a reason; both files stay for audit and the history says who, what and why", async ({ page, server, problems }) => {
+test("a document is replaced and deleted with a reason; both files stay for audit and the history says who, what and why; the refresh never drops an open form", async ({ page, server, problems }) => {
   await signIn(page, server);
   await page.goto(server.url + "/loans?status=submitted");
   await page.getByTestId("loan-row").first().getByRole("link").click();
@@ -84,9 +84,42 @@ test("a document is replaced and deleted with a reason; both files stay for audi
   await docs.getByLabel("File").setInputFiles(path.join(fixtures, "salary-slip.pdf"));
   await docs.getByTestId("upload").click();
   await expect(docs.getByTestId("document")).toHaveCount(1);
+  const first = docs.getByTestId("document").first();
+
+  // While it is read the panel refreshes itself every 2 s, but never
+  // drops an open form: a round with the Delete form unfolded is skipped
+  // (its request cancelled), and the refresh resumes once the form is
+  // folded again.
+  await first.getByTestId("document-delete").locator("summary").click(); // within the first 2 s: the panel still polls
+  const nextRound = (untilSent: boolean) =>
+    page.evaluate(
+      (untilSent) =>
+        new Promise<string>((resolve) => {
+          setTimeout(() => resolve("no round in 6 s"), 6000);
+          // Capturing on window: seen before the page's own script skips it.
+          window.addEventListener(
+            "htmx:beforeRequest",
+            (e) => {
+              if ((e as CustomEvent).detail.elt.id !== "documents-panel") return;
+              // Once every listener had it: was it cancelled?
+              setTimeout(() => (e.defaultPrevented && untilSent ? null : resolve(e.defaultPrevented ? "skipped" : "sent")), 0);
+            },
+            true,
+          );
+        }),
+      untilSent,
+    );
+  const round = nextRound(false);
+  await first.getByLabel("Why is salary-slip.pdf deleted?").fill("Typed while it was read");
+  expect(await round).toBe("skipped");
+  await expect(first.getByTestId("document-delete")).toHaveAttribute("open", "");
+  await expect(first.getByLabel("Why is salary-slip.pdf deleted?")).toHaveValue("Typed while it was read");
+  await expect(first.getByLabel("Why is salary-slip.pdf deleted?")).toBeFocused();
+  const resumed = nextRound(true);
+  await first.getByTestId("document-delete").locator("summary").click();
+  expect(await resumed).toBe("sent");
 
   // Replace it: the old one is listed as replaced, the new one is read.
-  const first = docs.getByTestId("document").first();
   await first.getByTestId("document-replace").locator("summary").click();
   await first.getByLabel("Replacement for salary-slip.pdf").setInputFiles(path.join(fixtures, "pan-card.png"));
   await first.getByTestId("document-replace-submit").click();

@@ -4,6 +4,34 @@
 (function () {
   "use strict";
 
+  // A panel that refreshes itself (hx-trigger "every …": the documents,
+  // scorecard and jobs panels while work is pending) skips a round while
+  // a form inside it is open: a folded form unfolded (details open), a
+  // field changed or a file chosen (in a form not folded away again), or
+  // the keyboard in a field. Its next round, once the form is folded or
+  // sent, refreshes it. Registered first, so a skipped round never marks
+  // the panel busy.
+  function formOpenIn(panel) {
+    if (panel.querySelector("details[open]")) return true;
+    var active = document.activeElement;
+    if (active && active !== panel && panel.contains(active) && typing(active)) return true;
+    var forms = panel.querySelectorAll("form");
+    for (var i = 0; i < forms.length; i++) {
+      if (forms[i].closest("details:not([open])")) continue; // folded away: given up
+      if (isDirty(forms[i])) return true;
+      var files = forms[i].querySelectorAll('input[type="file"]');
+      for (var j = 0; j < files.length; j++) if (files[j].files && files[j].files.length > 0) return true;
+    }
+    return false;
+  }
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var elt = e.detail.elt;
+    var trigger = elt && elt.getAttribute ? elt.getAttribute("hx-trigger") || "" : "";
+    if (trigger.indexOf("every ") !== 0 || !formOpenIn(elt)) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+  });
+
   // A slow request shows a busy cursor on the element that made it.
   document.addEventListener("htmx:beforeRequest", function (e) {
     e.target.setAttribute("aria-busy", "true");
@@ -53,6 +81,11 @@
       if (el.type === "hidden" || el.type === "submit" || el.type === "button" || el.type === "file") continue;
       if (el.type === "checkbox" || el.type === "radio") {
         if (el.checked !== el.defaultChecked) return true;
+      } else if (el.tagName === "SELECT" && !el.multiple) {
+        // The server's choice: the last option marked selected, else the first.
+        var chosen = 0;
+        for (var k = 0; k < el.options.length; k++) if (el.options[k].defaultSelected) chosen = k;
+        if (el.options.length > 0 && el.selectedIndex !== chosen) return true;
       } else if (el.tagName === "SELECT") {
         for (var j = 0; j < el.options.length; j++) {
           if (el.options[j].selected !== el.options[j].defaultSelected) return true;
