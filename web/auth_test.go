@@ -363,14 +363,17 @@ func TestSession(t *testing.T) {
 	// it.
 	t.Run("IdleTimeoutEndsUnusedSession", func(t *testing.T) {
 		t.Parallel()
-		const idle = 2 * time.Second
+		// Requests a quarter of the timeout apart, five of them: past the
+		// timeout, and a request may take seconds on a loaded machine
+		// (-race, other work on both cores) without a gap reaching it.
+		const idle = 6 * time.Second
 		clk := &shiftedClock{}
 		b := setupWithStoreClock(t, clk.Now, func(c *web.Config) { c.SessionIdleTimeout = idle })
 		b.createUser(t, "asha@example.com", auth.RoleAdmin)
 		c := newClient(t)
 		mustLogin(t, c, b.url, "asha@example.com")
-		for range 3 { // activity keeps it alive past the idle timeout
-			time.Sleep(idle / 2)
+		for range 5 { // activity keeps it alive past the idle timeout
+			time.Sleep(idle / 4)
 			if !signedIn(t, c, b.url) {
 				t.Fatal("an active session timed out")
 			}
@@ -386,16 +389,18 @@ func TestSession(t *testing.T) {
 
 	t.Run("AbsoluteTimeoutEndsActiveSession", func(t *testing.T) {
 		t.Parallel()
-		const lifetime = 3 * time.Second
+		const lifetime = 6 * time.Second
 		clk := &shiftedClock{}
 		b := setupWithStoreClock(t, clk.Now, func(c *web.Config) { c.SessionLifetime = lifetime })
 		b.createUser(t, "asha@example.com", auth.RoleAdmin)
 		c := newClient(t)
 		mustLogin(t, c, b.url, "asha@example.com")
 		deadline := time.Now().Add(lifetime) // no earlier than the session's
-		// Active until a second before the deadline: were activity to
-		// extend the session, it would now end about two seconds late.
-		for time.Now().Before(deadline.Add(-time.Second)) {
+		// Active until three seconds before the deadline (a request that
+		// starts then may take seconds on a loaded machine and still be
+		// answered before it): were activity to extend the session, it
+		// would now end about three seconds late.
+		for time.Now().Before(deadline.Add(-3 * time.Second)) {
 			if !signedIn(t, c, b.url) {
 				t.Fatal("signed out before the absolute timeout")
 			}
