@@ -194,3 +194,19 @@ func TestDocumentDeleteAndReplace_InTheStore(t *testing.T) {
 		t.Fatalf("history %q, want %q", got, want)
 	}
 }
+
+// A phone number typed as one word beside others counts as its last ten
+// digits (loans.go SearchTokens: `d[len(d)-10:]` in the word loop, which
+// no test reached).
+func TestSearchTokens_PhoneAmongWords(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string][]string{
+		"asha +91-98765-43210":  {"asha", "9876543210"},
+		"9876543210 verma":      {"9876543210", "verma"},
+		"asha (0)98765-43210 x": {"asha", "9876543210"},
+	} {
+		if got := SearchTokens(q); !slices.Equal(got, want) {
+			t.Errorf("SearchTokens(%q) = %q, want %q", q, got, want)
+		}
+	}
+}
