@@ -21,7 +21,7 @@ function parseCSV(text: string): string[][] {
   return rows;
 }
 
-test("Export as CSV downloads exactly the filtered list, with the filters in the file name", async ({ page, server, problems }) => {
+test("Export as CSV downloads exactly the filtered list, with the filters in the file name, showing it is prepared and taking no second click meanwhile", async ({ page, server, problems }) => {
   await signIn(page, server);
   await page.getByLabel("Product").selectOption("home");
   await expect(page).toHaveURL(/product=home/);
@@ -30,8 +30,33 @@ test("Export as CSV downloads exactly the filtered list, with the filters in the
   const matching = Number((await page.getByTestId("page-range").textContent())!.split(" of ")[1].replace(/,/g, ""));
   const firstOnPage = (await page.getByTestId("loan-row").first().getByRole("link").textContent())!;
 
-  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-csv").click()]);
+  // While the file is prepared (held here until both links were pressed
+  // again) the page says so, the links are disabled and a second click
+  // starts no second export; then the file is saved under the server's
+  // name and the page says how many rows it holds.
+  let release = () => {};
+  const held = new Promise<void>((r) => (release = r));
+  let exports = 0;
+  await page.route(/\/loans\/export\.(csv|xlsx)/, async (route) => {
+    exports++;
+    await held;
+    await route.continue();
+  });
+  const downloaded = page.waitForEvent("download");
+  await page.getByTestId("export-csv").click();
+  const status = page.getByTestId("export-status");
+  await expect(status).toHaveText("Preparing the CSV file…");
+  await expect(page.getByTestId("export-csv")).toHaveAttribute("aria-disabled", "true");
+  await expect(page.getByTestId("export-xlsx")).toHaveAttribute("aria-disabled", "true");
+  await page.getByTestId("export-csv").click({ force: true });
+  await page.getByTestId("export-xlsx").click({ force: true });
+  release();
+  const download = await downloaded;
   expect(download.suggestedFilename()).toMatch(/^loans-home-\d{8}-\d{4}\.csv$/);
+  await expect(status).toHaveText(`Downloaded ${download.suggestedFilename()} (${matching.toLocaleString("en-IN")} rows).`);
+  await expect(page.getByTestId("export-csv")).not.toHaveAttribute("aria-disabled", "true");
+  expect(exports).toBe(1);
+  await page.unroute(/\/loans\/export\.(csv|xlsx)/);
   const text = fs.readFileSync((await download.path())!, "utf8");
   expect(text.startsWith("\uFEFF")).toBeTruthy();
   const rows = parseCSV(text.slice(1));

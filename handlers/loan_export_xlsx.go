@@ -79,6 +79,7 @@ func (a *App) ExportLoansXLSX(w http.ResponseWriter, r *http.Request) {
 	}
 	name := strings.TrimSuffix(exportFilename(q, matching > exportMaxRows, a.now().In(a.zone()).Format("20060102-1504")), ".csv") + ".xlsx"
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	setExportRows(w, matching)
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Header().Set("Cache-Control", "no-store")
 	if _, err := book.WriteTo(w); err != nil {

@@ -130,6 +130,16 @@ func TestLoanExport_Capped(t *testing.T) {
 	if cd := res.header.Get("Content-Disposition"); !strings.Contains(cd, "-first-10000-") {
 		t.Errorf("Content-Disposition %q", cd)
 	}
+	// The page's progress counts against the rows the file will hold.
+	if n := res.header.Get("X-Export-Rows"); n != "10000" {
+		t.Errorf("X-Export-Rows %q, want 10000 (the cap)", n)
+	}
+	if n := get(t, c, b.url+"/loans/export.csv?product=home").header.Get("X-Export-Rows"); n != "0" {
+		t.Errorf("X-Export-Rows %q for no home loans, want 0", n)
+	}
+	if n := get(t, c, b.url+"/loans/export.xlsx?sort=amount_asc").header.Get("X-Export-Rows"); n != "10000" {
+		t.Errorf("X-Export-Rows %q of the Excel export, want 10000", n)
+	}
 	rows := readCSV(t, res.body)
 	if len(rows) != 1+10_000 || rows[1][0] != "LN-2026-010500" || rows[10_000][0] != "LN-2026-000501" {
 		t.Errorf("%d rows, first %s, last %s", len(rows)-1, rows[1][0], rows[len(rows)-1][0])
