@@ -65,7 +65,6 @@ type decoded struct {
 // fields, so at most some 25 MB.
 const maxDecoded = 50_000
 
-
 // decodeList is docdecode.DecodeList for the results of a find: result i
 // is doc(i), read from the stored document stored[i] through the
 // projection named key. It answers exactly as DecodeList does. It takes
