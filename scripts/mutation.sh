@@ -11,9 +11,10 @@
 #   scripts/mutation.sh store/embedded:query.go,commit.go   # these files only
 #   SHORT=1 scripts/mutation.sh store/embedded   # tests with -short
 #   SKIP='OverWire|FerretDB' scripts/mutation.sh store:ledger.go  # go test -skip
+#   RUN='Matcher|Differential' scripts/mutation.sh store/embedded:match.go  # go test -run
 #
 # Settings: WORKERS (default 2), COEFFICIENT (timeout coefficient, default
-# 10), OUT, SHORT, SKIP. Install gremlins with
+# 10), OUT, SHORT, SKIP, RUN. Install gremlins with
 #   go install github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
 #
 # Reliability on a small, shared machine:
@@ -81,7 +82,9 @@ export TMPDIR="$base/tmp"
 # SKIP=regexp adds -skip (no spaces): leaves out slow tests of other
 # files' rules to measure a file set sooner; what only those tests reach
 # is then NOT COVERED, and the efficacy is that of the tests run.
-export GOFLAGS="-count=1 -vet=off${SHORT:+ -short}${SKIP:+ -skip=$SKIP}"
+# RUN=regexp adds -run (no spaces): only the tests that own a file's rules
+# (a file's own differential test, say); the same caveat.
+export GOFLAGS="-count=1 -vet=off${SHORT:+ -short}${SKIP:+ -skip=$SKIP}${RUN:+ -run=$RUN}"
 summary=()
 for arg in "${packages[@]}"; do
   pkg=${arg%%:*}
