@@ -253,7 +253,7 @@ func TestJobsCommand(t *testing.T) {
 	}()
 	// The runner logs each job it completes: wait for two such lines,
 	// looking again at each write to the log.
-	deadline := time.After(60 * time.Second)
+	deadline := time.After(5 * time.Minute) // a liveness guard: under -race on a loaded machine, minutes
 	for waiting := true; waiting && strings.Count(logs.String(), "job done") < 2; {
 		select {
 		case <-logs.written:

@@ -51,7 +51,10 @@ func TestServe_Metrics(t *testing.T) {
 	})
 	waitLog := func(re *regexp.Regexp, what string) []string {
 		t.Helper()
-		deadline := time.After(60 * time.Second)
+		// A liveness guard, not a speed check: starting under -race
+		// (the admin's bcrypt hash at cost 12, the store) took over a
+		// minute on a CI machine loaded to 25.
+		deadline := time.After(5 * time.Minute)
 		for {
 			if m := re.FindStringSubmatch(logs.String()); m != nil {
 				return m
