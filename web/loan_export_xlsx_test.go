@@ -52,6 +52,9 @@ func TestLoanExport_XLSX(t *testing.T) {
 		!strings.Contains(res.header.Get("Content-Disposition"), `filename="loans-home-`) || !strings.Contains(res.header.Get("Content-Disposition"), `.xlsx"`) {
 		t.Fatalf("export: %d %q %q", res.status, res.header.Get("Content-Type"), res.header.Get("Content-Disposition"))
 	}
+	if n := res.header.Get("X-Export-Rows"); n != "4" {
+		t.Errorf("X-Export-Rows %q, want 4 (the page's progress counts against it)", n)
+	}
 	book, err := excelize.OpenReader(bytes.NewReader([]byte(res.body)))
 	if err != nil {
 		t.Fatal(err)
