@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -207,6 +208,50 @@ func TestSearchTokens_PhoneAmongWords(t *testing.T) {
 	} {
 		if got := SearchTokens(q); !slices.Equal(got, want) {
 			t.Errorf("SearchTokens(%q) = %q, want %q", q, got, want)
+		}
+	}
+}
+
+// Each list order, with its ties broken by _id in the same direction
+// (loans.go loanSorts: `_id: -1` → `+1` after createdAt and terms.amount,
+// and `updatedAt: -1` → `+1`, lived; the map is a package variable, which
+// gremlins reports as not covered). Five loans with ids 1 to 5: 1 and 2
+// filed at the same time for the same amount, 3 to 5 later, each updated
+// at another time.
+func TestLoanList_EachOrderAndItsTies(t *testing.T) {
+	t.Parallel()
+	st := setup(t).store
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	mk := func(n byte, created, updated time.Duration, amount int64) model.Loan {
+		var id primitive.ObjectID
+		id[11] = n
+		return model.Loan{ID: id, HumanID: fmt.Sprintf("LN-2026-%06d", n), Status: model.StatusSubmitted,
+			CreatedAt: t0.Add(created), UpdatedAt: t0.Add(updated), Terms: model.LoanTerms{Amount: amount}}
+	}
+	h := time.Hour
+	if err := st.LoanInsertMany(ctx, []model.Loan{
+		mk(1, 0, 5*h, 1_00_000_00), mk(2, 0, 3*h, 1_00_000_00), mk(3, h, 9*h, 3_00_000_00), mk(4, 2*h, 3*h, 2_00_000_00), mk(5, 3*h, 7*h, 50_000_00),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for sort, want := range map[string]string{
+		SortNewest:     "5 4 3 2 1",
+		SortOldest:     "1 2 3 4 5",
+		SortAmountDesc: "3 4 2 1 5",
+		SortAmountAsc:  "5 1 2 4 3",
+		SortUpdated:    "3 5 1 4 2", // 2 and 4 both at 3 h: the larger id first
+	} {
+		got, err := st.LoanList(ctx, LoanListParams{Sort: sort})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, l := range got {
+			ids = append(ids, strconv.Itoa(int(l.ID[11])))
+		}
+		if s := strings.Join(ids, " "); s != want {
+			t.Errorf("sort %s: %s, want %s", sort, s, want)
 		}
 	}
 }
