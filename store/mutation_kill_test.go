@@ -255,3 +255,35 @@ func TestLoanList_EachOrderAndItsTies(t *testing.T) {
 		}
 	}
 }
+
+// LoanCreate in the store itself (loans.go LoanCreate and loanByIntakeKey
+// were not covered by the store's tests, only through the service): a
+// number from the counter, version 1; the same key with the same hash is
+// the first application again (created false), with another hash
+// model.ErrKeyReused; no key always files a new one.
+func TestLoanCreate_NumbersAndIdempotencyKeys(t *testing.T) {
+	t.Parallel()
+	st := setup(t).store
+	ctx := context.Background()
+	l := model.Loan{Status: model.StatusSubmitted, Applicant: model.Applicant{Name: "Asha Verma", City: "Pune"}, CreatedAt: time.Now()}
+	first, created, err := st.LoanCreate(ctx, l, 2026, "key-1", "hash-1")
+	if err != nil || !created || first.HumanID != "LN-2026-000001" || first.Version != 1 || first.CityKey != "pune" {
+		t.Fatalf("first: %v, created %v, %s v%d city %q", err, created, first.HumanID, first.Version, first.CityKey)
+	}
+	again, created, err := st.LoanCreate(ctx, l, 2026, "key-1", "hash-1")
+	if err != nil || created || again.ID != first.ID || again.HumanID != "LN-2026-000001" {
+		t.Fatalf("retry with the same key: %v, created %v, %s", err, created, again.HumanID)
+	}
+	if _, created, err := st.LoanCreate(ctx, l, 2026, "key-1", "hash-2"); !errors.Is(err, model.ErrKeyReused) || created {
+		t.Fatalf("same key, other request: %v, created %v", err, created)
+	}
+	for _, want := range []string{"LN-2027-000002", "LN-2027-000003"} {
+		got, created, err := st.LoanCreate(ctx, l, 2027, "", "")
+		if err != nil || !created || got.HumanID != want {
+			t.Fatalf("without a key: %v, created %v, %s, want %s", err, created, got.HumanID, want)
+		}
+	}
+	if n, err := st.LoanCount(ctx); err != nil || n != 3 {
+		t.Fatalf("LoanCount = %d, %v; want 3", n, err)
+	}
+}
