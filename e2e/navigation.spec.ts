@@ -53,12 +53,24 @@ test("keyboard: / searches, j and k move between rows, Enter opens, ? lists the 
   await expect(link(1)).toBeFocused();
 
   // / goes to the search; there j and / are typed, not taken.
+  // Each list htmx puts in place is noted, by the URL it asked for.
+  await page.evaluate(() => {
+    const w = window as unknown as { settled: string[] };
+    w.settled = [];
+    document.body.addEventListener("htmx:afterSettle", (e) => w.settled.push((e as CustomEvent).detail.xhr?.responseURL ?? ""));
+  });
   await page.keyboard.press("/");
   await expect(page.locator("#loan-search")).toBeFocused();
   await page.keyboard.type("j/");
   await expect(page.locator("#loan-search")).toHaveValue("j/");
   await page.locator("#loan-search").fill("");
   await page.locator("#loan-search").blur();
+  // The cleared search asks again (300 ms after the typing stops): its
+  // list is in place before the rows are ticked, or a slow answer (a
+  // loaded machine) replaces the ticked list.
+  await expect
+    .poll(() => page.evaluate(() => (window as unknown as { settled: string[] }).settled.some((u) => /[?&]q=(&|$)/.test(u))))
+    .toBe(true);
 
   // Select all on this page ticks every row in place; again, clears them.
   await page.getByTestId("select-all").click();
