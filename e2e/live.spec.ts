@@ -98,3 +98,47 @@ test("an open form is told when someone else saves meanwhile, and keeps its typi
   await expect(applicant.getByTestId("conflict-mine")).toContainText("4, Lake View, Udaipur 313001");
   expect(problems).toEqual([]);
 });
+
+test("a page someone is only viewing follows another admin's save, and stops asking once its user is idle", async ({ page, browser, server, problems }) => {
+  await page.clock.install(); // time flows; fastForward stands in for the 10 s poll and 15 idle minutes
+  await signIn(page, server);
+  await page.goto(server.url + "/loans?status=under_review");
+  await page.getByTestId("loan-row").first().getByRole("link").first().click();
+  const polls: string[] = [];
+  page.on("request", (r) => {
+    if (r.url().includes("/live?v=")) polls.push(r.url());
+  });
+
+  const other = await browser.newContext();
+  const b = await other.newPage();
+  await signIn(b, server);
+  await b.goto(page.url());
+  const saveAs = async (purpose: string) => {
+    await b.getByTestId("section-terms").getByTestId("edit").click();
+    await b.getByTestId("section-terms").getByLabel("Purpose").fill(purpose);
+    await b.getByTestId("section-terms").getByTestId("save").click();
+    await expect(b.getByTestId("section-terms").getByTestId("notice")).toContainText("Saved as version");
+  };
+  await saveAs("Seen live by the first admin");
+  const version = (await b.getByTestId("section-terms").getByTestId("notice").textContent())!.match(/version (\d+)/)![1];
+
+  // Within one poll the section, the history and the header follow.
+  await page.clock.fastForward(11_000);
+  await expect(page.getByTestId("section-terms")).toContainText("Seen live by the first admin");
+  await expect(page.getByTestId("history")).toContainText("Seen live by the first admin");
+  await expect(page.locator("#loan-live")).toHaveAttribute("hx-get", new RegExp(`live\\?v=${version}$`));
+  await expect(page.getByTestId("loan-updated")).not.toContainText("by seed");
+
+  // Idle for 15 minutes: it stops asking; input resumes it at once.
+  await page.clock.fastForward("16:00");
+  const asked = polls.length;
+  await saveAs("Seen after the idle pause");
+  await page.clock.fastForward(11_000);
+  await page.waitForTimeout(300);
+  expect(polls.length).toBe(asked);
+  await expect(page.getByTestId("section-terms")).not.toContainText("Seen after the idle pause");
+  await page.getByTestId("loan-id").click();
+  await expect(page.getByTestId("section-terms")).toContainText("Seen after the idle pause");
+  await other.close();
+  expect(problems).toEqual([]);
+});

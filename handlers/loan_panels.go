@@ -105,4 +105,32 @@ func (a *App) ShowChangedNotice(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// ShowLive answers the loan page's poller (static/app.js: every 10 s while
+// the tab is visible and its user was active in the last 15 minutes):
+// while the application is still at the page's version (?v=) a bare 204
+// after one read of it, nothing rendered; once it is newer (another admin,
+// a job), the page's sections and panels as the viewer may see them, out
+// of band, as a successful save refreshes them (views.LoanLive; the
+// browser keeps an open form and a panel holding unsaved typing). Without
+// htmx it is a redirect to the page.
+func (a *App) ShowLive(w http.ResponseWriter, r *http.Request) {
+	l, ok := a.loadLoan(w, r)
+	if !ok {
+		return
+	}
+	if l.Version <= parseVersion(r.URL.Query().Get("v")) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	user, _ := auth.UserFrom(r.Context())
+	d := a.loanDetail(r.Context(), l, user)
+	for i := range d.Sections {
+		d.Sections[i].OOB = true
+	}
+	a.respond(w, r, http.StatusOK, views.LoanLive(d), func() {
+		http.Redirect(w, r, loanURL(l.HumanID), http.StatusSeeOther)
+	})
+}
+
 func v64(n int64) string { return strconv.FormatInt(n, 10) }

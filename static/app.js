@@ -160,6 +160,44 @@
     if (e.detail.target && dirtyForms(e.detail.target).length > 0) e.detail.shouldSwap = false;
   });
 
+  // The loan page follows other admins' and jobs' changes: its poller
+  // (#loan-live, views.LoanLivePoller) asks every 10 s whether the
+  // application is newer than the page (204 while it is not; else its
+  // sections and panels out of band). It asks only while the tab is
+  // visible and its user did something in the last 15 minutes; input
+  // after that, or the tab shown again, asks at once and resumes.
+  var LIVE_EVERY = 10000;
+  var LIVE_IDLE = 15 * 60 * 1000;
+  var lastInput = Date.now();
+  var lastPoll = Date.now();
+  function livePoll() {
+    var poller = document.getElementById("loan-live");
+    if (!poller || !window.htmx || document.visibilityState === "hidden") return;
+    if (Date.now() - lastInput > LIVE_IDLE) return;
+    lastPoll = Date.now();
+    window.htmx.trigger(poller, "loan-live");
+  }
+  if (document.getElementById("loan-live")) {
+    setInterval(livePoll, LIVE_EVERY);
+    ["keydown", "pointerdown", "wheel", "touchstart"].forEach(function (type) {
+      document.addEventListener(type, function () {
+        var idle = Date.now() - lastInput > LIVE_IDLE;
+        lastInput = Date.now();
+        if (idle && Date.now() - lastPoll >= LIVE_EVERY) livePoll();
+      }, { capture: true, passive: true });
+    });
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible" && Date.now() - lastPoll >= LIVE_EVERY) livePoll();
+    });
+  }
+  // An out-of-band section refresh (the live refresh) never closes an
+  // open section form or conflict prompt: its changed-notice tells the
+  // editor instead.
+  document.addEventListener("htmx:oobBeforeSwap", function (e) {
+    var t = e.detail.target;
+    if (t && t.id && t.id.indexOf("section-") === 0 && t.querySelector("form")) e.detail.shouldSwap = false;
+  });
+
   // Escape cancels an open section edit (asking first when it has changes).
   document.addEventListener("keydown", function (e) {
     if (e.key !== "Escape" || e.defaultPrevented) return;

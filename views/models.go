@@ -219,6 +219,9 @@ type LoanSection struct {
 	// Focus is where the keyboard goes when the section is shown:
 	// FocusFirst, FocusError, FocusHeading, FocusConflict or "" (nowhere).
 	Focus string
+	// OOB sends the section out of band (the loan page's live refresh);
+	// the browser keeps a section whose form or conflict prompt is open.
+	OOB bool
 }
 
 // Where a swapped-in section puts the keyboard focus.

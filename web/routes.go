@@ -117,6 +117,7 @@ func (s *Server) routes() (root, api *chi.Mux) {
 			r.Post("/loans/{id}/score", s.app.ScoreNow)
 			r.Get("/loans/{id}/jobs", s.app.ShowJobs)
 			r.Get("/loans/{id}/changed", s.app.ShowChangedNotice)
+			r.Get("/loans/{id}/live", s.app.ShowLive)
 			r.Post("/loans/{id}/jobs/{event}/retry", s.app.RetryLoanJob)
 			r.Get("/loans/{id}/"+section, s.app.ShowLoanSection)
 			r.Get("/loans/{id}/"+section+"/edit", s.app.EditLoanSection)
