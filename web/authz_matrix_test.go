@@ -144,6 +144,7 @@ var authorizationMatrix = map[string]matrixRow{
 	"GET /loans/{id}/documents/{doc}":               page,
 	"GET /loans/{id}/assignee":                      fragment,
 	"GET /loans/{id}/changed":                       fragment,
+	"GET /loans/{id}/live":                          fragment,
 	"GET /loans/{id}/documents":                     fragment,
 	"GET /loans/{id}/jobs":                          fragment,
 	"GET /loans/{id}/score":                         fragment,
