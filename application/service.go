@@ -144,20 +144,34 @@ func (e *Conflict) Error() string {
 }
 
 // Message says, for people, who changed what since the requester's
-// version: "Asha Rao changed Status to Approved (version 4)".
-func (e *Conflict) Message() string {
+// version: "Asha Rao changed Status to Approved (version 4)". Staff are
+// named by their e-mail where the change recorded no name (see
+// MessageNamed).
+func (e *Conflict) Message() string { return e.MessageNamed(nil) }
+
+// MessageNamed is Message with staff named by name(email) (the author
+// where the change recorded no name, and an assignee); nil names them
+// by e-mail.
+func (e *Conflict) MessageNamed(name func(email string) string) string {
+	if name == nil {
+		name = func(email string) string { return email }
+	}
 	if len(e.Since) == 0 {
-		return fmt.Sprintf("%s changed this application (now version %d) since you loaded it.", e.Loan.UpdatedBy, e.Loan.Version)
+		return fmt.Sprintf("%s changed this application (now version %d) since you loaded it.", name(e.Loan.UpdatedBy), e.Loan.Version)
 	}
 	var parts []string
 	for _, h := range e.Since {
 		who := h.ByName
 		if who == "" {
-			who = h.By
+			who = name(h.By)
 		}
 		var what []string
 		for _, c := range h.Fields {
-			what = append(what, fmt.Sprintf("%s to %s", Label(c.Field), displayOrNone(c.Field, c.To)))
+			to := displayOrNone(c.Field, c.To)
+			if c.Field == "assignee" && c.To != "" {
+				to = name(c.To)
+			}
+			what = append(what, fmt.Sprintf("%s to %s", Label(c.Field), to))
 		}
 		if len(what) == 0 {
 			what = append(what, "the application")

@@ -27,7 +27,7 @@ test("bulk assign and hold without JavaScript: ticked rows are assigned or held 
   const results = page.getByTestId("bulk-result");
   await expect(results.filter({ hasText: first })).toHaveAttribute("data-outcome", "assigned");
   await expect(results.filter({ hasText: second })).toHaveAttribute("data-outcome", "conflict");
-  await expect(results.filter({ hasText: second })).toContainText("changed Assignee to admin@example.com");
+  await expect(results.filter({ hasText: second })).toContainText("changed Assignee to Administrator");
 
   // Back to the list as it was; both are now the admin's.
   await page.getByTestId("bulk-back").click();

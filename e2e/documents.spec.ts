@@ -125,7 +125,7 @@ test("a document is replaced and deleted with a reason; both files stay for audi
   await first.getByTestId("document-replace-submit").click();
   await expect(docs.getByTestId("document-notice")).toHaveText("Replaced salary-slip.pdf with pan-card.png. The old file is kept for audit.");
   await expect(docs.getByTestId("document")).toHaveCount(2);
-  await expect(docs.getByTestId("document").first().getByTestId("document-deleted")).toContainText("Replaced with pan-card.png by admin@example.com");
+  await expect(docs.getByTestId("document").first().getByTestId("document-deleted")).toContainText("Replaced with pan-card.png by Administrator");
   await expect(docs.getByTestId("document").first().getByTestId("document-open")).toHaveAttribute("href", /\/documents\/[0-9a-f]{24}$/);
 
   // Delete the new one: a reason is required (the browser asks first).

@@ -21,7 +21,7 @@ test("saving the terms refreshes the instalment and the header's 'updated … by
   // No reload: the card and the header follow the save.
   await expect(page.getByTestId("loan-emi")).not.toHaveText(emiBefore);
   await expect(page.getByTestId("loan-updated")).not.toContainText("by seed");
-  await expect(page.getByTestId("loan-updated")).toContainText("admin@example.com");
+  await expect(page.getByTestId("loan-updated")).toContainText("by Administrator");
   const emiAfter = (await page.getByTestId("loan-emi").textContent())!;
   // The scorecard says its score is now of an older version.
   await page.getByTestId("schedule-link").click();

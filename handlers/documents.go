@@ -504,6 +504,7 @@ func (a *App) documentsPanel(ctx context.Context, l model.Loan, user auth.User) 
 		URL: loanURL(l.HumanID) + "/documents", Kinds: kindChoices(), MaxSize: formatBytes(a.uploadMax()),
 		CanUpload: application.DocumentRefusal(user.Role, l.Status) == "",
 	}
+	var names staffNames // read once, if a document was deleted
 	for _, doc := range docs {
 		row := views.DocumentRow{
 			URL: d.URL + "/" + doc.ID.Hex(), ID: doc.ID.Hex(),
@@ -513,9 +514,13 @@ func (a *App) documentsPanel(ctx context.Context, l model.Loan, user auth.User) 
 			CanOpen:   doc.Deleted == nil || application.DeletedDocumentRefusal(user.Role) == "",
 		}
 		if del := doc.Deleted; del != nil {
-			row.Deleted = "Deleted by " + del.By + " on " + a.formatDateTime(del.At) + ". Reason: " + del.Reason
+			if names == nil {
+				names = a.staffNames(ctx)
+			}
+			by := names.name(del.By)
+			row.Deleted = "Deleted by " + by + " on " + a.formatDateTime(del.At) + ". Reason: " + del.Reason
 			if !del.ReplacedBy.IsZero() {
-				row.Deleted = "Replaced with " + strings.TrimPrefix(del.Reason, "Replaced by ") + " by " + del.By + " on " + a.formatDateTime(del.At) + "."
+				row.Deleted = "Replaced with " + strings.TrimPrefix(del.Reason, "Replaced by ") + " by " + by + " on " + a.formatDateTime(del.At) + "."
 			}
 			row.Status, row.StatusLabel, row.Error, row.Read = "deleted", "Deleted", "", ""
 			d.Rows = append(d.Rows, row)

@@ -37,12 +37,12 @@ func (a *App) AssignLoan(w http.ResponseWriter, r *http.Request) {
 			// Show what changed instead of the form, so a second click
 			// cannot assign blindly on the new version.
 			to := r.PostForm.Get("assignee")
-			tried := "assign it to " + to
+			tried := "assign it to " + a.staffNames(r.Context()).name(to)
 			if to == "" {
 				tried = "leave it unassigned"
 			}
 			ap.Error = ""
-			ap.Conflict = a.panelConflict(conflict, tried, loanURL(l.HumanID)+"/assignee")
+			ap.Conflict = a.panelConflict(r.Context(), conflict, tried, loanURL(l.HumanID)+"/assignee")
 			ap.Conflict.RetryTo, ap.Conflict.CanRetry, ap.Conflict.RetryBtn = to, ap.CanAssign && to != l.Assignee, "Assign anyway"
 			if to == "" {
 				ap.Conflict.RetryBtn = "Unassign anyway"
@@ -80,7 +80,8 @@ func (a *App) ShowAssignPanel(w http.ResponseWriter, r *http.Request) {
 
 // assignPanel is the assignee card as user sees it.
 func (a *App) assignPanel(ctx context.Context, l model.Loan, user auth.User) views.AssignPanel {
-	ap := views.AssignPanel{URL: loanURL(l.HumanID) + "/assignee", Version: l.Version, Current: l.Assignee}
+	ap := views.AssignPanel{URL: loanURL(l.HumanID) + "/assignee", Version: l.Version}
+	ap.Current, ap.CurrentEmail = a.staffNames(ctx).person(l.Assignee)
 	if !application.CanWork(user.Role) {
 		return ap
 	}

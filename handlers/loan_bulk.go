@@ -53,7 +53,9 @@ func (a *App) BulkAssignLoans(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	res := views.BulkResults{Back: back, To: to}
+	names := a.staffNames(r.Context())
+	res := views.BulkResults{Back: back}
+	res.To, res.ToEmail = names.person(to)
 	for _, p := range picks {
 		row := views.BulkRow{HumanID: p.LoanID, URL: loanURL(p.LoanID)}
 		out, err := a.Service.Assign(r.Context(), application.AssignRequest{Actor: user, LoanID: p.LoanID, Version: p.Version, Assignee: to})
@@ -64,13 +66,13 @@ func (a *App) BulkAssignLoans(w http.ResponseWriter, r *http.Request) {
 		)
 		switch {
 		case err == nil && out.Saved:
-			row.Outcome, row.Text = "assigned", "Now "+assignedText(out.Loan)+" (version "+strconv.FormatInt(out.Loan.Version, 10)+")."
+			row.Outcome, row.Text = "assigned", "Now "+assignedText(out.Loan, names)+" (version "+strconv.FormatInt(out.Loan.Version, 10)+")."
 			res.Done++
 		case err == nil:
-			row.Outcome, row.Text = "unchanged", "Already "+assignedText(out.Loan)+": nothing to do."
+			row.Outcome, row.Text = "unchanged", "Already "+assignedText(out.Loan, names)+": nothing to do."
 			res.Done++
 		case errors.As(err, &conflict):
-			row.Outcome, row.Text = "conflict", "Not assigned, it changed since your list was loaded: "+conflict.Message()+" Open it to decide."
+			row.Outcome, row.Text = "conflict", "Not assigned, it changed since your list was loaded: "+conflict.MessageNamed(names.name)+" Open it to decide."
 		case errors.As(err, &forbidden):
 			row.Outcome, row.Text = "refused", "Not assigned: "+forbidden.Reason
 		case errors.As(err, &invalid):
@@ -87,11 +89,11 @@ func (a *App) BulkAssignLoans(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, views.BulkResultPage(a.page(r, "Assigned", "loans"), res))
 }
 
-func assignedText(l model.Loan) string {
+func assignedText(l model.Loan, names staffNames) string {
 	if l.Assignee == "" {
 		return "unassigned"
 	}
-	return "assigned to " + l.Assignee
+	return "assigned to " + names.name(l.Assignee)
 }
 
 // isStaff reports whether email is a user applications can be assigned to.
@@ -163,6 +165,7 @@ func (a *App) BulkHoldLoans(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res := views.BulkResults{Back: bulkBack(r), Hold: true, Reason: strings.TrimSpace(reason)}
+	names := a.staffNames(r.Context())
 	for _, o := range outcomes {
 		if n := len(o.Loan.History); o.Held && n > 0 {
 			res.Reason = o.Loan.History[n-1].Reason // as recorded (normalised)
@@ -183,7 +186,7 @@ func (a *App) BulkHoldLoans(w http.ResponseWriter, r *http.Request) {
 			row.Outcome, row.Text = "unchanged", "Already on hold: nothing to do."
 			res.Done++
 		case errors.As(o.Err, &conflict):
-			row.Outcome, row.Text = "conflict", "Not put on hold, it changed since your list was loaded: "+conflict.Message()+" Open it to decide."
+			row.Outcome, row.Text = "conflict", "Not put on hold, it changed since your list was loaded: "+conflict.MessageNamed(names.name)+" Open it to decide."
 		case errors.As(o.Err, &invalid):
 			row.Outcome, row.Text = "refused", "Not put on hold: "+invalid.Message()
 		case errors.As(o.Err, &forbidden):

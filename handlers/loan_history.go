@@ -131,6 +131,16 @@ func (n staffNames) who(email, recorded string) (who, title string) {
 	return who, email
 }
 
+// person is how a value naming staff (an assignee) is shown: the name,
+// and the e-mail for its tooltip ("" when the name is the e-mail, or for
+// nobody).
+func (n staffNames) person(email string) (name, title string) {
+	if email == "" {
+		return "", ""
+	}
+	return n.who(email, "")
+}
+
 // name is the staff member's name for email, else email.
 func (n staffNames) name(email string) string {
 	who, _ := n.who(email, "")

@@ -311,7 +311,7 @@ func (a *App) ShowLoanList(w http.ResponseWriter, r *http.Request) {
 	vm := views.LoanList{
 		CanFile:   application.CanWork(user.Role),
 		Tabs:      listTabs(q, page.Counts),
-		Rows:      a.loanRows(page.Loans),
+		Rows:      a.loanRows(r.Context(), page.Loans),
 		Total:     page.Total,
 		Matching:  page.Matching,
 		Query:     q.Q,
@@ -462,10 +462,12 @@ func listTabs(q listQuery, counts map[string]int64) []views.StatusTab {
 	return tabs
 }
 
-func (a *App) loanRows(loans []model.Loan) []views.LoanRow {
+func (a *App) loanRows(ctx context.Context, loans []model.Loan) []views.LoanRow {
 	rows := make([]views.LoanRow, 0, len(loans))
 	now := a.now()
+	names := a.staffNames(ctx) // the short-lived staff list: no query per row
 	for _, l := range loans {
+		who, email := names.person(l.Assignee)
 		rows = append(rows, views.LoanRow{
 			HumanID:   l.HumanID,
 			Applicant: l.Applicant.Name,
@@ -474,10 +476,10 @@ func (a *App) loanRows(loans []model.Loan) []views.LoanRow {
 			Amount:    money.FormatINR(l.Terms.Amount),
 			Status:    application.StatusLabels[l.Status],
 			StatusKey: l.Status,
-			Assignee:  l.Assignee,
-			Version:   l.Version,
-			Created:   a.formatDate(l.CreatedAt),
-			InStatus:  daysLabel(l.DaysInStatus(now)),
+			Assignee:  who, AssigneeEmail: email,
+			Version:  l.Version,
+			Created:  a.formatDate(l.CreatedAt),
+			InStatus: daysLabel(l.DaysInStatus(now)),
 		})
 	}
 	return rows

@@ -98,7 +98,7 @@ func (a *App) ShowChangedNotice(w http.ResponseWriter, r *http.Request) {
 				c.Since = append(c.Since, h)
 			}
 		}
-		n.Message = c.Message()
+		n.Message = c.MessageNamed(a.staffNames(r.Context()).name)
 	}
 	a.respond(w, r, http.StatusOK, views.ChangedNoticeBox(n), func() {
 		http.Redirect(w, r, loanURL(l.HumanID), http.StatusSeeOther)

@@ -40,7 +40,7 @@ func (a *App) ChangeLoanStatus(w http.ResponseWriter, r *http.Request) {
 			// click cannot apply the move blindly on the new version.
 			to := r.PostForm.Get("to")
 			sp.Error = ""
-			sp.Conflict = a.panelConflict(conflict, "move it to "+cmp.Or(application.StatusLabels[to], to), loanURL(l.HumanID)+"/status")
+			sp.Conflict = a.panelConflict(r.Context(), conflict, "move it to "+cmp.Or(application.StatusLabels[to], to), loanURL(l.HumanID)+"/status")
 			sp.Conflict.Reason, sp.Conflict.RetryTo = sp.Reason, to
 			for _, act := range sp.Actions {
 				if act.To == to {
@@ -92,7 +92,7 @@ func (a *App) actionOutcome(w http.ResponseWriter, r *http.Request, err error) (
 	case errors.As(err, &invalid):
 		return http.StatusUnprocessableEntity, invalid.Loan, invalid.Message(), true
 	case errors.As(err, &conflict):
-		return http.StatusConflict, conflict.Loan, "Since you loaded it: " + conflict.Message() + " Nothing was done.", true
+		return http.StatusConflict, conflict.Loan, "Since you loaded it: " + conflict.MessageNamed(a.staffNames(r.Context()).name) + " Nothing was done.", true
 	default:
 		a.ServerError(w, r, err)
 	}

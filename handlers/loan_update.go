@@ -56,7 +56,7 @@ func (a *App) UpdateLoanSection(w http.ResponseWriter, r *http.Request) {
 		a.renderSection(w, r, http.StatusUnprocessableEntity, invalid.Loan, user, form)
 	case errors.As(err, &conflict):
 		s := sectionView(conflict.Loan, section, user)
-		s.Conflict = a.conflictView(conflict)
+		s.Conflict = a.conflictView(r.Context(), conflict)
 		s.Focus = views.FocusConflict
 		// The prompt, and out of band what the newer version changed
 		// elsewhere on the page (header, history, the panels that carry

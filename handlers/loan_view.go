@@ -28,7 +28,7 @@ func (a *App) loanDetail(ctx context.Context, l model.Loan, user auth.User) view
 		Applicant: l.Applicant.Name,
 		Version:   l.Version,
 		Created:   a.formatDate(l.CreatedAt),
-		Updated:   a.formatDateTime(l.UpdatedAt) + " by " + l.UpdatedBy,
+		Updated:   a.formatDateTime(l.UpdatedAt),
 		EMI:       money.FormatINR(application.EMI(l.Terms.Amount, l.Terms.TenureMonths, l.Terms.AnnualRateBps)),
 		Status:    a.statusPanel(l, user),
 		Assign:    a.assignPanel(ctx, l, user),
@@ -37,6 +37,7 @@ func (a *App) loanDetail(ctx context.Context, l model.Loan, user auth.User) view
 		Money:     a.moneyPanel(ctx, l, user),
 		Notes:     a.notesPanel(ctx, l, user),
 	}
+	d.UpdatedBy, d.UpdatedByEmail = a.staffNames(ctx).who(l.UpdatedBy, "")
 	for _, s := range application.Sections {
 		d.Sections = append(d.Sections, sectionView(l, s, user))
 	}
@@ -129,9 +130,9 @@ func (a *App) flagViews(l model.Loan, user auth.User) []views.FlagView {
 }
 
 // conflictView shows a lost edit beside the winners' changes.
-func (a *App) conflictView(c *application.Conflict) *views.Conflict {
+func (a *App) conflictView(ctx context.Context, c *application.Conflict) *views.Conflict {
 	now := application.ValuesOf(c.Loan)
-	out := &views.Conflict{Version: c.Loan.Version, Clashes: c.Clashes, Exact: c.Exact, Since: a.historyEntries(c.Since, nil)}
+	out := &views.Conflict{Version: c.Loan.Version, Clashes: c.Clashes, Exact: c.Exact, Since: a.historyEntries(c.Since, a.staffNames(ctx))}
 	slices.Reverse(out.Since) // oldest first, as they happened
 	for _, m := range c.Mine {
 		ch := views.Change{Label: m.Label, From: application.Display(m.Key, m.From), To: application.Display(m.Key, m.To), Clash: m.Clash}
@@ -167,8 +168,8 @@ func (a *App) statusPanel(l model.Loan, user auth.User) views.StatusPanel {
 
 // panelConflict is a status move or assignment that met a newer
 // version: who changed what since, and what was asked.
-func (a *App) panelConflict(c *application.Conflict, tried, latest string) *views.PanelConflict {
-	pc := &views.PanelConflict{Version: c.Loan.Version, Since: a.historyEntries(c.Since, nil), Tried: tried, Latest: latest}
+func (a *App) panelConflict(ctx context.Context, c *application.Conflict, tried, latest string) *views.PanelConflict {
+	pc := &views.PanelConflict{Version: c.Loan.Version, Since: a.historyEntries(c.Since, a.staffNames(ctx)), Tried: tried, Latest: latest}
 	slices.Reverse(pc.Since) // oldest first, as they happened
 	return pc
 }
@@ -189,7 +190,12 @@ func (a *App) historyEntries(history []model.LoanChange, names staffNames) []vie
 			e.ApprovalTitle = "Maker " + h.Maker
 		}
 		for _, c := range h.Fields {
-			e.Changes = append(e.Changes, views.Change{Label: application.Label(c.Field), From: application.Display(c.Field, c.From), To: application.Display(c.Field, c.To)})
+			ch := views.Change{Label: application.Label(c.Field), From: application.Display(c.Field, c.From), To: application.Display(c.Field, c.To)}
+			if c.Field == "assignee" { // staff by name, the e-mail as the tooltip
+				ch.From, ch.FromTitle = names.person(c.From)
+				ch.To, ch.ToTitle = names.person(c.To)
+			}
+			e.Changes = append(e.Changes, ch)
 		}
 		out = append(out, e)
 	}

@@ -117,8 +117,11 @@ type LoanRow struct {
 	Amount    string
 	Status    string
 	StatusKey string
-	Assignee  string
-	Created   string
+	Assignee  string // the assignee's name
+	// AssigneeEmail is the assignee's e-mail, for the tooltip ("" when
+	// Assignee is the e-mail).
+	AssigneeEmail string
+	Created       string
 	// InStatus is how long it has been in its status ("12 days").
 	InStatus string
 }
@@ -129,18 +132,22 @@ type LoanDetail struct {
 	Applicant string
 	Version   int64
 	Created   string
-	Updated   string
-	EMI       string
-	Sections  []LoanSection
-	Status    StatusPanel
-	Assign    AssignPanel
-	History   []HistoryEntry
-	Documents Documents
-	Score     ScoreView
-	Jobs      JobList
-	Flags     []FlagView
-	Money     MoneyPanel
-	Notes     LoanNotes
+	Updated   string // when
+	// UpdatedBy names who updated it last; UpdatedByEmail is their e-mail
+	// for the tooltip ("" when the name is the e-mail, or "seed").
+	UpdatedBy      string
+	UpdatedByEmail string
+	EMI            string
+	Sections       []LoanSection
+	Status         StatusPanel
+	Assign         AssignPanel
+	History        []HistoryEntry
+	Documents      Documents
+	Score          ScoreView
+	Jobs           JobList
+	Flags          []FlagView
+	Money          MoneyPanel
+	Notes          LoanNotes
 	// BackURL is the list the page was opened from, with its filters
 	// ("" for the plain list); PrevURL and NextURL (with their
 	// applications' numbers) walk that list in its order.
@@ -189,13 +196,16 @@ type NewLoanSection struct {
 
 // AssignPanel shows who works an application and lets staff change it.
 type AssignPanel struct {
-	URL       string
-	Version   int64
-	Current   string // email; empty when nobody
-	CanAssign bool
-	Choices   []Choice
-	Error     string
-	Conflict  *PanelConflict
+	URL     string
+	Version int64
+	Current string // the assignee's name; empty when nobody
+	// CurrentEmail is the assignee's e-mail, for the tooltip ("" when
+	// Current is the e-mail).
+	CurrentEmail string
+	CanAssign    bool
+	Choices      []Choice
+	Error        string
+	Conflict     *PanelConflict
 }
 
 // LoanSection is one editable part of an application, shown read-only or
@@ -290,8 +300,11 @@ type Conflict struct {
 // Change is one field's change.
 type Change struct {
 	Label, From, To string
-	Clash           bool   // also changed by someone else, differently
-	Theirs          string // their value, when Clash
+	// FromTitle and ToTitle are the e-mails behind From and To when they
+	// name staff (an assignee), for the tooltip.
+	FromTitle, ToTitle string
+	Clash              bool   // also changed by someone else, differently
+	Theirs             string // their value, when Clash
 }
 
 // Hidden is a hidden form field.
@@ -449,7 +462,10 @@ type WorkerRow struct{ ID, Detail string }
 
 // BulkResults are a bulk action's outcome, row by row.
 type BulkResults struct {
-	To string // the assignee ("" for nobody)
+	To string // the assignee's name ("" for nobody)
+	// ToEmail is the assignee's e-mail, for the tooltip ("" when To is
+	// the e-mail).
+	ToEmail string
 	// Hold: the action put applications on hold with Reason (else it
 	// assigned them to To).
 	Hold    bool

@@ -116,7 +116,7 @@ func TestLoanBulkHold(t *testing.T) {
 	for id, want := range map[string]string{
 		"LN-2026-000042": `refused: Not put on hold: An application that is "Submitted" cannot be moved to "On hold".`,
 		"LN-2026-000043": "held: Now on hold (version 2).",
-		"LN-2026-000044": "conflict: Not put on hold, it changed since your list was loaded: admin changed Assignee to admin@example.com (version 2).",
+		"LN-2026-000044": "conflict: Not put on hold, it changed since your list was loaded: admin changed Assignee to admin (version 2).",
 		"LN-2026-000045": "unchanged: Already on hold: nothing to do.",
 		"LN-2026-999999": "missing: There is no such application.",
 	} {
