@@ -125,6 +125,9 @@ func (a *App) queueView(ctx context.Context) (views.QueueView, error) {
 	}
 	for _, ev := range dead {
 		row := a.jobRow(ev)
+		// The staff sentence, and apart from it the raw error (admins only
+		// see this page).
+		row.Raw, row.Error = row.Error, adminDetail(staffError(row.Error))
 		row.RetryURL = "/admin/queue/" + ev.ID.Hex() + "/retry"
 		row.DiscardURL = "/admin/queue/" + ev.ID.Hex() + "/discard"
 		q.DeadJobs = append(q.DeadJobs, row)
@@ -149,6 +152,7 @@ func (a *App) jobsPanel(ctx context.Context, l model.Loan, user auth.User) (view
 		row.Label, row.StatusLabel, row.Error = jobLabel(ev.Type), jobStatusLabels[ev.Status], staffError(row.Error)
 		if row.Error != "" && user.IsAdmin() {
 			row.DetailURL = "/admin/queue" // the raw error, for admins
+			row.Error = adminDetail(row.Error)
 		}
 		j.Rows = append(j.Rows, row)
 	}

@@ -436,8 +436,11 @@ type JobRow struct {
 	Type, Status, When, Attempts, Error string
 	// Label and StatusLabel name the job and its state for staff ("" on
 	// the queue page, which shows the raw type and status).
-	Label, StatusLabel   string
-	DetailURL            string // where an admin reads the raw error
+	Label, StatusLabel string
+	DetailURL          string // where an admin reads the raw error
+	// Raw is the job's raw error apart from Error's staff sentence (the
+	// queue page only: admins).
+	Raw                  string
 	LoanID, LoanURL      string
 	RetryURL, DiscardURL string
 }
