@@ -55,18 +55,24 @@ test("bulk assign and hold without JavaScript: ticked rows are assigned or held 
   await review.getByTestId("row-select").check();
   await submitted.getByTestId("row-select").check();
   await page.getByTestId("bulk-hold").locator("summary").click();
-  await page.getByLabel("Why are they put on hold?").fill("Waiting for salary slips");
+  // A reason of one long word (a pasted reference) wraps: no page grows
+  // wider than the window.
+  const longWord = "x".repeat(450);
+  await page.getByLabel("Why are they put on hold?").fill("Waiting for salary slips " + longWord);
   // Enter in the reason holds (the form's default button), as the visible
   // button does: it once sent the form to bulk-assign.
   await page.getByLabel("Why are they put on hold?").press("Enter");
   await expect(page.getByTestId("bulk-summary")).toHaveText(/1 done\s+· 1 left as they were/);
   await expect(page.getByTestId("bulk-reason")).toContainText("Waiting for salary slips");
+  const noSidewaysScroll = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  expect(await noSidewaysScroll()).toBe(true);
   await expect(results.filter({ hasText: heldID })).toHaveAttribute("data-outcome", "held");
   await expect(results.filter({ hasText: keptID })).toHaveAttribute("data-outcome", "refused");
   await expect(results.filter({ hasText: keptID })).toContainText('An application that is "Submitted" cannot be moved to "On hold".');
   await results.filter({ hasText: heldID }).getByRole("link").click();
   await expect(page.getByTestId("loan-status")).toHaveText("On hold");
   await expect(page.getByTestId("history").getByTestId("history-entry").first()).toContainText("Reason: Waiting for salary slips");
+  expect(await noSidewaysScroll()).toBe(true);
   await page.goto(`${server.url}/loans/${keptID}`);
   await expect(page.getByTestId("loan-status")).toHaveText("Submitted");
   await context.close();
