@@ -26,6 +26,11 @@ func TestLoanLive_RefreshesOnlyWhenNewer(t *testing.T) {
 		return do(t, c, req)
 	}
 	before := f.current(t)
+	// A page without warnings still has their place, so warnings found
+	// later are swapped in out of band (not an htmx "no target" error).
+	if page := parse(t, get(t, viewer, f.url+"/loans/LN-2026-000042").body); page.Find("#flags-panel").Length() != 1 {
+		t.Error("no #flags-panel on a page without warnings")
+	}
 	if r := poll(viewer, before.Version); r.status != http.StatusNoContent || r.body != "" {
 		t.Fatalf("unchanged: %d %q", r.status, r.body)
 	}
