@@ -40,10 +40,15 @@ func TestLoanBulkHold(t *testing.T) {
 	mustLogin(t, viewer, f.url, "viewer@example.com")
 
 	// The list's bulk form offers the hold with a required reason and its
-	// own button; viewers get no form.
+	// own button, and the hold is the form's default button (the first
+	// submit button: the one Enter presses), never the assign; viewers get
+	// no form.
 	doc := parse(t, get(t, uw, f.url+"/loans").body)
-	if doc.Find(`#bulk-form input[name="reason"][required]`).Length() != 1 || doc.Find(`#bulk-form [formaction="/loans/bulk-hold"]`).Length() != 1 {
+	if doc.Find(`#bulk-form input[name="reason"][required]`).Length() != 1 || doc.Find(`#bulk-form [data-testid="bulk-hold-submit"][formaction="/loans/bulk-hold"]`).Length() != 1 {
 		t.Error("the bulk form offers no hold with a reason")
+	}
+	if first := doc.Find(`#bulk-form button[type="submit"]`).First(); first.AttrOr("formaction", "") != "/loans/bulk-hold" {
+		t.Errorf("the bulk form's default button is %q (formaction %q), want the hold", first.Text(), first.AttrOr("formaction", ""))
 	}
 	if doc.Find(`#bulk-form [data-testid="bulk-assign"][formnovalidate]`).Length() != 1 {
 		t.Error("Assign selected would ask for the hold's reason")
