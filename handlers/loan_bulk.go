@@ -39,9 +39,12 @@ func (a *App) BulkAssignLoans(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back := bulkBack(r)
-	picks := bulkPicks(r)
+	picks, bad := bulkPicks(r)
 	to := strings.TrimSpace(r.PostForm.Get("assignee"))
 	switch {
+	case bad != "":
+		a.badPickVersion(w, r, bad)
+		return
 	case len(picks) == 0:
 		a.ErrorPage(w, r, http.StatusUnprocessableEntity, "Nothing selected", "Tick the applications to assign on the list, then choose Assign selected.")
 		return
@@ -123,16 +126,32 @@ func bulkBack(r *http.Request) string {
 }
 
 // bulkPicks are the ticked rows of a bulk form, each with the version the
-// list showed, in the order of their IDs.
-func bulkPicks(r *http.Request) []application.Pick {
-	var picks []application.Pick
+// list showed, in the order of their IDs. A version that is not a
+// version number as the list writes them (a positive integer in plain
+// digits) is a malformed form, not a change by someone else: its row's
+// ID comes back as bad and the caller refuses the whole request.
+func bulkPicks(r *http.Request) (picks []application.Pick, bad string) {
 	for key, vs := range r.PostForm {
-		if id, ok := strings.CutPrefix(key, bulkRowPrefix); ok && len(vs) == 1 {
-			picks = append(picks, application.Pick{LoanID: id, Version: parseVersion(vs[0])})
+		id, ok := strings.CutPrefix(key, bulkRowPrefix)
+		if !ok || len(vs) != 1 {
+			continue
 		}
+		v, err := strconv.ParseInt(vs[0], 10, 64)
+		if err != nil || v < 1 || strconv.FormatInt(v, 10) != vs[0] {
+			bad = id
+			continue
+		}
+		picks = append(picks, application.Pick{LoanID: id, Version: v})
 	}
 	slices.SortFunc(picks, func(x, y application.Pick) int { return strings.Compare(x.LoanID, y.LoanID) })
-	return picks
+	return picks, bad
+}
+
+// badPickVersion answers a bulk form with a malformed version (see
+// bulkPicks): 422, nothing changed.
+func (a *App) badPickVersion(w http.ResponseWriter, r *http.Request, id string) {
+	a.ErrorPage(w, r, http.StatusUnprocessableEntity, "Nothing was changed",
+		"The form sent a version for "+id+" that the list never writes. Reload the list and tick the applications again.")
 }
 
 // BulkHoldLoans is POST /loans/bulk-hold, the list's "Put selected on
@@ -148,7 +167,12 @@ func (a *App) BulkHoldLoans(w http.ResponseWriter, r *http.Request) {
 	}
 	user, _ := auth.UserFrom(r.Context())
 	reason := r.PostForm.Get("reason")
-	outcomes, err := a.Service.HoldMany(r.Context(), application.HoldManyRequest{Actor: user, Picks: bulkPicks(r), Reason: reason})
+	picks, bad := bulkPicks(r)
+	if bad != "" && application.CanWork(user.Role) { // a viewer's gets the service's 403
+		a.badPickVersion(w, r, bad)
+		return
+	}
+	outcomes, err := a.Service.HoldMany(r.Context(), application.HoldManyRequest{Actor: user, Picks: picks, Reason: reason})
 	var (
 		forbidden *application.Forbidden
 		invalid   *application.Invalid

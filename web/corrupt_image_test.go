@@ -9,6 +9,7 @@ import (
 
 	"loandesk/model"
 	"loandesk/ocr/ocrtest"
+	"loandesk/store"
 )
 
 // A truncated PNG passes the upload's header check and is refused by the
@@ -55,6 +56,22 @@ func TestCorruptImage_StaffSentenceRawForAdmins(t *testing.T) {
 			if strings.Contains(page, bad) {
 				t.Errorf("%s: the loan page says %q", who, bad)
 			}
+		}
+	}
+	// The event is marked dead after the handler marked the document
+	// failed: wait for it (reading the queue at once raced it).
+	for {
+		dead, err := f.store.EventList(context.Background(), store.EventListParams{Status: store.EventDead, Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(dead) == 1 {
+			break
+		}
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("the torn PNG's job never ended dead")
 		}
 	}
 	queue := parse(t, get(t, admin, f.url+"/admin/queue").body)

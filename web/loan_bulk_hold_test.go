@@ -96,6 +96,18 @@ func TestLoanBulkHold(t *testing.T) {
 			t.Errorf("%s: %d, want %d saying %q\n%.300s", name, res.status, tc.status, tc.says, res.body)
 		}
 	}
+	// A version the list never writes is a malformed form, refused as a
+	// whole, not reported as someone else's change (it once was: "seed
+	// changed this application"); bulk assign the same.
+	for _, v := range []string{"abc", "0", "-1", " 1", "01", "+1", "1.0", "99999999999999999999", ""} {
+		for _, path := range []string{"/loans/bulk-hold", "/loans/bulk-assign"} {
+			form := with("reason", "Waiting for salary slips", "assignee", "uw@example.com", "row-LN-2026-000042", v)
+			res := send(t, uw, http.MethodPost, f.url, path, form, false)
+			if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "that the list never writes") {
+				t.Errorf("%s with version %q: %d, want 422 naming the malformed version\n%.300s", path, v, res.status, res.body)
+			}
+		}
+	}
 	// Another site's form (CSRF) is refused like every other form.
 	req, _ := http.NewRequest(http.MethodPost, f.url+"/loans/bulk-hold", strings.NewReader(with("reason", "Waiting for salary slips").Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
