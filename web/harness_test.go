@@ -95,11 +95,18 @@ func (b *testBundle) restart(t testing.TB, opts ...option) {
 
 func (b *testBundle) createUser(t testing.TB, email, role string) {
 	t.Helper()
+	b.createNamedUser(t, email, strings.Split(email, "@")[0], role)
+}
+
+// createNamedUser adds a member of staff with the test password and a
+// name of their own (createUser names them after their e-mail).
+func (b *testBundle) createNamedUser(t testing.TB, email, name, role string) {
+	t.Helper()
 	hash, err := auth.NewHasher(testCost).Hash(testPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.store.UserCreate(context.Background(), store.UserCreateParams{Email: email, Name: strings.Split(email, "@")[0], Role: role, PasswordHash: hash}); err != nil {
+	if _, err := b.store.UserCreate(context.Background(), store.UserCreateParams{Email: email, Name: name, Role: role, PasswordHash: hash}); err != nil {
 		t.Fatal(err)
 	}
 }

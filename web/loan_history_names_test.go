@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,7 +10,6 @@ import (
 
 	"loandesk/auth"
 	"loandesk/ocr/ocrtest"
-	"loandesk/store"
 )
 
 // The history names people, not e-mail addresses (issue 18): an upload
@@ -22,13 +20,7 @@ import (
 func TestLoanHistory_NamesWithEmailTooltips(t *testing.T) {
 	t.Parallel()
 	f := newLoanFixture(t)
-	hash, err := auth.NewHasher(testCost).Hash(testPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.store.UserCreate(context.Background(), store.UserCreateParams{Email: "uma@example.com", Name: "Uma Rao", Role: auth.RoleUnderwriter, PasswordHash: hash}); err != nil {
-		t.Fatal(err)
-	}
+	f.createNamedUser(t, "uma@example.com", "Uma Rao", auth.RoleUnderwriter)
 	uma := newClient(t)
 	mustLogin(t, uma, f.url, "uma@example.com")
 	loanPath := "/loans/" + f.loan.HumanID

@@ -11,7 +11,6 @@ import (
 
 	"loandesk/auth"
 	"loandesk/ocr/ocrtest"
-	"loandesk/store"
 )
 
 // People are named, not shown by e-mail (issue 18), wherever the page
@@ -22,13 +21,7 @@ import (
 func TestStaffNamedNotByEmail(t *testing.T) {
 	t.Parallel()
 	f := newLoanFixture(t)
-	hash, err := auth.NewHasher(testCost).Hash(testPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.store.UserCreate(context.Background(), store.UserCreateParams{Email: "uma@example.com", Name: "Uma Rao", Role: auth.RoleUnderwriter, PasswordHash: hash}); err != nil {
-		t.Fatal(err)
-	}
+	f.createNamedUser(t, "uma@example.com", "Uma Rao", auth.RoleUnderwriter)
 	uma, admin := newClient(t), newClient(t)
 	mustLogin(t, uma, f.url, "uma@example.com")
 	mustLogin(t, admin, f.url, "admin@example.com")
