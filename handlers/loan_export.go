@@ -33,21 +33,11 @@ var exportHeader = []string{
 // open in a spreadsheet (see csvCell). A filter that does not parse is
 // refused rather than left out, so the file is never wider than asked.
 func (a *App) ExportLoans(w http.ResponseWriter, r *http.Request) {
-	q, msg := parseListQuery(r.URL.Query(), a.zone())
-	if msg == "" && len(q.Errors) > 0 {
-		msg = "Correct the filters on the list first: " + firstError(q.Errors)
-	}
-	if msg != "" {
-		a.ErrorPage(w, r, http.StatusBadRequest, "Unknown list settings", msg)
+	q, f, matching, ok := a.exportQuery(w, r)
+	if !ok {
 		return
 	}
 	user, _ := auth.UserFrom(r.Context())
-	f := q.filter(user, a.now())
-	matching, err := a.matching(r, f)
-	if err != nil {
-		a.ServerError(w, r, err)
-		return
-	}
 	name := exportFilename(q, matching > exportMaxRows, a.now().In(a.zone()).Format("20060102-1504"))
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	setExportRows(w, matching)
@@ -58,7 +48,7 @@ func (a *App) ExportLoans(w http.ResponseWriter, r *http.Request) {
 	cw := csv.NewWriter(bw)
 	_ = cw.Write(exportHeader)
 	rows := 0
-	err = a.Loans.LoanEach(r.Context(), f, q.Sort, exportMaxRows, func(l model.Loan) error {
+	err := a.Loans.LoanEach(r.Context(), f, q.Sort, exportMaxRows, func(l model.Loan) error {
 		rows++
 		return cw.Write([]string{
 			l.HumanID, application.StatusLabels[l.Status], csvCell(l.Applicant.Name), csvCell(l.Applicant.City),
@@ -185,4 +175,26 @@ const exportRowsHeader = "X-Export-Rows"
 
 func setExportRows(w http.ResponseWriter, matching int64) {
 	w.Header().Set(exportRowsHeader, strconv.FormatInt(min(matching, exportMaxRows), 10))
+}
+
+// exportQuery reads an export's list settings as /loans does and counts
+// the applications they match, answering the request itself (400 for a
+// setting that does not parse, 500 for a failed count) when ok is false.
+func (a *App) exportQuery(w http.ResponseWriter, r *http.Request) (q listQuery, f store.LoanFilter, matching int64, ok bool) {
+	q, msg := parseListQuery(r.URL.Query(), a.zone())
+	if msg == "" && len(q.Errors) > 0 {
+		msg = "Correct the filters on the list first: " + firstError(q.Errors)
+	}
+	if msg != "" {
+		a.ErrorPage(w, r, http.StatusBadRequest, "Unknown list settings", msg)
+		return q, f, 0, false
+	}
+	user, _ := auth.UserFrom(r.Context())
+	f = q.filter(user, a.now())
+	matching, err := a.matching(r, f)
+	if err != nil {
+		a.ServerError(w, r, err)
+		return q, f, 0, false
+	}
+	return q, f, matching, true
 }

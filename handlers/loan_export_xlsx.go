@@ -19,21 +19,11 @@ import (
 // text is stored as text, which a spreadsheet never runs as a formula, so
 // it is written as it is. A filter that does not parse is refused.
 func (a *App) ExportLoansXLSX(w http.ResponseWriter, r *http.Request) {
-	q, msg := parseListQuery(r.URL.Query(), a.zone())
-	if msg == "" && len(q.Errors) > 0 {
-		msg = "Correct the filters on the list first: " + firstError(q.Errors)
-	}
-	if msg != "" {
-		a.ErrorPage(w, r, http.StatusBadRequest, "Unknown list settings", msg)
+	q, f, matching, ok := a.exportQuery(w, r)
+	if !ok {
 		return
 	}
 	user, _ := auth.UserFrom(r.Context())
-	f := q.filter(user, a.now())
-	matching, err := a.matching(r, f)
-	if err != nil {
-		a.ServerError(w, r, err)
-		return
-	}
 	book := excelize.NewFile()
 	defer book.Close()
 	const sheet = "Applications"
