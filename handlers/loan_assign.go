@@ -20,9 +20,13 @@ func (a *App) AssignLoan(w http.ResponseWriter, r *http.Request) {
 	if !a.parseForm(w, r) {
 		return
 	}
+	version, ok := a.versionField(w, r)
+	if !ok {
+		return
+	}
 	user, _ := auth.UserFrom(r.Context())
 	res, err := a.Service.Assign(r.Context(), application.AssignRequest{
-		Actor: user, LoanID: chi.URLParam(r, "id"), Version: parseVersion(r.PostForm.Get("version")),
+		Actor: user, LoanID: chi.URLParam(r, "id"), Version: version,
 		Assignee: r.PostForm.Get("assignee"),
 	})
 	status, l, msg, ok := a.actionOutcome(w, r, err)

@@ -127,17 +127,17 @@ func bulkBack(r *http.Request) string {
 
 // bulkPicks are the ticked rows of a bulk form, each with the version the
 // list showed, in the order of their IDs. A version that is not a
-// version number as the list writes them (a positive integer in plain
-// digits) is a malformed form, not a change by someone else: its row's
-// ID comes back as bad and the caller refuses the whole request.
+// version number as the list writes them (formVersion) is a malformed
+// form, not a change by someone else: its row's ID comes back as bad and
+// the caller refuses the whole request.
 func bulkPicks(r *http.Request) (picks []application.Pick, bad string) {
 	for key, vs := range r.PostForm {
 		id, ok := strings.CutPrefix(key, bulkRowPrefix)
 		if !ok || len(vs) != 1 {
 			continue
 		}
-		v, err := strconv.ParseInt(vs[0], 10, 64)
-		if err != nil || v < 1 || strconv.FormatInt(v, 10) != vs[0] {
+		v, valid := formVersion(vs[0])
+		if !valid {
 			bad = id
 			continue
 		}

@@ -108,9 +108,13 @@ func (a *App) AcknowledgeFlag(w http.ResponseWriter, r *http.Request) {
 	if !a.parseForm(w, r) {
 		return
 	}
+	version, ok := a.versionField(w, r)
+	if !ok {
+		return
+	}
 	user, _ := auth.UserFrom(r.Context())
 	req := application.AckRequest{
-		Actor: user, LoanID: chi.URLParam(r, "id"), Version: parseVersion(r.PostForm.Get("version")),
+		Actor: user, LoanID: chi.URLParam(r, "id"), Version: version,
 		Code: r.PostForm.Get("code"), OtherLoan: r.PostForm.Get("otherLoan"), Note: r.PostForm.Get("note"),
 	}
 	_, err := a.Service.AcknowledgeFlag(r.Context(), req)

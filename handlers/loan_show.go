@@ -110,6 +110,24 @@ func (a *App) parseForm(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
+// versionField is a single application form's hidden version (the
+// section edit, status, assignee and warning forms). A malformed one
+// (formVersion) is answered here as a malformed form, 422 with nothing
+// changed, and ok is false; for htmx the answer replaces the page, not
+// the panel that sent the form.
+func (a *App) versionField(w http.ResponseWriter, r *http.Request) (v int64, ok bool) {
+	if v, ok = formVersion(r.PostForm.Get("version")); ok {
+		return v, true
+	}
+	if isFragment(r) {
+		w.Header().Set("HX-Retarget", "body")
+		w.Header().Set("HX-Reswap", "innerHTML")
+	}
+	a.ErrorPage(w, r, http.StatusUnprocessableEntity, "Nothing was changed",
+		"The form sent a version of "+chi.URLParam(r, "id")+" that its page never writes. Reload the application and try again.")
+	return 0, false
+}
+
 func sectionParam(r *http.Request) (application.Section, bool) {
 	s := application.Section(chi.URLParam(r, "section"))
 	_, ok := sectionTitles[s]

@@ -22,9 +22,13 @@ func (a *App) ChangeLoanStatus(w http.ResponseWriter, r *http.Request) {
 	if !a.parseForm(w, r) {
 		return
 	}
+	version, ok := a.versionField(w, r)
+	if !ok {
+		return
+	}
 	user, _ := auth.UserFrom(r.Context())
 	res, err := a.Service.ChangeStatus(r.Context(), application.StatusRequest{
-		Actor: user, LoanID: chi.URLParam(r, "id"), Version: parseVersion(r.PostForm.Get("version")),
+		Actor: user, LoanID: chi.URLParam(r, "id"), Version: version,
 		To: r.PostForm.Get("to"), Reason: r.PostForm.Get("reason"),
 	})
 	status, l, msg, ok := a.actionOutcome(w, r, err)

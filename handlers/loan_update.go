@@ -29,10 +29,14 @@ func (a *App) UpdateLoanSection(w http.ResponseWriter, r *http.Request) {
 	if !a.parseForm(w, r) {
 		return
 	}
+	version, ok := a.versionField(w, r)
+	if !ok {
+		return
+	}
 	user, _ := auth.UserFrom(r.Context())
 	req := application.EditRequest{
 		Actor: user, LoanID: chi.URLParam(r, "id"),
-		Version: parseVersion(r.PostForm.Get("version")), Fields: sectionInput(r, section),
+		Version: version, Fields: sectionInput(r, section),
 	}
 
 	res, err := a.Service.Edit(r.Context(), req)

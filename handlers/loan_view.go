@@ -202,7 +202,22 @@ func (a *App) historyEntries(history []model.LoanChange, names staffNames) []vie
 	return out
 }
 
-// parseVersion reads a form's version field.
+// formVersion reads a version a page wrote into a form (a single
+// application's hidden version, a bulk row's checkbox): a positive
+// integer in plain digits, as strconv.FormatInt writes it. Anything else
+// (abc, 0, -1, " 1", 01, +1, 1.0, 20 digits, empty) is a malformed form,
+// ok false: never a version to compare, so never reported as a change
+// by someone else. The one rule for every form that carries a version.
+func formVersion(s string) (v int64, ok bool) {
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < 1 || strconv.FormatInt(v, 10) != s {
+		return 0, false
+	}
+	return v, true
+}
+
+// parseVersion reads a version from a query (a poll's v, a notice's
+// since): anything unreadable is 0, older than every version.
 func parseVersion(s string) int64 {
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
