@@ -72,3 +72,35 @@ test("Export as CSV downloads exactly the filtered list, with the filters in the
   }
   expect(problems).toEqual([]);
 });
+
+test("The export's status line keeps its place: preparing an export moves nothing on the page, at desktop and phone sizes", async ({ page, server, problems }) => {
+  await signIn(page, server);
+  let release = () => {};
+  let held = Promise.resolve();
+  await page.route(/\/loans\/export\.csv/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  const places = () =>
+    page.evaluate(() =>
+      ["#loan-search", "[data-testid=export-csv]", "#bulk-form", "#loan-table"].map((s) => {
+        const r = document.querySelector(s)!.getBoundingClientRect();
+        return `${s} ${Math.round(r.x)},${Math.round(r.y + window.scrollY)} ${Math.round(r.width)}×${Math.round(r.height)}`;
+      }),
+    );
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 844 });
+    await page.goto(server.url + "/loans"); // an empty status line
+    held = new Promise<void>((r) => (release = r));
+    const before = await places();
+    const downloaded = page.waitForEvent("download");
+    await page.getByTestId("export-csv").click();
+    await expect(page.getByTestId("export-status")).toHaveText("Preparing the CSV file…");
+    expect(await places(), `at ${width} px`).toEqual(before);
+    release();
+    await downloaded;
+    await expect(page.getByTestId("export-status")).toHaveText(/^Downloaded /);
+    expect(await places(), `at ${width} px, downloaded`).toEqual(before);
+  }
+  expect(problems).toEqual([]);
+});
