@@ -55,3 +55,31 @@ func TestCheckPassword(t *testing.T) {
 		t.Fatalf("the embedded list holds %d passwords (%d of 12+ characters)", len(commonPasswords()), n)
 	}
 }
+
+// The edges of the policy's rules, each a password one side of it
+// (found by gremlins: each flipped edge passed TestCheckPassword).
+func TestCheckPassword_Edges(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		pw   string
+		want error
+	}{
+		// Exactly minOwnChars (8) letters and digits beyond a context word
+		// is enough; 7 is not.
+		{"loandeskq7v2m9x4", nil},
+		{"loandeskq7v2m9x!", ErrContextPassword},
+		// A list entry of exactly four characters is a base too ("love").
+		{"love90817263", ErrCommonPassword},
+		// A list entry ending in a digit with one symbol after it: only the
+		// split before the last character finds it ("primetime21" is on
+		// the list, "primetime" is not).
+		{"primetime21!", ErrCommonPassword},
+		// A list entry with digits and symbols on both sides ("monkey").
+		{"12monkey!!34", ErrCommonPassword},
+		{"!!dragon2024", ErrCommonPassword},
+	} {
+		if err := CheckPassword(tc.pw, "asha@example.com", "Asha Iyer"); !errors.Is(err, tc.want) {
+			t.Errorf("CheckPassword(%q) = %v, want %v", tc.pw, err, tc.want)
+		}
+	}
+}

@@ -18,6 +18,19 @@ func TestSignInLimits_Delay(t *testing.T) {
 	}
 }
 
+// A delay that has reached its maximum is not doubled again: with a
+// maximum of 2^62 ns (146 years) one more doubling would wrap to a
+// negative duration, and then to no delay at all.
+func TestSignInLimits_DelayStopsAtTheMaximum(t *testing.T) {
+	t.Parallel()
+	l := SignInLimits{FreeFailures: 0, FirstDelay: 1 << 62, MaxDelay: 1 << 62}
+	for _, n := range []int{0, 1, 2, 3} {
+		if got := l.Delay(n); got != 1<<62 {
+			t.Errorf("Delay(%d) = %d, want %d", n, got, time.Duration(1<<62))
+		}
+	}
+}
+
 func TestAddressKey(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
