@@ -16,8 +16,12 @@ import (
 // drivers use by default) for one user, with github.com/xdg-go/scram:
 // the SCRAM implementation the Go driver itself uses on the client side.
 // When Config.User is set, a connection runs nothing but the handshake
-// and ping until it has authenticated (saslStart, saslContinue);
-// anything else is refused with code 13 (Unauthorized). The password is
+// (hello/isMaster, buildInfo), ping and SCRAM itself (saslStart,
+// saslContinue) until it has authenticated; anything else is refused
+// with code 13 (Unauthorized). endSessions too: it ends any session by
+// its id, aborting its transaction and forgetting its retryable writes'
+// replies, so an unauthenticated client could make another client's
+// retried write apply twice. The password is
 // kept only as SCRAM's stored key and server key.
 
 // scramIterations is the PBKDF2 iteration count (MongoDB's default for
@@ -46,7 +50,7 @@ func newSCRAM(user, password string) (*scram.Server, error) {
 // needsNoAuth are the commands an unauthenticated connection may run.
 func needsNoAuth(name string) bool {
 	switch name {
-	case "hello", "isMaster", "ismaster", "ping", "buildInfo", "buildinfo", "saslStart", "saslContinue", "endSessions":
+	case "hello", "isMaster", "ismaster", "ping", "buildInfo", "buildinfo", "saslStart", "saslContinue":
 		return true
 	}
 	return false
