@@ -32,9 +32,9 @@ type routeFixture struct {
 	routes []route
 }
 
-func newRouteFixture(t *testing.T) routeFixture {
+func newRouteFixture(t *testing.T, opts ...option) routeFixture {
 	t.Helper()
-	f := newLoanFixture(t)
+	f := newLoanFixture(t, opts...)
 	admin := newClient(t)
 	mustLogin(t, admin, f.url, "admin@example.com")
 

@@ -387,17 +387,7 @@ const passwordPath = "/account/password"
 func (s *Server) requireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if u, ok := auth.UserFrom(r.Context()); ok {
-			// A generated or admin-set password is changed before
-			// anything else; then a role that signs in with a second
-			// factor enrols.
-			first := ""
-			switch {
-			case u.MustChangePassword:
-				first = passwordPath
-			case u.MustEnrolTwoFactor:
-				first = handlers.TwoFactorPath
-			}
-			if first != "" && r.URL.Path != first {
+			if first := firstStep(u); first != "" && r.URL.Path != first {
 				if r.Header.Get("HX-Request") == "true" {
 					w.Header().Set("HX-Redirect", first)
 					w.WriteHeader(http.StatusForbidden)
@@ -436,14 +426,39 @@ func (s *Server) requireRole(roles ...string) func(http.Handler) http.Handler {
 	}
 }
 
+// firstStep is the page a signed-in user must finish before anything
+// else, or "": a generated or admin-set password is changed first, then
+// a role that signs in with a second factor enrols. Until then the
+// session opens that page alone — no other page, fragment, API call or
+// /metrics (API tokens have neither step).
+func firstStep(u auth.User) string {
+	switch {
+	case u.MustChangePassword:
+		return passwordPath
+	case u.MustEnrolTwoFactor:
+		return handlers.TwoFactorPath
+	}
+	return ""
+}
+
 // apiAuth authenticates JSON API requests: a bearer token when the
 // request carries one (no session is read or created), else the session
-// cookie. Neither gives a JSON 401.
+// cookie. Neither gives a JSON 401; a session whose user has a first
+// step to finish (firstStep) gets a JSON 403 naming it.
 func (s *Server) apiAuth(next http.Handler) http.Handler {
 	requireUser := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := auth.UserFrom(r.Context()); !ok {
+		u, ok := auth.UserFrom(r.Context())
+		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="loandesk"`)
 			s.app.APIError(w, r, http.StatusUnauthorized, "unauthorized", "Sign in, or send Authorization: Bearer <token>.")
+			return
+		}
+		switch firstStep(u) {
+		case passwordPath:
+			s.app.APIError(w, r, http.StatusForbidden, "password_change_required", "Change your password first, at "+passwordPath+".")
+			return
+		case handlers.TwoFactorPath:
+			s.app.APIError(w, r, http.StatusForbidden, "two_factor_enrolment_required", "Set up two-factor sign-in first, at "+handlers.TwoFactorPath+".")
 			return
 		}
 		next.ServeHTTP(w, r)
