@@ -73,6 +73,45 @@ test("Export as CSV downloads exactly the filtered list, with the filters in the
   expect(problems).toEqual([]);
 });
 
+test("An export whose session ended, or that is answered with a page, says so and saves nothing (never the sign-in page as the file)", async ({ page, server, problems }) => {
+  await signIn(page, server);
+  await expect(page.getByTestId("export-csv")).toBeVisible();
+  const downloads: string[] = [];
+  page.on("download", (d) => downloads.push(d.suggestedFilename()));
+  const status = page.getByTestId("export-status");
+
+  // Signed out meanwhile (another tab's Sign out, an expired session):
+  // the server redirects the export to the sign-in page.
+  await page.context().clearCookies();
+  await page.getByTestId("export-csv").click();
+  await expect(status).toHaveText("Your session ended — sign in again, then export.");
+  const signInLink = page.getByTestId("export-sign-in");
+  await expect(signInLink).toBeVisible();
+  await expect(signInLink).toHaveAttribute("href", "/login?next=%2Floans");
+  await expect(page.getByTestId("export-csv")).not.toHaveAttribute("aria-disabled", "true");
+
+  // Any page in place of the file (here a 200 text/html) is not saved.
+  await page.route(/\/loans\/export\.xlsx/, (route) =>
+    route.fulfill({ status: 200, contentType: "text/html; charset=utf-8", body: "<!doctype html><title>Sign in</title><h1>Sign in</h1>" }),
+  );
+  await page.getByTestId("export-xlsx").click();
+  await expect(status).toHaveText("The export failed: the server answered with a page, not the file. Reload the page and try again.");
+  await expect(signInLink).toBeHidden();
+  await page.waitForTimeout(500); // a download would have started by now
+  expect(downloads).toEqual([]);
+
+  // Signed in again through the link, the export downloads.
+  await page.goto(server.url + "/login?next=%2Floans");
+  await page.getByLabel("Email").fill("admin@example.com");
+  await page.getByLabel("Password").fill("e2e admin password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/loans$/);
+  const downloaded = page.waitForEvent("download");
+  await page.getByTestId("export-csv").click();
+  expect((await downloaded).suggestedFilename()).toMatch(/^loans-\d{8}-\d{4}\.csv$/);
+  expect(problems).toEqual([]);
+});
+
 test("The export's status line keeps its place: preparing an export moves nothing on the page, at desktop and phone sizes", async ({ page, server, problems }) => {
   await signIn(page, server);
   let release = () => {};

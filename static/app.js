@@ -276,8 +276,11 @@
   // X-Export-Rows; an Excel file by size, as it is sent whole), a second
   // click starts nothing while one runs, a refusal (a mistyped filter) is
   // said beside the links, and the file is saved under the server's name.
-  // Modified clicks, and browsers without fetch streams, download as
-  // plain links (as without JavaScript).
+  // Only a file is ever saved: a page instead (the sign-in page after the
+  // session ended, which fetch reaches by following the redirect; any
+  // other HTML answer) is said as such, never saved as the export.
+  // Modified clicks, and browsers without fetch streams or
+  // AbortController, download as plain links (as without JavaScript).
   var exporting = false;
   function grouped(n) {
     return n.toLocaleString("en-IN");
@@ -289,32 +292,54 @@
       else links[i].removeAttribute("aria-disabled");
     }
   }
+  // exportAction shows the status line's Sign in link
+  // (views/loans.templ), or not.
+  function exportAction(which) {
+    var signIn = document.querySelector("[data-export-sign-in]");
+    if (signIn) {
+      signIn.hidden = which !== "sign-in";
+      signIn.href = "/login?next=" + encodeURIComponent(window.location.pathname + window.location.search);
+    }
+  }
+  function exportError(message) {
+    var err = new Error(message);
+    err.exportMessage = true;
+    return err;
+  }
   document.addEventListener("click", function (e) {
     var link = e.target.closest ? e.target.closest("a[data-export]") : null;
     if (!link || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
-    if (typeof fetch !== "function" || typeof TextDecoder !== "function" || !window.ReadableStream) return;
+    if (typeof fetch !== "function" || typeof TextDecoder !== "function" || !window.ReadableStream || typeof AbortController !== "function") return;
     e.preventDefault();
     if (exporting) return; // one at a time: the running one says how far it is
     exporting = true;
     var what = link.getAttribute("data-export");
     var status = document.querySelector("[data-export-status]") || { textContent: "" };
+    var control = new AbortController();
     exportLinks(true);
     link.setAttribute("aria-busy", "true");
     status.textContent = "Preparing the " + what + "…";
+    exportAction("");
     var total = 0;
     var name = "";
-    fetch(link.href, { credentials: "same-origin", headers: { Accept: "*/*" } })
+    fetch(link.href, { credentials: "same-origin", headers: { Accept: "*/*" }, signal: control.signal })
       .then(function (res) {
-        if (res.status === 401) {
-          window.location.assign("/login");
-          throw null;
+        var type = (res.headers.get("Content-Type") || "").toLowerCase();
+        var path = res.url ? new URL(res.url, window.location.href).pathname : "";
+        if (res.status === 401 || (res.redirected && path === "/login")) {
+          control.abort(); // the sign-in page is not read
+          throw exportError("session");
         }
         if (!res.ok) {
           return res.text().then(function (html) {
             var doc = new DOMParser().parseFromString(html, "text/html");
             var msg = doc.querySelector('[data-testid="error-page"] h1 + p');
-            throw new Error("The export failed (" + res.status + ")" + (msg ? ": " + msg.textContent.trim() : ". Please try again."));
+            throw exportError("The export failed (" + res.status + ")" + (msg ? ": " + msg.textContent.trim() : ". Please try again."));
           });
+        }
+        if (res.redirected || type.indexOf("text/html") === 0) {
+          control.abort();
+          throw exportError("The export failed: the server answered with a page, not the file. Reload the page and try again.");
         }
         total = parseInt(res.headers.get("X-Export-Rows") || "0", 10);
         var m = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
@@ -326,7 +351,7 @@
         var csv = /\.csv$/.test(name);
         function pump() {
           return reader.read().then(function (r) {
-            if (r.done) return new Blob(chunks, { type: res.headers.get("Content-Type") || "application/octet-stream" });
+            if (r.done) return new Blob(chunks, { type: type || "application/octet-stream" });
             chunks.push(r.value);
             bytes += r.value.length;
             if (csv) {
@@ -356,10 +381,15 @@
         status.textContent = "Downloaded " + name + " (" + grouped(total) + " " + (total === 1 ? "row" : "rows") + ").";
       })
       .catch(function (err) {
-        if (err === null) return;
-        status.textContent = err && err.message && err.message.indexOf("The export failed") === 0 ? err.message : "The export could not be downloaded. Check your connection and try again.";
+        if (err && err.exportMessage && err.message === "session") {
+          status.textContent = "Your session ended — sign in again, then export.";
+          return "sign-in";
+        }
+        if (err && err.exportMessage) status.textContent = err.message;
+        else status.textContent = "The export could not be downloaded. Check your connection and try again.";
       })
-      .then(function () {
+      .then(function (action) {
+        exportAction(action || "");
         exporting = false;
         exportLinks(false);
         link.removeAttribute("aria-busy");
