@@ -16,7 +16,9 @@ import (
 //     overrides and isolates (U+202A–U+202E, U+2066–U+2069), the marks
 //     U+200E, U+200F and U+061C, zero-width space, word joiner and
 //     byte-order mark (U+200B, U+2060, U+FEFF) and the other invisible
-//     format characters (U+2061–U+2064, U+180E). Zero-width (non-)joiners
+//     format and default-ignorable characters (soft hyphen, tag
+//     characters, Hangul fillers, U+2061–U+2064, U+180E …; see Invisible).
+//     Zero-width (non-)joiners
 //     (U+200C, U+200D) are kept only after a letter or mark of a script
 //     that needs them (Devanagari, Bengali, Malayalam ...), never after
 //     Latin, Greek or Cyrillic, where they only hide a difference.
@@ -28,25 +30,40 @@ import (
 //   - FileName cleans a file name and refuses ".", ".." and names with a
 //     path separator.
 
-// Invisible reports whether r is a bidirectional control or an invisible
-// format character that CleanText always removes.
+// Invisible reports whether r shows nothing itself and is always
+// removed by CleanText: a format character (general category Cf: the
+// bidirectional embeddings, overrides, isolates and marks, zero-width
+// space, word joiner, byte-order mark, soft hyphen U+00AD, the tag
+// characters U+E0000–U+E007F …), another default-ignorable code point
+// (Unicode's Other_Default_Ignorable_Code_Point: the combining grapheme
+// joiner U+034F, the Hangul fillers U+115F, U+1160, U+3164, U+FFA0 …), or
+// the line and paragraph separators U+2028 and U+2029. Not removed
+// always: the zero-width (non-)joiners and the variation selectors, which
+// CleanText keeps where a script uses them, and the prepended
+// concatenation marks (the Arabic number sign U+0600 …), which show.
+// Source: Unicode TR #44 DerivedCoreProperties (Default_Ignorable_Code_Point),
+// TR #36 §3.
 func Invisible(r rune) bool {
 	switch {
-	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
-		return true // embeddings, overrides, isolates
-	case r == 0x200B, r == 0x200E, r == 0x200F, r == 0x061C:
-		return true // zero-width space, LRM, RLM, Arabic letter mark
-	case r >= 0x2060 && r <= 0x2064, r == 0xFEFF, r == 0x180E:
-		return true // word joiner, invisible operators, BOM, Mongolian vowel separator
+	case r < 0xAD:
+		return false // ASCII and Latin-1 up to the soft hyphen: fast path
+	case r == 0x200C, r == 0x200D, unicode.Is(unicode.Variation_Selector, r):
+		return false // by context, in CleanText
+	case r == 0x2028, r == 0x2029:
+		return true
+	case unicode.Is(unicode.Prepended_Concatenation_Mark, r):
+		return false
 	}
-	return false
+	return unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r)
 }
 
-// CleanText returns s without invisible characters (see Invisible) and
+// CleanText returns s without invisible characters (see Invisible),
 // without zero-width joiners that do not follow a letter or mark of a
-// script that shapes with them. Text without any is returned as it is.
+// script that shapes with them, and without variation selectors that do
+// not follow a symbol (emoji presentation) or a Han ideograph (a name's
+// glyph variant). Text without any is returned as it is.
 func CleanText(s string) string {
-	if !strings.ContainsFunc(s, func(r rune) bool { return Invisible(r) || r == 0x200C || r == 0x200D }) {
+	if !strings.ContainsFunc(s, func(r rune) bool { return Invisible(r) || contextual(r) }) {
 		return s
 	}
 	var b strings.Builder
@@ -60,11 +77,20 @@ func CleanText(s string) string {
 			if !joinerScript(prev) {
 				continue
 			}
+		case unicode.Is(unicode.Variation_Selector, r):
+			if prev < 0 || !(unicode.Is(unicode.So, prev) || unicode.Is(unicode.Han, prev)) {
+				continue
+			}
 		}
 		b.WriteRune(r)
 		prev = r
 	}
 	return b.String()
+}
+
+// contextual reports whether r is kept or dropped by what precedes it.
+func contextual(r rune) bool {
+	return r == 0x200C || r == 0x200D || (r >= 0xFE00 && unicode.Is(unicode.Variation_Selector, r))
 }
 
 // joinerScript reports whether a zero-width joiner after r can be

@@ -19,6 +19,18 @@ func TestCleanText(t *testing.T) {
 		"\u200dstart":                   "start",
 		"क्\u200dष":                     "क्\u200dष", // Devanagari half form: kept
 		"👩\u200d💻":                      "👩\u200d💻",  // emoji sequence: kept
+		// Found by a tester: default-ignorable and format characters
+		// outside the first list.
+		"soft\u00adhyphen":              "softhyphen",
+		"tag\U000e0041\U000e007fs":      "tags",
+		"cgj\u034fx":                    "cgjx",
+		"\u115f\u1160\u3164\uffa0Rahul": "Rahul", // Hangul fillers
+		"line\u2028para\u2029":          "linepara",
+		"ad\ufe0fmin":                   "admin",                // a variation selector after a Latin letter
+		"\u2764\ufe0f":                  "\u2764\ufe0f",         // after a symbol (emoji presentation): kept
+		"\u845b\U000e0100":              "\u845b\U000e0100",     // an ideographic variant of a Han name: kept
+		"\u0600\u0661":                  "\u0600\u0661",         // the Arabic number sign shows: kept
+		"\u00e9t\u00e9 ₹1,000":          "\u00e9t\u00e9 ₹1,000", // Latin-1 letters and symbols untouched
 	} {
 		if got := CleanText(in); got != want {
 			t.Errorf("CleanText(%q) = %q, want %q", in, got, want)
@@ -53,7 +65,8 @@ func TestFileName(t *testing.T) {
 			t.Errorf("FileName(%q) = %q, %v, want %q", in, got, err, want)
 		}
 	}
-	for _, in := range []string{".", "..", "...", "a/b.png", `a\b.png`, "../etc/passwd", ".\u202e.", "bad \xff utf8"} {
+	for _, in := range []string{".", "..", "...", "a/b.png", `a\b.png`, "../etc/passwd", ".\u202e.", "bad \xff utf8",
+		"..\u00ad", "\u00ad..", ".\U000e0041.", ".\u2028."} {
 		if got, err := FileName(in); !errors.Is(err, ErrFileName) {
 			t.Errorf("FileName(%q) = %q, %v, want ErrFileName", in, got, err)
 		}
