@@ -163,17 +163,21 @@ func (s *Server) cmdInsert(ctx context.Context, c *command) (bson.D, error) {
 	ordered := c.boolean("ordered", true)
 	docs := make([]bsonkit.Doc, 0, len(raws))
 	var werrs writeErrors
-	var bad map[int]bool
+	var bad map[int]*cmdError
 	for i, raw := range raws {
 		d, err := c.dec.Decode(raw)
-		if err == nil && len(raw) > maxBSONBytes {
-			err = errors.New("document is over the 16 MiB limit")
+		var e *cmdError
+		switch {
+		case err != nil || len(raw) > maxBSONBytes:
+			e = errorf(codeBadValue, "document %d cannot be stored (invalid, or over 16 MiB)", i)
+		case storedDepth(raw) > maxStoredDepth:
+			e = errInsertTooDeep
 		}
-		if err != nil {
+		if e != nil {
 			if bad == nil {
-				bad = map[int]bool{}
+				bad = map[int]*cmdError{}
 			}
-			bad[i] = true
+			bad[i] = e
 			d = nil
 		}
 		docs = append(docs, d)
@@ -189,8 +193,8 @@ func (s *Server) cmdInsert(ctx context.Context, c *command) (bson.D, error) {
 	}
 	n := 0
 	for i, d := range docs {
-		if bad[i] {
-			werrs.add(i, errorf(codeBadValue, "document %d cannot be stored (invalid, or over 16 MiB)", i))
+		if e := bad[i]; e != nil {
+			werrs.add(i, e)
 		} else if _, err := s.engine.Insert(ctx, ns, []bsonkit.Doc{d}); err != nil {
 			if !isWriteError(err) {
 				return nil, s.engineError(ns, err)
@@ -232,6 +236,9 @@ func (c *command) updateSpec(what string, q, u bsoncore.Value, upsert, multi boo
 	if e != nil {
 		return spec, e
 	}
+	if f, ok := q.DocumentOK(); ok && upsert && upsertDepth(f) > maxStoredDepth {
+		return spec, errUpdateTooDeep
+	}
 	operators := 0
 	for _, el := range *doc {
 		if len(el.Key) > 0 && el.Key[0] == '$' {
@@ -243,8 +250,14 @@ func (c *command) updateSpec(what string, q, u bsoncore.Value, upsert, multi boo
 		if multi {
 			return spec, errorf(codeFailedToParse, "multi update is not supported for replacement-style update")
 		}
+		if storedDepth(u.Data) > maxStoredDepth {
+			return spec, errUpdateTooDeep
+		}
 		spec.Replacement = doc
 	case operators == len(*doc):
+		if updateDepth(u.Data) > maxStoredDepth {
+			return spec, errUpdateTooDeep
+		}
 		spec.Update = doc
 	default:
 		return spec, errorf(codeFailedToParse, "%s: the update mixes operators and fields", what)
@@ -307,7 +320,10 @@ func (s *Server) cmdUpdate(ctx context.Context, c *command) (bson.D, error) {
 			}
 		}
 		if e != nil || err != nil {
-			werrs.add(i, cmpOr(e, s.engineError(ns, err)))
+			if e == nil { // (not cmpOr: engineError(nil) would run and panic)
+				e = s.engineError(ns, err)
+			}
+			werrs.add(i, e)
 			if ordered {
 				break
 			}
@@ -363,7 +379,10 @@ func (s *Server) cmdDelete(ctx context.Context, c *command) (bson.D, error) {
 			}
 		}
 		if e != nil || err != nil {
-			werrs.add(i, cmpOr(e, s.engineError(ns, err)))
+			if e == nil { // (not cmpOr: engineError(nil) would run and panic)
+				e = s.engineError(ns, err)
+			}
+			werrs.add(i, e)
 			if ordered {
 				break
 			}

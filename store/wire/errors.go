@@ -18,6 +18,7 @@ const (
 	codeFailedToParse             = 9
 	codeUnauthorized              = 13
 	codeTypeMismatch              = 14
+	codeOverflow                  = 15
 	codeAuthenticationFailed      = 18
 	codeInvalidBSON               = 22
 	codeNamespaceNotFound         = 26
@@ -46,6 +47,7 @@ var codeNames = map[int32]string{
 	codeFailedToParse:             "FailedToParse",
 	codeUnauthorized:              "Unauthorized",
 	codeTypeMismatch:              "TypeMismatch",
+	codeOverflow:                  "Overflow",
 	codeAuthenticationFailed:      "AuthenticationFailed",
 	codeInvalidBSON:               "InvalidBSON",
 	codeNamespaceNotFound:         "NamespaceNotFound",
