@@ -3,7 +3,7 @@
 # Loan Desk images, from one build of a static binary:
 #
 #   docker build -t loandesk .                          # web (the last stage)
-#   docker build --target jobs -t loandesk-jobs .       # job runner: tesseract + poppler for OCR
+#   docker build --target jobs -t loandesk-jobs .       # job runner: tesseract + poppler + jpegtran for OCR
 #
 # Pass the release for `loandesk version` (the build has no .git):
 #   --build-arg VERSION=v1.2.3 --build-arg REVISION=$(git rev-parse HEAD)
@@ -27,10 +27,11 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
  && /out/loandesk version \
  && mkdir -p /out/data
 
-# The job runner: OCR needs pdftotext and pdftoppm (poppler) and tesseract.
+# The job runner: OCR needs pdftotext and pdftoppm (poppler), tesseract and
+# jpegtran (libjpeg-turbo-progs: turns phone photos upright).
 FROM debian:trixie-slim AS jobs
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates tesseract-ocr tesseract-ocr-eng poppler-utils \
+ && apt-get install -y --no-install-recommends ca-certificates tesseract-ocr tesseract-ocr-eng poppler-utils libjpeg-turbo-progs \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --home-dir /nonexistent --shell /usr/sbin/nologin loandesk
 COPY --from=build /out/loandesk /usr/local/bin/loandesk

@@ -59,8 +59,8 @@ func dockerfileStages(t *testing.T) []stage {
 
 // The Dockerfile builds a static binary and two non-root images with a
 // HEALTHCHECK through `loandesk health`; the web image (the default, last
-// stage) exposes PORT; the jobs image has tesseract and poppler; every
-// ENV is a setting the binary reads.
+// stage) exposes PORT; the jobs image has tesseract, poppler and
+// jpegtran; every ENV is a setting the binary reads.
 func TestDockerfile(t *testing.T) {
 	t.Parallel()
 	stages := dockerfileStages(t)
@@ -114,7 +114,7 @@ func TestDockerfile(t *testing.T) {
 			}
 		case "jobs":
 			install := strings.Join(s.lines, "\n")
-			for _, pkg := range []string{"tesseract-ocr", "tesseract-ocr-eng", "poppler-utils"} {
+			for _, pkg := range []string{"tesseract-ocr", "tesseract-ocr-eng", "poppler-utils", "libjpeg-turbo-progs"} {
 				if !regexp.MustCompile(`\b` + pkg + `\b`).MatchString(install) {
 					t.Errorf("jobs: %s not installed", pkg)
 				}

@@ -1,8 +1,9 @@
 // Package ocr reads the text of uploaded documents: pdftotext (poppler)
 // for PDFs with a text layer, tesseract for images and for PDF pages
 // without one (scans), both run as programs; then it picks out the
-// fields a lender checks (PAN, name, amounts). Debian: tesseract-ocr,
-// poppler-utils.
+// fields a lender checks (PAN, name, amounts); a photo is turned upright
+// by jpegtran first. Every program runs under prlimit. Debian:
+// tesseract-ocr, poppler-utils, libjpeg-turbo-progs, util-linux.
 package ocr
 
 import (
@@ -78,7 +79,7 @@ func ReadWithin(ctx context.Context, path, contentType string, l Limits) (Result
 				return Result{}, fmt.Errorf("ocr: %w", derr)
 			}
 			defer os.RemoveAll(dir)
-			img, err = uprightJPEG(path, dir)
+			img, err = pr.uprightJPEG(ctx, path, dir)
 		}
 		if err == nil {
 			var text string

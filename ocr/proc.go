@@ -48,7 +48,7 @@ type proc struct {
 func (pr *proc) run(ctx context.Context, name string, args ...string) (string, error) {
 	path, err := exec.LookPath(name)
 	if err != nil {
-		return "", fmt.Errorf("%w: %s (install tesseract-ocr and poppler-utils)", ErrMissingTool, name)
+		return "", fmt.Errorf("%w: %s (install tesseract-ocr, poppler-utils and libjpeg-turbo-progs)", ErrMissingTool, name)
 	}
 	// pdfinfo and pdfimages read only the PDF's structure and run at
 	// upload: they never wait behind a scan being read.
@@ -99,7 +99,7 @@ func (pr *proc) run(ctx context.Context, name string, args ...string) (string, e
 			return "", refused("Reading the document took more than %d seconds of processor time; it is too large or too dense to read.", pr.limits.CPUSeconds)
 		}
 		msg := cutRunes(strings.TrimSpace(stderr.String()), 300)
-		if strings.Contains(msg, "bad_alloc") || strings.Contains(msg, "Out of memory") || strings.Contains(msg, "Cannot allocate") {
+		if outOfMemory(msg) {
 			return "", refused("Reading the document needed more than %d MB of memory; it is too large to read.", pr.limits.MemoryBytes>>20)
 		}
 		if decoderRefused(msg) {
@@ -119,6 +119,18 @@ func (pr *proc) run(ctx context.Context, name string, args ...string) (string, e
 func decoderRefused(stderr string) bool {
 	for _, sign := range []string{"libpng error", "Not a JPEG file", "Corrupt JPEG data", "Premature end of JPEG file",
 		"Error in pixReadStream", "Error in pixRead", "cannot be read!", "Unsupported image type"} {
+		if strings.Contains(stderr, sign) {
+			return true
+		}
+	}
+	return false
+}
+
+// outOfMemory reports whether a program's error output says it ran out
+// of memory: tesseract's C++ (bad_alloc), poppler's, libc's, libjpeg's
+// ("Insufficient memory (case 4)").
+func outOfMemory(stderr string) bool {
+	for _, sign := range []string{"bad_alloc", "Out of memory", "Cannot allocate", "Insufficient memory"} {
 		if strings.Contains(stderr, sign) {
 			return true
 		}

@@ -60,6 +60,7 @@ missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v tesseract >/dev/null || missing+=(tesseract-ocr tesseract-ocr-eng)
 command -v pdftotext >/dev/null || missing+=(poppler-utils)
+command -v jpegtran >/dev/null || missing+=(libjpeg-turbo-progs)
 # nginx: the load balancer of the topology test (cluster/); Debian puts
 # it in /usr/sbin, which a non-root PATH may lack.
 has_nginx() { command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; }
@@ -73,7 +74,7 @@ fi
 # First lines only, without a pipe into head: under pipefail a tool that
 # is still writing when head exits dies of SIGPIPE and fails the run.
 first_line() { local out; out=$("$@" 2>&1) || true; printf '%s\n' "${out%%$'\n'*}"; }
-for tool in chromium tesseract pdftotext; do
+for tool in chromium tesseract pdftotext jpegtran; do
   command -v "$tool" >/dev/null || die "$tool is still missing after apt-get install"
 done
 has_nginx || die "nginx is still missing after apt-get install"

@@ -134,21 +134,24 @@ func HeaderedScanPDF(header string, lines []string) []byte {
 // stored a quarter-turn anticlockwise, with EXIF orientation 6 ("turn
 // 90° clockwise to show") as phones write it.
 func SidewaysJPEG(lines []string) []byte {
-	up := Gray(lines)
-	w, h := up.Bounds().Dx(), up.Bounds().Dy()
-	side := image.NewGray(image.Rect(0, 0, h, w))
-	for y := range h {
-		for x := range w {
-			side.Pix[(w-1-x)*side.Stride+y] = up.Pix[y*up.Stride+x]
-		}
+	return OrientedJPEG(Gray(lines), 6)
+}
+
+// OrientedJPEG is up stored as a camera held at EXIF orientation o (1 to
+// 8) stores it: turned the other way, with o in an EXIF tag, so that a
+// reader applying o sees up.
+func OrientedJPEG(up *image.Gray, o int) []byte {
+	undo := map[int]int{6: 8, 8: 6}[o] // the others undo themselves
+	if undo == 0 {
+		undo = o
 	}
 	var j bytes.Buffer
-	if err := jpeg.Encode(&j, side, &jpeg.Options{Quality: 95}); err != nil {
+	if err := jpeg.Encode(&j, Orient(up, undo), &jpeg.Options{Quality: 95}); err != nil {
 		panic(err)
 	}
 	// APP1: Exif, a big-endian TIFF header, IFD0 with one entry:
-	// Orientation (0x0112), SHORT, 1 value, 6.
-	tiff := []byte{'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0}
+	// Orientation (0x0112), SHORT, 1 value, o.
+	tiff := []byte{'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, byte(o), 0, 0, 0, 0, 0, 0, 0, 0}
 	app1 := append([]byte("Exif\x00\x00"), tiff...)
 	var out bytes.Buffer
 	out.Write(j.Bytes()[:2]) // SOI
@@ -156,6 +159,42 @@ func SidewaysJPEG(lines []string) []byte {
 	out.Write(app1)
 	out.Write(j.Bytes()[2:])
 	return out.Bytes()
+}
+
+// Orient turns img as EXIF orientation o says the picture is shown.
+func Orient(img *image.Gray, o int) *image.Gray {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	dw, dh := w, h
+	if o >= 5 {
+		dw, dh = h, w
+	}
+	out := image.NewGray(image.Rect(0, 0, dw, dh))
+	for y := range h {
+		for x := range w {
+			var dx, dy int
+			switch o {
+			case 2:
+				dx, dy = w-1-x, y
+			case 3:
+				dx, dy = w-1-x, h-1-y
+			case 4:
+				dx, dy = x, h-1-y
+			case 5:
+				dx, dy = y, x
+			case 6:
+				dx, dy = h-1-y, x
+			case 7:
+				dx, dy = h-1-y, w-1-x
+			case 8:
+				dx, dy = y, w-1-x
+			default:
+				dx, dy = x, y
+			}
+			out.Pix[dy*out.Stride+dx] = img.Pix[y*img.Stride+x]
+		}
+	}
+	return out
 }
 
 // TwoIHDRPNG is a PNG whose first header says 10 × 10 pixels and a
