@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -33,7 +34,7 @@ func (a *App) CreateUser(w http.ResponseWriter, r *http.Request) {
 	}
 	req := userCreateRequest{
 		Email:    strings.TrimSpace(r.PostForm.Get("email")),
-		Name:     strings.TrimSpace(reqcheck.CleanText(r.PostForm.Get("name"))),
+		Name:     reqcheck.StaffName(r.PostForm.Get("name")),
 		Role:     r.PostForm.Get("role"),
 		Password: r.PostForm.Get("password"),
 	}
@@ -46,13 +47,20 @@ func (a *App) CreateUser(w http.ResponseWriter, r *http.Request) {
 		}
 		// The admin typed the password: the user chooses their own at
 		// their first sign-in.
+		var lookalike store.User
 		err = a.audited(r, "", auditUserCreated, store.NormalizeEmail(req.Email), func(ctx context.Context) (string, error) {
+			if u, found, err := a.userNamedLike(ctx, req.Name); err != nil || found {
+				lookalike = u
+				return "", cmp.Or(err, errNameLookalike)
+			}
 			_, err := a.Users.UserCreate(ctx, store.UserCreateParams{Email: req.Email, Name: req.Name, Role: req.Role, PasswordHash: hash, MustChangePassword: true})
 			return "role " + req.Role + "; change required at first sign-in", err
 		})
 		switch {
 		case errors.Is(err, store.ErrDuplicate):
 			form.Errors = map[string]string{"email": "A user with this email already exists."}
+		case errors.Is(err, errNameLookalike):
+			form.Errors = map[string]string{"name": "This name looks the same as " + lookalike.Name + "'s (" + lookalike.Email + "): add what tells them apart, such as a middle name, an initial or a branch."}
 		case err != nil:
 			a.ServerError(w, r, err)
 			return
@@ -65,6 +73,26 @@ func (a *App) CreateUser(w http.ResponseWriter, r *http.Request) {
 	a.respond(w, r, http.StatusUnprocessableEntity, views.UserFormPartial(form, auth.Roles), func() {
 		a.renderUsers(w, r, http.StatusUnprocessableEntity, form)
 	})
+}
+
+// errNameLookalike refuses a new user whose name reads as an existing
+// user's (reqcheck.NameLookalikeKey): history, assignee lists and notes
+// show names, so two people must not look the same there.
+var errNameLookalike = errors.New("handlers: the name looks like an existing user's")
+
+// userNamedLike returns a user whose name looks the same as name, if any.
+func (a *App) userNamedLike(ctx context.Context, name string) (store.User, bool, error) {
+	users, err := a.Users.UserList(ctx)
+	if err != nil {
+		return store.User{}, false, err
+	}
+	key := reqcheck.NameLookalikeKey(name)
+	for _, u := range users {
+		if reqcheck.NameLookalikeKey(u.Name) == key {
+			return u, true, nil
+		}
+	}
+	return store.User{}, false, nil
 }
 
 func (a *App) renderUsers(w http.ResponseWriter, r *http.Request, status int, form views.UserForm) {
@@ -110,6 +138,8 @@ func (req userCreateRequest) validate() map[string]string {
 		errs["name"] = "Name must be at most 100 characters."
 	case reqcheck.MixedScript(req.Name):
 		errs["name"] = "A word of the name mixes Latin, Greek or Cyrillic letters (look-alikes); type it in one script."
+	case reqcheck.PhoneticLetters(req.Name):
+		errs["name"] = "The name has phonetic letters (such as small capitals) that pass for others; type it in ordinary letters."
 	}
 	if !auth.ValidRole(req.Role) {
 		errs["role"] = "Choose admin, underwriter or viewer."

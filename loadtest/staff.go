@@ -68,7 +68,7 @@ func signInStaff(ctx context.Context, app *App, n, parallel int, progress func(s
 	for i := range users {
 		g.Go(func() error {
 			users[i] = staffUser{email: fmt.Sprintf("load-%s-%04d@loandesk.test", run, i+1), password: randomWord(15)}
-			if err := createUser(gctx, admin, app.Base, users[i], fmt.Sprintf("Load Staff %d", i+1)); err != nil {
+			if err := createUser(gctx, admin, app.Base, users[i], fmt.Sprintf("Load Staff %s %d", run, i+1)); err != nil {
 				return err
 			}
 			if k := done.Add(1); k%100 == 0 || int(k) == len(users) {

@@ -5,6 +5,9 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/mtibben/confusables"
+	"golang.org/x/text/unicode/norm"
 )
 
 // The text rules every writer of stored text applies (the loan service's
@@ -27,6 +30,9 @@ import (
 //     with a Cyrillic а cannot pass for admin@example.com.
 //   - MixedScript finds a word mixing Latin, Greek and Cyrillic letters
 //     ("Аsha" with a Cyrillic А): refused in names.
+//   - StaffName, NameLookalikeKey and PhoneticLetters keep staff names
+//     apart: a new user named like an existing one ("Admın", "ADMIN",
+//     "ᴀdmin" beside "Admin") is refused.
 //   - FileName cleans a file name and refuses ".", ".." and names with a
 //     path separator.
 
@@ -181,4 +187,30 @@ func FileName(name string) (string, error) {
 		return "", ErrFileName
 	}
 	return name, nil
+}
+
+// StaffName returns the form a member of staff's name is stored in:
+// compatibility forms folded (NFKC: full-width "Ｒａｈｕｌ" is "Rahul",
+// mathematical letters are plain ones), after CleanText, trimmed.
+func StaffName(s string) string {
+	return strings.TrimSpace(norm.NFKC.String(CleanText(s)))
+}
+
+// NameLookalikeKey is the key under which two names look the same: the
+// Unicode TR #39 skeleton (github.com/mtibben/confusables, generated from
+// Unicode's confusables.txt: "Admın" with a dotless ı, "Adrnin" and "Admin"
+// share one) of the name's NFKC form, in lower case (case is not an
+// identity: "ADMIN" and "admin" name the same person to a reader).
+func NameLookalikeKey(s string) string {
+	return confusables.Skeleton(strings.ToLower(StaffName(s)))
+}
+
+// PhoneticLetters reports whether s has a letter from the blocks that
+// spell sounds, not names (IPA Extensions, Phonetic Extensions and their
+// supplement, Latin Extended-D's small capitals): "ᴀdmin" with a small
+// capital ᴀ passes for "Admin" and no one is named with them.
+func PhoneticLetters(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool {
+		return (r >= 0x0250 && r <= 0x02AF) || (r >= 0x1D00 && r <= 0x1DBF) || (r >= 0xA720 && r <= 0xA7FF)
+	})
 }

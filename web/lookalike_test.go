@@ -34,6 +34,13 @@ func TestLookAlikes_Users(t *testing.T) {
 		"Password1234":                 {"p3@example.com", "P Three", "Password1234", "common or leaked"},
 		"loandesk1234":                 {"p4@example.com", "P Four", "loandesk1234", "product's name"},
 		"built on the user's own name": {"ravi.kumar@example.com", "Ravi Kumar", "ravikumar@2024", "your own name"},
+		// Found by a tester: names that read as an existing user's.
+		"dotless ı beside admin": {"x1@example.com", "Adm\u0131n", "plum tractor seventy", "looks the same as admin's (admin@example.com)"},
+		"admin in capitals":      {"x2@example.com", "ADMIN", "plum tractor seventy", "looks the same as admin's"},
+		"rn for m":               {"x3@example.com", "adrnin", "plum tractor seventy", "looks the same as admin's"},
+		"full-width letters":     {"x4@example.com", "\uff41\uff44\uff4d\uff49\uff4e", "plum tractor seventy", "looks the same as admin's"},
+		"soft hyphen inside":     {"x5@example.com", "ad\u00admin", "plum tractor seventy", "looks the same as admin's"},
+		"small capital ᴀ":        {"x6@example.com", "\u1d00dmin", "plum tractor seventy", "phonetic letters"},
 	} {
 		res := add(tc.email, tc.name, tc.password)
 		msg := parse(t, res.body).Find(`[data-testid="field-error"]`).Text()
@@ -53,6 +60,20 @@ func TestLookAlikes_Users(t *testing.T) {
 	u, err := b.store.UserByEmail(context.Background(), "ravi@example.com")
 	if err != nil || u.Name != "Ravi Kumar" {
 		t.Fatalf("stored name %q (%v), want %q", u.Name, err, "Ravi Kumar")
+	}
+	// Compatibility forms are stored folded (NFKC): full-width letters
+	// are the plain ones; a name in Devanagari is kept as typed.
+	for email, want := range map[string]string{"sunita@example.com": "Sunita Rao", "rahul@example.com": "राहुल शर्मा"} {
+		name := want
+		if want == "Sunita Rao" {
+			name = "\uff33\uff55\uff4e\uff49\uff54\uff41 \uff32\uff41\uff4f"
+		}
+		if res := add(email, name, "plum tractor seventy"); res.status != http.StatusSeeOther {
+			t.Fatalf("%q: status %d", name, res.status)
+		}
+		if u, err := b.store.UserByEmail(context.Background(), email); err != nil || u.Name != want {
+			t.Errorf("stored name %q (%v), want %q", u.Name, err, want)
+		}
 	}
 }
 
