@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -96,10 +97,11 @@ func ReadWithin(ctx context.Context, path, contentType string, l Limits) (Result
 }
 
 func (pr *proc) readPDF(ctx context.Context, path string) (Result, error) {
-	n, err := pr.checkPDF(ctx, path)
+	sizes, err := pr.checkPDF(ctx, path)
 	if err != nil {
 		return Result{}, err
 	}
+	n := len(sizes)
 	out, err := pr.run(ctx, "pdftotext", "-layout", "-enc", "UTF-8", "-l", strconv.Itoa(n), path, "-")
 	if err != nil {
 		return Result{}, err
@@ -132,11 +134,11 @@ func (pr *proc) readPDF(ctx context.Context, path string) (Result, error) {
 		}
 		defer os.RemoveAll(dir)
 		for _, n := range scans {
-			prefix := filepath.Join(dir, fmt.Sprint("page-", n))
-			if _, err := pr.run(ctx, "pdftoppm", "-r", strconv.Itoa(RenderDPI), "-gray", "-png", "-singlefile", "-f", fmt.Sprint(n), "-l", fmt.Sprint(n), path, prefix); err != nil {
+			page, err := pr.renderPage(ctx, path, n, sizes[n-1], dir)
+			if err != nil {
 				return Result{}, err
 			}
-			text, err := pr.tesseract(ctx, prefix+".png")
+			text, err := pr.tesseract(ctx, page)
 			if err != nil {
 				return Result{}, err
 			}
@@ -149,6 +151,35 @@ func (pr *proc) readPDF(ctx context.Context, path string) (Result, error) {
 	}
 	res.Text = strings.Join(pages, "\n\f\n")
 	return res, nil
+}
+
+// renderPage renders page n of the PDF at path, of size (checked against
+// the pixel budget), into dir as a gray PNG at RenderDPI and returns its
+// path. It renders the crop box, which checkPDF measured. pdftoppm that
+// runs out of memory under its limit says "Out of memory" and exits 0
+// with a 1 × 1 picture: that, or any picture much smaller than the page,
+// is a refusal, not a page without text.
+func (pr *proc) renderPage(ctx context.Context, path string, n int, size pageSize, dir string) (string, error) {
+	prefix := filepath.Join(dir, fmt.Sprint("page-", n))
+	_, stderr, err := pr.runErr(ctx, "pdftoppm", "-cropbox", "-r", strconv.Itoa(RenderDPI), "-gray", "-png", "-singlefile",
+		"-f", strconv.Itoa(n), "-l", strconv.Itoa(n), path, prefix)
+	if err != nil {
+		return "", err
+	}
+	if outOfMemory(stderr) {
+		return "", pr.tooMuchMemory()
+	}
+	f, err := os.Open(prefix + ".png")
+	if err != nil {
+		return "", fmt.Errorf("ocr: pdftoppm wrote no page: %w", err)
+	}
+	defer f.Close()
+	cfg, _, err := image.DecodeConfig(f)
+	if err != nil || float64(cfg.Width)*float64(cfg.Height) < size.pixels()/2 {
+		return "", refused("Page %d of the PDF could not be rendered whole (%d × %d pixels of about %.0f × %.0f). Save or print it to a new PDF and upload that.",
+			n, cfg.Width, cfg.Height, size.w/72*RenderDPI, size.h/72*RenderDPI)
+	}
+	return prefix + ".png", nil
 }
 
 // pagesWithImages lists the pages of the PDF at path that show an image

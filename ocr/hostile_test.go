@@ -37,6 +37,11 @@ func TestHostileDocumentsAreRefused(t *testing.T) {
 		{"header60k.jpg", ocr.JPEG, "60000 × 60000 pixels", ocrtest.HugeJPEGHeader(60_000, 60_000)},
 		{"notanimage.png", ocr.PNG, "could not be read", []byte("\x89PNG\r\n\x1a\nnot really")},
 		{"poster.pdf", ocr.PDF, "200 × 200 inches", ocrtest.BigPagePDF(200)},
+		// pdfinfo prints 10^6 points and more in exponent form
+		// ("1e+06 x 1e+06 pts"), and a size it cannot measure as "inf".
+		{"million.pdf", ocr.PDF, "13889 × 13889 inches", ocrtest.BoxPDF("[0 0 1000000 1000000]", "")},
+		{"ribbon.pdf", ocr.PDF, "27778 × 0.3 inches", ocrtest.BoxPDF("[0 0 2000000 20]", "")},
+		{"endless.pdf", ocr.PDF, "Page 1 of the PDF has a size that cannot be read", ocrtest.BoxPDF("[0 0 "+strings.Repeat("9", 400)+" 200]", "")},
 		{"blank400.pdf", ocr.PDF, "400 pages", ocrtest.ManyPagesPDF(400)},
 		{"locked.pdf", ocr.PDF, "password-protected", ocrtest.EncryptedPDF()},
 	} {
@@ -325,4 +330,36 @@ func TestRead_TurningAPhotoKeepsTheHeapFlat(t *testing.T) {
 	if res.PeakMemory > ocr.DefaultLimits.MemoryBytes {
 		t.Fatalf("programs' peak memory %d MB", res.PeakMemory>>20)
 	}
+}
+
+// A page is rendered as it was measured: its crop box. A letter-size crop
+// box on a 200-inch media box passed the check and pdftoppm drew the
+// media box, ran out of memory under its limit, said so and exited 0 with
+// a 1 × 1 picture: the scan read as "no PAN" (issue 19).
+func TestRead_CroppedPageIsRenderedAsChecked(t *testing.T) {
+	t.Parallel()
+	data := ocrtest.CroppedScanPDF([]string{"INCOME TAX DEPARTMENT", "ASHA IYER", "ABCPI1234K"})
+	path := write(t, "cropped.pdf", data)
+	if err := ocr.Inspect(context.Background(), nil, path, ocr.PDF, ocr.DefaultLimits); err != nil {
+		t.Fatalf("upload check: %v", err)
+	}
+	res, err := ocr.Read(context.Background(), path, ocr.PDF)
+	if err != nil || ocr.Parse(res.Text).PAN != "ABCPI1234K" || res.PeakMemory > 512<<20 {
+		t.Fatalf("%v, peak %d MB, text %q", err, res.PeakMemory>>20, res.Text)
+	}
+}
+
+// pdftoppm out of memory under its limit exits 0 ("Out of memory", a
+// picture of 1 × 1 or a page left blank): a final refusal in staff terms,
+// not a page without text. A 27-inch page (29 megapixels at 200 dpi,
+// within the budget) under a 48 MB cap.
+func TestRead_RendererOutOfMemoryIsRefused(t *testing.T) {
+	t.Parallel()
+	l := ocr.DefaultLimits
+	l.MemoryBytes = 48 << 20
+	res, err := ocr.ReadWithin(context.Background(), write(t, "big.pdf", ocrtest.BigPagePDF(27)), ocr.PDF, l)
+	if !ocr.IsRefused(err) {
+		t.Fatalf("got %v (text %q), want a refusal", err, res.Text)
+	}
+	t.Log(err)
 }

@@ -10,6 +10,7 @@ import (
 	_ "image/jpeg" // DecodeConfig reads JPEG headers
 	_ "image/png"  // and PNG headers
 	"io"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -75,57 +76,137 @@ func CheckImage(r io.Reader, l Limits) error {
 
 var (
 	pdfPagesLine = regexp.MustCompile(`(?m)^Pages:\s+(\d+)\s*$`)
-	pdfSizeLine  = regexp.MustCompile(`(?m)^Page\s+(\d+)\s+size:\s+([0-9.]+)\s+x\s+([0-9.]+)\s+pts`)
+	// A page's size (its crop box, turned by its rotation) and its boxes,
+	// as `pdfinfo -box -f 1 -l n` prints them. The numbers are taken as
+	// printed and parsed after: sizes of 10^6 points and more are printed
+	// in exponent form ("1e+06 x 1e+06 pts").
+	pdfSizeLine = regexp.MustCompile(`^Page\s+(\d+)\s+size:\s+(\S+)\s+x\s+(\S+)`)
+	pdfBoxLine  = regexp.MustCompile(`^Page\s+(\d+)\s+CropBox:\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)`)
 )
+
+// pageSize is a PDF page's width and height in points as pdftoppm
+// -cropbox renders it.
+type pageSize struct{ w, h float64 }
+
+// pixels is how many pixels the page renders to at RenderDPI (+Inf when
+// that cannot be said).
+func (p pageSize) pixels() float64 {
+	px := p.w / 72 * RenderDPI * p.h / 72 * RenderDPI
+	if math.IsNaN(px) || px < 0 {
+		return math.Inf(1)
+	}
+	return px
+}
 
 // CheckPDF asks pdfinfo (poppler) about the PDF at path without rendering
 // anything, and refuses it (RefusedError) when it is password-protected,
-// has more than l.MaxPages pages or a page that would render above
-// l.MaxPixels at RenderDPI. It returns the page count.
+// has more than l.MaxPages pages, a page that would render above
+// l.MaxPixels at RenderDPI, or a page whose size cannot be read. It
+// returns the page count.
 func CheckPDF(ctx context.Context, path string, l Limits) (int, error) {
-	return (&proc{limits: l}).checkPDF(ctx, path)
+	sizes, err := (&proc{limits: l}).checkPDF(ctx, path)
+	return len(sizes), err
 }
 
-func (pr *proc) checkPDF(ctx context.Context, path string) (int, error) {
+// checkPDF is CheckPDF, returning every page's size. A page is measured
+// by its crop box, which is what pdftoppm -cropbox renders (without
+// -cropbox it renders the media box, which may be 70 times larger than
+// the crop box pdfinfo reports: issue 19). The larger of pdfinfo's page
+// size and the crop box it prints counts.
+func (pr *proc) checkPDF(ctx context.Context, path string) ([]pageSize, error) {
 	l := pr.limits
 	out, err := pr.run(ctx, "pdfinfo", path)
 	if err != nil {
 		if IsRefused(err) || errors.Is(err, ErrMissingTool) || ctx.Err() != nil {
-			return 0, err
+			return nil, err
 		}
-		return 0, refused("The PDF could not be opened (%s). Save or print it to a new PDF and upload that.", shortErr(err))
+		return nil, refused("The PDF could not be opened (%s). Save or print it to a new PDF and upload that.", shortErr(err))
 	}
 	m := pdfPagesLine.FindStringSubmatch(out)
 	if m == nil {
-		return 0, refused("The PDF's pages could not be counted. Save or print it to a new PDF and upload that.")
+		return nil, refused("The PDF's pages could not be counted. Save or print it to a new PDF and upload that.")
 	}
-	pages, _ := strconv.Atoi(m[1])
-	if pages > l.MaxPages {
-		return pages, refused("The PDF has %d pages; at most %d can be read. Upload the pages that matter as a shorter PDF.", pages, l.MaxPages)
+	pages, err := strconv.Atoi(m[1])
+	if err != nil || pages > l.MaxPages {
+		return nil, refused("The PDF has %s pages; at most %d can be read. Upload the pages that matter as a shorter PDF.", m[1], l.MaxPages)
 	}
 	if pages == 0 {
-		return 0, refused("The PDF has no pages.")
+		return nil, refused("The PDF has no pages.")
 	}
-	// Every page's size (one more run: -f/-l list them all).
-	out, err = pr.run(ctx, "pdfinfo", "-f", "1", "-l", strconv.Itoa(pages), path)
+	// Every page's size and boxes (one more run: -f/-l list them all).
+	out, err = pr.run(ctx, "pdfinfo", "-box", "-f", "1", "-l", strconv.Itoa(pages), path)
 	if err != nil {
-		return pages, err
+		return nil, err
 	}
+	unreadable := func(page string) error {
+		return refused("Page %s of the PDF has a size that cannot be read. Save or print it to a new PDF and upload that.", page)
+	}
+	sizes := make([]pageSize, pages)
+	seen := make([]int, pages) // size lines and crop boxes read, per page
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
-		m := pdfSizeLine.FindStringSubmatch(sc.Text())
-		if m == nil {
+		line := sc.Text()
+		var page string
+		var size pageSize
+		if m := pdfSizeLine.FindStringSubmatch(line); m != nil {
+			page = m[1]
+			w, werr := parsePoints(m[2])
+			h, herr := parsePoints(m[3])
+			if werr != nil || herr != nil {
+				return nil, unreadable(page)
+			}
+			size = pageSize{w, h}
+		} else if m := pdfBoxLine.FindStringSubmatch(line); m != nil {
+			page = m[1]
+			var c [4]float64
+			for i := range c {
+				if c[i], err = parsePoints(m[2+i]); err != nil {
+					return nil, unreadable(page)
+				}
+			}
+			size = pageSize{math.Abs(c[2] - c[0]), math.Abs(c[3] - c[1])}
+		} else if strings.HasPrefix(line, "Page ") && (strings.Contains(line, " size:") || strings.Contains(line, " CropBox:")) {
+			return nil, unreadable(strings.Fields(line)[1])
+		} else {
 			continue
 		}
-		w, _ := strconv.ParseFloat(m[2], 64)
-		h, _ := strconv.ParseFloat(m[3], 64)
-		px := int64(w/72*RenderDPI) * int64(h/72*RenderDPI)
-		if px > l.MaxPixels || px < 0 {
-			return pages, refused("Page %s of the PDF is %.0f × %.0f inches; pages up to %s megapixels at %d dpi (about A1) can be read.",
-				m[1], w/72, h/72, megapixels(l.MaxPixels), RenderDPI)
+		n, err := strconv.Atoi(page)
+		if err != nil || n < 1 || n > pages {
+			return nil, unreadable(page)
+		}
+		s := &sizes[n-1]
+		s.w, s.h = max(s.w, size.w), max(s.h, size.h)
+		seen[n-1]++
+		if px := s.pixels(); px > float64(l.MaxPixels) {
+			return nil, refused("Page %d of the PDF is %s × %s inches; pages up to %s megapixels at %d dpi (about A1) can be read.",
+				n, inches(s.w), inches(s.h), megapixels(l.MaxPixels), RenderDPI)
 		}
 	}
-	return pages, nil
+	for i, n := range seen {
+		if n < 2 { // a size line and a crop box, or the page is not measured
+			return nil, unreadable(strconv.Itoa(i + 1))
+		}
+	}
+	return sizes, nil
+}
+
+// parsePoints parses a length in points as pdfinfo prints it ("595.28",
+// "1e+06"): finite and not negative, or an error.
+func parsePoints(s string) (float64, error) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("ocr: %q is not a length", s)
+	}
+	return math.Abs(f), nil
+}
+
+// inches is a length in points in inches: whole from 10, else to a
+// tenth.
+func inches(pt float64) string {
+	if pt/72 >= 10 {
+		return strconv.FormatFloat(pt/72, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(pt/72, 'f', 1, 64)
 }
 
 // Inspect checks the file at path of contentType against l before it is

@@ -46,9 +46,16 @@ type proc struct {
 //
 // A PDF that needs a password is a RefusedError.
 func (pr *proc) run(ctx context.Context, name string, args ...string) (string, error) {
+	out, _, err := pr.runErr(ctx, name, args...)
+	return out, err
+}
+
+// runErr is run, also returning the program's error output, which some
+// programs write while exiting 0.
+func (pr *proc) runErr(ctx context.Context, name string, args ...string) (string, string, error) {
 	path, err := exec.LookPath(name)
 	if err != nil {
-		return "", fmt.Errorf("%w: %s (install tesseract-ocr, poppler-utils and libjpeg-turbo-progs)", ErrMissingTool, name)
+		return "", "", fmt.Errorf("%w: %s (install tesseract-ocr, poppler-utils and libjpeg-turbo-progs)", ErrMissingTool, name)
 	}
 	// pdfinfo and pdfimages read only the PDF's structure and run at
 	// upload: they never wait behind a scan being read.
@@ -56,7 +63,7 @@ func (pr *proc) run(ctx context.Context, name string, args ...string) (string, e
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
-			return "", ctx.Err()
+			return "", "", ctx.Err()
 		}
 		defer func() { <-slots }()
 	}
@@ -90,25 +97,31 @@ func (pr *proc) run(ctx context.Context, name string, args ...string) (string, e
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return "", ctx.Err()
-		}
-		if name != "tesseract" && pdfPasswordProtected(stderr.Bytes()) {
-			return "", refused("The PDF is password-protected. Upload a copy without a password (print it to a new PDF).")
-		}
-		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() && (ws.Signal() == syscall.SIGXCPU || ws.Signal() == syscall.SIGKILL) {
-			return "", refused("Reading the document took more than %d seconds of processor time; it is too large or too dense to read.", pr.limits.CPUSeconds)
+			return "", "", ctx.Err()
 		}
 		msg := cutRunes(strings.TrimSpace(stderr.String()), 300)
-		if outOfMemory(msg) {
-			return "", refused("Reading the document needed more than %d MB of memory; it is too large to read.", pr.limits.MemoryBytes>>20)
+		if name != "tesseract" && pdfPasswordProtected(stderr.Bytes()) {
+			return "", "", refused("The PDF is password-protected. Upload a copy without a password (print it to a new PDF).")
+		}
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() && (ws.Signal() == syscall.SIGXCPU || ws.Signal() == syscall.SIGKILL) {
+			return "", "", refused("Reading the document took more than %d seconds of processor time; it is too large or too dense to read.", pr.limits.CPUSeconds)
+		}
+		if outOfMemory(stderr.String()) {
+			return "", "", pr.tooMuchMemory()
 		}
 		if decoderRefused(msg) {
 			// The same bytes fail the same way every time: no retry.
-			return "", refused("The image could not be read (%s). Save it again as PNG or JPEG and upload it.", cutRunes(msg, 120))
+			return "", "", refused("The image could not be read (%s). Save it again as PNG or JPEG and upload it.", cutRunes(msg, 120))
 		}
-		return "", fmt.Errorf("ocr: %s failed: %v: %s", name, err, msg)
+		return "", "", fmt.Errorf("ocr: %s failed: %v: %s", name, err, msg)
 	}
-	return stdout.String(), nil
+	return stdout.String(), stderr.String(), nil
+}
+
+// tooMuchMemory is the refusal of a document whose reading ran out of
+// memory under the limit.
+func (pr *proc) tooMuchMemory() error {
+	return refused("Reading the document needed more than %d MB of memory; it is too large to read.", pr.limits.MemoryBytes>>20)
 }
 
 // decoderRefused reports whether a program's error output says the image

@@ -67,6 +67,21 @@ func BigPagePDF(inches int) []byte {
 	})
 }
 
+// BoxPDF is a one-page PDF without text whose page has the media box
+// mediaBox and, unless "", the crop box cropBox: PDF arrays as written in
+// the file ("[0 0 612 792]").
+func BoxPDF(mediaBox, cropBox string) []byte {
+	if cropBox != "" {
+		cropBox = " /CropBox " + cropBox
+	}
+	return pdf([]string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox %s%s /Contents 4 0 R >>", mediaBox, cropBox),
+		stream("", []byte("0 0 m 10 10 l S")),
+	})
+}
+
 // ManyPagesPDF is a PDF of n letter-size pages without any text (each
 // would be OCRed as a scan).
 func ManyPagesPDF(n int) []byte {

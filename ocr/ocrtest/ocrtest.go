@@ -75,6 +75,17 @@ func TextPDF(lines []string) []byte {
 // ScanPDF is a one-page PDF holding only an image of lines: no text
 // layer, as a scanner makes.
 func ScanPDF(lines []string) []byte {
+	return scanPDF(lines, "/MediaBox [0 0 612 792]")
+}
+
+// CroppedScanPDF is ScanPDF on a letter-size crop box of a 200-inch media
+// box: viewers show the crop box; a renderer that draws the media box
+// needs 1.6 gigapixels.
+func CroppedScanPDF(lines []string) []byte {
+	return scanPDF(lines, "/MediaBox [0 0 14400 14400] /CropBox [0 0 612 792]")
+}
+
+func scanPDF(lines []string, boxes string) []byte {
 	img := Gray(lines)
 	var z bytes.Buffer
 	w := zlib.NewWriter(&z)
@@ -87,7 +98,7 @@ func ScanPDF(lines []string) []byte {
 	return pdf([]string{
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /XObject << /Im1 5 0 R >> >> >>",
+		"<< /Type /Page /Parent 2 0 R " + boxes + " /Contents 4 0 R /Resources << /XObject << /Im1 5 0 R >> >> >>",
 		stream("", []byte(drawImg)),
 		stream(fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode", b.Dx(), b.Dy()), z.Bytes()),
 	})
