@@ -558,11 +558,9 @@ func disburse(ctx context.Context, t *testing.T, c *cluster.Cluster, st *store.S
 	close(start)
 	wg.Wait()
 	instances := map[string]int{}
-	for _, line := range c.AccessLog() {
-		if strings.Contains(line, "POST "+path) {
-			for _, u := range cluster.Upstreams(line) {
-				instances[u]++
-			}
+	for _, line := range accessLines(t, c, "POST "+path, 20) {
+		for _, u := range cluster.Upstreams(line) {
+			instances[u]++
 		}
 	}
 	txns, err := st.LedgerTxnsOfLoan(ctx, disbursedLoan)
@@ -638,4 +636,25 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// accessLines returns nginx's access log lines holding match once there
+// are want of them: nginx logs a request after answering it, so a client
+// can hear its answer before the line is written (a run counted 19 lines
+// for 20 answered requests). After 10 s it returns what there is.
+func accessLines(t *testing.T, c *cluster.Cluster, match string, want int) []string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var lines []string
+		for _, line := range c.AccessLog() {
+			if strings.Contains(line, match) {
+				lines = append(lines, line)
+			}
+		}
+		if len(lines) >= want || time.Now().After(deadline) {
+			return lines
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
