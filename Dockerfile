@@ -28,7 +28,9 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
  && mkdir -p /out/data
 
 # The job runner: OCR needs pdftotext and pdftoppm (poppler), tesseract and
-# jpegtran (libjpeg-turbo-progs: turns phone photos upright).
+# jpegtran (libjpeg-turbo-progs: turns phone photos upright), each run
+# under prlimit (util-linux: essential, in the base image; without it no
+# document is read).
 FROM debian:trixie-slim AS jobs
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates tesseract-ocr tesseract-ocr-eng poppler-utils libjpeg-turbo-progs \

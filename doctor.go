@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"loandesk/ocr"
 	"loandesk/store"
 )
 
@@ -22,6 +23,8 @@ and query shapes the app needs at start, unique, partial unique and TTL
 indexes, the versioned-update race (no lost updates), concurrent $inc,
 exactly-once claims with findAndModify, a unique index under an insert
 race, and the distributed lock with fencing tokens, within -timeout.
+It also reports (a warning, on this machine) any OCR program that is
+not installed: without prlimit no document is read.
 Prints a table and exits 1 naming every check that failed, so a
 MongoDB-compatible server (Cosmos DB, DocumentDB, FerretDB) can be
 checked before going live. The embedded database must not be open in a
@@ -55,6 +58,7 @@ func doctorCommand(ctx context.Context, cfg config, logger *slog.Logger, p docto
 	if errors.Is(err, context.DeadlineExceeded) {
 		late, err = fmt.Sprintf("not finished within -timeout %s; ", p.timeout), nil
 	}
+	checks = append(checks, ocrCheck())
 	if werr := writeDoctorTable(stdout, checks); err == nil {
 		err = werr
 	}
@@ -71,6 +75,16 @@ func doctorCommand(ctx context.Context, cfg config, logger *slog.Logger, p docto
 		return fmt.Errorf("doctor: %s%d of %d checks failed: %s", late, len(failed), len(checks), strings.Join(failed, "; "))
 	}
 	return nil
+}
+
+// ocrCheck reports whether the programs OCR runs are installed on this
+// machine (a job runner's): a warning, since a web-only machine needs
+// none.
+func ocrCheck() store.Check {
+	if err := ocr.CheckPrograms(); err != nil {
+		return store.Check{Name: "OCR programs", Status: store.CheckWarn, Detail: "not installed: " + strings.TrimPrefix(err.Error(), ocr.ErrMissingTool.Error()+": ")}
+	}
+	return store.Check{Name: "OCR programs", Status: store.CheckPass, Detail: "prlimit, tesseract, poppler and jpegtran installed"}
 }
 
 // writeDoctorTable writes checks as a table: check, PASS/WARN/FAIL,

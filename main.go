@@ -33,6 +33,7 @@ import (
 	"loandesk/gcpolicy"
 	"loandesk/jobs"
 	"loandesk/metrics"
+	"loandesk/ocr"
 	"loandesk/seed"
 	"loandesk/store"
 	"loandesk/web"
@@ -156,6 +157,11 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 // returned stop is called (or ctx ends); stop waits for them.
 func startJobs(ctx context.Context, st *store.Store, cfg config, logger *slog.Logger, m *metrics.Metrics) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
+	if err := ocr.CheckPrograms(); err != nil {
+		// Documents are then not read (without prlimit none at all): said
+		// once here, and on each document.
+		logger.Error("OCR programs missing: documents cannot be read", "err", err)
+	}
 	r := &jobs.Runner{Queue: st, Handlers: jobs.Handlers(st, cfg.LoanService(st), logger), Workers: cfg.JobWorkers, Logger: logger,
 		Dedicated: jobs.DefaultDedicated, Observe: m.ObserveJob}
 	var wg sync.WaitGroup

@@ -93,6 +93,11 @@ func ReadWithin(ctx context.Context, path, contentType string, l Limits) (Result
 		return Result{}, fmt.Errorf("ocr: cannot read %s", contentType)
 	}
 	res.PeakMemory = pr.peak
+	if errors.Is(err, ErrNoLimits) {
+		// Final: the job fails at once with what an admin must do,
+		// rather than read the document unbounded or retry in vain.
+		return res, refused("Reading the document was not started: this server cannot limit the memory and processor time of its OCR programs (prlimit, from the util-linux package, is not installed). An admin can install it, then retry the job from the queue page.")
+	}
 	return res, err
 }
 

@@ -2,6 +2,7 @@ package ocr
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -9,7 +10,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -19,12 +19,39 @@ import (
 // at once only makes each slower and all of them hit their timeouts).
 var slots = make(chan struct{}, max(1, runtime.NumCPU()))
 
-// prlimitPath is util-linux's prlimit, which sets a program's resource
-// limits and then runs it (empty when not installed).
-var prlimitPath = sync.OnceValue(func() string {
-	p, _ := exec.LookPath("prlimit")
-	return p
-})
+// ErrNoLimits means prlimit (util-linux), which sets each program's
+// memory and processor limits, is not installed: no program is run
+// without them, since one hostile document could then take the machine.
+// It is an ErrMissingTool too (an upload is stored and checked again when
+// read), and the reader's refusal (RefusedError) of every document.
+var ErrNoLimits = fmt.Errorf("%w: prlimit (util-linux), without which no program runs within limits", ErrMissingTool)
+
+// packages name the Debian package of each program OCR runs.
+var packages = map[string]string{
+	"prlimit": "util-linux", "tesseract": "tesseract-ocr", "pdfinfo": "poppler-utils", "pdftotext": "poppler-utils",
+	"pdftoppm": "poppler-utils", "pdfimages": "poppler-utils", "jpegtran": "libjpeg-turbo-progs",
+}
+
+// CheckPrograms reports the programs OCR runs that are not installed, as
+// an error naming each with its Debian package (nil when all are). It is
+// asked at start-up and by `loandesk doctor`; without prlimit no document
+// is read (ErrNoLimits).
+func CheckPrograms() error {
+	var missing []string
+	for _, name := range []string{"prlimit", "tesseract", "pdfinfo", "pdftotext", "pdftoppm", "pdfimages", "jpegtran"} {
+		if _, err := exec.LookPath(name); err != nil {
+			missing = append(missing, name+" ("+packages[name]+")")
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	err := fmt.Errorf("%w: %s", ErrMissingTool, strings.Join(missing, ", "))
+	if _, lerr := exec.LookPath("prlimit"); lerr != nil {
+		err = fmt.Errorf("%w; without prlimit no document is read (each program must run within memory and CPU limits)", err)
+	}
+	return err
+}
 
 // proc runs the external programs of one document within limits and
 // remembers their peak memory.
@@ -38,7 +65,8 @@ type proc struct {
 //     end the wait);
 //   - runs under prlimit with its address space capped at
 //     limits.MemoryBytes and its CPU time at limits.CPUSeconds, with
-//     OpenMP held to one thread;
+//     OpenMP held to one thread; without prlimit it does not run
+//     (ErrNoLimits);
 //   - leads a process group of its own, all of which is killed when ctx
 //     ends, and is killed by the kernel should this process die first
 //     (Pdeathsig; the starting thread is held until it exits, since the
@@ -55,7 +83,7 @@ func (pr *proc) run(ctx context.Context, name string, args ...string) (string, e
 func (pr *proc) runErr(ctx context.Context, name string, args ...string) (string, string, error) {
 	path, err := exec.LookPath(name)
 	if err != nil {
-		return "", "", fmt.Errorf("%w: %s (install tesseract-ocr, poppler-utils and libjpeg-turbo-progs)", ErrMissingTool, name)
+		return "", "", fmt.Errorf("%w: %s (install %s)", ErrMissingTool, name, cmp.Or(packages[name], name))
 	}
 	// pdfinfo and pdfimages read only the PDF's structure and run at
 	// upload: they never wait behind a scan being read.
@@ -69,7 +97,12 @@ func (pr *proc) runErr(ctx context.Context, name string, args ...string) (string
 	}
 
 	argv := append([]string{path}, args...)
-	if pl := prlimitPath(); pl != "" && (pr.limits.MemoryBytes > 0 || pr.limits.CPUSeconds > 0) {
+	if pr.limits.MemoryBytes > 0 || pr.limits.CPUSeconds > 0 {
+		// Looked up at every run, so installing it needs no restart.
+		pl, err := exec.LookPath("prlimit")
+		if err != nil {
+			return "", "", ErrNoLimits
+		}
 		pre := []string{pl}
 		if pr.limits.MemoryBytes > 0 {
 			pre = append(pre, "--as="+strconv.FormatInt(pr.limits.MemoryBytes, 10))

@@ -2,6 +2,10 @@ package ocr_test
 
 import (
 	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -10,6 +14,7 @@ import (
 	"time"
 
 	"loandesk/ocr"
+	"loandesk/ocr/ocrtest"
 )
 
 // At most one program per CPU runs at once, whatever the number of
@@ -80,5 +85,73 @@ func TestPrograms_PastTheirCPUTimeAreRefused(t *testing.T) {
 	}
 	if took := time.Since(began); took > 30*time.Second {
 		t.Fatalf("stopping it took %s", took)
+	}
+}
+
+// Without prlimit no program runs (it would run without limits): reading
+// any document is refused for good with what an admin must do, the
+// upload check lets the upload be stored (read later, once installed),
+// and CheckPrograms names it. Run in a child process whose PATH holds
+// every program but prlimit.
+func TestPrograms_WithoutPrlimitNoneRuns(t *testing.T) {
+	t.Parallel()
+	if os.Getenv("LOANDESK_OCR_NO_PRLIMIT") == "" {
+		bin := t.TempDir()
+		for _, name := range []string{"sh", "touch", "tesseract", "pdfinfo", "pdftotext", "pdftoppm", "pdfimages", "jpegtran"} {
+			path, err := exec.LookPath(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(path, filepath.Join(bin, name)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		child := exec.Command(os.Args[0], "-test.run=^TestPrograms_WithoutPrlimitNoneRuns$", "-test.v")
+		child.Env = append(os.Environ(), "LOANDESK_OCR_NO_PRLIMIT=1", "PATH="+bin)
+		out, err := child.CombinedOutput()
+		t.Logf("child:\n%s", out)
+		if err != nil || !strings.Contains(string(out), "--- PASS: TestPrograms_WithoutPrlimitNoneRuns") {
+			t.Fatalf("child: %v", err)
+		}
+		return
+	}
+	marker := filepath.Join(t.TempDir(), "ran")
+	if _, err := ocr.RunForTest(context.Background(), "sh", "-c", "touch "+marker); !errors.Is(err, ocr.ErrNoLimits) {
+		t.Errorf("a program without prlimit: %v, want ErrNoLimits", err)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the program ran without limits")
+	}
+	png := filepath.Join(t.TempDir(), "slip.png")
+	pdf := filepath.Join(t.TempDir(), "slip.pdf")
+	if err := os.WriteFile(png, ocrtest.PNG([]string{"PAN ABCPI1234K"}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pdf, ocrtest.TextPDF([]string{"PAN ABCPI1234K"}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, ct := range map[string]string{png: ocr.PNG, pdf: ocr.PDF} {
+		_, err := ocr.Read(context.Background(), path, ct)
+		if !ocr.IsRefused(err) || !strings.Contains(err.Error(), "prlimit, from the util-linux package, is not installed") {
+			t.Errorf("%s read without prlimit: %v, want a final refusal naming prlimit", ct, err)
+		}
+	}
+	if err := ocr.Inspect(context.Background(), nil, pdf, ocr.PDF, ocr.DefaultLimits); ocr.IsRefused(err) || !errors.Is(err, ocr.ErrMissingTool) {
+		t.Errorf("upload check without prlimit: %v, want ErrMissingTool (stored, read later)", err)
+	}
+	if err := ocr.CheckPrograms(); err == nil || !strings.Contains(err.Error(), "prlimit (util-linux)") || !strings.Contains(err.Error(), "no document is read") {
+		t.Errorf("CheckPrograms: %v", err)
+	}
+}
+
+// With every program installed (as scripts/test.sh and the jobs image
+// install them) CheckPrograms has nothing to report.
+func TestCheckPrograms_AllInstalled(t *testing.T) {
+	t.Parallel()
+	if os.Getenv("LOANDESK_OCR_NO_PRLIMIT") != "" {
+		return
+	}
+	if err := ocr.CheckPrograms(); err != nil {
+		t.Fatal(err)
 	}
 }
