@@ -114,63 +114,131 @@ type Throttle struct {
 // ceiling fails in any hour, not only in each clock hour.
 const ceilingBuckets = 6
 
-// Ticket is an attempt allowed to check its password; report how it went
-// with Failed or Succeeded.
-type Ticket struct {
-	t       *Throttle
-	pair    string
-	trust   string
-	now     time.Time
-	held    []string // ceiling buckets reserved for this attempt
-	account string
+// Step is which secret a sign-in attempt checks: each step has its own
+// per-pair (and per-device) count, so a right password followed by wrong
+// codes is judged as guessing codes, and the codes get their own free
+// allowance.
+type Step int
+
+const (
+	// StepPassword checks a password (signing in, or proving it again).
+	StepPassword Step = iota
+	// StepCode checks an authenticator or recovery code.
+	StepCode
+)
+
+// Attempt is one attempt to check a secret of account (a normalised
+// email; "" when unusable) from a client address, at step.
+type Attempt struct {
+	Account string
+	Address string
+	Step    Step
 }
 
-// Begin decides whether a sign-in to account (a normalised email; ""
-// when unusable) from address may check its password. A refusal is a
-// *Limited error; it counts as nothing.
-func (t *Throttle) Begin(ctx context.Context, account, address string) (*Ticket, error) {
+// pairKey is the counter of the attempt's account and address at step.
+func pairKey(step Step, account, address string) string {
+	if step == StepCode {
+		return "code:" + account + "|" + address
+	}
+	return "pair:" + account + "|" + address
+}
+
+// Ticket is an attempt allowed to check its secret. It was counted before
+// the check (so concurrent attempts cannot all pass a limit each read as
+// not yet reached); report how the check went with Failed, Passed or
+// Succeeded, or Abandon it.
+type Ticket struct {
+	t       *Throttle
+	account string
+	address string
+	trust   string
+	now     time.Time
+	held    []string // counters this attempt added one to, to take back
+}
+
+// Begin decides whether attempt a may check its secret, and counts it.
+// A refusal is a *Limited error; it counts as nothing.
+//
+// The attempt is counted before the secret is checked, as the ceilings
+// always were: the pair's count is read (a pair still waiting is refused
+// at once), then one is added and the count after the atomic add decides
+// — of forty wrong passwords at once from one pair with five free, five
+// are checked and thirty-five refused. A wrong secret leaves the count
+// as it is (Failed); a right one takes it back (Passed, Succeeded).
+func (t *Throttle) Begin(ctx context.Context, a Attempt) (*Ticket, error) {
 	now := t.Clock.Now()
 	l := t.Limits
-	address = AddressKey(address)
-	tk := &Ticket{t: t, now: now, account: account,
-		pair: "pair:" + account + "|" + address, trust: "trust:" + account + "|" + address}
+	address := AddressKey(a.Address)
+	tk := &Ticket{t: t, now: now, account: a.Account, address: address, trust: "trust:" + a.Account + "|" + address}
+	pair := pairKey(a.Step, a.Account, address)
 
-	known, err := t.Store.LoginCounters(ctx, []string{tk.pair, tk.trust}, now)
+	known, err := t.Store.LoginCounters(ctx, []string{pair, tk.trust}, now)
 	if err != nil {
 		return nil, err
 	}
+	var before Counter // the pair as read
 	trusted := false
 	for _, c := range known {
 		switch c.ID {
-		case tk.pair:
-			if wait := c.Last.Add(l.Delay(c.N)).Sub(now); wait > 0 {
-				return nil, &Limited{RetryAfter: wait, Reason: "pair"}
-			}
+		case pair:
+			before = c
 		case tk.trust:
-			trusted = account != ""
+			trusted = a.Account != ""
 		}
 	}
-	if trusted {
-		return tk, nil
+	if wait := before.Last.Add(l.Delay(before.N)).Sub(now); before.N > 0 && wait > 0 {
+		return nil, &Limited{RetryAfter: wait, Reason: "pair"}
 	}
-	type ceiling struct {
-		key, reason string
-		max         int
+	fail := func(err error) (*Ticket, error) {
+		tk.release(context.WithoutCancel(ctx))
+		return nil, err
 	}
-	for _, c := range []ceiling{{"acct:" + account, "account", l.AccountCeiling}, {"addr:" + address, "address", l.AddressCeiling}} {
-		if c.max <= 0 || c.reason == "account" && account == "" {
-			continue
+	if !trusted {
+		type ceiling struct {
+			key, reason string
+			max         int
 		}
-		wait, err := tk.reserve(ctx, c.key, c.max)
-		if err != nil || wait > 0 {
-			tk.release(context.WithoutCancel(ctx))
-			if err != nil {
-				return nil, err
+		for _, c := range []ceiling{{"acct:" + a.Account, "account", l.AccountCeiling}, {"addr:" + address, "address", l.AddressCeiling}} {
+			if c.max <= 0 || c.reason == "account" && a.Account == "" {
+				continue
 			}
-			return nil, &Limited{RetryAfter: wait, Reason: c.reason}
+			wait, err := tk.reserve(ctx, c.key, c.max)
+			if err != nil {
+				return fail(err)
+			}
+			if wait > 0 {
+				return fail(&Limited{RetryAfter: wait, Reason: c.reason})
+			}
 		}
+	}
+	wait, err := tk.reservePair(ctx, pair, before)
+	if err != nil {
+		return fail(err)
+	}
+	if wait > 0 {
+		return fail(&Limited{RetryAfter: wait, Reason: "pair"})
 	}
 	return tk, nil
+}
+
+// reservePair adds this attempt to the pair's count (before is the pair
+// as Begin read it, its delay over) and returns 0 if the attempt may go
+// on: when the attempts counted before it are still free, or are no more
+// than Begin read (their delay is over). Otherwise attempts made at the
+// same moment took the free ones: this one waits the delay their
+// failures would set, counting from now.
+func (tk *Ticket) reservePair(ctx context.Context, key string, before Counter) (time.Duration, error) {
+	l := tk.t.Limits
+	c, err := tk.t.Store.LoginCounterAdd(ctx, key, 1, tk.now, tk.now.Add(l.Window))
+	if err != nil {
+		return 0, err
+	}
+	tk.held = append(tk.held, key)
+	prior := c.N - 1
+	if d := l.Delay(prior); d > 0 && prior > before.N {
+		return d, nil
+	}
+	return 0, nil
 }
 
 // reserve counts one more attempt in key's current bucket and returns 0
@@ -218,7 +286,7 @@ func (tk *Ticket) reserve(ctx context.Context, key string, max int) (time.Durati
 	return at.Add(-size).Sub(tk.now), nil
 }
 
-// release takes back the ceiling reservations.
+// release takes back what this attempt added.
 func (tk *Ticket) release(ctx context.Context) {
 	for _, id := range tk.held {
 		_, _ = tk.t.Store.LoginCounterAdd(ctx, id, -1, tk.now, tk.now)
@@ -226,20 +294,30 @@ func (tk *Ticket) release(ctx context.Context) {
 	tk.held = nil
 }
 
-// Failed records a wrong password: it stays counted against the ceilings
-// and adds to the pair's failures.
+// Failed records a wrong secret: the attempt stays counted against the
+// ceilings and in the pair's failures.
 func (tk *Ticket) Failed(ctx context.Context) error {
 	tk.held = nil
-	_, err := tk.t.Store.LoginCounterAdd(ctx, tk.pair, 1, tk.now, tk.now.Add(tk.t.Limits.Window))
-	return err
+	return nil
 }
 
-// Succeeded records a correct password: nothing of it is counted, the
-// pair's failures are forgotten and the address becomes the account's own
+// Passed records a right secret when signing in goes on (the password of
+// a user who gives a code next, or the password proved again by a
+// signed-in user): the attempt is taken back, and nothing else changes —
+// the failures are forgotten and the address trusted only once the whole
+// sign-in has succeeded.
+func (tk *Ticket) Passed(ctx context.Context) { tk.release(ctx) }
+
+// Succeeded records a whole sign-in done (the password, and the code
+// where one is asked): the attempt is taken back, the pair's failures at
+// either step are forgotten and the address becomes the account's own
 // for TrustFor.
 func (tk *Ticket) Succeeded(ctx context.Context) error {
 	tk.release(ctx)
-	err := tk.t.Store.LoginCounterDelete(ctx, tk.pair)
+	var err error
+	for _, step := range []Step{StepPassword, StepCode} {
+		err = errors.Join(err, tk.t.Store.LoginCounterDelete(ctx, pairKey(step, tk.account, tk.address)))
+	}
 	if tk.account != "" && tk.t.Limits.TrustFor > 0 {
 		_, terr := tk.t.Store.LoginCounterAdd(ctx, tk.trust, 0, tk.now, tk.now.Add(tk.t.Limits.TrustFor))
 		err = errors.Join(err, terr)
@@ -247,8 +325,8 @@ func (tk *Ticket) Succeeded(ctx context.Context) error {
 	return err
 }
 
-// Abandon takes back the reservations of an attempt whose password was
-// never checked (a server error meanwhile).
+// Abandon takes back an attempt whose secret was never checked (a server
+// error meanwhile).
 func (tk *Ticket) Abandon(ctx context.Context) { tk.release(ctx) }
 
 // AddressKey is the part of a client address that is limited as one: an

@@ -48,7 +48,7 @@ func (a *App) ChangePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ticket, err := a.Throttle.Begin(r.Context(), u.Email, clientIP(r))
+	ticket, err := a.Throttle.Begin(r.Context(), auth.Attempt{Account: u.Email, Address: clientIP(r)})
 	var limited *auth.Limited
 	if errors.As(err, &limited) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(limited.RetryAfter.Seconds()))))
@@ -69,7 +69,7 @@ func (a *App) ChangePassword(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusUnprocessableEntity)
 		return
 	}
-	ticket.Abandon(context.WithoutCancel(r.Context())) // a right password counts for nothing
+	ticket.Passed(context.WithoutCancel(r.Context())) // a right password counts for nothing
 	switch err := auth.CheckPassword(next, u.Email, u.Name); {
 	case err != nil:
 		form.Errors["password"] = err.Error()

@@ -51,7 +51,7 @@ func (a *App) EnrolTwoFactor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	errs := map[string]string{}
-	ticket, err := a.Throttle.Begin(ctx, u.Email, clientIP(r))
+	ticket, err := a.Throttle.Begin(ctx, auth.Attempt{Account: u.Email, Address: clientIP(r)})
 	var limited *auth.Limited
 	if errors.As(err, &limited) {
 		secs := int(math.Ceil(limited.RetryAfter.Seconds()))
@@ -73,7 +73,7 @@ func (a *App) EnrolTwoFactor(w http.ResponseWriter, r *http.Request) {
 		a.renderTwoFactor(w, r, http.StatusUnprocessableEntity, u, errs)
 		return
 	}
-	ticket.Abandon(context.WithoutCancel(ctx))
+	ticket.Passed(context.WithoutCancel(ctx))
 	now := a.now()
 	step, match := auth.TOTPMatch(secret, r.PostForm.Get("code"), now)
 	if !match {

@@ -59,7 +59,7 @@ func (a *App) Login(w http.ResponseWriter, r *http.Request) {
 	// The limits decide whether this attempt may check a password at
 	// all; only a wrong password is counted (auth.SignInLimits).
 	now := a.now()
-	ticket, err := a.Throttle.Begin(r.Context(), store.NormalizeEmail(form.Email), clientIP(r))
+	ticket, err := a.Throttle.Begin(r.Context(), auth.Attempt{Account: store.NormalizeEmail(form.Email), Address: clientIP(r)})
 	var limited *auth.Limited
 	if errors.As(err, &limited) {
 		a.Logger.Warn("sign-in limited", "reason", limited.Reason, "email", form.Email, "retry_after", limited.RetryAfter.String())
@@ -96,20 +96,22 @@ func (a *App) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if err := ticket.Succeeded(context.WithoutCancel(r.Context())); err != nil {
-		a.Logger.Warn("record a successful sign-in", "err", err)
-	}
 	// The right password of a deactivated user: told so (only someone who
-	// knows the password learns it), and recorded.
+	// knows the password learns it), and recorded. It is not counted, and
+	// forgets no failures: nobody signed in.
 	if user.Deactivated {
+		ticket.Passed(context.WithoutCancel(r.Context()))
 		a.audit(r, user.Email, auditSignInRefused, user.Email, "deactivated")
 		form.Error = "This account is deactivated. Ask an administrator."
 		a.loginFailed(w, r, http.StatusForbidden, form)
 		return
 	}
 	// With two-factor sign-in the password is only the first step: the
-	// session remembers whose code to ask for, signed in as nobody.
+	// session remembers whose code to ask for, signed in as nobody. The
+	// right password is not counted, but the failures are forgotten only
+	// when the code is right too.
 	if user.TOTP != nil {
+		ticket.Passed(context.WithoutCancel(r.Context()))
 		if err := a.Sessions.RenewToken(r.Context()); err != nil {
 			a.ServerError(w, r, err)
 			return
@@ -119,6 +121,9 @@ func (a *App) Login(w http.ResponseWriter, r *http.Request) {
 		a.Sessions.Put(r.Context(), sessionPendingNext, form.Next)
 		http.Redirect(w, r, codePath, http.StatusSeeOther)
 		return
+	}
+	if err := ticket.Succeeded(context.WithoutCancel(r.Context())); err != nil {
+		a.Logger.Warn("record a successful sign-in", "err", err)
 	}
 	a.completeSignIn(w, r, user, form.Next, now, "")
 }
