@@ -126,7 +126,12 @@ func (a *App) ResetUserPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.Logger.Info("password reset by an admin", "user", u.Email)
-	u.MustChangePassword = true
+	// The page shows the user as the reset left them (their sessions
+	// ended), and the temporary password once (every page is no-store).
+	if u, err = a.Users.UserGet(r.Context(), u.ID); err != nil {
+		a.userStoreError(w, r, err)
+		return
+	}
 	a.renderUser(w, r, http.StatusOK, u, "", temp)
 }
 

@@ -229,6 +229,14 @@ func TestUserLifecycle_CreatedAndResetUsersChooseTheirPassword(t *testing.T) {
 	if res.status != http.StatusOK || len(temp) < 12 {
 		t.Fatalf("reset: status %d, temporary password %q", res.status, temp)
 	}
+	// The answer shows the user as the reset left them (found by a
+	// check: it listed the session it had just ended) and is not cached.
+	if n := parse(t, res.body).Find(`[data-testid="session-row"]`).Length(); n != 0 {
+		t.Errorf("the reset's page lists %d sessions, want none", n)
+	}
+	if cc := res.header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("the page with the temporary password: Cache-Control %q, want no-store", cc)
+	}
 	if signedIn(t, f.uw, f.url) {
 		t.Fatal("the user's session survived a password reset")
 	}
