@@ -84,7 +84,7 @@ test("An export whose session ended, or that is answered with a page, says so an
   // the server redirects the export to the sign-in page.
   await page.context().clearCookies();
   await page.getByTestId("export-csv").click();
-  await expect(status).toHaveText("Your session ended — sign in again, then export.");
+  await expect(status).toHaveText("Your session ended.");
   const signInLink = page.getByTestId("export-sign-in");
   await expect(signInLink).toBeVisible();
   await expect(signInLink).toHaveAttribute("href", "/login?next=%2Floans");
@@ -112,6 +112,40 @@ test("An export whose session ended, or that is answered with a page, says so an
   expect(problems).toEqual([]);
 });
 
+test("An export that never answers can be cancelled, and stops by itself after 2 minutes without an answer; both give the links back", async ({ page, server, problems }) => {
+  await page.clock.install(); // time flows; runFor stands in for the 2 minutes
+  await signIn(page, server);
+  const held: unknown[] = [];
+  await page.route(/\/loans\/export\.(csv|xlsx)/, (route) => {
+    held.push(route); // never answered
+  });
+  const status = page.getByTestId("export-status");
+  const cancel = page.getByTestId("export-cancel");
+  await expect(cancel).toBeHidden();
+
+  await page.getByTestId("export-csv").click();
+  await expect(status).toHaveText("Preparing the CSV file…");
+  await expect(page.getByTestId("export-xlsx")).toHaveAttribute("aria-disabled", "true");
+  await cancel.click();
+  await expect(status).toHaveText("Export cancelled: nothing was downloaded.");
+  await expect(cancel).toBeHidden();
+  await expect(page.getByTestId("export-csv")).toBeFocused();
+  await expect(page.getByTestId("export-csv")).not.toHaveAttribute("aria-disabled", "true");
+  await expect(page.getByTestId("export-xlsx")).not.toHaveAttribute("aria-disabled", "true");
+
+  await page.getByTestId("export-xlsx").click();
+  await expect(status).toHaveText("Preparing the Excel file…");
+  await page.clock.runFor(119_000);
+  await expect(status).toHaveText("Preparing the Excel file…");
+  await page.clock.runFor(2_000);
+  await expect(status).toHaveText("The export stopped: the server sent nothing for 2 minutes. Nothing was downloaded; try again, or narrow the filters.");
+  await expect(cancel).toBeHidden();
+  await expect(page.getByTestId("export-xlsx")).not.toHaveAttribute("aria-disabled", "true");
+  expect(held.length).toBe(2);
+  await page.unrouteAll({ behavior: "ignoreErrors" });
+  expect(problems).toEqual([]);
+});
+
 test("The export's status line keeps its place: preparing an export moves nothing on the page, at desktop and phone sizes", async ({ page, server, problems }) => {
   await signIn(page, server);
   let release = () => {};
@@ -136,6 +170,11 @@ test("The export's status line keeps its place: preparing an export moves nothin
     await page.getByTestId("export-csv").click();
     await expect(page.getByTestId("export-status")).toHaveText("Preparing the CSV file…");
     expect(await places(), `at ${width} px`).toEqual(before);
+    // The longest progress an export of up to 1,00,000 rows shows, with
+    // its Cancel, holds on the line too.
+    await expect(page.getByTestId("export-cancel")).toBeVisible();
+    await page.getByTestId("export-status").evaluate((el) => (el.textContent = "Preparing the CSV file… 1,00,000 of 1,00,000 rows"));
+    expect(await places(), `at ${width} px, the longest progress`).toEqual(before);
     release();
     await downloaded;
     await expect(page.getByTestId("export-status")).toHaveText(/^Downloaded /);

@@ -278,9 +278,13 @@
   // said beside the links, and the file is saved under the server's name.
   // Only a file is ever saved: a page instead (the sign-in page after the
   // session ended, which fetch reaches by following the redirect; any
-  // other HTML answer) is said as such, never saved as the export.
+  // other HTML answer) is said as such, never saved as the export. The
+  // status line (its place kept in the page, views/loans.templ) offers a
+  // Cancel while it runs, and an export that receives nothing for
+  // EXPORT_IDLE is stopped and says so; both give the links back.
   // Modified clicks, and browsers without fetch streams or
   // AbortController, download as plain links (as without JavaScript).
+  var EXPORT_IDLE = 120000;
   var exporting = false;
   function grouped(n) {
     return n.toLocaleString("en-IN");
@@ -292,10 +296,12 @@
       else links[i].removeAttribute("aria-disabled");
     }
   }
-  // exportAction shows the status line's Sign in link
-  // (views/loans.templ), or not.
+  // exportAction shows the status line's Cancel button or Sign in link
+  // (views/loans.templ), or neither.
   function exportAction(which) {
+    var cancel = document.querySelector("[data-export-cancel]");
     var signIn = document.querySelector("[data-export-sign-in]");
+    if (cancel) cancel.hidden = which !== "cancel";
     if (signIn) {
       signIn.hidden = which !== "sign-in";
       signIn.href = "/login?next=" + encodeURIComponent(window.location.pathname + window.location.search);
@@ -316,10 +322,26 @@
     var what = link.getAttribute("data-export");
     var status = document.querySelector("[data-export-status]") || { textContent: "" };
     var control = new AbortController();
+    var stopped = ""; // why it was aborted: "cancelled" or "timeout"
+    var idle = 0;
+    function waitMore() {
+      clearTimeout(idle);
+      idle = setTimeout(function () {
+        stopped = "timeout";
+        control.abort();
+      }, EXPORT_IDLE);
+    }
+    var cancel = document.querySelector("[data-export-cancel]");
+    function cancelled() {
+      stopped = "cancelled";
+      control.abort();
+    }
+    if (cancel) cancel.addEventListener("click", cancelled);
     exportLinks(true);
     link.setAttribute("aria-busy", "true");
     status.textContent = "Preparing the " + what + "…";
-    exportAction("");
+    exportAction("cancel");
+    waitMore();
     var total = 0;
     var name = "";
     fetch(link.href, { credentials: "same-origin", headers: { Accept: "*/*" }, signal: control.signal })
@@ -341,6 +363,7 @@
           control.abort();
           throw exportError("The export failed: the server answered with a page, not the file. Reload the page and try again.");
         }
+        waitMore();
         total = parseInt(res.headers.get("X-Export-Rows") || "0", 10);
         var m = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
         name = m ? m[1] : "loans-export";
@@ -352,6 +375,7 @@
         function pump() {
           return reader.read().then(function (r) {
             if (r.done) return new Blob(chunks, { type: type || "application/octet-stream" });
+            waitMore();
             chunks.push(r.value);
             bytes += r.value.length;
             if (csv) {
@@ -382,17 +406,22 @@
       })
       .catch(function (err) {
         if (err && err.exportMessage && err.message === "session") {
-          status.textContent = "Your session ended — sign in again, then export.";
+          status.textContent = "Your session ended.";
           return "sign-in";
         }
         if (err && err.exportMessage) status.textContent = err.message;
+        else if (stopped === "cancelled") status.textContent = "Export cancelled: nothing was downloaded.";
+        else if (stopped === "timeout") status.textContent = "The export stopped: the server sent nothing for " + EXPORT_IDLE / 60000 + " minutes. Nothing was downloaded; try again, or narrow the filters.";
         else status.textContent = "The export could not be downloaded. Check your connection and try again.";
       })
       .then(function (action) {
+        clearTimeout(idle);
+        if (cancel) cancel.removeEventListener("click", cancelled);
         exportAction(action || "");
         exporting = false;
         exportLinks(false);
         link.removeAttribute("aria-busy");
+        if (stopped === "cancelled") link.focus(); // the Cancel it was on is gone
       });
   });
 
