@@ -51,6 +51,31 @@ const DefaultUploadMaxBytes = 10 << 20
 // uploadTypes are the document types accepted, by sniffed content type.
 var uploadTypes = map[string]string{"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"}
 
+// typeExtensions are the name endings of each accepted type; the first
+// is added to a name that ends otherwise.
+var typeExtensions = map[string][]string{
+	"application/pdf": {".pdf"}, "image/png": {".png"}, "image/jpeg": {".jpg", ".jpeg", ".jpe", ".jfif"},
+}
+
+// nameForType is a document's name as stored and sent: ending as its
+// content's type (sniffed at upload), whatever name it came with. A PNG
+// with HTML after its end uploaded as poly.html is poly.html.png, never
+// saved by a browser as an .html that runs when opened; the name it came
+// with stays readable in front.
+func nameForType(name, contentType string) string {
+	exts := typeExtensions[contentType]
+	lower := strings.ToLower(name)
+	for _, ext := range exts {
+		if strings.HasSuffix(lower, ext) && len(lower) > len(ext) {
+			return name
+		}
+	}
+	if len(exts) == 0 {
+		return name
+	}
+	return name + exts[0]
+}
+
 func (a *App) uploadMax() int64 {
 	if a.UploadMaxBytes > 0 {
 		return a.UploadMaxBytes
@@ -240,7 +265,7 @@ func (a *App) receiveUpload(w http.ResponseWriter, r *http.Request, l model.Loan
 	}
 	keep = true
 	return model.Document{
-		LoanID: l.ID, LoanHumanID: l.HumanID, Kind: kind, Filename: filename,
+		LoanID: l.ID, LoanHumanID: l.HumanID, Kind: kind, Filename: nameForType(filename, contentType),
 		ContentType: contentType, Size: header.Size, UploadedBy: user.Email,
 	}, file, true
 }
@@ -426,7 +451,9 @@ func (a *App) ServeDocument(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", d.ContentType)
 	h.Set("Content-Length", strconv.FormatInt(d.Size, 10))
-	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": d.Filename}))
+	// The name ends as the type sent (stored so since issue 19; older
+	// documents are named so here).
+	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": nameForType(d.Filename, d.ContentType)}))
 	h.Set("Content-Security-Policy", documentPolicy)
 	h.Set("X-Frame-Options", "SAMEORIGIN")
 	h.Set("Cache-Control", "private, no-store")
@@ -508,7 +535,8 @@ func (a *App) documentsPanel(ctx context.Context, l model.Loan, user auth.User) 
 	for _, doc := range docs {
 		row := views.DocumentRow{
 			URL: d.URL + "/" + doc.ID.Hex(), ID: doc.ID.Hex(),
-			Filename: doc.Filename, Kind: application.DocumentKindLabel(doc.Kind), Size: formatBytes(doc.Size),
+			Filename: nameForType(doc.Filename, doc.ContentType), Type: uploadTypes[doc.ContentType],
+			Kind: application.DocumentKindLabel(doc.Kind), Size: formatBytes(doc.Size),
 			Status: doc.Status, StatusLabel: documentStatusLabels[doc.Status], Error: staffError(doc.Error),
 			CanChange: d.CanUpload && doc.Deleted == nil,
 			CanOpen:   doc.Deleted == nil || application.DeletedDocumentRefusal(user.Role) == "",

@@ -393,6 +393,7 @@ type Documents struct {
 type DocumentRow struct {
 	URL                                              string // the file itself
 	Filename, Kind, Size, Status, StatusLabel, Error string
+	Type                                             string // PDF, PNG or JPEG: what the file is, sniffed at upload
 	Read                                             string // what OCR found
 	ID                                               string // for the forms' field ids
 	// Deleted says who deleted it, when and why (or what replaced it):
