@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,10 +47,10 @@ func (a *App) BulkAssignLoans(w http.ResponseWriter, r *http.Request) {
 		a.badPickVersion(w, r, bad)
 		return
 	case len(picks) == 0:
-		a.ErrorPage(w, r, http.StatusUnprocessableEntity, "Nothing selected", "Tick the applications to assign on the list, then choose Assign selected.")
+		a.bulkRefused(w, r, user, false, "Nothing selected: tick the applications to assign, then choose Assign selected.")
 		return
 	case len(picks) > bulkMax:
-		a.ErrorPage(w, r, http.StatusUnprocessableEntity, "Too many selected", "Assign at most "+strconv.Itoa(bulkMax)+" applications at a time.")
+		a.bulkRefused(w, r, user, false, "Too many selected: assign at most "+strconv.Itoa(bulkMax)+" applications at a time.")
 		return
 	case to != "" && !a.isStaff(r, to):
 		a.ErrorPage(w, r, http.StatusUnprocessableEntity, "No such assignee", "Choose an admin or underwriter from the list.")
@@ -125,6 +126,48 @@ func bulkBack(r *http.Request) string {
 	return back
 }
 
+// bulkRefused answers a bulk form refused as a whole for something its
+// user can put right (nothing ticked, too many, no reason): the list it
+// was sent from again, with its filters, and the form as it was sent
+// (the typed reason, the chosen assignee, the ticked rows) with msg at
+// the form; 422, nothing changed. hold unfolds the hold's part.
+func (a *App) bulkRefused(w http.ResponseWriter, r *http.Request, user auth.User, hold bool, msg string) {
+	q, bad := parseListQuery(bulkBackQuery(bulkBack(r)), a.zone())
+	if bad != "" {
+		q, _ = parseListQuery(nil, a.zone())
+	}
+	vm, err := a.loanListView(r.Context(), q, user, false)
+	if err != nil {
+		a.ServerError(w, r, err)
+		return
+	}
+	b := vm.Bulk
+	if b == nil { // a role without the form (refused before this)
+		a.ErrorPage(w, r, http.StatusUnprocessableEntity, "Nothing was changed", msg)
+		return
+	}
+	reason := r.PostForm.Get("reason")
+	b.Error, b.Reason, b.HoldOpen = msg, reason, hold || strings.TrimSpace(reason) != ""
+	b.Assignees = choices(b.Assignees, strings.TrimSpace(r.PostForm.Get("assignee")))
+	b.Ticked = map[string]bool{}
+	for key := range r.PostForm {
+		if id, ok := strings.CutPrefix(key, bulkRowPrefix); ok {
+			b.Ticked[id] = true
+		}
+	}
+	a.render(w, r, http.StatusUnprocessableEntity, views.LoanListPage(a.page(r, "Loans", "loans"), vm))
+}
+
+// bulkBackQuery is the query of back, a list address from bulkBack.
+func bulkBackQuery(back string) url.Values {
+	_, raw, _ := strings.Cut(back, "?")
+	v, err := url.ParseQuery(raw)
+	if err != nil {
+		return nil
+	}
+	return v
+}
+
 // bulkPicks are the ticked rows of a bulk form, each with the version the
 // list showed, in the order of their IDs. A version that is not a
 // version number as the list writes them (formVersion) is a malformed
@@ -182,7 +225,7 @@ func (a *App) BulkHoldLoans(w http.ResponseWriter, r *http.Request) {
 		a.ErrorPage(w, r, http.StatusForbidden, "Not available to you", "Viewers read applications; underwriters and admins put them on hold.")
 		return
 	case errors.As(err, &invalid) && len(outcomes) == 0:
-		a.ErrorPage(w, r, http.StatusUnprocessableEntity, "Nothing was put on hold", invalid.Message())
+		a.bulkRefused(w, r, user, true, "Nothing was put on hold: "+invalid.Message())
 		return
 	case err != nil:
 		a.ServerError(w, r, err)

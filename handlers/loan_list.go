@@ -303,21 +303,40 @@ func (a *App) ShowLoanList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, _ := auth.UserFrom(r.Context())
-	page, err := a.loanPage(r.Context(), q, user)
+	vm, err := a.loanListView(r.Context(), q, user, r.URL.Query().Get("select") == "all")
 	if err != nil {
 		a.ServerError(w, r, err)
 		return
 	}
+	status := http.StatusOK
+	if len(q.Errors) > 0 {
+		status = http.StatusUnprocessableEntity
+	}
+	// The filter form sends every field; htmx pushes the canonical
+	// address (defaults left out) so URLs stay short and comparable.
+	w.Header().Set("HX-Push-Url", q.url(nil))
+	a.respond(w, r, status, views.LoanListResults(vm, true), func() {
+		a.render(w, r, status, views.LoanListPage(a.page(r, "Loans", "loans"), vm))
+	})
+}
+
+// loanListView is the list page for q as user sees it; selectAll ticks
+// every row of the bulk form.
+func (a *App) loanListView(ctx context.Context, q listQuery, user auth.User, selectAll bool) (views.LoanList, error) {
+	page, err := a.loanPage(ctx, q, user)
+	if err != nil {
+		return views.LoanList{}, err
+	}
 	vm := views.LoanList{
 		CanFile:   application.CanWork(user.Role),
 		Tabs:      listTabs(q, page.Counts),
-		Rows:      a.loanRows(r.Context(), page.Loans),
+		Rows:      a.loanRows(ctx, page.Loans),
 		Total:     page.Total,
 		Matching:  page.Matching,
 		Query:     q.Q,
 		Status:    q.Status,
 		Assignee:  q.Assignee,
-		Assignees: a.assigneeChoices(r.Context(), q.Assignee),
+		Assignees: a.assigneeChoices(ctx, q.Assignee),
 		Sort:      q.Sort,
 		Sorts:     choices(sortLabels, q.Sort),
 		Pager:     pager(q, page),
@@ -330,8 +349,8 @@ func (a *App) ShowLoanList(w http.ResponseWriter, r *http.Request) {
 			sep = "&"
 		}
 		vm.Bulk = &views.BulkAssign{
-			Back: q.url(nil), Assignees: a.bulkAssignees(r.Context()),
-			SelectAllURL: q.url(nil) + sep + "select=all", SelectAll: r.URL.Query().Get("select") == "all",
+			Back: q.url(nil), Assignees: a.bulkAssignees(ctx),
+			SelectAllURL: q.url(nil) + sep + "select=all", SelectAll: selectAll,
 		}
 	}
 	vm.Queue.ExportURL = "/loans/export.csv" + q.query(func(t *listQuery) { t.Page, t.Size = 1, loanPageSize })
@@ -340,16 +359,7 @@ func (a *App) ShowLoanList(w http.ResponseWriter, r *http.Request) {
 		vm.Queue.ExportNote = "The export holds the first " + money.FormatCount(exportMaxRows) + " of " + money.FormatCount(page.Matching) +
 			" applications, in this order; narrow the filters to export the rest."
 	}
-	status := http.StatusOK
-	if len(q.Errors) > 0 {
-		status = http.StatusUnprocessableEntity
-	}
-	// The filter form sends every field; htmx pushes the canonical
-	// address (defaults left out) so URLs stay short and comparable.
-	w.Header().Set("HX-Push-Url", q.url(nil))
-	a.respond(w, r, status, views.LoanListResults(vm, true), func() {
-		a.render(w, r, status, views.LoanListPage(a.page(r, "Loans", "loans"), vm))
-	})
+	return vm, nil
 }
 
 // queueView is the work queue's part of the list page: the narrowing

@@ -1317,7 +1317,7 @@ func LoanTable(l LoanList) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					if l.Bulk.SelectAll {
+					if l.Bulk.SelectAll || l.Bulk.Ticked[r.HumanID] {
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 131, " checked")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err

@@ -496,4 +496,12 @@ type BulkAssign struct {
 	// SelectAll ticks them.
 	SelectAllURL string
 	SelectAll    bool
+	// A form refused as a whole (nothing ticked, too many, no reason)
+	// comes back as it was sent: Error says why, Reason is the typed
+	// hold reason (HoldOpen unfolds it), Ticked the rows that were
+	// ticked; the chosen assignee is the Assignees' Selected.
+	Error    string
+	Reason   string
+	HoldOpen bool
+	Ticked   map[string]bool
 }
