@@ -10,24 +10,29 @@ import (
 	"loandesk/clock"
 )
 
-// SignInLimits say how many wrong passwords are checked before a
-// sign-in is slowed or refused. Only failures count: a correct password
-// never uses up anything, so an office behind one address can sign in
-// as often as it likes.
+// SignInLimits say how many wrong secrets (passwords, codes) are checked
+// before a sign-in is slowed or refused. Only failures count: a correct
+// password never uses up anything, so an office behind one address can
+// sign in as often as it likes. Each step (password, code) is counted on
+// its own.
 //
-//   - Per account and client address (a "pair"): the first FreeFailures
-//     wrong passwords are free; after that each further attempt from the
-//     pair waits FirstDelay, doubling per failure up to MaxDelay. The pair
-//     is forgotten Window after its last failure, or at once on a
-//     successful sign-in. Nobody else's guessing delays the pair.
-//   - Per account, from addresses it has not signed in from lately: at
-//     most AccountCeiling failures in any Window. A guesser rotating
-//     addresses is stopped there, while the owner at an address where
-//     the account signed in within TrustFor is not (only its pair's
-//     delay applies).
-//   - Per address, against accounts not signed in from it lately: at
-//     most AddressCeiling failures in any Window (one address trying
-//     many accounts).
+//   - From a known device (a browser with a device cookie the account's
+//     own, see device.go): the first FreeFailures wrong secrets are free;
+//     after that each further attempt from the device waits FirstDelay,
+//     doubling per failure up to MaxDelay. Nothing else limits it — not
+//     the account's ceiling, not its address — so guessing from
+//     elsewhere never locks the owner out of a browser they signed in on.
+//     The count is forgotten Window after its last failure, or at once
+//     when a sign-in on the device succeeds. A device is known for
+//     DeviceFor after its last whole sign-in.
+//   - From any other browser (an unknown one):
+//   - per account and client address (a "pair"): the same free failures
+//     and delays as a device;
+//   - per account: at most AccountCeiling failures in any Window, from
+//     all unknown browsers together. A guesser rotating addresses is
+//     stopped there;
+//   - per address: at most AddressCeiling failures in any Window (one
+//     address trying many accounts).
 type SignInLimits struct {
 	FreeFailures   int
 	FirstDelay     time.Duration
@@ -35,13 +40,13 @@ type SignInLimits struct {
 	AccountCeiling int
 	AddressCeiling int
 	Window         time.Duration
-	TrustFor       time.Duration
+	DeviceFor      time.Duration
 }
 
 // DefaultSignInLimits: five typos free, then 30 s, 1, 2, 4, 8 and at most
 // 15 minutes between attempts; at most 100 failures an hour per account
-// from new addresses and 100 an hour per address; an address where the
-// account signed in stays its own for 30 days.
+// from unknown browsers and 100 an hour per address; a browser stays a
+// known device for 90 days after its last sign-in.
 var DefaultSignInLimits = SignInLimits{
 	FreeFailures:   5,
 	FirstDelay:     30 * time.Second,
@@ -49,7 +54,7 @@ var DefaultSignInLimits = SignInLimits{
 	AccountCeiling: 100,
 	AddressCeiling: 100,
 	Window:         time.Hour,
-	TrustFor:       30 * 24 * time.Hour,
+	DeviceFor:      90 * 24 * time.Hour,
 }
 
 // Delay is how long a pair with failures failed attempts waits after its
@@ -93,7 +98,7 @@ type CounterStore interface {
 // Limited is a refused attempt: try again after RetryAfter.
 type Limited struct {
 	RetryAfter time.Duration
-	// Reason is for the log: "pair", "account" or "address".
+	// Reason is for the log: "device", "pair", "account" or "address".
 	Reason string
 }
 
@@ -133,6 +138,9 @@ type Attempt struct {
 	Account string
 	Address string
 	Step    Step
+	// Device is the DeviceID of the browser's device cookie when it is
+	// one of the account's devices (the caller checked), else "".
+	Device string
 }
 
 // pairKey is the counter of the attempt's account and address at step.
@@ -143,6 +151,14 @@ func pairKey(step Step, account, address string) string {
 	return "pair:" + account + "|" + address
 }
 
+// deviceKey is the counter of the device at step.
+func deviceKey(step Step, device string) string {
+	if step == StepCode {
+		return "devcode:" + device
+	}
+	return "device:" + device
+}
+
 // Ticket is an attempt allowed to check its secret. It was counted before
 // the check (so concurrent attempts cannot all pass a limit each read as
 // not yet reached); report how the check went with Failed, Passed or
@@ -151,7 +167,7 @@ type Ticket struct {
 	t       *Throttle
 	account string
 	address string
-	trust   string
+	device  string
 	now     time.Time
 	held    []string // counters this attempt added one to, to take back
 }
@@ -169,31 +185,31 @@ func (t *Throttle) Begin(ctx context.Context, a Attempt) (*Ticket, error) {
 	now := t.Clock.Now()
 	l := t.Limits
 	address := AddressKey(a.Address)
-	tk := &Ticket{t: t, now: now, account: a.Account, address: address, trust: "trust:" + a.Account + "|" + address}
-	pair := pairKey(a.Step, a.Account, address)
+	tk := &Ticket{t: t, now: now, account: a.Account, address: address}
+	// A known device is counted on its own, an unknown browser by the
+	// pair and the ceilings.
+	key, reason := pairKey(a.Step, a.Account, address), "pair"
+	if a.Device != "" && a.Account != "" {
+		tk.device = a.Device
+		key, reason = deviceKey(a.Step, a.Device), "device"
+	}
 
-	known, err := t.Store.LoginCounters(ctx, []string{pair, tk.trust}, now)
+	known, err := t.Store.LoginCounters(ctx, []string{key}, now)
 	if err != nil {
 		return nil, err
 	}
-	var before Counter // the pair as read
-	trusted := false
-	for _, c := range known {
-		switch c.ID {
-		case pair:
-			before = c
-		case tk.trust:
-			trusted = a.Account != ""
-		}
+	var before Counter // the pair's or device's count as read
+	if len(known) == 1 {
+		before = known[0]
 	}
 	if wait := before.Last.Add(l.Delay(before.N)).Sub(now); before.N > 0 && wait > 0 {
-		return nil, &Limited{RetryAfter: wait, Reason: "pair"}
+		return nil, &Limited{RetryAfter: wait, Reason: reason}
 	}
 	fail := func(err error) (*Ticket, error) {
 		tk.release(context.WithoutCancel(ctx))
 		return nil, err
 	}
-	if !trusted {
+	if tk.device == "" {
 		type ceiling struct {
 			key, reason string
 			max         int
@@ -211,18 +227,18 @@ func (t *Throttle) Begin(ctx context.Context, a Attempt) (*Ticket, error) {
 			}
 		}
 	}
-	wait, err := tk.reservePair(ctx, pair, before)
+	wait, err := tk.reservePair(ctx, key, before)
 	if err != nil {
 		return fail(err)
 	}
 	if wait > 0 {
-		return fail(&Limited{RetryAfter: wait, Reason: "pair"})
+		return fail(&Limited{RetryAfter: wait, Reason: reason})
 	}
 	return tk, nil
 }
 
-// reservePair adds this attempt to the pair's count (before is the pair
-// as Begin read it, its delay over) and returns 0 if the attempt may go
+// reservePair adds this attempt to the pair's (or device's) count
+// (before is the count as Begin read it, its delay over) and returns 0 if the attempt may go
 // on: when the attempts counted before it are still free, or are no more
 // than Begin read (their delay is over). Otherwise attempts made at the
 // same moment took the free ones: this one waits the delay their
@@ -304,23 +320,26 @@ func (tk *Ticket) Failed(ctx context.Context) error {
 // Passed records a right secret when signing in goes on (the password of
 // a user who gives a code next, or the password proved again by a
 // signed-in user): the attempt is taken back, and nothing else changes —
-// the failures are forgotten and the address trusted only once the whole
-// sign-in has succeeded.
+// failures are forgotten only once the whole sign-in has succeeded (and
+// only then does the browser become a known device: the caller gives it
+// its device cookie).
 func (tk *Ticket) Passed(ctx context.Context) { tk.release(ctx) }
 
 // Succeeded records a whole sign-in done (the password, and the code
-// where one is asked): the attempt is taken back, the pair's failures at
-// either step are forgotten and the address becomes the account's own
-// for TrustFor.
+// where one is asked): the attempt is taken back and the failures at
+// either step are forgotten — the device's, when it came from a known
+// device; else the pair's. A sign-in on a device does not forget its
+// address's failures: someone else behind the same address gets no new
+// free allowance from the owner's sign-in.
 func (tk *Ticket) Succeeded(ctx context.Context) error {
 	tk.release(ctx)
 	var err error
 	for _, step := range []Step{StepPassword, StepCode} {
-		err = errors.Join(err, tk.t.Store.LoginCounterDelete(ctx, pairKey(step, tk.account, tk.address)))
-	}
-	if tk.account != "" && tk.t.Limits.TrustFor > 0 {
-		_, terr := tk.t.Store.LoginCounterAdd(ctx, tk.trust, 0, tk.now, tk.now.Add(tk.t.Limits.TrustFor))
-		err = errors.Join(err, terr)
+		key := pairKey(step, tk.account, tk.address)
+		if tk.device != "" {
+			key = deviceKey(step, tk.device)
+		}
+		err = errors.Join(err, tk.t.Store.LoginCounterDelete(ctx, key))
 	}
 	return err
 }

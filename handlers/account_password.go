@@ -48,7 +48,7 @@ func (a *App) ChangePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ticket, err := a.Throttle.Begin(r.Context(), auth.Attempt{Account: u.Email, Address: clientIP(r)})
+	ticket, err := a.Throttle.Begin(r.Context(), auth.Attempt{Account: u.Email, Address: clientIP(r), Device: a.knownDevice(r, u)})
 	var limited *auth.Limited
 	if errors.As(err, &limited) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(limited.RetryAfter.Seconds()))))

@@ -51,7 +51,7 @@ func (a *App) EnrolTwoFactor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	errs := map[string]string{}
-	ticket, err := a.Throttle.Begin(ctx, auth.Attempt{Account: u.Email, Address: clientIP(r)})
+	ticket, err := a.Throttle.Begin(ctx, auth.Attempt{Account: u.Email, Address: clientIP(r), Device: a.knownDevice(r, u)})
 	var limited *auth.Limited
 	if errors.As(err, &limited) {
 		secs := int(math.Ceil(limited.RetryAfter.Seconds()))

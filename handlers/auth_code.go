@@ -61,7 +61,7 @@ func (a *App) LoginCode(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, status, views.LoginCodePage(a.page(r, "Two-factor sign-in", ""), views.CodeForm{Error: msg}))
 	}
 	ctx := r.Context()
-	ticket, err := a.Throttle.Begin(ctx, auth.Attempt{Account: u.Email, Address: clientIP(r), Step: auth.StepCode})
+	ticket, err := a.Throttle.Begin(ctx, auth.Attempt{Account: u.Email, Address: clientIP(r), Step: auth.StepCode, Device: a.knownDevice(r, u)})
 	var limited *auth.Limited
 	if errors.As(err, &limited) {
 		secs := int(math.Ceil(limited.RetryAfter.Seconds()))

@@ -56,10 +56,23 @@ func (a *App) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	var hash []byte
+	user, err := a.Users.UserByEmail(r.Context(), form.Email)
+	switch {
+	case err == nil:
+		hash = user.PasswordHash
+	case !errors.Is(err, store.ErrNotFound):
+		a.ServerError(w, r, err)
+		return
+	}
+
 	// The limits decide whether this attempt may check a password at
-	// all; only a wrong password is counted (auth.SignInLimits).
+	// all; only a wrong password is counted (auth.SignInLimits). A
+	// browser that is one of the user's known devices is counted on its
+	// own.
 	now := a.now()
-	ticket, err := a.Throttle.Begin(r.Context(), auth.Attempt{Account: store.NormalizeEmail(form.Email), Address: clientIP(r)})
+	ticket, err := a.Throttle.Begin(r.Context(), auth.Attempt{
+		Account: store.NormalizeEmail(form.Email), Address: clientIP(r), Device: a.knownDevice(r, user)})
 	var limited *auth.Limited
 	if errors.As(err, &limited) {
 		a.Logger.Warn("sign-in limited", "reason", limited.Reason, "email", form.Email, "retry_after", limited.RetryAfter.String())
@@ -74,16 +87,6 @@ func (a *App) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	var hash []byte
-	user, err := a.Users.UserByEmail(r.Context(), form.Email)
-	switch {
-	case err == nil:
-		hash = user.PasswordHash
-	case !errors.Is(err, store.ErrNotFound):
-		ticket.Abandon(context.WithoutCancel(r.Context()))
-		a.ServerError(w, r, err)
-		return
-	}
 	// Every path checks a hash (a dummy one for unknown emails), so the
 	// response time does not tell which emails are registered.
 	if !a.Hasher.Check(hash, password) || form.Email == "" || utf8.RuneCountInString(password) > auth.MaxPasswordLen {
@@ -129,7 +132,8 @@ func (a *App) Login(w http.ResponseWriter, r *http.Request) {
 }
 
 // completeSignIn starts the user's session under a fresh token (which
-// defeats session fixation) and sends them on: to change their password
+// defeats session fixation), makes the browser a known device of the
+// user (a new device cookie) and sends them on: to change their password
 // first if they must, else to next or the loans. how says which second
 // factor was used, for the audit log.
 func (a *App) completeSignIn(w http.ResponseWriter, r *http.Request, user store.User, next string, now time.Time, how string) {
@@ -137,6 +141,7 @@ func (a *App) completeSignIn(w http.ResponseWriter, r *http.Request, user store.
 		a.ServerError(w, r, err)
 		return
 	}
+	a.issueDevice(w, r, user, now)
 	a.Sessions.Put(r.Context(), SessionUserID, user.ID.Hex())
 	a.Sessions.Put(r.Context(), SessionAuthAt, now.UnixMilli())
 	a.Sessions.Remove(r.Context(), SessionID) // a new id in the user's list of sessions

@@ -47,6 +47,7 @@ type UserStore interface {
 	UserEndSessions(ctx context.Context, id primitive.ObjectID, at time.Time) error
 	UserSessionPut(ctx context.Context, u store.User, sid string, us store.UserSession) error
 	UserSessionRevoke(ctx context.Context, id primitive.ObjectID, sid string) error
+	UserDeviceIssue(ctx context.Context, userID primitive.ObjectID, id string, drop []string, at, notBefore time.Time) error
 	AuditAdd(ctx context.Context, e store.AuditEntry) error
 	Audited(ctx context.Context, act func(ctx context.Context) (store.AuditEntry, error)) error
 	AuditList(ctx context.Context, p store.AuditListParams) ([]store.AuditEntry, error)
@@ -94,6 +95,9 @@ type App struct {
 	// TwoFactorRoles are the roles that must sign in with a second
 	// factor: their users enrol before anything else opens.
 	TwoFactorRoles []string
+	// SecureCookies: the site is served over HTTPS, so the device cookie
+	// is Secure and __Host- prefixed like the session cookie.
+	SecureCookies bool
 }
 
 func (a *App) now() time.Time {

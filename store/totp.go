@@ -53,10 +53,11 @@ func (s *Store) UserTOTPUseRecovery(ctx context.Context, id primitive.ObjectID, 
 }
 
 // UserTOTPReset removes the user's second factor (an admin's reset: the
-// user enrols again at their next sign-in where their role requires it).
-// A missing user returns ErrNotFound.
+// user enrols again at their next sign-in where their role requires it),
+// and their devices (a lost phone is often a lost device). A missing user
+// returns ErrNotFound.
 func (s *Store) UserTOTPReset(ctx context.Context, id primitive.ObjectID, at time.Time) error {
 	return updateMatched(ctx, s.users, bson.M{"_id": id},
-		bson.M{"$unset": bson.M{"totp": ""}, "$set": bson.M{"updatedAt": at.UTC().Truncate(time.Millisecond)}},
+		bson.M{"$unset": bson.M{"totp": "", "devices": ""}, "$set": bson.M{"updatedAt": at.UTC().Truncate(time.Millisecond)}},
 		ErrNotFound, "reset TOTP of user "+id.Hex())
 }

@@ -42,9 +42,17 @@ type User struct {
 	Sessions map[string]UserSession `bson:"sessions,omitempty"`
 	// SessionsRev counts the changes UserSessionPut made to Sessions, so
 	// two sign-ins at once cannot both add to a list each saw as short.
-	SessionsRev int64     `bson:"sessionsRev,omitempty"`
-	CreatedAt   time.Time `bson:"createdAt"`
-	UpdatedAt   time.Time `bson:"updatedAt"`
+	SessionsRev int64 `bson:"sessionsRev,omitempty"`
+	// Devices are the browsers the user signed in on lately, by the
+	// DeviceID of their device cookie (auth.DeviceID): an attempt from
+	// one is limited by its own count, not the account's ceiling. At
+	// most maxUserDevices; ended when an admin resets the password or
+	// the second factor, or deactivates the user (see UserDeviceIssue).
+	Devices map[string]UserDevice `bson:"devices,omitempty"`
+	// DevicesRev counts the changes UserDeviceIssue made to Devices.
+	DevicesRev int64     `bson:"devicesRev,omitempty"`
+	CreatedAt  time.Time `bson:"createdAt"`
+	UpdatedAt  time.Time `bson:"updatedAt"`
 }
 
 // UserCreateParams are the fields of a new user; the password arrives
@@ -185,7 +193,7 @@ func (s *Store) UserListByRole(ctx context.Context, roles ...string) ([]User, er
 // userListByRole reads UserListByRole's answer from the database.
 func (s *Store) userListByRole(ctx context.Context, roles []string) ([]User, error) {
 	opts := options.Find().SetSort(bson.D{{Key: "email", Value: 1}}).
-		SetProjection(bson.M{"passwordHash": 0, "totp": 0, "sessions": 0})
+		SetProjection(bson.M{"passwordHash": 0, "totp": 0, "sessions": 0, "devices": 0})
 	cur, err := s.users.Find(ctx, bson.M{"role": bson.M{"$in": roles}}, opts)
 	if err != nil {
 		return nil, fmt.Errorf("store: list users by role: %w", err)
@@ -232,20 +240,26 @@ func (s *Store) UserUpdateAccess(ctx context.Context, id primitive.ObjectID, rol
 		"passwordHash":      passwordHash,
 		"passwordChangedAt": now,
 		"updatedAt":         now,
-	}}, ErrNotFound, "update user "+id.Hex())
+	}, "$unset": bson.M{"devices": ""}}, ErrNotFound, "update user "+id.Hex())
 }
 
 // UserSetPassword sets a user's password hash and whether they must
 // change it at their next request, as of at: sessions signed in before at
-// end. A missing user returns ErrNotFound.
+// end. A password set to be changed (an admin's reset) ends the user's
+// devices too; the user's own change keeps them. A missing user returns
+// ErrNotFound.
 func (s *Store) UserSetPassword(ctx context.Context, id primitive.ObjectID, passwordHash []byte, mustChange bool, at time.Time) error {
 	at = at.UTC().Truncate(time.Millisecond)
-	return updateMatched(ctx, s.users, bson.M{"_id": id}, bson.M{"$set": bson.M{
+	update := bson.M{"$set": bson.M{
 		"passwordHash":       passwordHash,
 		"mustChangePassword": mustChange,
 		"passwordChangedAt":  at,
 		"updatedAt":          at,
-	}}, ErrNotFound, "set password of user "+id.Hex())
+	}}
+	if mustChange {
+		update["$unset"] = bson.M{"devices": ""}
+	}
+	return updateMatched(ctx, s.users, bson.M{"_id": id}, update, ErrNotFound, "set password of user "+id.Hex())
 }
 
 // ErrLastAdmin refuses a change that would leave no active admin.
@@ -297,6 +311,7 @@ func (s *Store) UserChangeAccess(ctx context.Context, id primitive.ObjectID, c U
 		if !active && !before.Deactivated {
 			set["deactivatedAt"] = at
 			set["sessionsEndedAt"] = at
+			update["$unset"] = bson.M{"devices": ""}
 		}
 		if active {
 			update["$unset"] = bson.M{"deactivatedAt": ""}

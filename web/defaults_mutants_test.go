@@ -27,7 +27,7 @@ import (
 func TestDefaults_SecurityValues(t *testing.T) {
 	t.Parallel()
 	want := auth.SignInLimits{FreeFailures: 5, FirstDelay: 30 * time.Second, MaxDelay: 15 * time.Minute,
-		AccountCeiling: 100, AddressCeiling: 100, Window: time.Hour, TrustFor: 30 * 24 * time.Hour}
+		AccountCeiling: 100, AddressCeiling: 100, Window: time.Hour, DeviceFor: 90 * 24 * time.Hour}
 	if auth.DefaultSignInLimits != want {
 		t.Errorf("DefaultSignInLimits = %+v, want %+v", auth.DefaultSignInLimits, want)
 	}

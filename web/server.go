@@ -132,6 +132,7 @@ func New(cfg Config, st *store.Store, logger *slog.Logger) (*Server, error) {
 		RequestID:      RequestID,
 		UploadMaxBytes: cfg.UploadMaxBytes,
 		TwoFactorRoles: cfg.TwoFactorRoles,
+		SecureCookies:  cfg.SecureCookies,
 	}
 	s.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
 		s.logger.Error("session store failed", "err", err, "request_id", RequestID(r.Context()))

@@ -3,7 +3,8 @@ package web_test
 // The sign-in limits over HTTP, on a manual clock (issue 19's acceptance
 // figures): successes are never counted, guessing from rotating
 // addresses is held to the account's hourly ceiling, and the owner's
-// right password still works from their own address.
+// right password still works in a browser they signed in on (a known
+// device), wherever it is.
 
 import (
 	"context"
@@ -82,14 +83,17 @@ func TestSignIn_TwoHundredSuccessesFromOneAddressInAMinute(t *testing.T) {
 // 1,000 wrong passwords against one account, each from a new address,
 // spread over two hours: in no hour are more than 100 checked (401)
 // instead of refused (429); meanwhile the owner's right password works
-// at once from the address they signed in from before, and from there
-// after a few typos of their own it works after the pair's delay.
+// at once in the browser they signed in on before (a known device), from
+// home and from an address never seen, while a new browser at home is
+// held by the ceiling; and in their browser after a few typos of their
+// own it works after the device's delay.
 func TestSignIn_RotatingAddressesAreHeldToTheAccountCeiling(t *testing.T) {
 	t.Parallel()
 	b, clk := limitsFixture(t)
 	b.createUser(t, "admin@example.com", auth.RoleAdmin)
 	const home = "198.51.100.20"
-	if res := loginFrom(t, newClient(t), b.url, home, "admin@example.com", testPassword); res.status != http.StatusSeeOther {
+	owner := newClient(t)
+	if res := loginFrom(t, owner, b.url, home, "admin@example.com", testPassword); res.status != http.StatusSeeOther {
 		t.Fatalf("the owner's first sign-in: status %d", res.status)
 	}
 
@@ -107,9 +111,15 @@ func TestSignIn_RotatingAddressesAreHeldToTheAccountCeiling(t *testing.T) {
 			t.Fatalf("guess %d: status %d", i, res.status)
 		}
 		if i == 500 {
-			// Mid-attack the owner signs in from home at once.
-			if res := loginFrom(t, newClient(t), b.url, home, "admin@example.com", testPassword); res.status != http.StatusSeeOther {
-				t.Fatalf("the owner from home mid-attack: status %d, want 303", res.status)
+			// Mid-attack the owner signs in at once in their browser, at
+			// home or anywhere; a new browser waits for the ceiling.
+			for _, at := range []string{home, "192.0.2.200"} {
+				if res := loginFrom(t, owner, b.url, at, "admin@example.com", testPassword); res.status != http.StatusSeeOther {
+					t.Fatalf("the owner's browser at %s mid-attack: status %d, want 303", at, res.status)
+				}
+			}
+			if res := loginFrom(t, newClient(t), b.url, home, "admin@example.com", testPassword); res.status != http.StatusTooManyRequests {
+				t.Fatalf("a new browser at home mid-attack: status %d, want 429", res.status)
 			}
 		}
 	}
@@ -128,9 +138,8 @@ func TestSignIn_RotatingAddressesAreHeldToTheAccountCeiling(t *testing.T) {
 		t.Fatalf("%d wrong passwords checked within one hour, want 1 to 100", worst)
 	}
 
-	// The owner mistypes six times at home: the pair waits (30 s after
+	// The owner mistypes six times in their browser: it waits (30 s after
 	// the fifth, 60 s after the sixth), then the right password works.
-	owner := newClient(t)
 	for i := range 6 {
 		if res := loginFrom(t, owner, b.url, home, "admin@example.com", "my typo "+strconv.Itoa(i)); res.status != http.StatusUnauthorized {
 			t.Fatalf("typo %d: status %d", i+1, res.status)
@@ -291,9 +300,10 @@ func mustAtoi(s string) int {
 }
 
 // The right password of a user who gives a code next neither forgets the
-// pair's failures nor trusts the address: only the whole sign-in, code
+// pair's failures nor trusts the client: only the whole sign-in, code
 // included, does (issue 19, found by a tester: the password step alone
-// made the address trusted and cleared its count).
+// made the address trusted and cleared its count; the browser becomes a
+// known device only after the code, see TestSignIn_KnownDevices).
 func TestSignIn_PasswordStepAloneForgetsAndTrustsNothing(t *testing.T) {
 	t.Parallel()
 	const home = "198.51.100.30"
@@ -345,7 +355,7 @@ func TestSignIn_PasswordStepAloneForgetsAndTrustsNothing(t *testing.T) {
 		t.Parallel()
 		b := setup(t, func(c *web.Config) {
 			c.TrustProxy = true
-			c.LoginLimits = auth.SignInLimits{FreeFailures: 100, AccountCeiling: 3, Window: time.Hour, TrustFor: 24 * time.Hour}
+			c.LoginLimits = auth.SignInLimits{FreeFailures: 100, AccountCeiling: 3, Window: time.Hour, DeviceFor: 24 * time.Hour}
 		})
 		b.createUser(t, "admin@example.com", auth.RoleAdmin)
 		withTOTP(t, b, "admin@example.com")
@@ -361,6 +371,234 @@ func TestSignIn_PasswordStepAloneForgetsAndTrustsNothing(t *testing.T) {
 		// held by it like any address.
 		if res := loginFrom(t, newClient(t), b.url, home, "admin@example.com", "guess"); res.status != http.StatusTooManyRequests {
 			t.Fatalf("a wrong password from home: status %d, want 429 (the password step trusted the address)", res.status)
+		}
+	})
+}
+
+// deviceCookieOf is the device cookie a response set, or nil.
+func deviceCookieOf(res response) *http.Cookie {
+	for _, c := range (&http.Response{Header: res.header}).Cookies() {
+		if strings.HasSuffix(c.Name, "loandesk_device") {
+			return c
+		}
+	}
+	return nil
+}
+
+// Known devices (OWASP's device cookies, issue 19: "never deny the right
+// password to its owner for long"): a whole sign-in makes the browser a
+// known device of the user; there the owner signs in at once from any
+// address while guessing from elsewhere has filled the account's
+// ceiling, and the device is limited by its own count alone. A browser
+// without the cookie is still held by the ceiling.
+func TestSignIn_KnownDevices(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	// fill makes n wrong guesses for email from new addresses.
+	fill := func(t *testing.T, b *testBundle, email string, n int) {
+		t.Helper()
+		for i := range n {
+			if res := loginFrom(t, newClient(t), b.url, fmt.Sprintf("10.9.%d.%d", i/256, i%256), email, "guess"); res.status != http.StatusUnauthorized {
+				t.Fatalf("guess %d: status %d", i+1, res.status)
+			}
+		}
+	}
+	fixture := func(t *testing.T) (*testBundle, *clock.Manual) {
+		clk := clock.NewManual(time.Now())
+		b := setup(t, func(c *web.Config) {
+			c.TrustProxy = true
+			c.Now = clk.Now
+			c.LoginLimits = auth.SignInLimits{FreeFailures: 5, FirstDelay: time.Minute, MaxDelay: time.Hour,
+				AccountCeiling: 3, AddressCeiling: 100, Window: time.Hour, DeviceFor: 30 * 24 * time.Hour}
+		})
+		b.createUser(t, "asha@example.com", auth.RoleUnderwriter)
+		return b, clk
+	}
+
+	t.Run("TheCookieAndItsRecord", func(t *testing.T) {
+		t.Parallel()
+		for _, secure := range []bool{false, true} {
+			b := setup(t, func(c *web.Config) { c.SecureCookies = secure })
+			b.createUser(t, "asha@example.com", auth.RoleViewer)
+			res := login(t, newClient(t), b.url, "asha@example.com", testPassword)
+			ck := deviceCookieOf(res)
+			name := map[bool]string{false: "loandesk_device", true: "__Host-loandesk_device"}[secure]
+			if res.status != http.StatusSeeOther || ck == nil || ck.Name != name || !ck.HttpOnly || ck.Secure != secure ||
+				ck.SameSite != http.SameSiteStrictMode || ck.Path != "/" || ck.Domain != "" || ck.MaxAge != int((90*24*time.Hour).Seconds()) {
+				t.Fatalf("secure %v: status %d, device cookie %+v", secure, res.status, ck)
+			}
+			u, err := b.store.UserByEmail(ctx, "asha@example.com")
+			if err != nil || len(u.Devices) != 1 {
+				t.Fatalf("stored devices %v, %v; want one", u.Devices, err)
+			}
+			if _, ok := u.Devices[auth.DeviceID(ck.Value)]; !ok || strings.Contains(fmt.Sprint(u), ck.Value) {
+				t.Fatalf("the user's record keeps %v, want the token's hash and not the token", u.Devices)
+			}
+		}
+	})
+
+	t.Run("OwnerSignsInAtOnceFromANewAddress", func(t *testing.T) {
+		t.Parallel()
+		b, _ := fixture(t)
+		owner := newClient(t)
+		if res := loginFrom(t, owner, b.url, "198.51.100.1", "asha@example.com", testPassword); res.status != http.StatusSeeOther {
+			t.Fatalf("first sign-in: status %d", res.status)
+		}
+		fill(t, b, "asha@example.com", 3)
+		const cafe = "203.0.113.99"
+		if res := loginFrom(t, newClient(t), b.url, cafe, "asha@example.com", testPassword); res.status != http.StatusTooManyRequests {
+			t.Fatalf("a new browser under the full ceiling: status %d, want 429", res.status)
+		}
+		old := deviceCookieOf(loginFrom(t, owner, b.url, cafe, "asha@example.com", testPassword))
+		if old == nil {
+			t.Fatal("the owner's browser at a new address was not signed in (no new device cookie)")
+		}
+		// Each sign-in gives a new token: a copy of the old one is a new
+		// browser, held by the ceiling.
+		thief := newClient(t)
+		u, _ := url.Parse(b.url)
+		thief.Jar.SetCookies(u, []*http.Cookie{{Name: "loandesk_device", Value: old.Value}})
+		if res := loginFrom(t, owner, b.url, cafe, "asha@example.com", testPassword); res.status != http.StatusSeeOther {
+			t.Fatalf("the owner's browser again: status %d", res.status)
+		}
+		if res := loginFrom(t, thief, b.url, cafe, "asha@example.com", "guess"); res.status != http.StatusTooManyRequests {
+			t.Fatalf("a replaced token: status %d, want 429", res.status)
+		}
+	})
+
+	t.Run("ADeviceIsLimitedByItsOwnCount", func(t *testing.T) {
+		t.Parallel()
+		b, clk := fixture(t)
+		owner := newClient(t)
+		if res := loginFrom(t, owner, b.url, "198.51.100.1", "asha@example.com", testPassword); res.status != http.StatusSeeOther {
+			t.Fatalf("first sign-in: status %d", res.status)
+		}
+		fill(t, b, "asha@example.com", 3)
+		// Twenty wrong passwords at once from the device, each from its own
+		// address: the five free are checked, the others wait.
+		got := statuses(20, func(i int) int {
+			return loginFrom(t, owner, b.url, fmt.Sprintf("192.0.2.%d", i), "asha@example.com", "wrong "+strconv.Itoa(i)).status
+		})
+		if got[http.StatusUnauthorized] != 5 || got[http.StatusTooManyRequests] != 15 {
+			t.Fatalf("20 wrong passwords at once from a device: %v, want 5 × 401 and 15 × 429", got)
+		}
+		res := loginFrom(t, owner, b.url, "192.0.2.1", "asha@example.com", testPassword)
+		if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") != "60" {
+			t.Fatalf("the device after five failures: status %d Retry-After %q, want 429 and 60", res.status, res.header.Get("Retry-After"))
+		}
+		clk.Advance(time.Minute)
+		if res := loginFrom(t, owner, b.url, "192.0.2.1", "asha@example.com", testPassword); res.status != http.StatusSeeOther {
+			t.Fatalf("the device after its delay: status %d, want 303", res.status)
+		}
+	})
+
+	t.Run("ASharedBrowserKnowsEachOfItsUsers", func(t *testing.T) {
+		t.Parallel()
+		b, _ := fixture(t)
+		b.createUser(t, "ravi@example.com", auth.RoleUnderwriter)
+		desk := newClient(t)
+		for _, who := range []string{"asha@example.com", "ravi@example.com"} {
+			if res := loginFrom(t, desk, b.url, "198.51.100.1", who, testPassword); res.status != http.StatusSeeOther {
+				t.Fatalf("%s at the desk: status %d", who, res.status)
+			}
+		}
+		fill(t, b, "asha@example.com", 3)
+		// Ravi's device is not Asha's: another browser of Ravi's is new.
+		ravis := newClient(t)
+		if res := loginFrom(t, ravis, b.url, "198.51.100.2", "ravi@example.com", testPassword); res.status != http.StatusSeeOther {
+			t.Fatalf("ravi elsewhere: status %d", res.status)
+		}
+		if res := loginFrom(t, ravis, b.url, "198.51.100.2", "asha@example.com", testPassword); res.status != http.StatusTooManyRequests {
+			t.Fatalf("asha in ravi's browser under her full ceiling: status %d, want 429", res.status)
+		}
+		if res := loginFrom(t, desk, b.url, "198.51.100.3", "asha@example.com", testPassword); res.status != http.StatusSeeOther {
+			t.Fatalf("asha at the shared desk under her full ceiling: status %d, want 303", res.status)
+		}
+	})
+
+	// The code step counts a known device on its own too; the cookie is
+	// given only when the code is right.
+	t.Run("TwoFactor", func(t *testing.T) {
+		t.Parallel()
+		b, clk := fixture(t)
+		secret := withTOTP(t, b, "asha@example.com")
+		owner := newClient(t)
+		res := loginFrom(t, owner, b.url, "198.51.100.1", "asha@example.com", testPassword)
+		if res.header.Get("Location") != "/login/code" || deviceCookieOf(res) != nil {
+			t.Fatalf("password step: location %q, device cookie %v (want none before the code)", res.header.Get("Location"), deviceCookieOf(res))
+		}
+		res = postFrom(t, owner, b.url, "/login/code", "198.51.100.1", url.Values{"code": {totpCode(t, secret, clk.Now())}})
+		if res.status != http.StatusSeeOther || deviceCookieOf(res) == nil {
+			t.Fatalf("code step: status %d, device cookie %v", res.status, deviceCookieOf(res))
+		}
+		fill(t, b, "asha@example.com", 3)
+		clk.Advance(auth.TOTPPeriod)
+		if res := loginFrom(t, owner, b.url, "203.0.113.5", "asha@example.com", testPassword); res.header.Get("Location") != "/login/code" {
+			t.Fatalf("password step under the full ceiling: status %d location %q", res.status, res.header.Get("Location"))
+		}
+		if res := postFrom(t, owner, b.url, "/login/code", "203.0.113.5", url.Values{"code": {totpCode(t, secret, clk.Now())}}); res.status != http.StatusSeeOther {
+			t.Fatalf("code step under the full ceiling: status %d, want 303", res.status)
+		}
+	})
+
+	// An admin's password reset, a second-factor reset and deactivation
+	// end the user's devices; the user's own password change keeps them.
+	t.Run("EndedByResetAndDeactivation", func(t *testing.T) {
+		t.Parallel()
+		b, clk := fixture(t)
+		hash, err := auth.NewHasher(testCost).Hash(testPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		active, inactive := true, false
+		for _, tc := range []struct {
+			name  string
+			end   func(u store.User) error
+			ended bool
+		}{
+			{"own password change", func(u store.User) error { return b.store.UserSetPassword(ctx, u.ID, hash, false, clk.Now()) }, false},
+			{"admin's password reset", func(u store.User) error { return b.store.UserSetPassword(ctx, u.ID, hash, true, clk.Now()) }, true},
+			{"second-factor reset", func(u store.User) error { return b.store.UserTOTPReset(ctx, u.ID, clk.Now()) }, true},
+			{"deactivated and reactivated", func(u store.User) error {
+				if _, err := b.store.UserChangeAccess(ctx, u.ID, store.UserAccessChange{Active: &inactive}, clk.Now()); err != nil {
+					return err
+				}
+				_, err := b.store.UserChangeAccess(ctx, u.ID, store.UserAccessChange{Active: &active}, clk.Now())
+				return err
+			}, true},
+		} {
+			clk.Advance(2 * time.Hour) // the ceiling empties
+			owner := newClient(t)
+			if res := loginFrom(t, owner, b.url, "198.51.100.1", "asha@example.com", testPassword); res.status != http.StatusSeeOther {
+				t.Fatalf("%s: sign-in: status %d", tc.name, res.status)
+			}
+			u, err := b.store.UserByEmail(ctx, "asha@example.com")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.end(u); err != nil {
+				t.Fatal(err)
+			}
+			fill(t, b, "asha@example.com", 3)
+			want := map[bool]int{false: http.StatusUnauthorized, true: http.StatusTooManyRequests}[tc.ended]
+			if res := loginFrom(t, owner, b.url, "203.0.113.7", "asha@example.com", "guess"); res.status != want {
+				t.Errorf("%s: the browser's attempt under the full ceiling: status %d, want %d", tc.name, res.status, want)
+			}
+		}
+	})
+
+	// The list of devices is bounded: ten, the newest.
+	t.Run("Bounded", func(t *testing.T) {
+		t.Parallel()
+		b, clk := fixture(t)
+		for range 12 {
+			clk.Advance(time.Second)
+			if res := login(t, newClient(t), b.url, "asha@example.com", testPassword); res.status != http.StatusSeeOther {
+				t.Fatalf("sign-in: status %d", res.status)
+			}
+		}
+		if u, err := b.store.UserByEmail(ctx, "asha@example.com"); err != nil || len(u.Devices) != 10 {
+			t.Fatalf("%d devices kept, %v; want 10", len(u.Devices), err)
 		}
 	})
 }
