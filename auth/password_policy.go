@@ -3,6 +3,7 @@ package auth
 import (
 	_ "embed"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -123,28 +124,37 @@ func isRepeated(s string) bool {
 	return false
 }
 
-// contextWords are the product's words and the user's own: the email's
-// local part and its parts, the domain's first label, the name's words
-// (of four or more characters, lower case).
+// contextWords are the product's words and the user's own, lower case,
+// longest first (so the whole email is taken out before its parts): the
+// whole email, its local part (of two or more characters: "u9"), the
+// local part's and the domain's words ("asha", "iyer"; "hdfcbank",
+// "example" — every label but the last) and the name's words, of four or
+// more characters.
 func contextWords(email, name string) []string {
 	words := append([]string(nil), productWords...)
-	add := func(w string) {
-		if w = strings.ToLower(strings.TrimSpace(w)); len([]rune(w)) >= 4 {
+	add := func(w string, least int) {
+		if w = strings.ToLower(strings.TrimSpace(w)); len([]rune(w)) >= least {
 			words = append(words, w)
 		}
 	}
-	local, domain, _ := strings.Cut(strings.ToLower(email), "@")
-	add(local)
-	for _, p := range strings.FieldsFunc(local, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		add(p)
+	notWordChar := func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
+	email = strings.ToLower(strings.TrimSpace(email))
+	local, domain, _ := strings.Cut(email, "@")
+	add(email, 2)
+	add(local, 2)
+	for _, p := range strings.FieldsFunc(local, notWordChar) {
+		add(p, 4)
 	}
-	label, _, _ := strings.Cut(domain, ".")
-	if label != "example" && label != "gmail" {
-		add(label)
+	if i := strings.LastIndex(domain, "."); i > 0 {
+		add(domain, 4)
+		for _, p := range strings.FieldsFunc(domain[:i], notWordChar) {
+			add(p, 4)
+		}
 	}
 	for _, w := range strings.Fields(name) {
-		add(w)
+		add(w, 4)
 	}
+	slices.SortStableFunc(words, func(a, b string) int { return len(b) - len(a) })
 	return words
 }
 
