@@ -18,7 +18,7 @@ test("bulk assign and hold without JavaScript: ticked rows are assigned or held 
   await otherPage.goto(`${server.url}/loans/${second}`);
   await otherPage.getByTestId("assign-panel").getByLabel("Assign to").selectOption("admin@example.com");
   await otherPage.getByTestId("assign").click();
-  await expect(otherPage.getByTestId("flash")).toContainText("is now assigned to admin@example.com");
+  await expect(otherPage.getByTestId("flash")).toContainText("is now assigned to Administrator.");
   await other.close();
 
   await page.getByLabel("Assign the ticked applications to").selectOption("admin@example.com");

@@ -20,7 +20,8 @@ test("a note is added in place, newest first, with who and when; an edit open me
   await expect(panel.getByTestId("note")).toHaveCount(2);
   await expect(panel.getByTestId("note-text").first()).toHaveText("Second note");
   await expect(panel.getByTestId("note-text").nth(1)).toHaveText("Called the employer <b>HR</b>; salary confirmed."); // shown as typed, not as markup
-  await expect(panel.getByTestId("note-by").first()).toContainText("admin@example.com");
+  await expect(panel.getByTestId("note-by").first()).toHaveText("Administrator"); // by name, the e-mail its tooltip
+  await expect(panel.getByTestId("note-by").first().getByTestId("person")).toHaveAttribute("title", "admin@example.com");
   await expect(panel.getByTestId("note").first()).toContainText(/\d\d [A-Z][a-z]{2} \d{4}, \d\d:\d\d IST/);
   await expect(panel.getByLabel("Add a note")).toHaveValue("");
 

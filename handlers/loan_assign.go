@@ -64,7 +64,8 @@ func (a *App) AssignLoan(w http.ResponseWriter, r *http.Request) {
 	case res.Loan.Assignee == "":
 		a.flash(r, res.Loan.HumanID+" is no longer assigned.")
 	default:
-		a.flash(r, res.Loan.HumanID+" is now assigned to "+res.Loan.Assignee+".")
+		// By name, as the page names staff (the API keeps the e-mail).
+		a.flash(r, res.Loan.HumanID+" is now assigned to "+a.staffNames(r.Context()).name(res.Loan.Assignee)+".")
 	}
 	a.redirect(w, r, loanURL(res.Loan.HumanID))
 }

@@ -79,9 +79,15 @@ func (a *App) notesPanel(ctx context.Context, l model.Loan, user auth.User) view
 	if len(notes) > notesShown {
 		notes, p.More = notes[:notesShown], true
 	}
+	var names staffNames
 	for _, n := range notes {
+		if n.ByName == "" && names == nil {
+			names = a.staffNames(ctx) // once, for notes recorded without a name
+		}
+		// By name, the e-mail as its tooltip, as the history names them.
+		who, email := names.who(n.By, n.ByName)
 		p.Notes = append(p.Notes, views.NoteView{
-			Who: n.ByName + " (" + n.By + ")", When: a.formatDateTime(n.At), ISO: n.At.UTC().Format(time.RFC3339), Text: n.Text,
+			Who: who, WhoEmail: email, When: a.formatDateTime(n.At), ISO: n.At.UTC().Format(time.RFC3339), Text: n.Text,
 		})
 	}
 	return p

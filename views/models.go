@@ -168,6 +168,7 @@ type LoanNotes struct {
 // NoteView is one note.
 type NoteView struct {
 	Who, When, ISO, Text string
+	WhoEmail             string // the author's e-mail, Who's tooltip ("" when Who is it)
 }
 
 // FlagView is a warning on an application.
