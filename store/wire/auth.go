@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"time"
 
 	"github.com/xdg-go/scram"
 	"go.mongodb.org/mongo-driver/bson"
@@ -58,8 +59,9 @@ func needsNoAuth(name string) bool {
 
 // authState is one connection's authentication.
 type authState struct {
-	authed bool
-	conv   *scram.ServerConversation
+	authed  bool
+	conv    *scram.ServerConversation
+	started time.Time // the first saslStart: SCRAM must end HandshakeTimeout after it
 }
 
 // sasl runs saslStart and saslContinue.
@@ -72,6 +74,9 @@ func (s *Server) sasl(c *command, st *authState) (bson.D, error) {
 			return nil, errorf(codeAuthenticationFailed, "mechanism %q is not supported; use SCRAM-SHA-256", mech)
 		}
 		st.conv = s.scram.NewConversation()
+		if st.started.IsZero() {
+			st.started = time.Now()
+		}
 	} else if st.conv == nil {
 		return nil, errorf(codeAuthenticationFailed, "saslContinue without saslStart")
 	}

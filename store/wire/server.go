@@ -63,6 +63,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,6 +73,7 @@ import (
 	"github.com/xdg-go/scram"
 	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
 	"go.mongodb.org/mongo-driver/x/mongo/driver/wiremessage"
+	"golang.org/x/sync/semaphore"
 
 	"loandesk/store/embedded"
 )
@@ -123,8 +125,38 @@ type Config struct {
 	Logger *slog.Logger
 	// User and Password, when User is set, are the one account clients
 	// must authenticate as (SCRAM-SHA-256, any authSource) before any
-	// command but the handshake and ping.
+	// command but the handshake, ping and SCRAM's own.
 	User, Password string
+
+	// PreAuthMessageBytes is the largest message a connection may send
+	// before it has authenticated, when User is set (default 16 KiB: the
+	// handshake's and SCRAM's messages are a few hundred bytes). A larger
+	// one is answered with code 13 and the connection closes, so a
+	// stranger cannot make the server hold 48 MB per connection.
+	PreAuthMessageBytes int
+	// MessageTimeout is how long a message may take to arrive once its
+	// header has, plus one second for every 4 MiB of its length (default
+	// 30 s: 41 s for a 48 MB message); a reply has as long to be taken
+	// up. A connection that runs out is closed.
+	MessageTimeout time.Duration
+	// MaxBufferedBytes bounds the bytes of the messages being received
+	// or run on all connections together (default 256 MiB, at least
+	// MaxMessageBytes). A message over PreAuthMessageBytes that would
+	// pass it waits up to MessageTimeout for others to finish (its own
+	// deadline to arrive starts when it has room); then it is answered
+	// with code 146 (ExceededMemoryLimit) and its connection closes.
+	// Smaller messages never wait.
+	MaxBufferedBytes int64
+	// HandshakeTimeout is how long a new connection may take to send its
+	// first message whole, and, when User is set, to finish SCRAM once
+	// it has sent saslStart (default 10 s).
+	HandshakeTimeout time.Duration
+	// UnauthenticatedIdle is how long a connection that has not
+	// authenticated (User set) may stay silent between two messages
+	// (default 30 s). The driver's monitoring connections never
+	// authenticate: they send hello every heartbeatFrequencyMS (10 s by
+	// default), which must stay under this.
+	UnauthenticatedIdle time.Duration
 }
 
 // Server serves one engine over the wire protocol. Its methods are safe
@@ -145,6 +177,9 @@ type Server struct {
 	open      atomic.Int64 // connections open now
 	inFlight  atomic.Int64 // commands running now
 	advertise atomic.Value // string
+	buffered  atomic.Int64 // bytes of messages held now (BufferedBytes)
+	budget    *semaphore.Weighted
+	evictions atomic.Int64
 
 	sessions sessionTable
 	cursors  cursorTable
@@ -169,6 +204,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	cfg.PreAuthMessageBytes = min(cmp.Or(max(cfg.PreAuthMessageBytes, 0), 16<<10), cfg.MaxMessageBytes)
+	cfg.MessageTimeout = cmp.Or(cfg.MessageTimeout, 30*time.Second)
+	cfg.MaxBufferedBytes = max(cmp.Or(cfg.MaxBufferedBytes, 256<<20), int64(cfg.MaxMessageBytes))
+	cfg.HandshakeTimeout = cmp.Or(cfg.HandshakeTimeout, 10*time.Second)
+	cfg.UnauthenticatedIdle = cmp.Or(cfg.UnauthenticatedIdle, 30*time.Second)
 	s := &Server{
 		cfg:       cfg,
 		engine:    cfg.Engine,
@@ -177,6 +217,7 @@ func New(cfg Config) (*Server, error) {
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[*conn]struct{}{},
 		stopReap:  make(chan struct{}),
+		budget:    semaphore.NewWeighted(cfg.MaxBufferedBytes),
 	}
 	s.sessions.init()
 	s.cursors.init()
@@ -234,7 +275,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			}
 			return err
 		}
-		c := &conn{srv: s, nc: nc}
+		c := newConn(s, nc)
 		s.mu.Lock()
 		if s.closing {
 			s.mu.Unlock()
@@ -244,7 +285,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.conns[c] = struct{}{}
 		s.connWG.Add(1)
 		s.mu.Unlock()
-		over := s.open.Add(1) > int64(s.cfg.MaxConnections)
+		over := s.open.Add(1) > int64(s.cfg.MaxConnections) && !s.evict(c)
 		go c.serve(over)
 	}
 }
@@ -261,7 +302,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		_ = ln.Close()
 	}
 	for c := range s.conns {
-		c.closeIfIdle()
+		c.closeIfIdle() // a connection waiting for the byte budget too
 	}
 	if s.reaperOn {
 		close(s.stopReap)
@@ -292,7 +333,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		err = ctx.Err()
 		s.mu.Lock()
 		for c := range s.conns {
-			_ = c.nc.Close()
+			c.close()
 		}
 		s.mu.Unlock()
 	}
@@ -331,6 +372,31 @@ type conn struct {
 	busy bool // a command is running
 	shut bool // close once the command in progress has answered
 	auth authState
+	// ctx ends when the server closes the connection: a message waiting
+	// for the byte budget stops waiting.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	connected time.Time
+	messages  int         // messages answered (the serving goroutine's)
+	admitted  atomic.Bool // authenticated, or (no User) past its first message
+	idleSince atomic.Int64
+	evicted   bool  // guarded by srv.mu
+	held      int64 // bytes of the current message counted in buffered
+	heldSem   bool  // … and taken from the budget
+}
+
+func newConn(s *Server, nc net.Conn) *conn {
+	c := &conn{srv: s, nc: nc, connected: time.Now()}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.idleSince.Store(c.connected.UnixNano())
+	return c
+}
+
+// close closes the connection from the server's side.
+func (c *conn) close() {
+	c.cancel()
+	_ = c.nc.Close()
 }
 
 // errBadMessage ends a connection whose stream cannot be trusted.
@@ -341,7 +407,7 @@ func (c *conn) closeIfIdle() {
 	defer c.mu.Unlock()
 	c.shut = true
 	if !c.busy {
-		_ = c.nc.Close()
+		c.close()
 	}
 }
 
@@ -370,7 +436,8 @@ func (c *conn) end() bool {
 func (c *conn) serve(overLimit bool) {
 	s := c.srv
 	defer func() {
-		_ = c.nc.Close()
+		c.release()
+		c.close()
 		s.open.Add(-1)
 		s.mu.Lock()
 		delete(s.conns, c)
@@ -384,24 +451,48 @@ func (c *conn) serve(overLimit bool) {
 	for {
 		msg, reqID, err := c.read()
 		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-				s.logger.Warn("wire: connection closed on a bad message", "remote", c.nc.RemoteAddr().String(), "err", err)
-			}
+			c.logClosed(err)
 			return
 		}
 		if !c.begin() {
 			return
 		}
 		reply, keep := c.handle(msg, reqID)
+		c.release()
+		c.messages++
+		if c.auth.authed || s.scram == nil {
+			c.admitted.Store(true)
+		}
 		if reply != nil {
+			_ = c.nc.SetWriteDeadline(time.Now().Add(s.transferTime(len(reply))))
 			if _, err := c.nc.Write(reply); err != nil {
 				c.end()
 				return
 			}
 		}
+		c.idleSince.Store(time.Now().UnixNano())
 		if !c.end() || !keep {
 			return
 		}
+	}
+}
+
+// logClosed says why a connection closed, unless the client closed it.
+func (c *conn) logClosed(err error) {
+	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || c.ctx.Err() != nil {
+		return
+	}
+	remote := c.nc.RemoteAddr().String()
+	var ne net.Error
+	switch {
+	case !errors.As(err, &ne) || !ne.Timeout():
+		c.srv.logger.Warn("wire: connection closed on a bad message", "remote", remote, "err", err)
+	case c.messages == 0:
+		c.srv.logger.Warn("wire: connection closed: no handshake in time", "remote", remote, "timeout", c.srv.cfg.HandshakeTimeout)
+	case !c.admitted.Load():
+		c.srv.logger.Warn("wire: connection closed: not authenticated in time, or silent too long before authenticating", "remote", remote)
+	default:
+		c.srv.logger.Warn("wire: connection closed: a message did not arrive within its deadline", "remote", remote, "timeout", c.srv.cfg.MessageTimeout)
 	}
 }
 
@@ -422,33 +513,163 @@ func (c *conn) refuse() {
 }
 
 // read returns the next whole message and its request id. A message over
-// the size limit is answered with an error, and the connection closes.
+// the size limit (before authentication: PreAuthMessageBytes), or one
+// the byte budget has no room for in time, is answered with an error,
+// and the connection closes; so does one that does not arrive in time.
+// The message's bytes stay counted in BufferedBytes until release.
 func (c *conn) read() ([]byte, int32, error) {
+	s := c.srv
+	_ = c.nc.SetReadDeadline(c.headerDeadline())
 	var hdr [16]byte
 	if _, err := io.ReadFull(c.nc, hdr[:]); err != nil {
 		return nil, 0, err
 	}
 	length := int32(binary.LittleEndian.Uint32(hdr[:4]))
 	reqID := int32(binary.LittleEndian.Uint32(hdr[4:]))
+	op := wiremessage.OpCode(binary.LittleEndian.Uint32(hdr[12:]))
 	if length < 16 {
 		return nil, 0, fmt.Errorf("%w: length %d is shorter than a header", errBadMessage, length)
 	}
-	if int(length) > c.srv.cfg.MaxMessageBytes {
-		e := errorf(codeBSONObjectTooLarge, "message of %d bytes is over the %d-byte limit", length, c.srv.cfg.MaxMessageBytes)
-		op := wiremessage.OpCode(binary.LittleEndian.Uint32(hdr[12:]))
+	preAuth := s.scram != nil && !c.auth.authed
+	var e *cmdError
+	switch {
+	case int(length) > s.cfg.MaxMessageBytes:
+		e = errorf(codeBSONObjectTooLarge, "message of %d bytes is over the %d-byte limit", length, s.cfg.MaxMessageBytes)
+	case preAuth && int(length) > s.cfg.PreAuthMessageBytes:
+		e = errorf(codeUnauthorized, "message of %d bytes before authentication: the limit is %d bytes until the connection has signed in", length, s.cfg.PreAuthMessageBytes)
+	}
+	if e == nil {
+		e = c.hold(int64(length), c.capped(time.Now().Add(s.cfg.MessageTimeout)))
+	}
+	if e != nil {
+		_ = c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		_, _ = c.nc.Write(errorReply(op, reqID, e))
 		c.drain(int64(length) - 16)
 		return nil, 0, fmt.Errorf("%w: %s", errBadMessage, e.msg)
 	}
-	msg := make([]byte, length)
+	_ = c.nc.SetReadDeadline(c.capped(time.Now().Add(s.transferTime(int(length)))))
+	// The buffer grows as the bytes arrive: a header that claims 48 MB
+	// and sends nothing more costs its budget, not the memory.
+	msg := make([]byte, 16, min(int(length), 64<<10))
 	copy(msg, hdr[:])
-	if _, err := io.ReadFull(c.nc, msg[16:]); err != nil {
+	for len(msg) < int(length) {
+		n := min(int(length)-len(msg), max(len(msg), 64<<10))
+		msg = slices.Grow(msg, n)
+		k, err := io.ReadFull(c.nc, msg[len(msg):len(msg)+n])
+		msg = msg[:len(msg)+k]
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, 0, fmt.Errorf("%w: truncated before its %d bytes", errBadMessage, length)
 		}
-		return nil, 0, err
+		if err != nil {
+			return nil, 0, err
+		}
 	}
 	return msg, reqID, nil
+}
+
+// transferTime is how long n bytes may take to arrive or to be taken
+// up: MessageTimeout, plus a second for every 4 MiB.
+func (s *Server) transferTime(n int) time.Duration {
+	return s.cfg.MessageTimeout + time.Duration(n)*time.Second/(4<<20)
+}
+
+// headerDeadline is when the next message's header must have arrived: no
+// limit once the connection is admitted; before, HandshakeTimeout from
+// the connection's start for its first message, and UnauthenticatedIdle
+// from the last reply (no later than SCRAM's deadline) for the next.
+func (c *conn) headerDeadline() time.Time {
+	if c.admitted.Load() {
+		return time.Time{}
+	}
+	return c.capped(time.Now().Add(c.srv.cfg.UnauthenticatedIdle))
+}
+
+// capped is d, or the connection's authDeadline when that is earlier.
+func (c *conn) capped(d time.Time) time.Time {
+	if a := c.authDeadline(); !a.IsZero() && a.Before(d) {
+		return a
+	}
+	return d
+}
+
+// authDeadline is when a connection not yet admitted must be: its first
+// message whole within HandshakeTimeout of connecting, SCRAM finished
+// within HandshakeTimeout of its first saslStart. Zero: none.
+func (c *conn) authDeadline() time.Time {
+	switch {
+	case c.admitted.Load():
+		return time.Time{}
+	case c.messages == 0:
+		return c.connected.Add(c.srv.cfg.HandshakeTimeout)
+	case !c.auth.started.IsZero():
+		return c.auth.started.Add(c.srv.cfg.HandshakeTimeout)
+	}
+	return time.Time{}
+}
+
+// hold counts n bytes of a message as held. A message over
+// PreAuthMessageBytes takes them from the budget first, waiting until
+// deadline for room; its MessageTimeout to arrive starts once it has.
+func (c *conn) hold(n int64, deadline time.Time) *cmdError {
+	s := c.srv
+	if n > int64(s.cfg.PreAuthMessageBytes) {
+		ctx, cancel := context.WithDeadline(c.ctx, deadline)
+		defer cancel()
+		if err := s.budget.Acquire(ctx, n); err != nil {
+			s.logger.Warn("wire: a message found no room in the byte budget in time", "bytes", n, "budget", s.cfg.MaxBufferedBytes, "remote", c.nc.RemoteAddr().String())
+			return errorf(codeExceededMemoryLimit, "loandesk db is receiving %d bytes of other messages (its limit); this one of %d bytes found no room in time, try again", s.cfg.MaxBufferedBytes, n)
+		}
+		c.heldSem = true
+	}
+	c.held = n
+	s.buffered.Add(n)
+	return nil
+}
+
+// release gives back what the current message held.
+func (c *conn) release() {
+	if c.held == 0 {
+		return
+	}
+	c.srv.buffered.Add(-c.held)
+	if c.heldSem {
+		c.srv.budget.Release(c.held)
+	}
+	c.held, c.heldSem = 0, false
+}
+
+// evict makes room for the new connection nc at the connection limit: it
+// closes the connection not yet admitted (not authenticated; without a
+// User, not past its first message) that has been silent longest, and
+// reports whether there was one. Admitted connections are never evicted.
+func (s *Server) evict(nc *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var victim *conn
+	var since int64
+	for c := range s.conns {
+		if c == nc || c.evicted || c.admitted.Load() {
+			continue
+		}
+		c.mu.Lock()
+		busy := c.busy
+		c.mu.Unlock()
+		if busy {
+			continue
+		}
+		if t := c.idleSince.Load(); victim == nil || t < since {
+			victim, since = c, t
+		}
+	}
+	if victim == nil {
+		return false
+	}
+	victim.evicted = true
+	victim.close()
+	s.evictions.Add(1)
+	s.logger.Warn("wire: at the connection limit: closed the longest-silent unauthenticated connection to admit a new one",
+		"limit", s.cfg.MaxConnections, "closed", victim.nc.RemoteAddr().String(), "silent", time.Since(time.Unix(0, since)).Round(time.Millisecond))
+	return true
 }
 
 // drain half-closes the connection and discards up to n bytes the

@@ -74,3 +74,13 @@ func (s *Server) OpenConnections() int { return int(s.open.Load()) }
 // InFlight is how many commands are running now (read, not yet
 // answered).
 func (s *Server) InFlight() int { return int(s.inFlight.Load()) }
+
+// BufferedBytes is how many bytes of messages the server holds now:
+// those being received (counted in full from their header) and those
+// being run. Config.MaxBufferedBytes bounds it, apart from messages of
+// up to PreAuthMessageBytes.
+func (s *Server) BufferedBytes() int64 { return s.buffered.Load() }
+
+// Evictions is how many unauthenticated connections have been closed to
+// admit new ones at the connection limit.
+func (s *Server) Evictions() int64 { return s.evictions.Load() }
