@@ -6,10 +6,12 @@ package embedded
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/256dpi/lungo/bsonkit"
 	"github.com/256dpi/lungo/mongokit"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
@@ -71,5 +73,55 @@ func TestPlanner_UniqueIndexInWalksEachKey(t *testing.T) {
 	ids, plan = findIDs(t, one, Query{Filter: dp(bson.D{{Key: "code", Value: "c0"}})})
 	if !slices.Equal(ids, ints(0)) || plan.Index != "code_1" || plan.EqualityKeys != 1 || plan.Examined != 1 {
 		t.Errorf("unique key in a one-document collection: ids %v, plan %+v; want [0] from code_1, 1 examined", ids, plan)
+	}
+}
+
+// A projection that only leaves out top-level fields (the list's) shares
+// the stored document's values instead of cloning them as
+// mongokit.Project does: that sharing is what the fast path is for
+// (query.go topLevelExclusion: `e.Key == ""` → `!=` sent every such
+// projection to mongokit: the same documents, every value cloned). One
+// that only keeps top-level fields gives the same values, shared, either
+// way. An empty key is not a field to keep or leave out: mongokit
+// ignores it, and so must the fast paths (with `e.Key != ""` a lone
+// {"": 0} dropped the field named "", in topLevelInclusion {"": 1} kept
+// it).
+func TestProject_SharesStoredValuesAndIgnoresAnEmptyKey(t *testing.T) {
+	t.Parallel()
+	terms := bson.D{{Key: "amount", Value: int64(50_000_000)}, {Key: "months", Value: int32(36)}}
+	stored := bson.D{{Key: "_id", Value: int64(1)}, {Key: "status", Value: "submitted"}, {Key: "terms", Value: terms}, {Key: "history", Value: bson.A{"created"}}}
+	shared := func(d bsonkit.Doc) bool {
+		got, ok := bsonkit.Get(d, "terms").(bson.D)
+		return ok && len(got) == 2 && &got[0] == &terms[0]
+	}
+	for _, tc := range []struct {
+		proj bson.D
+		want bson.D
+	}{
+		{bson.D{{Key: "history", Value: int32(0)}}, bson.D{{Key: "_id", Value: int64(1)}, {Key: "status", Value: "submitted"}, {Key: "terms", Value: terms}}},
+		{bson.D{{Key: "terms", Value: int32(1)}, {Key: "_id", Value: int32(0)}}, bson.D{{Key: "terms", Value: terms}}},
+		{bson.D{{Key: "status", Value: true}, {Key: "terms", Value: 1.0}}, bson.D{{Key: "_id", Value: int64(1)}, {Key: "status", Value: "submitted"}, {Key: "terms", Value: terms}}},
+	} {
+		got, err := project([]bsonkit.Doc{&stored}, &tc.proj)
+		if err != nil || len(got) != 1 || !reflect.DeepEqual(*got[0], tc.want) {
+			t.Errorf("project %v: %v, %v; want %v", tc.proj, got, err, tc.want)
+			continue
+		}
+		if !shared(got[0]) {
+			t.Errorf("project %v: terms cloned, want the stored value shared", tc.proj)
+		}
+	}
+	withEmpty := bson.D{{Key: "_id", Value: int64(1)}, {Key: "", Value: int32(2)}, {Key: "a", Value: int32(3)}}
+	for _, tc := range []struct {
+		proj bson.D
+		want bson.D
+	}{
+		{bson.D{{Key: "", Value: int32(0)}}, withEmpty},
+		{bson.D{{Key: "", Value: int32(1)}}, bson.D{{Key: "_id", Value: int64(1)}}},
+	} {
+		got, err := project([]bsonkit.Doc{&withEmpty}, &tc.proj)
+		if err != nil || len(got) != 1 || !reflect.DeepEqual(*got[0], tc.want) {
+			t.Errorf("project %v on %v: %v, %v; want %v", tc.proj, withEmpty, got, err, tc.want)
+		}
 	}
 }
