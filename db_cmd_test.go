@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -307,5 +308,58 @@ func writeSelfSigned(t *testing.T, certFile, keyFile string) {
 	}
 	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDBCommand_RefusesBeyondLoopbackWithoutAuth (issue 16/19, M2 found
+// by a tester): without -auth-file, `loandesk db` listens on loopback
+// addresses only; any other -addr is a usage error (exit 2) that says
+// why, before DATA_DIR is touched. With -auth-file it starts there.
+// Without the rule 0.0.0.0 was served with a warning.
+func TestDBCommand_RefusesBeyondLoopbackWithoutAuth(t *testing.T) {
+	t.Parallel()
+	for _, addr := range []string{"0.0.0.0:0", ":0", "[::]:0"} {
+		dataDir := filepath.Join(t.TempDir(), "data")
+		var stdout, stderr bytes.Buffer
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // without the rule it serves until then
+		err := run(ctx, []string{"db", "-addr", addr}, env(map[string]string{"DATA_DIR": dataDir}), &stdout, &stderr)
+		cancel()
+		if exitCode(err) != 2 {
+			t.Fatalf("-addr %s without -auth-file: exit %d (%v), want 2", addr, exitCode(err), err)
+		}
+		if msg := stderr.String(); !strings.Contains(msg, "not a loopback address") || !strings.Contains(msg, "-auth-file") {
+			t.Fatalf("-addr %s: stderr does not say why:\n%s", addr, msg)
+		}
+		if _, err := os.Stat(dataDir); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("-addr %s: DATA_DIR created: %v", addr, err)
+		}
+	}
+	for addr, want := range map[string]bool{
+		"127.0.0.1:27017": true, "127.1.2.3:1": true, "[::1]:27017": true, "localhost:27017": true,
+		"0.0.0.0:27017": false, ":27017": false, "[::]:27017": false, "192.0.2.1:27017": false, "nonsense": false,
+	} {
+		if got := loopbackAddr(addr); got != want {
+			t.Errorf("loopbackAddr(%q) = %v, want %v", addr, got, want)
+		}
+	}
+
+	cfg, err := loadConfig(env(map[string]string{"DATA_DIR": t.TempDir()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- dbCommand(ctx, cfg, slog.New(slog.DiscardHandler), dbParams{Addr: "0.0.0.0:0", MaxConnections: 5, User: "u", Password: "a long pass phrase", Ready: func(a string) { ready <- a }})
+	}()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("-addr 0.0.0.0:0 with -auth-file: %v", err)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("db: %v", err)
 	}
 }
