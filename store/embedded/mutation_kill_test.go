@@ -125,3 +125,28 @@ func TestProject_SharesStoredValuesAndIgnoresAnEmptyKey(t *testing.T) {
 		}
 	}
 }
+
+// Only 0 and 1 (and false and true) are a projection's flags, in each
+// number type: mongokit refuses {a: 2}, and so must the fast path for
+// keeping top-level fields (query.go flagValue: `x == 0 || x == 1` with
+// either comparison negated took an int64 or float64 2 for "keep";
+// TestProject_TopLevelExclusionMatchesMongokit draws 2 only as an int32).
+func TestProject_OnlyZeroAndOneAreFlags(t *testing.T) {
+	t.Parallel()
+	doc := bson.D{{Key: "_id", Value: int64(1)}, {Key: "a", Value: int32(3)}, {Key: "b", Value: int32(4)}}
+	for _, v := range []any{int32(2), int64(2), 2.0, 0.5, int64(-1)} {
+		for _, proj := range []bson.D{{{Key: "a", Value: v}}, {{Key: "a", Value: int32(1)}, {Key: "b", Value: v}}} {
+			if got, err := project([]bsonkit.Doc{&doc}, &proj); err == nil {
+				t.Errorf("project %v: %v, want mongokit's 'invalid projection argument'", proj, got)
+			}
+		}
+	}
+	for _, v := range []any{int32(1), int64(1), 1.0, true} {
+		proj := bson.D{{Key: "a", Value: v}}
+		got, err := project([]bsonkit.Doc{&doc}, &proj)
+		want := bson.D{{Key: "_id", Value: int64(1)}, {Key: "a", Value: int32(3)}}
+		if err != nil || !reflect.DeepEqual(*got[0], want) {
+			t.Errorf("project %v: %v, %v; want %v", proj, got, err, want)
+		}
+	}
+}
