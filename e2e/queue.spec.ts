@@ -157,3 +157,20 @@ test.describe("at phone size", () => {
     expect(problems).toEqual([]);
   });
 });
+
+test("an unassigned row says Nobody in its Assignee cell, visibly, at desktop and phone sizes", async ({ page, server, problems }) => {
+  await signIn(page, server);
+  await page.goto(server.url + "/loans?assignee=none");
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 844 });
+    const cell = page.getByTestId("loan-row").first().locator('td[data-label="Assignee"]');
+    await expect(cell, `at ${width} px`).toHaveText("Nobody");
+    const shown = await cell.evaluate((td) => {
+      const r = td.getBoundingClientRect(), t = td.firstElementChild!.getBoundingClientRect();
+      return { cell: r.width, text: t.width, height: t.height };
+    });
+    expect(shown.text, `at ${width} px the word is drawn, not only read out (${JSON.stringify(shown)})`).toBeGreaterThan(20);
+    expect(shown.height).toBeGreaterThan(8);
+  }
+  expect(problems).toEqual([]);
+});

@@ -1246,7 +1246,7 @@ func LoanTable(l LoanList) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				if r.Assignee == "" {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 124, "<span class=\"text-slate-400 sm:sr-only\">Nobody</span>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 124, "<span class=\"text-slate-500\" data-testid=\"assignee-nobody\">Nobody</span>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
