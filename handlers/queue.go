@@ -162,7 +162,7 @@ func (a *App) jobsPanel(ctx context.Context, l model.Loan, user auth.User) (view
 func (a *App) jobRow(ev store.Event) views.JobRow {
 	row := views.JobRow{
 		Type: ev.Type, Status: ev.Status, When: a.formatDateTime(ev.CreatedAt),
-		Attempts: fmt.Sprintf("%d of %d", ev.Attempts, ev.MaxAttempts), Error: ev.LastError, LoanID: ev.LoanID,
+		Attempts: jobAttempts(ev), Error: ev.LastError, LoanID: ev.LoanID,
 	}
 	if ev.Status == store.EventDone {
 		row.Error = ""
@@ -174,6 +174,31 @@ func (a *App) jobRow(ev store.Event) views.JobRow {
 		row.LoanURL = loanURL(ev.LoanID)
 	}
 	return row
+}
+
+// jobAttempts says how a job's attempts went, for its state: a finished
+// job by the attempts it took ("done on attempt 1", "failed after 5
+// attempts"), never as if more were to come ("attempt 1 of 5").
+func jobAttempts(ev store.Event) string {
+	tries := func(n int) string {
+		if n == 1 {
+			return "1 attempt"
+		}
+		return strconv.Itoa(n) + " attempts"
+	}
+	switch {
+	case ev.Status == store.EventDone:
+		return "done on attempt " + strconv.Itoa(ev.Attempts)
+	case ev.Status == store.EventDead:
+		return "failed after " + tries(ev.Attempts)
+	case ev.Status == store.EventDiscarded:
+		return "discarded after " + tries(ev.Attempts)
+	case ev.Status == store.EventPending && ev.Attempts == 0:
+		return "not started yet (up to " + tries(ev.MaxAttempts) + ")"
+	case ev.Status == store.EventPending:
+		return tries(ev.Attempts) + " of " + strconv.Itoa(ev.MaxAttempts) + " so far, to be retried"
+	}
+	return fmt.Sprintf("attempt %d of %d", ev.Attempts, ev.MaxAttempts)
 }
 
 // scoreView is an application's scorecard panel.
