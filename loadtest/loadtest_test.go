@@ -318,7 +318,11 @@ func TestSaturate_RealApp(t *testing.T) {
 	if last.Accepted == 0 || len(last.Lost) != 0 || last.Unconfirmed != 0 {
 		t.Fatalf("accepted %d lost %d unconfirmed %d", last.Accepted, len(last.Lost), last.Unconfirmed)
 	}
-	if n := steps[0].Result.Summary.Total.Requests; n < 45 || n > 55 {
+	// The rate is applied: never more than 50 in the second, and more
+	// than half of them (a CI run under -race at load average 13 sent
+	// 39: the pacer falls behind a starved machine; a rate off by a
+	// factor of two either way still fails).
+	if n := steps[0].Result.Summary.Total.Requests; n <= 25 || n > 55 {
 		t.Errorf("50 requests/s for 1 s sent %d", n)
 	}
 }
