@@ -174,3 +174,37 @@ test("an unassigned row says Nobody in its Assignee cell, visibly, at desktop an
   }
   expect(problems).toEqual([]);
 });
+
+test("the job queue page at 390 px: the counts stack per type with their statuses, nothing scrolls sideways and no word (done, processing, the worker line) breaks", async ({ page, server, problems }) => {
+  await signIn(page, server);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(server.url + "/admin/queue");
+  await expect(page.getByTestId("queue-row").first()).toBeVisible();
+  const found = await page.evaluate(() => {
+    const out: string[] = [];
+    if (document.documentElement.scrollWidth > window.innerWidth) out.push(`the page is ${document.documentElement.scrollWidth}px wide`);
+    const stats = document.getElementById("queue-stats")!;
+    for (const el of Array.from(stats.querySelectorAll<HTMLElement>("*"))) {
+      if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== "visible") out.push(`${el.tagName} scrolls sideways`);
+    }
+    // Every word of the panel's text on one line.
+    const walker = document.createTreeWalker(stats, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const text = n.textContent!;
+      for (const m of Array.from(text.matchAll(/[^\s·]+/g))) {
+        const r = document.createRange();
+        r.setStart(n, m.index!);
+        r.setEnd(n, m.index! + m[0].length);
+        const tops = new Set(Array.from(r.getClientRects()).map((c) => Math.round(c.top)));
+        if (tops.size > 1) out.push(`"${m[0]}" breaks over ${tops.size} lines`);
+      }
+    }
+    return out;
+  });
+  expect(found).toEqual([]);
+  const first = page.getByTestId("queue-row").first();
+  for (const status of ["pending", "processing", "done", "dead", "discarded"]) {
+    await expect(first.locator(`td[data-label="${status}"]`)).toBeVisible();
+  }
+  expect(problems).toEqual([]);
+});
