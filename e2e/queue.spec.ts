@@ -141,7 +141,9 @@ test("the work queue works without JavaScript as a plain GET form", async ({ bro
   const aged = await page.getByTestId("page-range").textContent();
   await page.getByLabel("In status").selectOption("");
   await page.getByRole("button", { name: "Search" }).click();
-  await expect(page).toHaveURL(/days=&/);
+  // The empty fields are left out of the address (a 303 to the canonical one).
+  await expect(page).toHaveURL(/city=pune/);
+  await expect(page).not.toHaveURL(/days=|q=&|=&/);
   expect(await page.getByTestId("page-range").textContent()).not.toBe(aged);
   await context.close();
 });

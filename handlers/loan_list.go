@@ -302,6 +302,23 @@ func (a *App) ShowLoanList(w http.ResponseWriter, r *http.Request) {
 		a.ErrorPage(w, r, http.StatusBadRequest, "Unknown list settings", msg)
 		return
 	}
+	// Without JavaScript the filter form sends every field, the empty
+	// ones too (?q=&product=&…): such an address is sent on to its
+	// canonical form, as htmx pushes it, so the address bar and bookmarks
+	// stay short and comparable. Not when a field is wrong: the form
+	// shows the message beside what was typed.
+	if r.Header.Get("HX-Request") != "true" && len(q.Errors) == 0 && hasEmptyValue(r.URL.Query()) {
+		target := q.url(nil)
+		if r.URL.Query().Get("select") == "all" {
+			sep := "?"
+			if strings.Contains(target, "?") {
+				sep = "&"
+			}
+			target += sep + "select=all"
+		}
+		http.Redirect(w, r, target, http.StatusSeeOther)
+		return
+	}
 	user, _ := auth.UserFrom(r.Context())
 	vm, err := a.loanListView(r.Context(), q, user, r.URL.Query().Get("select") == "all")
 	if err != nil {
@@ -318,6 +335,16 @@ func (a *App) ShowLoanList(w http.ResponseWriter, r *http.Request) {
 	a.respond(w, r, status, views.LoanListResults(vm, true), func() {
 		a.render(w, r, status, views.LoanListPage(a.page(r, "Loans", "loans"), vm))
 	})
+}
+
+// hasEmptyValue reports whether a parameter of v is given empty.
+func hasEmptyValue(v url.Values) bool {
+	for _, vs := range v {
+		if slices.Contains(vs, "") {
+			return true
+		}
+	}
+	return false
 }
 
 // loanListView is the list page for q as user sees it; selectAll ticks

@@ -119,6 +119,22 @@ func TestLoanList_WorkQueueFilters(t *testing.T) {
 	if got := res.header.Get("HX-Push-Url"); got != "/loans?from=2026-11-01&min=500000&product=home" {
 		t.Errorf("pushed %q", got)
 	}
+	// Without htmx (a form sent without JavaScript) the same address is
+	// sent on to the canonical one; a select=all is kept; a wrong field
+	// is answered in place, beside what was typed.
+	for from, to := range map[string]string{
+		"/loans?q=&assignee=&product=home&min=5%2C00%2C000&max=&from=2026-11-01&to=&sort=newest&size=25&status=": "/loans?from=2026-11-01&min=500000&product=home",
+		"/loans?q=&status=":                 "/loans",
+		"/loans?q=&product=home&select=all": "/loans?product=home&select=all",
+		"/loans?q=&select=all":              "/loans?select=all",
+	} {
+		if res := get(t, c, b.url+from); res.status != http.StatusSeeOther || res.header.Get("Location") != to {
+			t.Errorf("GET %s: %d to %q, want 303 to %q", from, res.status, res.header.Get("Location"), to)
+		}
+	}
+	if res := get(t, c, b.url+"/loans?q=&min=lots"); res.status != http.StatusUnprocessableEntity {
+		t.Errorf("a wrong amount with empty fields: status %d, want 422 in place", res.status)
+	}
 	doc = parse(t, get(t, c, b.url+"/loans?product=home&min=500000&sort=amount_desc&size=50").body)
 	links := map[string]string{
 		"sort-amount":    "/loans?min=500000&product=home&size=50&sort=amount_asc", // clicked again: turned round
