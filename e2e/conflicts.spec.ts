@@ -70,15 +70,22 @@ test("a stale status move, assignment or section save shows who changed what, ap
   await chandra.reload();
   const mine = page.getByTestId("section-applicant");
   const theirs = chandra.getByTestId("section-applicant");
+  // The opened form focuses its first field once htmx settles it; typing
+  // before that can land there (a loaded CI run saved "ManaliSuresh
+  // Bansal" as the name), so each edit waits for that focus first.
+  const openEdit = async (section: typeof mine) => {
+    await section.getByTestId("edit").click();
+    await expect(section.locator("[autofocus]")).toBeFocused();
+  };
   const saveTheirs = async (field: string, value: string) => {
-    await theirs.getByTestId("edit").click();
+    await openEdit(theirs);
     await theirs.getByLabel(field).fill(value);
     await theirs.getByTestId("save").click();
     await expect(theirs.getByTestId("notice")).toContainText("Saved as version");
   };
   const header = page.getByTestId("loan-updated");
   const newest = page.getByTestId("history-entry").first();
-  await mine.getByTestId("edit").click();
+  await openEdit(mine);
   await mine.getByLabel("Address").fill("7, Mall Road, Shimla 171001");
   await saveTheirs("City", "Shimla");
   await mine.getByTestId("save").click();
@@ -95,7 +102,7 @@ test("a stale status move, assignment or section save shows who changed what, ap
   await expect(mine).toContainText("98100 12345");
   await expect(newest).toContainText("Phone:");
   // Save anyway on top of Chandra's next save: the header and history are mine.
-  await mine.getByTestId("edit").click();
+  await openEdit(mine);
   await mine.getByLabel("Address").fill("7, Mall Road, Shimla 171001");
   await saveTheirs("City", "Manali");
   await mine.getByTestId("save").click();
