@@ -15,14 +15,14 @@ test("an uploaded PAN card is read by OCR live on the page, scored, and overridi
 
   // Not a document: refused in place, nothing listed.
   const docs = page.getByTestId("documents-panel");
-  await docs.getByLabel("Kind").selectOption("income");
+  await docs.getByLabel("Kind", { exact: true }).selectOption("income");
   await docs.getByLabel("File").setInputFiles(path.join(fixtures, "notes.pdf"));
   await docs.getByTestId("upload").click();
   await expect(docs.getByTestId("upload-error")).toContainText("Only PDF, PNG or JPEG");
   await expect(docs.getByTestId("document")).toHaveCount(0);
 
   // The PAN card: waiting, then read, without reloading the page.
-  await docs.getByLabel("Kind").selectOption("pan");
+  await docs.getByLabel("Kind", { exact: true }).selectOption("pan");
   await docs.getByLabel("File").setInputFiles(path.join(fixtures, "pan-card.png"));
   await docs.getByTestId("upload").click();
   await expect(docs.getByTestId("document")).toHaveCount(1);
@@ -80,7 +80,7 @@ test("a document is replaced and deleted with a reason; both files stay for audi
   await page.goto(server.url + "/loans?status=submitted");
   await page.getByTestId("loan-row").first().getByRole("link").click();
   const docs = page.getByTestId("documents-panel");
-  await docs.getByLabel("Kind").selectOption("income");
+  await docs.getByLabel("Kind", { exact: true }).selectOption("income");
   await docs.getByLabel("File").setInputFiles(path.join(fixtures, "salary-slip.pdf"));
   await docs.getByTestId("upload").click();
   await expect(docs.getByTestId("document")).toHaveCount(1);
@@ -120,12 +120,22 @@ test("a document is replaced and deleted with a reason; both files stay for audi
   expect(await resumed).toBe("sent");
 
   // Replace it: the old one is listed as replaced, the new one is read.
+  // It asks why, and offers the document's own kind first.
   await first.getByTestId("document-replace").locator("summary").click();
+  await expect(first.getByLabel("Kind of the replacement")).toHaveValue("income");
   await first.getByLabel("Replacement for salary-slip.pdf").setInputFiles(path.join(fixtures, "pan-card.png"));
+  await first.getByTestId("document-replace-submit").click();
+  await expect(first.getByLabel("Why is salary-slip.pdf replaced?")).toBeFocused(); // the browser asks first
+  await first.getByLabel("Why is salary-slip.pdf replaced?").fill("The applicant's PAN was filed as a slip");
+  await first.getByLabel("Kind of the replacement").selectOption("pan");
   await first.getByTestId("document-replace-submit").click();
   await expect(docs.getByTestId("document-notice")).toHaveText("Replaced salary-slip.pdf with pan-card.png. The old file is kept for audit.");
   await expect(docs.getByTestId("document")).toHaveCount(2);
-  await expect(docs.getByTestId("document").first().getByTestId("document-deleted")).toContainText("Replaced with pan-card.png by Administrator");
+  await expect(docs.getByTestId("document").first().getByTestId("document-deleted")).toContainText(
+    "Replaced with pan-card.png by Administrator",
+  );
+  await expect(docs.getByTestId("document").first().getByTestId("document-deleted")).toContainText("Reason: The applicant's PAN was filed as a slip");
+  await expect(docs.getByTestId("document").nth(1)).toContainText("PAN card");
   await expect(docs.getByTestId("document").first().getByTestId("document-open")).toHaveAttribute("href", /\/documents\/[0-9a-f]{24}$/);
 
   // Delete the new one: a reason is required (the browser asks first).
@@ -142,7 +152,7 @@ test("a document is replaced and deleted with a reason; both files stay for audi
 
   const history = page.getByTestId("history");
   await expect(history).toContainText("Deleted pan-card.png (kept for audit). Reason: Belongs to another applicant");
-  await expect(history).toContainText("Replaced salary-slip.pdf with pan-card.png (the old file is kept for audit)");
+  await expect(history).toContainText("Replaced salary-slip.pdf with pan-card.png (the old file is kept for audit). Reason: The applicant's PAN was filed as a slip");
   await expect(history).toContainText("Uploaded salary-slip.pdf (Salary slip or ITR)");
   expect(problems).toEqual([]);
 });

@@ -126,7 +126,7 @@ export async function freePort(): Promise<number> {
 /** What overflows sideways on the page: the page itself scrolling, or an
  * element that cuts its content off (overflow hidden or clip with content
  * wider than its box). Elements one pixel wide (screen-reader text) are
- * meant to clip. */
+ * meant to clip, and a form field scrolls the text typed into it. */
 export async function sidewaysOverflow(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const out: string[] = [];
@@ -136,6 +136,7 @@ export async function sidewaysOverflow(page: Page): Promise<string[]> {
       const style = getComputedStyle(el);
       if (style.overflowX !== "hidden" && style.overflowX !== "clip") continue;
       if (el.clientWidth <= 1) continue;
+      if (el.matches("input, textarea, select")) continue; // a field scrolls its own text
       if (el.scrollWidth > el.clientWidth + 1) {
         const id = el.id ? `#${el.id}` : el.dataset.testid ? `[data-testid=${el.dataset.testid}]` : el.className;
         out.push(`${el.tagName.toLowerCase()} ${id} cuts ${el.scrollWidth - el.clientWidth}px off`);

@@ -42,11 +42,11 @@ test("documents read and scoring done show on the scorecard and the jobs panel w
   await expect(jobs).toContainText("None.");
 
   const docs = page.getByTestId("documents-panel");
-  await docs.getByLabel("Kind").selectOption("pan");
+  await docs.getByLabel("Kind", { exact: true }).selectOption("pan");
   await docs.getByLabel("File").setInputFiles(path.join(fixtures, "pan-card.png"));
   await docs.getByTestId("upload").click();
   await expect(docs.getByTestId("document")).toHaveCount(1);
-  await docs.getByLabel("Kind").selectOption("income");
+  await docs.getByLabel("Kind", { exact: true }).selectOption("income");
   await docs.getByLabel("File").setInputFiles(path.join(fixtures, "salary-slip.pdf"));
   await docs.getByTestId("upload").click();
   await expect(docs.getByTestId("document")).toHaveCount(2);
@@ -126,7 +126,7 @@ test("a page someone is only viewing follows another admin's save, and stops ask
   await page.clock.fastForward(11_000);
   await expect(page.getByTestId("section-terms")).toContainText("Seen live by the first admin");
   await expect(page.getByTestId("history")).toContainText("Seen live by the first admin");
-  await expect(page.locator("#loan-live")).toHaveAttribute("hx-get", new RegExp(`live\\?v=${version}$`));
+  await expect(page.locator("#loan-live")).toHaveAttribute("hx-get", new RegExp(`live\\?v=${version}&a=`));
   await expect(page.getByTestId("loan-updated")).not.toContainText("by seed");
 
   // Idle for 15 minutes: it stops asking; input resumes it at once.
@@ -140,5 +140,46 @@ test("a page someone is only viewing follows another admin's save, and stops ask
   await page.getByTestId("loan-id").click();
   await expect(page.getByTestId("section-terms")).toContainText("Seen after the idle pause");
   await other.close();
+  expect(problems).toEqual([]);
+});
+
+test("a page someone is only viewing shows another admin's upload and note within a poll, and keeps a note being typed", async ({ page, browser, server, problems }) => {
+  await page.clock.install(); // fastForward stands in for the 10 s poll
+  await signIn(page, server);
+  await page.goto(server.url + "/loans?status=under_review");
+  await page.getByTestId("loan-row").first().getByRole("link").first().click();
+  const docs = page.getByTestId("documents-panel");
+  const notes = page.getByTestId("notes-panel");
+  await expect(docs).toContainText("No documents yet.");
+  await notes.getByLabel("Add a note").fill("Half typed when the other admin wrote");
+
+  const other = await browser.newContext();
+  const b = await other.newPage();
+  await signIn(b, server);
+  await b.goto(page.url());
+  await b.getByTestId("documents-panel").getByLabel("Kind", { exact: true }).selectOption("pan");
+  await b.getByTestId("documents-panel").getByLabel("File").setInputFiles(path.join(fixtures, "pan-card.png"));
+  await b.getByTestId("documents-panel").getByTestId("upload").click();
+  await expect(b.getByTestId("documents-panel").getByTestId("document")).toHaveCount(1);
+  await b.getByTestId("notes-panel").getByLabel("Add a note").fill("Asked for the March payslip");
+  await b.getByTestId("notes-panel").getByTestId("add-note").click();
+  await expect(b.getByTestId("notes-panel").getByTestId("note")).toHaveCount(1);
+  await other.close();
+
+  // Within one poll: the document and the history follow; the notes
+  // panel, with typing in it, is kept as it is.
+  await page.clock.fastForward(11_000);
+  await expect(docs.getByTestId("document")).toHaveCount(1);
+  await expect(docs.getByTestId("document-open")).toHaveText("pan-card.png");
+  await expect(page.getByTestId("history")).toContainText("Uploaded pan-card.png (PAN card)");
+  await expect(page.getByTestId("history")).toContainText("Note: Asked for the March payslip");
+  await expect(notes.getByLabel("Add a note")).toHaveValue("Half typed when the other admin wrote");
+  await expect(notes.getByTestId("note")).toHaveCount(0);
+  // Adding it shows both notes, newest first.
+  await notes.getByTestId("add-note").click();
+  await expect(notes.getByTestId("note-text")).toHaveText(["Half typed when the other admin wrote", "Asked for the March payslip"]);
+  // A viewer's next poll, with nothing new, changes nothing.
+  await page.clock.fastForward(11_000);
+  await expect(notes.getByTestId("note")).toHaveCount(2);
   expect(problems).toEqual([]);
 });

@@ -33,7 +33,7 @@ type WorkStore interface {
 	DocumentGet(ctx context.Context, id primitive.ObjectID) (model.Document, error)
 	DocumentContent(ctx context.Context, d model.Document, w io.Writer) (int64, error)
 	DocumentDelete(ctx context.Context, id primitive.ObjectID, by, reason string) (model.Document, error)
-	DocumentReplace(ctx context.Context, old, d model.Document, content io.Reader) (model.Document, error)
+	DocumentReplace(ctx context.Context, old, d model.Document, reason string, content io.Reader) (model.Document, error)
 	ActivityOfLoan(ctx context.Context, loanID primitive.ObjectID, limit int) ([]model.Activity, error)
 	EventList(ctx context.Context, p store.EventListParams) ([]store.Event, error)
 	EventGet(ctx context.Context, id primitive.ObjectID) (store.Event, error)
@@ -134,7 +134,7 @@ func (a *App) UploadDocument(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, _ := auth.UserFrom(r.Context())
-	refuse := a.documentRefuser(w, r, l, user)
+	refuse := a.documentRefuser(w, r, l, user, nil)
 	doc, file, ok := a.receiveUpload(w, r, l, user, refuse, true)
 	if !ok {
 		return
@@ -153,8 +153,9 @@ func (a *App) UploadDocument(w http.ResponseWriter, r *http.Request) {
 }
 
 // documentRefuser answers a refused document request with the documents
-// panel and msg (htmx) or an error page.
-func (a *App) documentRefuser(w http.ResponseWriter, r *http.Request, l model.Loan, user auth.User) func(int, string) {
+// panel and msg (htmx) or an error page. With retry (a row's Delete or
+// Replace), that row's form is open again with what was typed.
+func (a *App) documentRefuser(w http.ResponseWriter, r *http.Request, l model.Loan, user auth.User, retry *views.DocumentRetry) func(int, string) {
 	return func(status int, msg string) {
 		d, err := a.documentsPanel(r.Context(), l, user)
 		if err != nil {
@@ -162,6 +163,13 @@ func (a *App) documentRefuser(w http.ResponseWriter, r *http.Request, l model.Lo
 			return
 		}
 		d.Error = msg
+		if retry != nil {
+			for i := range d.Rows {
+				if d.Rows[i].ID == retry.ID && d.Rows[i].CanChange {
+					d.Rows[i].Retry = *retry
+				}
+			}
+		}
 		a.respond(w, r, status, views.DocumentsPanel(d), func() {
 			a.ErrorPage(w, r, status, "Not done", msg)
 		})
@@ -301,7 +309,8 @@ func (a *App) DeleteDocument(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, _ := auth.UserFrom(r.Context())
-	refuse := a.documentRefuser(w, r, l, user)
+	retry := &views.DocumentRetry{ID: chi.URLParam(r, "doc"), Action: "delete", Reason: r.PostForm.Get("reason")}
+	refuse := a.documentRefuser(w, r, l, user, retry)
 	if msg := application.DocumentRefusal(user.Role, l.Status); msg != "" {
 		refuse(http.StatusForbidden, strings.Replace(msg, "upload them", "delete them", 1))
 		return
@@ -310,7 +319,7 @@ func (a *App) DeleteDocument(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	reason, problem := application.NormalizeReason(r.PostForm.Get("reason"))
+	reason, problem := application.NormalizeReason(retry.Reason)
 	switch {
 	case problem != nil:
 		refuse(http.StatusUnprocessableEntity, problem.Message)
@@ -332,34 +341,48 @@ func (a *App) DeleteDocument(w http.ResponseWriter, r *http.Request) {
 	a.documentsAnswer(w, r, l, user, "Deleted "+d.Filename+". It is kept for audit.")
 }
 
-// ReplaceDocument uploads a file in place of a document (the same kind):
-// the new one is read and scored like any upload, the old one is marked
-// replaced and kept for audit, and the replacement is in the history.
-// The file is checked as an upload is; a document deleted already is a
-// 409 and nothing is stored.
+// ReplaceDocument uploads a file in place of a document, with a reason
+// (required) and its kind (the old one's unless changed): the new one is
+// read and scored like any upload, the old one is marked replaced and
+// kept for audit, and the replacement, with its reason, is in the
+// history. The file is checked as an upload is; a refusal (no reason, a
+// bad file) stores nothing and opens the form again with the reason
+// typed; a document deleted already is a 409.
 func (a *App) ReplaceDocument(w http.ResponseWriter, r *http.Request) {
 	l, ok := a.loadLoan(w, r)
 	if !ok {
 		return
 	}
 	user, _ := auth.UserFrom(r.Context())
-	refuse := a.documentRefuser(w, r, l, user)
+	retry := &views.DocumentRetry{ID: chi.URLParam(r, "doc"), Action: "replace"}
+	refuse := a.documentRefuser(w, r, l, user, retry)
 	old, ok := a.loanDocument(w, r, l)
 	if !ok {
 		return
 	}
-	doc, file, ok := a.receiveUpload(w, r, l, user, refuse, false)
+	doc, file, ok := a.receiveUpload(w, r, l, user, func(status int, msg string) {
+		retry.Reason, retry.Kind = r.PostForm.Get("reason"), r.PostForm.Get("kind")
+		refuse(status, msg)
+	}, true)
 	if !ok {
 		return
 	}
 	defer r.MultipartForm.RemoveAll()
 	defer file.Close()
-	if old.Deleted != nil {
+	retry.Reason, retry.Kind = r.PostForm.Get("reason"), doc.Kind
+	reason, problem := application.NormalizeReason(retry.Reason)
+	switch {
+	case old.Deleted != nil:
 		refuse(http.StatusConflict, old.Filename+" was deleted by "+old.Deleted.By+" ("+a.formatDateTime(old.Deleted.At)+"); upload the new file as a new document.")
 		return
+	case problem != nil:
+		refuse(http.StatusUnprocessableEntity, problem.Message)
+		return
+	case reason == "":
+		refuse(http.StatusUnprocessableEntity, "Say why "+old.Filename+" is replaced.")
+		return
 	}
-	doc.Kind = old.Kind
-	d, err := a.Work.DocumentReplace(r.Context(), old, doc, file)
+	d, err := a.Work.DocumentReplace(r.Context(), old, doc, reason, file)
 	switch {
 	case errors.Is(err, store.ErrConflict) && !d.ID.IsZero():
 		a.rescore(r, l, "uploaded "+d.Filename, "")
@@ -540,6 +563,7 @@ func (a *App) documentsPanel(ctx context.Context, l model.Loan, user auth.User) 
 			Status: doc.Status, StatusLabel: documentStatusLabels[doc.Status], Error: staffError(doc.Error),
 			CanChange: d.CanUpload && doc.Deleted == nil,
 			CanOpen:   doc.Deleted == nil || application.DeletedDocumentRefusal(user.Role) == "",
+			KindValue: doc.Kind,
 		}
 		if del := doc.Deleted; del != nil {
 			if names == nil {
@@ -548,7 +572,7 @@ func (a *App) documentsPanel(ctx context.Context, l model.Loan, user auth.User) 
 			by := names.name(del.By)
 			row.Deleted = "Deleted by " + by + " on " + a.formatDateTime(del.At) + ". Reason: " + del.Reason
 			if !del.ReplacedBy.IsZero() {
-				row.Deleted = "Replaced with " + strings.TrimPrefix(del.Reason, "Replaced by ") + " by " + by + " on " + a.formatDateTime(del.At) + "."
+				row.Deleted = replacedLine(*del, by, a.formatDateTime(del.At))
 			}
 			row.Status, row.StatusLabel, row.Error, row.Read = "deleted", "Deleted", "", ""
 			d.Rows = append(d.Rows, row)
@@ -569,6 +593,16 @@ func (a *App) documentsPanel(ctx context.Context, l model.Loan, user auth.User) 
 		d.Rows = append(d.Rows, row)
 	}
 	return d, nil
+}
+
+// replacedLine says what replaced a document, who, when and why (a
+// replacement recorded before its reason was asked has its new file's
+// name in the reason: "Replaced by <name>").
+func replacedLine(del model.DocumentDeletion, by, when string) string {
+	if del.ReplacedWith == "" {
+		return "Replaced with " + strings.TrimPrefix(del.Reason, "Replaced by ") + " by " + by + " on " + when + "."
+	}
+	return "Replaced with " + del.ReplacedWith + " by " + by + " on " + when + ". Reason: " + del.Reason
 }
 
 var documentStatusLabels = map[string]string{

@@ -75,6 +75,9 @@ func (a *App) activityEntry(act model.Activity, names staffNames) views.HistoryE
 		e.Event = "Deleted " + act.Subject + " (kept for audit). Reason: " + act.Text
 	case model.ActivityReplaced:
 		e.Event = "Replaced " + act.Subject + " with " + act.Text + " (the old file is kept for audit)"
+		if act.Reason != "" {
+			e.Event += ". Reason: " + act.Reason
+		}
 	case model.ActivityScored:
 		e.Event = "Scored " + act.Text + " points: " + cmpOr(recommendationLabel(act.Subject), act.Subject)
 	case model.ActivityJobFailed:

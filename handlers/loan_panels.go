@@ -107,18 +107,21 @@ func (a *App) ShowChangedNotice(w http.ResponseWriter, r *http.Request) {
 
 // ShowLive answers the loan page's poller (static/app.js: every 10 s while
 // the tab is visible and its user was active in the last 15 minutes):
-// while the application is still at the page's version (?v=) a bare 204
-// after one read of it, nothing rendered; once it is newer (another admin,
-// a job), the page's sections and panels as the viewer may see them, out
-// of band, as a successful save refreshes them (views.LoanLive; the
-// browser keeps an open form and a panel holding unsaved typing). Without
-// htmx it is a redirect to the page.
+// while the application is still at the page's version (?v=) and its
+// activity and notes at the page's stamp (?a=, liveStamp), a bare 204
+// after those reads, nothing rendered; once either is newer (another
+// admin's save, upload or note, a job), the page's sections and panels
+// as the viewer may see them, out of band, as a successful save
+// refreshes them (views.LoanLive; the browser keeps an open form and a
+// panel holding unsaved typing). Without htmx it is a redirect to the
+// page.
 func (a *App) ShowLive(w http.ResponseWriter, r *http.Request) {
 	l, ok := a.loadLoan(w, r)
 	if !ok {
 		return
 	}
-	if l.Version <= parseVersion(r.URL.Query().Get("v")) {
+	q := r.URL.Query()
+	if l.Version <= parseVersion(q.Get("v")) && a.liveStamp(r.Context(), l) == q.Get("a") {
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusNoContent)
 		return
@@ -131,6 +134,31 @@ func (a *App) ShowLive(w http.ResponseWriter, r *http.Request) {
 	a.respond(w, r, http.StatusOK, views.LoanLive(d), func() {
 		http.Redirect(w, r, loanURL(l.HumanID), http.StatusSeeOther)
 	})
+}
+
+// liveStamp is what changes l's page without changing its version: the
+// ids of its newest activity (a document uploaded, read, unreadable,
+// deleted or replaced, a score, a job given up) and its newest note, as
+// "<activity>.<note>" (either part "" while there is none). Ids are
+// compared for equality only, so ids made by other processes do not need
+// to be ordered. Unreadable (logged), that part is "": the page is then
+// refreshed once it can be read again.
+func (a *App) liveStamp(ctx context.Context, l model.Loan) string {
+	if a.Work == nil {
+		return "."
+	}
+	var act, note string
+	if acts, err := a.Work.ActivityOfLoan(ctx, l.ID, 1); err != nil {
+		a.Logger.Error("loan page: newest activity", "loan", l.HumanID, "err", err)
+	} else if len(acts) > 0 {
+		act = acts[0].ID.Hex()
+	}
+	if notes, err := a.Work.NotesOfLoan(ctx, l.ID, 1); err != nil {
+		a.Logger.Error("loan page: newest note", "loan", l.HumanID, "err", err)
+	} else if len(notes) > 0 {
+		note = notes[0].ID.Hex()
+	}
+	return act + "." + note
 }
 
 func v64(n int64) string { return strconv.FormatInt(n, 10) }

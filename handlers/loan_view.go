@@ -27,15 +27,17 @@ func (a *App) loanDetail(ctx context.Context, l model.Loan, user auth.User) view
 		HumanID:   l.HumanID,
 		Applicant: l.Applicant.Name,
 		Version:   l.Version,
-		Created:   a.formatDate(l.CreatedAt),
-		Updated:   a.formatDateTime(l.UpdatedAt),
-		EMI:       money.FormatINR(application.EMI(l.Terms.Amount, l.Terms.TenureMonths, l.Terms.AnnualRateBps)),
-		Status:    a.statusPanel(l, user),
-		Assign:    a.assignPanel(ctx, l, user),
-		History:   a.loanHistory(ctx, l, user),
-		Flags:     a.flagViews(l, user),
-		Money:     a.moneyPanel(ctx, l, user),
-		Notes:     a.notesPanel(ctx, l, user),
+		Stamp:     a.liveStamp(ctx, l), // before the panels it stands for
+
+		Created: a.formatDate(l.CreatedAt),
+		Updated: a.formatDateTime(l.UpdatedAt),
+		EMI:     money.FormatINR(application.EMI(l.Terms.Amount, l.Terms.TenureMonths, l.Terms.AnnualRateBps)),
+		Status:  a.statusPanel(l, user),
+		Assign:  a.assignPanel(ctx, l, user),
+		History: a.loanHistory(ctx, l, user),
+		Flags:   a.flagViews(l, user),
+		Money:   a.moneyPanel(ctx, l, user),
+		Notes:   a.notesPanel(ctx, l, user),
 	}
 	d.UpdatedBy, d.UpdatedByEmail = a.staffNames(ctx).who(l.UpdatedBy, "")
 	for _, s := range application.Sections {

@@ -370,6 +370,10 @@ type DocumentDeletion struct {
 	At         time.Time          `bson:"at"`
 	Reason     string             `bson:"reason"`
 	ReplacedBy primitive.ObjectID `bson:"replacedBy,omitempty"`
+	// ReplacedWith is the replacement's file name (empty on deletions and
+	// on replacements recorded before it was kept: their Reason is
+	// "Replaced by <name>").
+	ReplacedWith string `bson:"replacedWith,omitempty"`
 }
 
 // Activity is an entry of an application's history that is not a
@@ -389,6 +393,9 @@ type Activity struct {
 	// file's name); Raw is a tool's own error, for admins only.
 	Text string `bson:"text,omitempty"`
 	Raw  string `bson:"raw,omitempty"`
+	// Reason is why staff replaced a document (ActivityReplaced; a
+	// deletion's reason is its Text).
+	Reason string `bson:"reason,omitempty"`
 }
 
 // Activity kinds.

@@ -24,11 +24,22 @@
     }
     return false;
   }
-  document.addEventListener("htmx:beforeRequest", function (e) {
-    var elt = e.detail.elt;
+  function polls(elt) {
     var trigger = elt && elt.getAttribute ? elt.getAttribute("hx-trigger") || "" : "";
-    if (trigger.indexOf("every ") !== 0 || !formOpenIn(elt)) return;
+    return trigger.indexOf("every ") === 0;
+  }
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    if (!polls(e.detail.elt) || !formOpenIn(e.detail.elt)) return;
     e.preventDefault();
+    e.stopImmediatePropagation();
+  });
+  // A round sent before the form was opened is dropped on its return,
+  // silently (nobody asked for it). (beforeSwap's elt is the target; the
+  // element that asked is the request's.)
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var asker = e.detail.requestConfig ? e.detail.requestConfig.elt : null;
+    if (!polls(asker) || !formOpenIn(e.detail.target)) return;
+    e.detail.shouldSwap = false;
     e.stopImmediatePropagation();
   });
 
@@ -99,7 +110,10 @@
   function dirtyForms(within) {
     var out = [];
     var forms = (within || document).querySelectorAll("form[data-guard]");
-    for (var i = 0; i < forms.length; i++) if (isDirty(forms[i])) out.push(forms[i]);
+    for (var i = 0; i < forms.length; i++) {
+      if (forms[i].closest("details:not([open])")) continue; // folded away: given up
+      if (isDirty(forms[i])) out.push(forms[i]);
+    }
     if (within && within.matches && within.matches("form[data-guard]") && isDirty(within)) out.push(within);
     return out;
   }
@@ -154,10 +168,12 @@
     if (dirty.length === 0) return;
     if (!window.confirm("Discard your unsaved changes to " + names(dirty) + "?")) e.detail.shouldSwap = false;
   });
-  // Out-of-band refreshes (a panel beside a saved section) keep a panel
-  // whose form holds unsaved typing as it is.
+  // Out-of-band refreshes (a panel beside a saved section, the live
+  // refresh) keep a panel whose form holds unsaved typing, or is open
+  // (formOpenIn), as it is.
   document.addEventListener("htmx:oobBeforeSwap", function (e) {
-    if (e.detail.target && dirtyForms(e.detail.target).length > 0) e.detail.shouldSwap = false;
+    var t = e.detail.target;
+    if (t && (dirtyForms(t).length > 0 || formOpenIn(t))) e.detail.shouldSwap = false;
   });
 
   // The loan page follows other admins' and jobs' changes: its poller

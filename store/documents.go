@@ -176,13 +176,14 @@ func (s *Store) documentDelete(ctx context.Context, id primitive.ObjectID, del m
 }
 
 // DocumentReplace uploads d in place of old (a document of the same
-// application): d is stored and queued for reading like any upload,
-// old is marked deleted as replaced by d (its record and file kept), and
-// the replacement is in the application's history. An old document
+// application) for reason (staff's words, required by the caller): d is
+// stored and queued for reading like any upload, old is marked deleted
+// as replaced by d with reason (its record and file kept), and the
+// replacement is in the application's history. An old document
 // deleted already is ErrConflict before anything is stored; one deleted
 // between the check and the replacement leaves d stored as a new
 // upload, returned with ErrConflict.
-func (s *Store) DocumentReplace(ctx context.Context, old model.Document, d model.Document, content io.Reader) (model.Document, error) {
+func (s *Store) DocumentReplace(ctx context.Context, old model.Document, d model.Document, reason string, content io.Reader) (model.Document, error) {
 	if old.Deleted != nil {
 		return model.Document{}, fmt.Errorf("store: replace document %s: deleted already by %s: %w", old.ID.Hex(), old.Deleted.By, ErrConflict)
 	}
@@ -191,12 +192,12 @@ func (s *Store) DocumentReplace(ctx context.Context, old model.Document, d model
 	if err != nil {
 		return model.Document{}, err
 	}
-	if _, err := s.documentDelete(ctx, old.ID, model.DocumentDeletion{By: d.UploadedBy, At: d.UploadedAt, Reason: "Replaced by " + d.Filename, ReplacedBy: d.ID}); err != nil {
+	if _, err := s.documentDelete(ctx, old.ID, model.DocumentDeletion{By: d.UploadedBy, At: d.UploadedAt, Reason: reason, ReplacedBy: d.ID, ReplacedWith: d.Filename}); err != nil {
 		s.record(ctx, model.Activity{LoanID: d.LoanID, At: d.UploadedAt, By: d.UploadedBy, Kind: model.ActivityUploaded, Subject: d.Filename, Text: d.Kind})
 		_, _ = s.PublishDocumentOCR(ctx, d)
 		return d, err
 	}
-	s.record(ctx, model.Activity{LoanID: d.LoanID, At: d.UploadedAt, By: d.UploadedBy, Kind: model.ActivityReplaced, Subject: old.Filename, Text: d.Filename})
+	s.record(ctx, model.Activity{LoanID: d.LoanID, At: d.UploadedAt, By: d.UploadedBy, Kind: model.ActivityReplaced, Subject: old.Filename, Text: d.Filename, Reason: reason})
 	if _, err := s.PublishDocumentOCR(ctx, d); err != nil {
 		return d, fmt.Errorf("store: document stored, its OCR not yet queued: %w", err)
 	}

@@ -160,7 +160,7 @@ func TestDocumentDeleteAndReplace_InTheStore(t *testing.T) {
 	}
 	gone, _ = st.DocumentGet(ctx, gone.ID)
 	if _, err := st.DocumentReplace(ctx, gone, model.Document{LoanID: l.ID, LoanHumanID: l.HumanID, Kind: "income", Filename: "new.png",
-		UploadedBy: "uw@example.com"}, strings.NewReader("png")); !errors.Is(err, ErrConflict) {
+		UploadedBy: "uw@example.com"}, "clearer", strings.NewReader("png")); !errors.Is(err, ErrConflict) {
 		t.Fatalf("replacing a deleted document: %v", err)
 	}
 	if docs, _ := st.DocumentsOfLoan(ctx, l.ID); len(docs) != 1 {
@@ -169,13 +169,13 @@ func TestDocumentDeleteAndReplace_InTheStore(t *testing.T) {
 
 	old := create("payslip.png")
 	fresh, err := st.DocumentReplace(ctx, old, model.Document{LoanID: l.ID, LoanHumanID: l.HumanID, Kind: "income", Filename: "payslip-2.png",
-		ContentType: "image/png", UploadedBy: "uw@example.com"}, strings.NewReader("png2"))
+		ContentType: "image/png", UploadedBy: "uw@example.com"}, "the latest month", strings.NewReader("png2"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	old, _ = st.DocumentGet(ctx, old.ID)
 	if fresh.Replaces != old.ID || fresh.Deleted != nil || old.Deleted == nil || old.Deleted.ReplacedBy != fresh.ID ||
-		old.Deleted.Reason != "Replaced by payslip-2.png" || old.Deleted.By != "uw@example.com" {
+		old.Deleted.Reason != "the latest month" || old.Deleted.ReplacedWith != "payslip-2.png" || old.Deleted.By != "uw@example.com" {
 		t.Fatalf("replacement %+v, old %+v", fresh, old.Deleted)
 	}
 	ev, err := st.Claim(ctx, "w1", []string{EventDocumentUploaded}, time.Minute)
@@ -188,9 +188,9 @@ func TestDocumentDeleteAndReplace_InTheStore(t *testing.T) {
 	}
 	var got []string
 	for _, a := range acts {
-		got = append(got, a.Kind+"|"+a.Subject+"|"+a.Text)
+		got = append(got, a.Kind+"|"+a.Subject+"|"+a.Text+"|"+a.Reason)
 	}
-	want := []string{"document_replaced|payslip.png|payslip-2.png", "document_deleted|old.png|blurred"}
+	want := []string{"document_replaced|payslip.png|payslip-2.png|the latest month", "document_deleted|old.png|blurred|"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("history %q, want %q", got, want)
 	}

@@ -999,7 +999,7 @@ func LoanListResults(l LoanList, oob bool) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 99, "\" download class=\"text-indigo-700 underline\" data-export=\"Excel file\" data-testid=\"export-xlsx\">Excel (XLSX)</a><button type=\"button\" hidden class=\"ml-3 text-indigo-700 underline\" data-export-cancel data-testid=\"export-cancel\">Cancel the export</button></p><p class=\"min-h-5 break-words text-slate-600\" data-testid=\"export-line\"><span role=\"status\" data-export-status data-testid=\"export-status\"></span> <a href=\"/login\" hidden class=\"ml-1 text-indigo-700 underline\" data-export-sign-in data-testid=\"export-sign-in\">Sign in again</a></p></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 99, "\" download class=\"text-indigo-700 underline\" data-export=\"Excel file\" data-testid=\"export-xlsx\">Excel (XLSX)</a><button type=\"button\" hidden class=\"ml-3 text-indigo-700 underline\" data-export-cancel data-testid=\"export-cancel\">Cancel the export</button></p><p class=\"min-h-5 [overflow-wrap:anywhere] text-slate-600\" data-testid=\"export-line\"><span role=\"status\" data-export-status data-testid=\"export-status\"></span> <a href=\"/login\" hidden class=\"ml-1 text-indigo-700 underline\" data-export-sign-in data-testid=\"export-sign-in\">Sign in again</a></p></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1155,7 +1155,7 @@ func LoanTable(l LoanList) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 116, "</a></td><td data-label=\"Applicant\"><div><div class=\"font-medium\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 116, "</a></td><td data-label=\"Applicant\" class=\"min-w-[10rem] [overflow-wrap:anywhere]\"><div><div class=\"font-medium\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1241,7 +1241,7 @@ func LoanTable(l LoanList) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 123, "</span></div></td><td data-label=\"Assignee\" class=\"break-all text-slate-600\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 123, "</span></div></td><td data-label=\"Assignee\" class=\"min-w-[8rem] text-slate-600 [overflow-wrap:anywhere]\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -131,8 +131,11 @@ type LoanDetail struct {
 	HumanID   string
 	Applicant string
 	Version   int64
-	Created   string
-	Updated   string // when
+	// Stamp is what changes the page beyond its version: the newest
+	// activity and note (the live poller's a=, handlers.liveStamp).
+	Stamp   string
+	Created string
+	Updated string // when
 	// UpdatedBy names who updated it last; UpdatedByEmail is their e-mail
 	// for the tooltip ("" when the name is the e-mail, or "seed").
 	UpdatedBy      string
@@ -163,6 +166,7 @@ type LoanNotes struct {
 	More   bool // older notes are not shown
 	// Draft and Error are a refused note and why; Notice says one was added.
 	Draft, Error, Notice string
+	OOB                  bool // swapped in out of band (a save, the live refresh)
 }
 
 // NoteView is one note.
@@ -388,6 +392,7 @@ type Documents struct {
 	Busy      bool // something is still being read: the panel polls
 	Error     string
 	Notice    string // what was just done (deleted, replaced)
+	OOB       bool   // swapped in out of band (a save, the live refresh)
 }
 
 // DocumentRow is one document.
@@ -404,6 +409,29 @@ type DocumentRow struct {
 	CanChange bool
 	// CanOpen links the file (a deleted one: admins only).
 	CanOpen bool
+	// KindValue is the document's kind (the Replace form's default).
+	KindValue string
+	// Retry is a refused Delete or Replace of this row: its form is open
+	// again with what was typed.
+	Retry DocumentRetry
+}
+
+func oobDocuments(d Documents) Documents { d.OOB = true; return d }
+func oobNotes(n LoanNotes) LoanNotes     { n.OOB = true; return n }
+
+// replaceKind is the kind the Replace form offers first: the one just
+// chosen in a refused replacement, else the document's own.
+func replaceKind(row DocumentRow) string {
+	if row.Retry.Action == "replace" && row.Retry.Kind != "" {
+		return row.Retry.Kind
+	}
+	return row.KindValue
+}
+
+// DocumentRetry is a refused Delete or Replace: which document (ID),
+// which form (Action: "delete" or "replace") and what was typed.
+type DocumentRetry struct {
+	ID, Action, Reason, Kind string
 }
 
 // ScoreView is the scorecard panel.

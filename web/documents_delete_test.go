@@ -15,10 +15,13 @@ import (
 
 // replace posts a file in place of document doc, as the Replace form does
 // with htmx.
-func replace(t testing.TB, c *http.Client, base, loan, doc, filename string, data []byte) response {
+func replace(t testing.TB, c *http.Client, base, loan, doc, filename string, data []byte, fields ...string) response {
 	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
+	for i := 0; i+1 < len(fields); i += 2 {
+		mw.WriteField(fields[i], fields[i+1])
+	}
 	fw, _ := mw.CreateFormFile("file", filename)
 	fw.Write(data)
 	mw.Close()
@@ -137,7 +140,39 @@ func TestDocuments_DeleteAndReplace(t *testing.T) {
 	docs, _ = f.store.DocumentsOfLoan(ctx, f.loan.ID)
 	old := docs[len(docs)-1]
 	pdf := ocrtest.TextPDF([]string{"Net pay Rs. 85,000"})
-	res = replace(t, uw, f.url, f.loan.HumanID, old.ID.Hex(), "slip-new.pdf", pdf)
+	// A replacement says why, and its kind: without a reason (or with a
+	// blank one, or no kind) nothing is stored and the row's form opens
+	// again with what was typed.
+	for _, c := range []struct {
+		name, want string
+		fields     []string
+	}{
+		{"no reason", "Say why slip-old.png is replaced.", []string{"kind", "bank"}},
+		{"a blank reason", "Say why slip-old.png is replaced.", []string{"kind", "bank", "reason", " \t "}},
+		{"no kind", "Choose what kind of document this is.", []string{"reason", "The latest month"}},
+		{"an unknown kind", "Choose what kind of document this is.", []string{"reason", "The latest month", "kind", "passport"}},
+	} {
+		res := replace(t, uw, f.url, f.loan.HumanID, old.ID.Hex(), "slip-new.pdf", pdf, c.fields...)
+		if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, c.want) {
+			t.Errorf("replace with %s: %d (%.300s)", c.name, res.status, res.body)
+			continue
+		}
+		row := parse(t, res.body).Find(`#replace-reason-` + old.ID.Hex())
+		if _, open := row.Closest("details").Attr("open"); !open || row.AttrOr("autofocus", "no") == "no" {
+			t.Errorf("replace with %s: the form is not open again with its reason focused", c.name)
+		}
+		if docs, _ := f.store.DocumentsOfLoan(ctx, f.loan.ID); len(docs) != 2 || docs[1].Deleted != nil {
+			t.Errorf("replace with %s stored something: %d documents", c.name, len(docs))
+		}
+	}
+	typed := parse(t, replace(t, uw, f.url, f.loan.HumanID, old.ID.Hex(), "slip-new.pdf", pdf, "kind", "bank", "reason", "  ").body)
+	if got := typed.Find(`#replace-kind-`+old.ID.Hex()+` option[selected]`).AttrOr("value", ""); got != "bank" {
+		t.Errorf("the refused form offers kind %q, want the chosen bank", got)
+	}
+	if got := parse(t, get(t, uw, f.url+loanPath).body).Find(`#replace-kind-`+old.ID.Hex()+` option[selected]`).AttrOr("value", ""); got != "income" {
+		t.Errorf("the Replace form offers kind %q, want the document's own (income)", got)
+	}
+	res = replace(t, uw, f.url, f.loan.HumanID, old.ID.Hex(), "slip-new.pdf", pdf, "kind", "bank", "reason", "The latest month's statement")
 	if res.status != http.StatusOK || !strings.Contains(res.body, "Replaced slip-old.png with slip-new.pdf") {
 		t.Fatalf("replace: %d (%.300s)", res.status, res.body)
 	}
@@ -146,7 +181,8 @@ func TestDocuments_DeleteAndReplace(t *testing.T) {
 		t.Fatalf("%d documents after the replacement, want 3 (the deleted, the replaced, the new)", len(docs))
 	}
 	fresh := docs[2]
-	if d := deleted(old.ID.Hex()); d == nil || d.ReplacedBy != fresh.ID || fresh.Replaces != old.ID || fresh.Kind != "income" || fresh.Deleted != nil {
+	if d := deleted(old.ID.Hex()); d == nil || d.ReplacedBy != fresh.ID || d.Reason != "The latest month's statement" || d.ReplacedWith != "slip-new.pdf" ||
+		fresh.Replaces != old.ID || fresh.Kind != "bank" || fresh.Deleted != nil {
 		t.Errorf("the replacement stored: old %+v, new %+v", d, fresh)
 	}
 	if res := get(t, admin, f.url+loanPath+"/documents/"+old.ID.Hex()); res.status != http.StatusOK || res.body != string(png) {
@@ -158,12 +194,18 @@ func TestDocuments_DeleteAndReplace(t *testing.T) {
 	if res := get(t, viewer, f.url+loanPath+"/documents/"+fresh.ID.Hex()); res.status != http.StatusOK || res.body != string(pdf) {
 		t.Errorf("a viewer cannot open the current file: %d", res.status)
 	}
-	if page := get(t, viewer, f.url+loanPath).body; !strings.Contains(page, "Replaced slip-old.png with slip-new.pdf (the old file is kept for audit)") {
-		t.Errorf("the history lacks the replacement")
+	page = get(t, viewer, f.url+loanPath).body
+	for _, want := range []string{
+		"Replaced slip-old.png with slip-new.pdf (the old file is kept for audit). Reason: The latest month&#39;s statement",
+		"Replaced with slip-new.pdf by ", ". Reason: The latest month&#39;s statement</p>",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the loan page lacks %q", want)
+		}
 	}
 
 	// A deleted document cannot be replaced: nothing is stored.
-	res = replace(t, uw, f.url, f.loan.HumanID, card.ID.Hex(), "card-2.png", png)
+	res = replace(t, uw, f.url, f.loan.HumanID, card.ID.Hex(), "card-2.png", png, "kind", "pan", "reason", "Clearer")
 	if res.status != http.StatusConflict || !strings.Contains(res.body, "was deleted by uw@example.com") {
 		t.Errorf("replacing a deleted document: %d (%.300s)", res.status, res.body)
 	}

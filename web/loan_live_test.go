@@ -1,12 +1,14 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"loandesk/model"
+	"loandesk/ocr/ocrtest"
 )
 
 // The loan page's live poll: at the page's version a bare 204 (nothing
@@ -19,13 +21,19 @@ func TestLoanLive_RefreshesOnlyWhenNewer(t *testing.T) {
 	admin, viewer := newClient(t), newClient(t)
 	mustLogin(t, admin, f.url, "admin@example.com")
 	mustLogin(t, viewer, f.url, "viewer@example.com")
+	// The page's own poller address: its version and its stamp (no
+	// activity or note yet: ".").
+	stamp := "."
 	poll := func(c *http.Client, at int64) response {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, f.url+"/loans/LN-2026-000042/live?v="+v(at), nil)
+		req, _ := http.NewRequest(http.MethodGet, f.url+"/loans/LN-2026-000042/live?v="+v(at)+"&a="+stamp, nil)
 		req.Header.Set("HX-Request", "true")
 		return do(t, c, req)
 	}
 	before := f.current(t)
+	if got := parse(t, get(t, viewer, f.url+"/loans/LN-2026-000042").body).Find("#loan-live").AttrOr("hx-get", ""); got != "/loans/LN-2026-000042/live?v="+v(before.Version)+"&a=." {
+		t.Fatalf("the page's poller asks %q", got)
+	}
 	// A page without warnings still has their place, so warnings found
 	// later are swapped in out of band (not an htmx "no target" error).
 	if page := parse(t, get(t, viewer, f.url+"/loans/LN-2026-000042").body); page.Find("#flags-panel").Length() != 1 {
@@ -51,7 +59,7 @@ func TestLoanLive_RefreshesOnlyWhenNewer(t *testing.T) {
 			t.Errorf("#%s out of band: %d", id, sel.Length())
 		}
 	}
-	if got, _ := doc.Find("#loan-live").Attr("hx-get"); got != "/loans/LN-2026-000042/live?v="+v(after.Version) {
+	if got, _ := doc.Find("#loan-live").Attr("hx-get"); got != "/loans/LN-2026-000042/live?v="+v(after.Version)+"&a=." {
 		t.Errorf("poller now at %q, want version %d", got, after.Version)
 	}
 	if st := text(doc.Find(`[data-testid="status-panel"]`).Text()); !strings.Contains(st, "Under review") {
@@ -71,4 +79,76 @@ func TestLoanLive_RefreshesOnlyWhenNewer(t *testing.T) {
 	if r := poll(newClient(t), before.Version); r.status == http.StatusOK {
 		t.Errorf("signed out: %d", r.status)
 	}
+}
+
+// What another admin or a job does to an application without making a
+// version (an upload, a reading, a deletion, a note) reaches a page
+// that is only being viewed: the poller's stamp (?a=) names the newest
+// activity and note, so the next poll brings the documents, notes and
+// history panels out of band, then answers 204 at the new stamp. A poll
+// without a stamp (a page from before it) is refreshed once.
+func TestLoanLive_FollowsUploadsNotesAndDeletions(t *testing.T) {
+	t.Parallel()
+	f := newLoanFixture(t)
+	uw, viewer := newClient(t), newClient(t)
+	mustLogin(t, uw, f.url, "uw@example.com")
+	mustLogin(t, viewer, f.url, "viewer@example.com")
+	const page = "/loans/LN-2026-000042"
+	poller := parse(t, get(t, viewer, f.url+page).body).Find("#loan-live").AttrOr("hx-get", "")
+	poll := func(addr string) response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, f.url+addr, nil)
+		req.Header.Set("HX-Request", "true")
+		return do(t, viewer, req)
+	}
+	// next polls at addr, wants a refresh whose panels contain want, and
+	// returns the new poller address (which then answers 204).
+	next := func(step, addr string, want map[string]string) string {
+		t.Helper()
+		r := poll(addr)
+		if r.status != http.StatusOK {
+			t.Fatalf("%s: poll %d, want the refresh", step, r.status)
+		}
+		doc := parse(t, r.body)
+		for id, text := range want {
+			sel := doc.Find("#" + id + `[hx-swap-oob="true"]`)
+			if sel.Length() != 1 || !strings.Contains(sel.Text(), text) {
+				t.Errorf("%s: #%s out of band %d times, without %q", step, id, sel.Length(), text)
+			}
+		}
+		fresh := doc.Find("#loan-live").AttrOr("hx-get", "")
+		if fresh == addr {
+			t.Fatalf("%s: the poller stays at %q", step, addr)
+		}
+		if r := poll(fresh); r.status != http.StatusNoContent {
+			t.Fatalf("%s: at the new stamp %d, want 204", step, r.status)
+		}
+		return fresh
+	}
+	if r := poll(poller); r.status != http.StatusNoContent {
+		t.Fatalf("unchanged: %d", r.status)
+	}
+	if r := poll(page + "/live?v=" + v(f.current(t).Version)); r.status != http.StatusOK {
+		t.Errorf("a poll without a stamp: %d, want one refresh", r.status)
+	}
+
+	png := ocrtest.PNG([]string{"PAN ABCPV1234K"})
+	if r := upload(t, uw, f.url, "LN-2026-000042", "pan", "pan-card.png", png); r.status != http.StatusOK {
+		t.Fatalf("upload: %d", r.status)
+	}
+	poller = next("another admin's upload", poller, map[string]string{"documents-panel": "pan-card.png", "loan-history": "Uploaded pan-card.png"})
+
+	if r := send(t, uw, http.MethodPost, f.url, page+"/notes", url.Values{"text": {"Called the employer"}}, true); r.status != http.StatusOK {
+		t.Fatalf("note: %d", r.status)
+	}
+	poller = next("another admin's note", poller, map[string]string{"notes-panel": "Called the employer", "loan-history": "Note: Called the employer"})
+
+	docs, err := f.store.DocumentsOfLoan(context.Background(), f.loan.ID)
+	if err != nil || len(docs) != 1 {
+		t.Fatalf("documents: %v %d", err, len(docs))
+	}
+	if r := send(t, uw, http.MethodPost, f.url, page+"/documents/"+docs[0].ID.Hex()+"/delete", url.Values{"reason": {"Blurred"}}, true); r.status != http.StatusOK {
+		t.Fatalf("delete: %d", r.status)
+	}
+	next("another admin's deletion", poller, map[string]string{"documents-panel": "Reason: Blurred", "loan-history": "Deleted pan-card.png"})
 }
