@@ -25,6 +25,10 @@ func TestCheckPassword_EmailWords(t *testing.T) {
 		{"asha.iyer@example.com", "asha.iyer@example.com", "Asha Iyer", ErrContextPassword},
 		{"hdfcbank.co.in!", "ravi@hdfcbank.co.in", "Ravi", ErrContextPassword},
 		{"2024 Hdfcbank!!", "ravi@hdfcbank.co.in", "Ravi", ErrContextPassword},
+		// Longest first: the domain's word is taken out whole before the
+		// local part inside it ("tara" first would leave "keshwar2024",
+		// 11 of its own).
+		{"Tarakeshwar2024!", "tara@tarakeshwar.in", "Tara Rao", ErrContextPassword},
 		// Enough of the password's own beyond the words passes.
 		{"u9 plum tractor seventy", "u9@example.com", "U Nine", nil},
 		{"correct horse battery", "u9@example.com", "U Nine", nil},
