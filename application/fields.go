@@ -238,6 +238,7 @@ func nameText(s string) bool {
 // location, which must be the lender's zone.
 func (f Field) Normalize(raw string, now time.Time) (string, *Problem) {
 	bad := func(code, msg string) (string, *Problem) { return "", &Problem{Code: code, Message: msg} }
+	raw = reqcheck.PastedBreaks(raw) // white space like any line break: collapsed below
 	if !utf8.ValidString(raw) || strings.ContainsFunc(raw, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) {
 		return bad(CodeInvalidCharacters, "Contains characters that are not allowed.")
 	}

@@ -21,13 +21,14 @@ func CanAddNote(role string) bool { return CanWork(role) }
 // NoteText checks a note someone typed and returns it as it is kept:
 // invisible and bidirectional control characters dropped
 // (reqcheck.CleanText), other control characters but line breaks and tabs
-// dropped, line breaks made \n, in NFC, trimmed. The message is for
+// dropped, line breaks made \n (also the VT, FF and NEL of pasted text:
+// reqcheck.PastedBreaks), in NFC, trimmed. The message is for
 // people; "" means the note is fine.
 func NoteText(typed string) (string, string) {
 	if !utf8.ValidString(typed) {
 		return "", "The note is not valid text."
 	}
-	s := strings.ReplaceAll(strings.ReplaceAll(typed, "\r\n", "\n"), "\r", "\n")
+	s := strings.ReplaceAll(strings.ReplaceAll(reqcheck.PastedBreaks(typed), "\r\n", "\n"), "\r", "\n")
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) && r != '\n' && r != '\t' {
 			return -1

@@ -11,6 +11,8 @@ func TestNoteText(t *testing.T) {
 		"  Called HR.\r\nSlips Monday. ": "Called HR.\nSlips Monday.",
 		"a\u202Eb\u0007c\tTabbed":        "abc\tTabbed",
 		"zoe\u0308":                      "zoë",
+		// Pasted from a word processor: its line and page breaks.
+		"Called HR.\vSlips Monday.\fPage 2\u0085End": "Called HR.\nSlips Monday.\nPage 2\nEnd",
 	} {
 		if got, msg := NoteText(typed); got != want || msg != "" {
 			t.Errorf("NoteText(%q) = %q, %q; want %q", typed, got, msg, want)

@@ -662,10 +662,12 @@ func (s *Service) RecordScore(ctx context.Context, id primitive.ObjectID) (model
 }
 
 // NormalizeReason checks a free-text reason (status changes, overrides):
-// valid UTF-8 without control characters, trimmed, in NFC, at most
+// valid UTF-8 without control characters (pasted line breaks made \n:
+// reqcheck.PastedBreaks), trimmed, in NFC, at most
 // MaxReasonLen characters. An empty reason is valid here; the workflow
 // decides when one is required.
 func NormalizeReason(raw string) (string, *Problem) {
+	raw = reqcheck.PastedBreaks(raw)
 	if !utf8.ValidString(raw) || strings.ContainsFunc(raw, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) {
 		return "", &Problem{Code: CodeInvalidCharacters, Message: "The reason contains characters that are not allowed."}
 	}

@@ -328,9 +328,13 @@ func (a *App) DeleteDocument(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusUnprocessableEntity, "Say why "+d.Filename+" is deleted.")
 		return
 	}
+	if d.Deleted != nil {
+		refuse(http.StatusConflict, a.goneMessage(r.Context(), d))
+		return
+	}
 	cur, err := a.Work.DocumentDelete(r.Context(), d.ID, user.Email, reason)
 	if errors.Is(err, store.ErrConflict) {
-		refuse(http.StatusConflict, d.Filename+" was deleted already by "+cur.Deleted.By+" ("+a.formatDateTime(cur.Deleted.At)+"): "+cur.Deleted.Reason)
+		refuse(http.StatusConflict, a.goneMessage(r.Context(), cur))
 		return
 	}
 	if err != nil {
@@ -373,7 +377,7 @@ func (a *App) ReplaceDocument(w http.ResponseWriter, r *http.Request) {
 	reason, problem := application.NormalizeReason(retry.Reason)
 	switch {
 	case old.Deleted != nil:
-		refuse(http.StatusConflict, old.Filename+" was deleted by "+old.Deleted.By+" ("+a.formatDateTime(old.Deleted.At)+"); upload the new file as a new document.")
+		refuse(http.StatusConflict, a.goneMessage(r.Context(), old)+" Upload the new file as a new document if it is still needed.")
 		return
 	case problem != nil:
 		refuse(http.StatusUnprocessableEntity, problem.Message)
@@ -384,12 +388,9 @@ func (a *App) ReplaceDocument(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := a.Work.DocumentReplace(r.Context(), old, doc, reason, file)
 	switch {
-	case errors.Is(err, store.ErrConflict) && !d.ID.IsZero():
-		a.rescore(r, l, "uploaded "+d.Filename, "")
-		a.documentsAnswer(w, r, l, user, old.Filename+" was deleted meanwhile by someone else; "+d.Filename+" was added as a new document.")
-		return
 	case errors.Is(err, store.ErrConflict):
-		refuse(http.StatusConflict, old.Filename+" was deleted meanwhile; upload the new file as a new document.")
+		// Someone replaced or deleted it meanwhile: nothing was stored.
+		refuse(http.StatusConflict, a.goneMessage(r.Context(), d)+" Nothing was uploaded; upload the new file as a new document if it is still needed.")
 		return
 	case err != nil && d.ID.IsZero():
 		a.ServerError(w, r, err)
@@ -593,6 +594,20 @@ func (a *App) documentsPanel(ctx context.Context, l model.Loan, user auth.User) 
 		d.Rows = append(d.Rows, row)
 	}
 	return d, nil
+}
+
+// goneMessage says, for a 409, that d was replaced or deleted, by whom
+// (by name), when and why.
+func (a *App) goneMessage(ctx context.Context, d model.Document) string {
+	del := d.Deleted
+	if del == nil {
+		return d.Filename + " was changed meanwhile."
+	}
+	by := a.staffNames(ctx).name(del.By)
+	if !del.ReplacedBy.IsZero() {
+		return d.Filename + " was r" + strings.TrimPrefix(replacedLine(*del, by, a.formatDateTime(del.At)), "R")
+	}
+	return d.Filename + " was deleted already by " + by + " (" + a.formatDateTime(del.At) + "). Reason: " + del.Reason
 }
 
 // replacedLine says what replaced a document, who, when and why (a

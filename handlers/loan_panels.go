@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 
 	"github.com/a-h/templ"
@@ -113,15 +114,27 @@ func (a *App) ShowChangedNotice(w http.ResponseWriter, r *http.Request) {
 // admin's save, upload or note, a job), the page's sections and panels
 // as the viewer may see them, out of band, as a successful save
 // refreshes them (views.LoanLive; the browser keeps an open form and a
-// panel holding unsaved typing). Without htmx it is a redirect to the
-// page.
+// panel holding unsaved typing). Without htmx it is always a redirect to
+// the page.
 func (a *App) ShowLive(w http.ResponseWriter, r *http.Request) {
 	l, ok := a.loadLoan(w, r)
 	if !ok {
 		return
 	}
+	if r.Header.Get("HX-Request") != "true" {
+		// Opened as a page (signing in to it, a link, a bookmark): the
+		// application's page, changed or not.
+		http.Redirect(w, r, loanURL(l.HumanID), http.StatusSeeOther)
+		return
+	}
 	q := r.URL.Query()
-	if l.Version <= parseVersion(q.Get("v")) && a.liveStamp(r.Context(), l) == q.Get("a") {
+	v, err := strconv.ParseInt(q.Get("v"), 10, 64)
+	if err != nil || v < 0 || !liveStampShape.MatchString(q.Get("a")) {
+		// Only a forged address: the page's poller sends what it was given.
+		a.ErrorPage(w, r, http.StatusBadRequest, "Bad request", "v must be a version and a the page's stamp, as the page's poller sends them.")
+		return
+	}
+	if l.Version <= v && a.liveStamp(r.Context(), l) == q.Get("a") {
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusNoContent)
 		return
@@ -160,5 +173,9 @@ func (a *App) liveStamp(ctx context.Context, l model.Loan) string {
 	}
 	return act + "." + note
 }
+
+// liveStampShape is what liveStamp makes (each part an ObjectID's hex or
+// empty); a page from before the stamp sends none.
+var liveStampShape = regexp.MustCompile(`^(|[0-9a-f]{0,24}\.[0-9a-f]{0,24})$`)
 
 func v64(n int64) string { return strconv.FormatInt(n, 10) }

@@ -8,7 +8,8 @@
 //     body, or once in each (url.Values.Get takes the first, r.FormValue
 //     prefers the body, a validator may see one copy and the store another);
 //   - text that is not valid UTF-8 or carries control characters (NUL, the
-//     other C0 and C1 controls, DEL) other than tab, CR and LF, in any key
+//     other C0 and C1 controls, DEL) other than tab, CR, LF and the line
+//     breaks pasted text brings (VT, FF, NEL: PastedBreaks), in any key
 //     or value; and a query or body that is not properly percent-encoded
 //     (net/url drops such pairs silently).
 //
@@ -95,17 +96,39 @@ func (e *Error) Message() string {
 func quote(s string) string { return strconv.Quote(s) }
 
 // Text reports whether s is valid UTF-8 without control characters other
-// than tab, CR and LF.
+// than tab, CR, LF and the pasted line breaks VT, FF and NEL.
 func Text(s string) bool {
 	if !utf8.ValidString(s) {
 		return false
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) && r != '\t' && r != '\r' && r != '\n' {
+		if unicode.IsControl(r) && r != '\t' && r != '\r' && r != '\n' && !pastedBreak(r) {
 			return false
 		}
 	}
 	return true
+}
+
+// pastedBreak reports whether r is a line-break control that text pasted
+// from elsewhere carries: VT (a word processor's manual line break,
+// Shift+Enter in Word), FF (a page break) and NEL (U+0085, from older
+// systems). Unicode counts all three as white space.
+func pastedBreak(r rune) bool { return r == '\v' || r == '\f' || r == 0x85 }
+
+// PastedBreaks returns s with its pasted line breaks (VT, FF, NEL) made
+// \n, as a textarea sends a line break typed there; text without any is
+// returned as it is. Free-text checks call it first, so a note or a
+// reason pasted from a document is kept with its lines, not refused.
+func PastedBreaks(s string) string {
+	if !strings.ContainsFunc(s, pastedBreak) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if pastedBreak(r) {
+			return '\n'
+		}
+		return r
+	}, s)
 }
 
 // Values checks that each key of v has one value and that every key and

@@ -47,7 +47,12 @@ func TestText(t *testing.T) {
 		{"\x1b[31m", false},
 		{"bell\a", false},
 		{"del\x7f", false},
-		{"c1\u0085", false},
+		{"c1\u0086", false},
+		// Line breaks pasted text brings (issue 18, found by a tester: a
+		// note pasted from a word processor was refused as a bad request).
+		{"line\vbreak", true},
+		{"page\fbreak", true},
+		{"next\u0085line", true},
 		{"\xff\xfe", false},
 		{"half\xe2\x82", false},
 	} {
@@ -215,4 +220,18 @@ func ExampleQuery() {
 	// Output:
 	// repeated_field status query
 	// The field "status" was sent more than once in the address. Send each field once.
+}
+
+func TestPastedBreaks(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"":                                 "",
+		"no breaks":                        "no breaks",
+		"Line one\vLine two":               "Line one\nLine two",
+		"Page\fNext page\u0085End\r\nCRLF": "Page\nNext page\nEnd\r\nCRLF",
+	} {
+		if got := reqcheck.PastedBreaks(in); got != want {
+			t.Errorf("PastedBreaks(%q) = %q, want %q", in, got, want)
+		}
+	}
 }

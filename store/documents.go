@@ -21,10 +21,13 @@ func (s *Store) documentFiles() *lungo.Bucket {
 }
 
 // DocumentCreate stores a document's bytes in GridFS and its record,
-// pending OCR. The caller publishes the OCR event next; if the process
-// dies between the two, DocumentsAwaitingOCR finds the record again.
+// pending OCR, under d.ID (a new id when zero). The caller publishes the
+// OCR event next; if the process dies between the two,
+// DocumentsAwaitingOCR finds the record again.
 func (s *Store) DocumentCreate(ctx context.Context, d model.Document, content io.Reader) (model.Document, error) {
-	d.ID = primitive.NewObjectID()
+	if d.ID.IsZero() {
+		d.ID = primitive.NewObjectID()
+	}
 	fileID, err := s.documentFiles().UploadFromStream(ctx, d.Filename, content,
 		options.GridFSUpload().SetMetadata(bson.M{"documentId": d.ID, "contentType": d.ContentType}))
 	if err != nil {
@@ -176,26 +179,34 @@ func (s *Store) documentDelete(ctx context.Context, id primitive.ObjectID, del m
 }
 
 // DocumentReplace uploads d in place of old (a document of the same
-// application) for reason (staff's words, required by the caller): d is
-// stored and queued for reading like any upload, old is marked deleted
-// as replaced by d with reason (its record and file kept), and the
-// replacement is in the application's history. An old document
-// deleted already is ErrConflict before anything is stored; one deleted
-// between the check and the replacement leaves d stored as a new
-// upload, returned with ErrConflict.
+// application) for reason (staff's words, required by the caller): old
+// is first marked deleted as replaced by d, with reason, only if nobody
+// deleted or replaced it meanwhile; then d is stored and queued for
+// reading like any upload, and the replacement is in the application's
+// history. Of two replacements of one document at once exactly one is
+// stored; the other is ErrConflict, returned with old as it then stands
+// (who replaced or deleted it), and stores nothing — so is one of a
+// document deleted already. If d cannot be stored, old is put back.
+// (A crash between the two leaves old marked replaced by a document that
+// was never stored: the panel then lists it replaced, and staff upload
+// the new file again.)
 func (s *Store) DocumentReplace(ctx context.Context, old model.Document, d model.Document, reason string, content io.Reader) (model.Document, error) {
 	if old.Deleted != nil {
-		return model.Document{}, fmt.Errorf("store: replace document %s: deleted already by %s: %w", old.ID.Hex(), old.Deleted.By, ErrConflict)
+		return old, fmt.Errorf("store: replace document %s: deleted already by %s: %w", old.ID.Hex(), old.Deleted.By, ErrConflict)
 	}
-	d.Replaces = old.ID
-	d, err := s.DocumentCreate(ctx, d, content)
+	d.ID, d.Replaces = primitive.NewObjectID(), old.ID
+	cur, err := s.documentDelete(ctx, old.ID, model.DocumentDeletion{By: d.UploadedBy, At: s.now(), Reason: reason, ReplacedBy: d.ID, ReplacedWith: d.Filename})
 	if err != nil {
-		return model.Document{}, err
+		return cur, err
 	}
-	if _, err := s.documentDelete(ctx, old.ID, model.DocumentDeletion{By: d.UploadedBy, At: d.UploadedAt, Reason: reason, ReplacedBy: d.ID, ReplacedWith: d.Filename}); err != nil {
-		s.record(ctx, model.Activity{LoanID: d.LoanID, At: d.UploadedAt, By: d.UploadedBy, Kind: model.ActivityUploaded, Subject: d.Filename, Text: d.Kind})
-		_, _ = s.PublishDocumentOCR(ctx, d)
-		return d, err
+	newID := d.ID
+	d, err = s.DocumentCreate(ctx, d, content)
+	if err != nil {
+		if _, uerr := s.documents.UpdateOne(context.WithoutCancel(ctx), bson.M{"_id": old.ID, "deleted.replacedBy": newID},
+			bson.M{"$unset": bson.M{"deleted": ""}}); uerr != nil {
+			s.logger.Error("store: a failed replacement left its old document marked replaced", "document", old.ID.Hex(), "err", uerr)
+		}
+		return model.Document{}, err
 	}
 	s.record(ctx, model.Activity{LoanID: d.LoanID, At: d.UploadedAt, By: d.UploadedBy, Kind: model.ActivityReplaced, Subject: old.Filename, Text: d.Filename, Reason: reason})
 	if _, err := s.PublishDocumentOCR(ctx, d); err != nil {

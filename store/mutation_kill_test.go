@@ -15,6 +15,7 @@ import (
 
 	"loandesk/model"
 
+	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 )
 
@@ -168,10 +169,26 @@ func TestDocumentDeleteAndReplace_InTheStore(t *testing.T) {
 	}
 
 	old := create("payslip.png")
+	stale := old // what a second admin's page read before the replacement
 	fresh, err := st.DocumentReplace(ctx, old, model.Document{LoanID: l.ID, LoanHumanID: l.HumanID, Kind: "income", Filename: "payslip-2.png",
 		ContentType: "image/png", UploadedBy: "uw@example.com"}, "the latest month", strings.NewReader("png2"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The second replacement of the same document (issue 18, found by a
+	// tester: both were stored, two live copies) is refused whole: it
+	// stores nothing and says who replaced it.
+	before, _ := st.DocumentsOfLoan(ctx, l.ID)
+	lost, err := st.DocumentReplace(ctx, stale, model.Document{LoanID: l.ID, LoanHumanID: l.HumanID, Kind: "income", Filename: "payslip-3.png",
+		ContentType: "image/png", UploadedBy: "admin@example.com"}, "mine is newer", strings.NewReader("png3"))
+	if !errors.Is(err, ErrConflict) || lost.ID != old.ID || lost.Deleted == nil || lost.Deleted.ReplacedBy != fresh.ID {
+		t.Fatalf("a second replacement: %v, %+v", err, lost.Deleted)
+	}
+	if after, _ := st.DocumentsOfLoan(ctx, l.ID); len(after) != len(before) {
+		t.Fatalf("a refused replacement stored a document: %d, then %d", len(before), len(after))
+	}
+	if n, _ := st.db.Collection("documents.files").CountDocuments(ctx, bson.M{"filename": "payslip-3.png"}); n != 0 {
+		t.Fatalf("a refused replacement stored its file (%d)", n)
 	}
 	old, _ = st.DocumentGet(ctx, old.ID)
 	if fresh.Replaces != old.ID || fresh.Deleted != nil || old.Deleted == nil || old.Deleted.ReplacedBy != fresh.ID ||

@@ -152,3 +152,50 @@ func TestLoanLive_FollowsUploadsNotesAndDeletions(t *testing.T) {
 	}
 	next("another admin's deletion", poller, map[string]string{"documents-panel": "Reason: Blurred", "loan-history": "Deleted pan-card.png"})
 }
+
+// The poll's address is the page's own: opened as a page (a link, or
+// signing in with it as next) it is the application's page, changed or
+// not; a signed-out poll sends the browser to sign in and back to the
+// page it shows (HX-Current-URL), not to the poll's address (a tester
+// signed in to '/live?v=1&a=…' and got a 204: the sign-in seemed to do
+// nothing); a forged version or stamp is a 400.
+func TestLoanLive_AddressesOutsideThePoller(t *testing.T) {
+	t.Parallel()
+	f := newLoanFixture(t)
+	viewer := newClient(t)
+	mustLogin(t, viewer, f.url, "viewer@example.com")
+	const page = "/loans/LN-2026-000042"
+	live := page + "/live?v=" + v(f.current(t).Version) + "&a=."
+	if r := get(t, viewer, f.url+live); r.status != http.StatusSeeOther || r.header.Get("Location") != page {
+		t.Errorf("opened as a page, unchanged: %d %q, want 303 to the page", r.status, r.header.Get("Location"))
+	}
+	if r := get(t, viewer, f.url+page+"/live?v=0&a=."); r.status != http.StatusSeeOther || r.header.Get("Location") != page {
+		t.Errorf("opened as a page, changed: %d %q, want 303 to the page", r.status, r.header.Get("Location"))
+	}
+	poll := func(c *http.Client, addr, current string) response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, f.url+addr, nil)
+		req.Header.Set("HX-Request", "true")
+		if current != "" {
+			req.Header.Set("HX-Current-URL", current)
+		}
+		return do(t, c, req)
+	}
+	for _, c := range []struct{ current, next string }{
+		{f.url + page + "?from=list", "/login?next=" + url.QueryEscape(page+"?from=list")},
+		{"https://evil.example" + page, "/login"}, // another host's page is no page of ours
+		{"", "/login"},
+	} {
+		if r := poll(newClient(t), live, c.current); r.status != http.StatusUnauthorized || r.header.Get("HX-Redirect") != c.next {
+			t.Errorf("signed out, showing %q: %d HX-Redirect %q, want 401 and %q", c.current, r.status, r.header.Get("HX-Redirect"), c.next)
+		}
+	}
+	for _, addr := range []string{"/live?v=abc&a=.", "/live?v=-1&a=.", "/live?v=1e3&a=.", "/live?v=1&a=zz.", "/live?v=1&a=" + strings.Repeat("a", 30) + "."} {
+		if r := poll(viewer, page+addr, ""); r.status != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", addr, r.status)
+		}
+	}
+	if r := poll(viewer, live, ""); r.status != http.StatusNoContent {
+		t.Errorf("the poller's own address: %d, want 204", r.status)
+	}
+}

@@ -124,3 +124,41 @@ func TestLoanNotes(t *testing.T) {
 		t.Errorf("%d notes after the refusals, want 2", n)
 	}
 }
+
+// Text pasted from a word processor carries its line and page breaks as
+// control characters (VT for Shift+Enter, FF, NEL): a note, a reason and
+// a free-text field with them are accepted with the breaks as line
+// breaks (a note's kept, a field's collapsed), not refused by the input
+// check as a bad request (issue 18, found by a tester: the note failed
+// with 'The request failed (400)' on every try).
+func TestPastedLineBreaksAreText(t *testing.T) {
+	t.Parallel()
+	f := newLoanFixture(t)
+	uw := newClient(t)
+	mustLogin(t, uw, f.url, "uw@example.com")
+	const page = "/loans/LN-2026-000042"
+	if r := send(t, uw, http.MethodPost, f.url, page+"/notes", url.Values{"text": {"Called HR.\vSlips Monday.\fPage 2\u0085End"}}, true); r.status != http.StatusOK {
+		t.Fatalf("note: %d %.300s", r.status, r.body)
+	}
+	if notes := f.notes(t); len(notes) != 1 || notes[0].Text != "Called HR.\nSlips Monday.\nPage 2\nEnd" {
+		t.Errorf("stored notes %+v", notes)
+	}
+	cur := f.current(t)
+	if r := send(t, uw, http.MethodPut, f.url, page+"/applicant", url.Values{"version": {v(cur.Version)}, "address": {"12, MG Road\vPune\f411001"}}, true); r.status != http.StatusOK {
+		t.Fatalf("address: %d %.300s", r.status, r.body)
+	}
+	if got := f.current(t).Applicant.Address; got != "12, MG Road Pune 411001" {
+		t.Errorf("stored address %q", got)
+	}
+	cur = f.current(t)
+	if r := send(t, uw, http.MethodPost, f.url, page+"/status", url.Values{"version": {v(cur.Version)}, "to": {model.StatusUnderReview}, "reason": {""}}, true); r.status >= 300 {
+		t.Fatalf("start review: %d", r.status)
+	}
+	cur = f.current(t)
+	if r := send(t, uw, http.MethodPost, f.url, page+"/status", url.Values{"version": {v(cur.Version)}, "to": {model.StatusOnHold}, "reason": {"Awaiting\vslips"}}, true); r.status >= 300 {
+		t.Fatalf("hold with a pasted reason: %d %.300s", r.status, r.body)
+	}
+	if h := f.current(t).History; len(h) == 0 || !strings.Contains(h[len(h)-1].Reason, "Awaiting\nslips") {
+		t.Errorf("the reason kept: %+v", h[len(h)-1])
+	}
+}

@@ -400,8 +400,8 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 			return
 		}
 		target := "/login"
-		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Path != "/" {
-			target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+		if back := returnTo(r); back != "" {
+			target += "?next=" + url.QueryEscape(back)
 		}
 		if r.Header.Get("HX-Request") == "true" {
 			w.Header().Set("HX-Redirect", target)
@@ -410,6 +410,25 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 		}
 		http.Redirect(w, r, target, http.StatusSeeOther)
 	})
+}
+
+// returnTo is where a signed-out request returns after signing in: the
+// page a plain GET asked for; for htmx, the page the browser shows
+// (HX-Current-URL, on this host), never the fragment or form it sent —
+// signing in to a live poll's or a panel's address would land on a bare
+// fragment or nothing. "" is the list (the sign-in's own default).
+func returnTo(r *http.Request) string {
+	if r.Header.Get("HX-Request") == "true" {
+		u, err := url.Parse(r.Header.Get("HX-Current-URL"))
+		if err != nil || u.Host != r.Host || u.Path == "" || u.Path == "/" {
+			return ""
+		}
+		return u.RequestURI()
+	}
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Path != "/" {
+		return r.URL.RequestURI()
+	}
+	return ""
 }
 
 // requireRole answers 403 unless the signed-in user has one of roles.
