@@ -182,3 +182,27 @@ test("The export's status line keeps its place: preparing an export moves nothin
   }
   expect(problems).toEqual([]);
 });
+
+test("Without JavaScript an export whose session ended goes to the sign-in page, and back to the filtered list (never a saved sign-in page)", async ({ browser, server, problems }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await signIn(page, server);
+  await page.goto(server.url + "/loans?city=pune&status=under_review");
+  const downloads: string[] = [];
+  page.on("download", (d) => downloads.push(d.suggestedFilename()));
+  await context.clearCookies();
+  await page.getByTestId("export-csv").click();
+  await expect(page).toHaveURL(/\/login\?next=/);
+  expect(downloads).toEqual([]);
+  await page.getByLabel("Email").fill("admin@example.com");
+  await page.getByLabel("Password").fill("e2e admin password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/loans\?city=pune&status=under_review$/);
+  // Signed in, the same link downloads the file and the page stays.
+  const downloaded = page.waitForEvent("download");
+  await page.getByTestId("export-csv").click();
+  expect((await downloaded).suggestedFilename()).toMatch(/^loans-.*pune.*\.csv$/);
+  await expect(page).toHaveURL(/\/loans\?city=pune&status=under_review$/);
+  await context.close();
+  expect(problems).toEqual([]);
+});

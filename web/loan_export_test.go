@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -59,6 +60,17 @@ func TestLoanExport_CSV(t *testing.T) {
 	href, _ := doc.Find(`[data-testid="export-csv"]`).Attr("href")
 	if href != "/loans/export.csv?product=home&sort=amount_asc" {
 		t.Fatalf("export link %q", href)
+	}
+	if _, download := doc.Find(`[data-testid="export-csv"]`).Attr("download"); download {
+		// Without JavaScript a download attribute saved the sign-in page
+		// as login.html when the session had ended (found by a tester).
+		t.Error("the export link has a download attribute")
+	}
+	// Signed out, it returns to the list it exports, filters kept.
+	for _, path := range []string{href, strings.Replace(href, ".csv", ".xlsx", 1)} {
+		if res := get(t, newClient(t), b.url+path); res.status != http.StatusSeeOther || res.header.Get("Location") != "/login?next="+url.QueryEscape("/loans?product=home&sort=amount_asc") {
+			t.Errorf("signed out %s: %d %q", path, res.status, res.header.Get("Location"))
+		}
 	}
 	res := get(t, c, b.url+href)
 	if res.status != http.StatusOK || res.header.Get("Content-Type") != "text/csv; charset=utf-8" {

@@ -426,6 +426,13 @@ func returnTo(r *http.Request) string {
 		return u.RequestURI()
 	}
 	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Path != "/" {
+		if strings.HasPrefix(r.URL.Path, "/loans/export.") {
+			// An export (a download) returns to the list it exports, its
+			// filters kept: signing in to the file would leave the
+			// browser on the sign-in page while it saves the file.
+			u := url.URL{Path: "/loans", RawQuery: r.URL.RawQuery}
+			return u.RequestURI()
+		}
 		return r.URL.RequestURI()
 	}
 	return ""
