@@ -562,7 +562,8 @@ type decideFunc func(l model.Loan) (model.Loan, model.LoanChange, error)
 
 // versioned is the protocol of a whole-record action (status, assignee)
 // made against the version the actor saw: read; who may act (allowed);
-// a newer version is a *Conflict naming the changes since; then the
+// a version it never had (below 1, above its own) is an *Invalid; a newer
+// version is a *Conflict naming the changes since; then the
 // rules and the change (decide); write with the version; a lost race
 // re-reads and reports the conflict.
 func (s *Service) versioned(ctx context.Context, loanID string, version int64, allowed func(model.Loan) error, decide decideFunc) (Result, error) {
@@ -580,6 +581,12 @@ func (s *Service) versionedWrite(ctx context.Context, loanID string, version int
 		}
 		if err := allowed(current); err != nil {
 			return Result{}, err
+		}
+		if version < 1 || version > current.Version {
+			// Not a version this application has had: no one changed it
+			// since, so a conflict would name a change that never was.
+			return Result{}, invalidField(current, "version", CodeStale, fmt.Sprintf(
+				"The version sent (%d) is not one this application has had; it is at version %d. Load it again.", version, current.Version))
 		}
 		if version != current.Version {
 			return Result{}, s.conflictSince(current, version)

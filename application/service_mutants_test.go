@@ -3,6 +3,7 @@ package application_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -75,7 +76,10 @@ func TestMaker(t *testing.T) {
 
 // A status change against an older version is a conflict naming exactly
 // the saves since (field-exact when the history covers them all); one
-// against a version that never was names nothing exactly.
+// against a version the application never had (above its own, below 1)
+// is invalid, saying so — a conflict would name a change nobody made
+// (issue 18, found by a tester: a bulk row sent at version 6 of 1 said
+// "seed changed this application (now version 1) since you loaded it").
 func TestService_ConflictNamesTheSavesSince(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -89,12 +93,26 @@ func TestService_ConflictNamesTheSavesSince(t *testing.T) {
 		version int64
 		since   int
 		exact   bool
-	}{{2, 1, true}, {1, 2, true}, {9, 0, false}, {0, 2, false}} {
+	}{{2, 1, true}, {1, 2, true}} {
 		_, err := b.svc.ChangeStatus(ctx, application.StatusRequest{Actor: uw, LoanID: b.loan.HumanID, Version: tc.version, To: model.StatusUnderReview})
 		var c *application.Conflict
 		if !errors.As(err, &c) || len(c.Since) != tc.since || c.Exact != tc.exact || tc.since > 0 && c.Since[tc.since-1].Version != 3 {
 			t.Errorf("ChangeStatus at version %d of 3: %v (%+v); want %d entries, exact %v", tc.version, err, c, tc.since, tc.exact)
 		}
+	}
+	for _, v := range []int64{9, 4, 0, -1} {
+		_, err := b.svc.ChangeStatus(ctx, application.StatusRequest{Actor: uw, LoanID: b.loan.HumanID, Version: v, To: model.StatusUnderReview})
+		var inv *application.Invalid
+		want := fmt.Sprintf("The version sent (%d) is not one this application has had; it is at version 3. Load it again.", v)
+		if !errors.As(err, &inv) || inv.Message() != want {
+			t.Errorf("ChangeStatus at version %d of 3: %v, want invalid %q", v, err, want)
+		}
+		if _, err := b.svc.Assign(ctx, application.AssignRequest{Actor: uw, LoanID: b.loan.HumanID, Version: v, Assignee: "uw@example.com"}); !errors.As(err, &inv) {
+			t.Errorf("Assign at version %d of 3: %v, want invalid", v, err)
+		}
+	}
+	if l, _ := b.st.LoanGet(ctx, b.loan.HumanID); l.Version != 3 || l.Status != model.StatusSubmitted {
+		t.Errorf("a refused request changed the application: version %d, %s", l.Version, l.Status)
 	}
 }
 

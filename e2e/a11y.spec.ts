@@ -1,6 +1,8 @@
 import AxeBuilder from "@axe-core/playwright";
+import path from "node:path";
 import { Page } from "@playwright/test";
 import { test, expect, signIn } from "./fixtures";
+import { fixtures } from "./global-setup";
 
 /** The serious and critical accessibility violations axe-core finds on
  * the page as it is now, one line each (rule, impact, where). Only
@@ -128,6 +130,34 @@ test("the admin and security pages (users, a user, audit, password, two-factor e
   await page.keyboard.press("?");
   await expect(page.getByTestId("shortcuts-help")).toBeVisible();
   await scanBothSchemes(page, "shortcuts help", found, want);
+  expect(found).toEqual(want);
+  expect(Object.keys(found)).toHaveLength(2 * (paths.length + 1));
+  expect(problems).toEqual([]);
+});
+
+test("at 390 px the schedule, the KFS, the journal and a loan with a document have no serious or critical axe violations (light and dark): tables that scroll sideways take the keyboard", async ({
+  page,
+  server,
+  problems,
+}) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signIn(page, server);
+  const found: Record<string, string[]> = {};
+  const want: Record<string, string[]> = {};
+  const loan = await firstLoan(page, server.url, "under_review");
+  const paths = [`/loans/${loan}/schedule`, `/loans/${loan}/kfs`, "/admin/ledger"];
+  for (const path of paths) {
+    await page.goto(server.url + path);
+    await scanBothSchemes(page, path, found, want);
+  }
+  // A document's links (its download link sits in a line of text).
+  await page.goto(`${server.url}/loans/${loan}`);
+  const docs = page.getByTestId("documents-panel");
+  await docs.getByLabel("Kind", { exact: true }).selectOption("pan");
+  await docs.getByLabel("File").setInputFiles(path.join(fixtures, "pan-card.png"));
+  await docs.getByTestId("upload").click();
+  await expect(docs.getByTestId("document-download")).toBeVisible();
+  await scanBothSchemes(page, `/loans/${loan} with a document`, found, want);
   expect(found).toEqual(want);
   expect(Object.keys(found)).toHaveLength(2 * (paths.length + 1));
   expect(problems).toEqual([]);

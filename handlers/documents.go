@@ -163,6 +163,9 @@ func (a *App) documentRefuser(w http.ResponseWriter, r *http.Request, l model.Lo
 			return
 		}
 		d.Error = msg
+		if kind := r.PostForm.Get("kind"); retry == nil && application.DocumentKindLabel(kind) != kind {
+			d.UploadKind = kind // a known kind: offered again
+		}
 		if retry != nil {
 			for i := range d.Rows {
 				if d.Rows[i].ID == retry.ID && d.Rows[i].CanChange {
@@ -260,7 +263,10 @@ func (a *App) receiveUpload(w http.ResponseWriter, r *http.Request, l model.Loan
 	// pages and page sizes, a password): refused now rather than failed
 	// later, or worse, read.
 	if err := inspectUpload(r.Context(), file, contentType); ocr.IsRefused(err) {
-		return fail(http.StatusUnprocessableEntity, err.Error())
+		// In staff terms: a tool's own words (pdfinfo's syntax errors, a
+		// decoder's) go to the log, not to the panel.
+		a.Logger.Info("upload refused", "loan", l.HumanID, "file", filename, "why", err.Error())
+		return fail(http.StatusUnprocessableEntity, staffError(err.Error()))
 	} else if err != nil && !errors.Is(err, ocr.ErrMissingTool) {
 		file.Close()
 		a.ServerError(w, r, err)

@@ -53,7 +53,9 @@ func (a *App) BulkAssignLoans(w http.ResponseWriter, r *http.Request) {
 		a.bulkRefused(w, r, user, false, "Too many selected: assign at most "+strconv.Itoa(bulkMax)+" applications at a time.")
 		return
 	case to != "" && !a.isStaff(r, to):
-		a.ErrorPage(w, r, http.StatusUnprocessableEntity, "No such assignee", "Choose an admin or underwriter from the list.")
+		// The list again with the ticks and filters (the choice may have
+		// left the staff, or changed role, while the list was open).
+		a.bulkRefused(w, r, user, false, "Nothing was assigned: "+to+" is not an admin or underwriter (any more). Choose one from the list.")
 		return
 	}
 

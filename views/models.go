@@ -393,6 +393,8 @@ type Documents struct {
 	Error     string
 	Notice    string // what was just done (deleted, replaced)
 	OOB       bool   // swapped in out of band (a save, the live refresh)
+	// UploadKind is the kind a refused upload chose, offered again.
+	UploadKind string
 }
 
 // DocumentRow is one document.

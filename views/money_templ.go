@@ -378,7 +378,7 @@ func LedgerPage(p Page, loanURL, humanID string, entries []LedgerEntry, totals [
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "</a><h1 class=\"mt-1 mb-4 text-2xl font-semibold\">Ledger</h1><div class=\"card overflow-x-auto\"><table class=\"w-full whitespace-nowrap text-left text-sm tabular-nums\" data-testid=\"ledger\"><thead class=\"text-xs uppercase tracking-wide text-slate-500\"><tr><th class=\"py-2\">Date</th><th>Transaction</th><th>Account</th><th class=\"text-right\">Debit</th><th class=\"text-right\">Credit</th><th class=\"text-right\">Balance</th><th>UTR</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "</a><h1 class=\"mt-1 mb-4 text-2xl font-semibold\">Ledger</h1><div class=\"card overflow-x-auto\" tabindex=\"0\" role=\"region\" aria-label=\"Ledger (scrolls sideways)\"><table class=\"w-full whitespace-nowrap text-left text-sm tabular-nums\" data-testid=\"ledger\"><thead class=\"text-xs uppercase tracking-wide text-slate-500\"><tr><th class=\"py-2\">Date</th><th>Transaction</th><th>Account</th><th class=\"text-right\">Debit</th><th class=\"text-right\">Credit</th><th class=\"text-right\">Balance</th><th>UTR</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -576,7 +576,7 @@ func TrialBalancePage(p Page, rows []TrialRow, debits, credits string, balanced 
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "<h1 class=\"mb-4 text-2xl font-semibold\">Trial balance</h1><div class=\"card overflow-x-auto\"><table class=\"w-full text-sm tabular-nums\" data-testid=\"trial-balance\"><thead class=\"text-xs uppercase tracking-wide text-slate-500\"><tr><th class=\"py-2 text-left\">Account</th><th class=\"text-right\">Debits</th><th class=\"text-right\">Credits</th><th class=\"text-right\">Balance (Dr − Cr)</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "<h1 class=\"mb-4 text-2xl font-semibold\">Trial balance</h1><div class=\"card overflow-x-auto\" tabindex=\"0\" role=\"region\" aria-label=\"Trial balance (scrolls sideways)\"><table class=\"w-full text-sm tabular-nums\" data-testid=\"trial-balance\"><thead class=\"text-xs uppercase tracking-wide text-slate-500\"><tr><th class=\"py-2 text-left\">Account</th><th class=\"text-right\">Debits</th><th class=\"text-right\">Credits</th><th class=\"text-right\">Balance (Dr − Cr)</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

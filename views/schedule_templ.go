@@ -219,7 +219,7 @@ func SchedulePage(p Page, s ScheduleView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "\" class=\"btn-secondary\">Key Fact Statement</a></p></div><div class=\"card overflow-x-auto\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "\" class=\"btn-secondary\">Key Fact Statement</a></p></div><div class=\"card overflow-x-auto\" tabindex=\"0\" role=\"region\" aria-label=\"Repayment schedule (scrolls sideways)\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -597,7 +597,7 @@ func KFSPage(p Page, s ScheduleView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "</section><section><h2 class=\"mb-2 text-sm font-semibold\">Repayment schedule</h2><div class=\"overflow-x-auto print:overflow-visible\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "</section><section><h2 class=\"mb-2 text-sm font-semibold\">Repayment schedule</h2><div class=\"overflow-x-auto print:overflow-visible\" tabindex=\"0\" role=\"region\" aria-label=\"Repayment schedule (scrolls sideways)\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -32,11 +32,25 @@ func TestUpload_HostileDocumentsAreRefused(t *testing.T) {
 		{"poster.pdf", "200 × 200 inches", ocrtest.BigPagePDF(200)},
 		{"blank400.pdf", "400 pages", ocrtest.ManyPagesPDF(400)},
 		{"locked.pdf", "password-protected", ocrtest.EncryptedPDF()},
+		// Damaged files are said in staff terms, never in the tool's own
+		// words (found by a new-user check: pdfinfo's "Syntax Error (199):
+		// Illegal character", a decoder's "unexpected EOF").
+		{"torn.pdf", "The PDF could not be read (it may be damaged or password-protected) — upload another copy.", []byte("%PDF-1.4\n{\x8f\x01garbage ]] >> no trailer")},
+		{"torn.png", "The file could not be read as an image — upload a clearer copy.", append([]byte("\x89PNG\r\n\x1a\n"), "\x00\x00\x00\x0dIHDR\x00\x00"...)},
 	} {
 		began := time.Now()
 		res := upload(t, c, f.url, f.loan.HumanID, "income", tc.name, tc.data)
 		if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, tc.want) {
 			t.Errorf("%s: status %d, want 422 saying %q:\n%.300s", tc.name, res.status, tc.want, res.body)
+		}
+		for _, raw := range []string{"pdfinfo", "Syntax Error", "EOF", "ocr:"} {
+			if strings.Contains(res.body, raw) {
+				t.Errorf("%s: the answer shows the tool's words %q", tc.name, raw)
+			}
+		}
+		// The kind chosen stays chosen for the next try.
+		if got := parse(t, res.body).Find(`#document-kind option[selected]`).AttrOr("value", ""); got != "income" {
+			t.Errorf("%s: the refused upload's form offers kind %q, want income", tc.name, got)
 		}
 		t.Logf("%s: %d in %s", tc.name, res.status, time.Since(began).Round(time.Millisecond))
 	}

@@ -32,6 +32,11 @@ func TestBulkRefusalKeepsTheFormAndFilters(t *testing.T) {
 			"a reason is required", "  ", true},
 		"assign, nothing ticked": {"/loans/bulk-assign", url.Values{"back": {back}, "reason": {"Typed before choosing Assign"}, "assignee": {"uw@example.com"}},
 			"Nothing selected: tick the applications to assign, then choose Assign selected.", "Typed before choosing Assign", false},
+		// Someone who left the staff (or changed role) while the list was
+		// open; it was a bare error page that lost the ticks (found by a
+		// tester).
+		"assign, not staff": {"/loans/bulk-assign", url.Values{"back": {back}, "reason": {""}, "row-LN-2026-000042": {"1"}, "assignee": {"left@example.com"}},
+			"Nothing was assigned: left@example.com is not an admin or underwriter (any more).", "", true},
 	} {
 		res := send(t, uw, http.MethodPost, f.url, tc.path, tc.form, false)
 		if res.status != http.StatusUnprocessableEntity {
@@ -57,8 +62,12 @@ func TestBulkRefusalKeepsTheFormAndFilters(t *testing.T) {
 		if got, _ := doc.Find(`#bulk-form input[name="back"]`).Attr("value"); got != back {
 			t.Errorf("%s: the form goes back to %q, want %q", name, got, back)
 		}
-		if got, _ := doc.Find(`#bulk-assignee option[selected]`).Attr("value"); got != tc.form.Get("assignee") {
-			t.Errorf("%s: the assignee chosen is %q, want %q", name, got, tc.form.Get("assignee"))
+		wantAssignee := tc.form.Get("assignee")
+		if name == "assign, not staff" {
+			wantAssignee = "" // not offered
+		}
+		if got, _ := doc.Find(`#bulk-assignee option[selected]`).Attr("value"); got != wantAssignee {
+			t.Errorf("%s: the assignee chosen is %q, want %q", name, got, wantAssignee)
 		}
 		if _, checked := doc.Find(`input[name="row-LN-2026-000042"]`).Attr("checked"); checked != tc.ticked {
 			t.Errorf("%s: LN-2026-000042 ticked %v, want %v", name, checked, tc.ticked)
