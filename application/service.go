@@ -393,7 +393,7 @@ func (s *Service) approve(actor auth.User, l model.Loan, reason string) (model.L
 	case l.Score == nil:
 		return l, model.LoanChange{}, invalid(CodeNoScore, "There is no score yet: score the application before approving it.")
 	case !ScoreIsCurrent(l):
-		return l, model.LoanChange{}, invalid(CodeStaleScore, fmt.Sprintf("The score is stale: v%d, application v%d. Score it again before approving.", l.Score.Version, l.Version))
+		return l, model.LoanChange{}, invalid(CodeStaleScore, fmt.Sprintf("The score is of version %d and the application has changed since (it is at version %d): score it again (Score now), then approve.", l.Score.Version, l.Version))
 	}
 	maker, _ := Maker(l)
 	for _, m := range Makers(l) {

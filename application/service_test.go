@@ -517,7 +517,7 @@ func TestService_MakerChecker(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := move(b, uw, model.StatusApproved, "")
-		if code(err) != application.CodeStaleScore || err.(*application.Invalid).Message() != "The score is stale: v2, application v5. Score it again before approving." {
+		if code(err) != application.CodeStaleScore || err.(*application.Invalid).Message() != "The score is of version 2 and the application has changed since (it is at version 5): score it again (Score now), then approve." {
 			t.Fatalf("stale: %v", err)
 		}
 		b.scoreNow(t)

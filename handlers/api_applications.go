@@ -452,6 +452,7 @@ func (a *App) APIPatchApplication(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		a.APIServerError(w, r, err)
 	default:
+		a.rescoreEdited(r, res)
 		a.writeJSON(w, r, http.StatusOK, toAPI(res.Loan))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/go-chi/chi/v5"
 
@@ -72,6 +73,7 @@ func (a *App) UpdateLoanSection(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		a.ServerError(w, r, err)
 	default:
+		a.rescoreEdited(r, res)
 		notice := fmt.Sprintf("Saved as version %d.", res.Loan.Version)
 		if !res.Saved {
 			notice = "Nothing had changed."
@@ -96,4 +98,17 @@ func sectionInput(r *http.Request, section application.Section) map[string]strin
 		}
 	}
 	return raw
+}
+
+// rescoreEdited asks for an application scored before to be scored again
+// once an edit saved a new version: a score of an older version is
+// stale, and approving then would be offered and refused (found by a
+// new-user check: income edited, the old decline still shown, Approve
+// refused with "the score is stale"). Once per version (its dedupe key);
+// an application never scored is left to its documents and Score now.
+func (a *App) rescoreEdited(r *http.Request, res application.Result) {
+	if !res.Saved || res.Loan.Score == nil {
+		return
+	}
+	a.rescore(r, res.Loan, "edited (version "+strconv.FormatInt(res.Loan.Version, 10)+")", res.Loan.HumanID+"@v"+strconv.FormatInt(res.Loan.Version, 10))
 }
