@@ -183,3 +183,38 @@ test("a page someone is only viewing shows another admin's upload and note withi
   await expect(notes.getByTestId("note")).toHaveCount(2);
   expect(problems).toEqual([]);
 });
+
+test("a panel kept for its typing says it changed meanwhile, and shows the latest when asked", async ({ page, browser, server, problems }) => {
+  await page.clock.install();
+  await signIn(page, server);
+  await page.goto(server.url + "/loans?status=under_review");
+  await page.getByTestId("loan-row").first().getByRole("link").first().click();
+  const status = page.getByTestId("status-panel");
+  await status.getByLabel("Reason").fill("Typed while the other admin acted");
+
+  const other = await browser.newContext();
+  const b = await other.newPage();
+  await signIn(b, server);
+  await b.goto(page.url());
+  await b.getByTestId("status-panel").getByLabel("Reason").fill("Waiting for slips");
+  await b.getByTestId("status-panel").getByTestId("status-on_hold").click();
+  await expect(b.getByTestId("loan-status")).toHaveText("On hold");
+  await other.close();
+
+  // Within one poll: the panel keeps the typing and says it is behind.
+  await page.clock.fastForward(11_000);
+  await expect(page.getByTestId("history")).toContainText("Waiting for slips");
+  await expect(status.getByTestId("panel-changed")).toContainText("This changed meanwhile");
+  await expect(status.getByLabel("Reason")).toHaveValue("Typed while the other admin acted");
+  await expect(page.getByTestId("loan-status")).toHaveText("Under review");
+  // Show the latest: it asks first (the typing would be lost); No keeps it.
+  page.once("dialog", (d) => void d.dismiss());
+  await status.getByRole("button", { name: "Show the latest" }).click();
+  await expect(status.getByLabel("Reason")).toHaveValue("Typed while the other admin acted");
+  page.once("dialog", (d) => void d.accept());
+  await page.getByRole("button", { name: "Show the latest" }).click();
+  await expect(page.getByTestId("loan-status")).toHaveText("On hold");
+  await expect(page.getByTestId("panel-changed")).toHaveCount(0);
+  await expect(page.getByTestId("status-panel").getByTestId("status-under_review")).toBeVisible();
+  expect(problems).toEqual([]);
+});

@@ -173,8 +173,41 @@
   // (formOpenIn), as it is.
   document.addEventListener("htmx:oobBeforeSwap", function (e) {
     var t = e.detail.target;
-    if (t && (dirtyForms(t).length > 0 || formOpenIn(t))) e.detail.shouldSwap = false;
+    if (!t || !(dirtyForms(t).length > 0 || formOpenIn(t))) return;
+    e.detail.shouldSwap = false;
+    // A section's own notice (its changed-notice poller) says it; any
+    // other panel says here that it is behind, and keeps the latest.
+    if (!(t.id && t.id.indexOf("section-") === 0)) keepLatest(t, e.detail.fragment);
   });
+  // keepLatest marks a panel kept as it was for its typing: a notice at
+  // its top says it changed meanwhile, with a button that shows the
+  // latest (asking first, as the typing there is then lost).
+  function keepLatest(panel, fragment) {
+    var latest = fragment && fragment.firstElementChild ? fragment.firstElementChild.cloneNode(true) : null;
+    if (!latest) return;
+    latest.removeAttribute("hx-swap-oob");
+    panel._latest = latest;
+    if (panel.querySelector("[data-panel-changed]")) return;
+    var note = document.createElement("p");
+    note.setAttribute("role", "status");
+    note.setAttribute("data-panel-changed", "");
+    note.setAttribute("data-testid", "panel-changed");
+    note.className = "mb-3 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-800";
+    note.textContent = "This changed meanwhile (another admin, or a job); what you typed here is kept. ";
+    var show = document.createElement("button");
+    show.type = "button";
+    show.className = "font-medium underline";
+    show.textContent = "Show the latest";
+    show.addEventListener("click", function () {
+      var dirty = dirtyForms(panel);
+      if (dirty.length > 0 && !window.confirm("Discard your unsaved changes to " + names(dirty) + "?")) return;
+      var fresh = panel._latest;
+      panel.replaceWith(fresh);
+      window.htmx.process(fresh);
+    });
+    note.appendChild(show);
+    panel.insertBefore(note, panel.firstChild);
+  }
 
   // The loan page follows other admins' and jobs' changes: its poller
   // (#loan-live, views.LoanLivePoller) asks every 10 s whether the
