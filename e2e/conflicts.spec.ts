@@ -9,7 +9,7 @@ test("a stale status move, assignment or section save shows who changed what, ap
   // The other admin's changes land between two of the page's live polls
   // (live.spec.ts): every poll here answers "unchanged", so the page is
   // stale when the first admin acts, whatever the machine's speed.
-  await page.route(/\/live\?v=\d+$/, (route) => route.fulfill({ status: 204 }));
+  await page.route(/\/live\?v=\d+(&|$)/, (route) => route.fulfill({ status: 204 }));
   await signIn(page, server);
   await addUser(page, server, { email: "chandra@example.com", name: "Chandra Rao", role: "admin", password: "quiet-river-4827-lamp" });
   await page.goto(server.url + "/loans?status=under_review");

@@ -105,3 +105,38 @@ test("without JavaScript the edit page opens with its first field focused", asyn
   await expect(page.getByTestId("section-terms").getByLabel("Product")).toBeFocused();
   await context.close();
 });
+
+test("focus lands where the work is after a refused upload, a note added, an assignment, a status move and a refused filter (never on the page's body)", async ({ page, server, problems }) => {
+  await signIn(page, server);
+  await openFirst(page, server.url, "under_review");
+  const focused = () => page.evaluate(() => {
+    const el = document.activeElement!;
+    return el === document.body ? "BODY" : (el.getAttribute("data-testid") || el.id || el.tagName);
+  });
+  // A refused upload: the file to choose again.
+  const docs = page.getByTestId("documents-panel");
+  await docs.getByLabel("Kind", { exact: true }).selectOption("income");
+  await docs.getByLabel("File").setInputFiles({ name: "torn.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.4\n{garbage") });
+  await docs.getByTestId("upload").click();
+  await expect(docs.getByTestId("upload-error")).toBeVisible();
+  await expect.poll(focused).toBe("document-file");
+  await expect(docs.getByLabel("Kind", { exact: true })).toHaveValue("income");
+  // A note added: the notes' heading.
+  await page.getByTestId("notes-panel").getByLabel("Add a note").fill("Focus check");
+  await page.getByTestId("add-note").click();
+  await expect(page.getByTestId("note-notice")).toBeVisible();
+  await expect.poll(focused).toBe("notes-heading");
+  // An assignment and a status move reload the page: what was done.
+  await page.getByTestId("assign-panel").getByRole("combobox").selectOption({ index: 1 });
+  await page.getByTestId("assign").click();
+  await expect(page.getByTestId("flash")).toBeVisible();
+  await expect.poll(focused).toBe("flash");
+  await page.getByTestId("status-panel").getByLabel("Reason").fill("Waiting for slips");
+  await page.getByTestId("status-on_hold").click();
+  await expect(page.getByTestId("loan-status")).toHaveText("On hold");
+  await expect.poll(focused).toBe("flash");
+  // A refused filter: the field in error.
+  await page.goto(server.url + "/loans?min=abc");
+  await expect.poll(focused).toBe("loan-min");
+  expect(problems).toEqual([]);
+});

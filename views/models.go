@@ -418,6 +418,17 @@ type DocumentRow struct {
 	Retry DocumentRetry
 }
 
+// retrying reports whether a row's form is open again after a refusal
+// (its reason takes the focus, not the upload form's file).
+func (d Documents) retrying() bool {
+	for _, r := range d.Rows {
+		if r.Retry.Action != "" {
+			return true
+		}
+	}
+	return false
+}
+
 func oobDocuments(d Documents) Documents { d.OOB = true; return d }
 func oobNotes(n LoanNotes) LoanNotes     { n.OOB = true; return n }
 
