@@ -307,16 +307,9 @@ func (a *App) ShowLoanList(w http.ResponseWriter, r *http.Request) {
 	// canonical form, as htmx pushes it, so the address bar and bookmarks
 	// stay short and comparable. Not when a field is wrong: the form
 	// shows the message beside what was typed.
-	if r.Header.Get("HX-Request") != "true" && len(q.Errors) == 0 && hasEmptyValue(r.URL.Query()) {
-		target := q.url(nil)
-		if r.URL.Query().Get("select") == "all" {
-			sep := "?"
-			if strings.Contains(target, "?") {
-				sep = "&"
-			}
-			target += sep + "select=all"
-		}
-		http.Redirect(w, r, target, http.StatusSeeOther)
+	plain := r.Header.Get("HX-Request") != "true" && len(q.Errors) == 0
+	if plain && hasEmptyValue(r.URL.Query()) {
+		http.Redirect(w, r, canonicalList(q, r), http.StatusSeeOther)
 		return
 	}
 	user, _ := auth.UserFrom(r.Context())
@@ -324,6 +317,15 @@ func (a *App) ShowLoanList(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		a.ServerError(w, r, err)
 		return
+	}
+	// A page past the end shows the last page: its address says so (it
+	// kept page=1000000 beside "Page 40 of 40").
+	if vm.Pager.Page != q.Page {
+		q.Page = vm.Pager.Page
+		if plain {
+			http.Redirect(w, r, canonicalList(q, r), http.StatusSeeOther)
+			return
+		}
 	}
 	status := http.StatusOK
 	if len(q.Errors) > 0 {
@@ -335,6 +337,20 @@ func (a *App) ShowLoanList(w http.ResponseWriter, r *http.Request) {
 	a.respond(w, r, status, views.LoanListResults(vm, true), func() {
 		a.render(w, r, status, views.LoanListPage(a.page(r, "Loans", "loans"), vm))
 	})
+}
+
+// canonicalList is q's address as htmx pushes it, with r's select=all
+// kept (the page with every row ticked).
+func canonicalList(q listQuery, r *http.Request) string {
+	target := q.url(nil)
+	if r.URL.Query().Get("select") == "all" {
+		sep := "?"
+		if strings.Contains(target, "?") {
+			sep = "&"
+		}
+		target += sep + "select=all"
+	}
+	return target
 }
 
 // hasEmptyValue reports whether a parameter of v is given empty.
@@ -355,19 +371,20 @@ func (a *App) loanListView(ctx context.Context, q listQuery, user auth.User, sel
 		return views.LoanList{}, err
 	}
 	vm := views.LoanList{
-		CanFile:   application.CanWork(user.Role),
-		Tabs:      listTabs(q, page.Counts),
-		Rows:      a.loanRows(ctx, page.Loans),
-		Total:     page.Total,
-		Matching:  page.Matching,
-		Query:     q.Q,
-		Status:    q.Status,
-		Assignee:  q.Assignee,
-		Assignees: a.assigneeChoices(ctx, q.Assignee),
-		Sort:      q.Sort,
-		Sorts:     choices(sortLabels, q.Sort),
-		Pager:     pager(q, page),
-		Queue:     queueView(q),
+		CanFile:       application.CanWork(user.Role),
+		Tabs:          listTabs(q, page.Counts),
+		Rows:          a.loanRows(ctx, page.Loans),
+		Total:         page.Total,
+		Matching:      page.Matching,
+		Query:         q.Q,
+		SearchIgnored: store.SearchIgnored(q.Q),
+		Status:        q.Status,
+		Assignee:      q.Assignee,
+		Assignees:     a.assigneeChoices(ctx, q.Assignee),
+		Sort:          q.Sort,
+		Sorts:         choices(sortLabels, q.Sort),
+		Pager:         pager(q, page),
+		Queue:         queueView(q),
 	}
 	labelCounts(&vm)
 	if application.CanWork(user.Role) {

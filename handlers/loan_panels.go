@@ -32,7 +32,7 @@ func (a *App) livePanels(ctx context.Context, l model.Loan, user auth.User) (vie
 	if err != nil {
 		return docs, jobs, score, err
 	}
-	score.Pending = docs.Busy || jobs.Pending
+	score.Pending, score.Reading = docs.Busy || jobs.Pending, docs.Busy
 	return docs, jobs, score, nil
 }
 

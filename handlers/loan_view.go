@@ -193,9 +193,10 @@ func (a *App) historyEntries(history []model.LoanChange, names staffNames) []vie
 		}
 		for _, c := range h.Fields {
 			ch := views.Change{Label: application.Label(c.Field), From: application.Display(c.Field, c.From), To: application.Display(c.Field, c.To)}
-			if c.Field == "assignee" { // staff by name, the e-mail as the tooltip
+			if c.Field == "assignee" { // staff by name, the e-mail as the tooltip; none is Nobody
 				ch.From, ch.FromTitle = names.person(c.From)
 				ch.To, ch.ToTitle = names.person(c.To)
+				ch.From, ch.To = cmpOr(ch.From, "Nobody"), cmpOr(ch.To, "Nobody")
 			}
 			e.Changes = append(e.Changes, ch)
 		}

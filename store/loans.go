@@ -49,29 +49,42 @@ func LoanSearchKeys(l model.Loan) []string {
 // SearchTokens turns what someone typed into the search box into the
 // prefixes a loan's search keys must start with: lower-cased words, and a phone number (typed
 // with or without +91, spaces or dashes) as its last ten digits. Words
-// under two characters are dropped; at most six count.
+// under two characters are dropped; at most six count (SearchIgnored
+// lists the others, to tell the searcher).
 func SearchTokens(q string) []string {
+	tokens, _ := searchWords(q)
+	return tokens
+}
+
+// SearchIgnored is the words of q, as typed, that SearchTokens leaves
+// out: words of one character, and words after the sixth searched.
+func SearchIgnored(q string) []string {
+	_, ignored := searchWords(q)
+	return ignored
+}
+
+func searchWords(q string) (tokens, ignored []string) {
 	if isPhoneLike(q) {
 		d := digitsOnly(q)
-		return []string{d[len(d)-10:]}
+		return []string{d[len(d)-10:]}, nil
 	}
-	var tokens []string
 	seen := map[string]bool{}
-	for _, w := range strings.Fields(foldText(q)) {
+	for _, typed := range strings.Fields(q) {
+		w := foldText(typed)
 		if isPhoneLike(w) {
 			d := digitsOnly(w)
 			w = d[len(d)-10:]
 		}
-		if len([]rune(w)) < 2 || seen[w] {
-			continue
-		}
-		seen[w] = true
-		tokens = append(tokens, w)
-		if len(tokens) == 6 {
-			break
+		switch {
+		case seen[w]:
+		case len([]rune(w)) < 2 || len(tokens) == 6:
+			ignored = append(ignored, typed)
+		default:
+			seen[w] = true
+			tokens = append(tokens, w)
 		}
 	}
-	return tokens
+	return tokens, ignored
 }
 
 // foldText is how search compares text: lower case, in Unicode

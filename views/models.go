@@ -3,6 +3,8 @@
 // store types, and do no I/O.
 package views
 
+import "strings"
+
 // Assets are the versioned URLs of the static files every page loads.
 type Assets struct {
 	CSS  string
@@ -46,6 +48,7 @@ type LoanList struct {
 	// people ("10,000"); StatusLabel names the chosen tab ("" for All).
 	TotalLabel, MatchingLabel, StatusLabel string
 	Query                                  string
+	SearchIgnored                          []string // words of Query the search leaves out (store.SearchIgnored)
 	Status                                 string
 	Assignee                               string
 	Assignees                              []Choice
@@ -432,6 +435,15 @@ func (d Documents) retrying() bool {
 func oobDocuments(d Documents) Documents { d.OOB = true; return d }
 func oobNotes(n LoanNotes) LoanNotes     { n.OOB = true; return n }
 
+// quotedWords lists words in curly quotes: “x”, “zz”.
+func quotedWords(words []string) string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		out[i] = "“" + w + "”"
+	}
+	return strings.Join(out, ", ")
+}
+
 // replaceKind is the kind the Replace form offers first: the one just
 // chosen in a refused replacement, else the document's own.
 func replaceKind(row DocumentRow) string {
@@ -458,6 +470,7 @@ type ScoreView struct {
 	Reasons        []ScoreLine
 	CanScore       bool
 	Queued         bool
+	Reading        bool // a document is still being read (scoring waits for it)
 	// Pending: a document is being read or a scoring is queued or
 	// running; the panel polls until nothing is.
 	Pending bool

@@ -9,6 +9,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"loandesk/model"
+	"loandesk/ocr/ocrtest"
 	"loandesk/web"
 )
 
@@ -157,7 +158,7 @@ func TestPanels_ConflictShowsWhatChangedAndNeverAppliesBlindly(t *testing.T) {
 	r = post(admin, "assignee", url.Values{"version": {"3"}, "assignee": {"admin@example.com"}})
 	doc = parse(t, r.body)
 	c = text(doc.Find(`[data-testid="assign-conflict"]`).Text())
-	if r.status != http.StatusConflict || !strings.Contains(c, "uw saved version 4") || !strings.Contains(c, "Assignee:") || !strings.Contains(c, "Assignee: → uw") ||
+	if r.status != http.StatusConflict || !strings.Contains(c, "uw saved version 4") || !strings.Contains(c, "Assignee:") || !strings.Contains(c, "Assignee: Nobody → uw") ||
 		!strings.Contains(c, "You asked to assign it to admin.") || text(doc.Find(`[data-testid="assign-retry"]`).Text()) != "Assign anyway" {
 		t.Fatalf("assign conflict: %d %q", r.status, c)
 	}
@@ -168,5 +169,26 @@ func TestPanels_ConflictShowsWhatChangedAndNeverAppliesBlindly(t *testing.T) {
 	req.Header.Set("HX-Request", "true")
 	if r := do(t, admin, req); r.status != http.StatusOK || parse(t, r.body).Find(`[data-testid="assign"]`).Length() != 1 || !strings.Contains(r.body, `value="4"`) {
 		t.Fatalf("load latest: %d", r.status)
+	}
+}
+
+// Score now on an application without documents says it is scoring, not
+// that it waits for documents to be read (found by a new-user check);
+// with a document being read it says it waits for it.
+func TestScorePanel_SaysWhatItWaitsFor(t *testing.T) {
+	t.Parallel()
+	f := newLoanFixture(t)
+	uw := newClient(t)
+	mustLogin(t, uw, f.url, "uw@example.com")
+	r := send(t, uw, http.MethodPost, f.url, "/loans/"+f.loan.HumanID+"/score", url.Values{}, true)
+	if got := text(parse(t, r.body).Find(`[data-testid="score-waiting"]`).Text()); r.status != http.StatusOK || got != "Scoring…" {
+		t.Errorf("Score now without documents: %d %q, want Scoring…", r.status, got)
+	}
+	if res := upload(t, uw, f.url, f.loan.HumanID, "pan", "pan.png", ocrtest.PNG([]string{"PAN ABCPV1234K"})); res.status != http.StatusOK {
+		t.Fatalf("upload: %d", res.status)
+	}
+	page := parse(t, get(t, uw, f.url+"/loans/"+f.loan.HumanID).body)
+	if got := text(page.Find(`[data-testid="score-waiting"]`).Text()); got != "Scoring once the documents are read…" {
+		t.Errorf("with a document being read: %q", got)
 	}
 }

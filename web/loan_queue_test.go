@@ -226,3 +226,25 @@ func TestLoanList_PageSize(t *testing.T) {
 		t.Errorf("previous page link %q", prev)
 	}
 }
+
+// The search says which typed words it leaves out (found by a tester:
+// "q=x" listed everything as "(filtered)", and a seventh word that
+// matched nothing changed nothing, without a word).
+func TestLoanList_SearchSaysWhatItLeavesOut(t *testing.T) {
+	t.Parallel()
+	f := newLoanFixture(t)
+	c := newClient(t)
+	mustLogin(t, c, f.url, "viewer@example.com")
+	for q, want := range map[string]string{
+		"x":                                  "Not searched: “x” (words of one letter, and words after the sixth, are left out).",
+		"Asha a b Verma":                     "Not searched: “a”, “b” (words of one letter, and words after the sixth, are left out).",
+		"Asha Verma Pune ab cd ef zzzzqq yy": "Not searched: “zzzzqq”, “yy” (words of one letter, and words after the sixth, are left out).",
+		"Asha Verma":                         "",
+		"+91 98765 43210":                    "",
+	} {
+		doc := parse(t, get(t, c, f.url+"/loans?q="+url.QueryEscape(q)).body)
+		if got := text(doc.Find(`[data-testid="search-ignored"]`).Text()); got != want {
+			t.Errorf("q=%q: %q, want %q", q, got, want)
+		}
+	}
+}

@@ -224,7 +224,12 @@ func TestLoanList_SearchFiltersAndPages(t *testing.T) {
 		if len(seen) != 60 {
 			t.Fatalf("three pages showed %d loans, want 60", len(seen))
 		}
+		// A page past the end is the last page, and its address says so.
 		res := get(t, c, b.url+"/loans?page=99")
+		if res.status != http.StatusSeeOther || res.header.Get("Location") != "/loans?page=3" {
+			t.Fatalf("page 99: %d %q, want 303 to /loans?page=3", res.status, res.header.Get("Location"))
+		}
+		res = get(t, c, b.url+res.header.Get("Location"))
 		doc := parse(t, res.body)
 		if got := doc.Find(`[data-testid="page-of"]`).Text(); got != "Page 3 of 3" || doc.Find(`[data-testid="next-page"]`).Length() != 0 {
 			t.Errorf("page 99: %q", got)

@@ -53,7 +53,7 @@ func TestStaffNamedNotByEmail(t *testing.T) {
 	}
 	c := parse(t, r.body).Find(`[data-testid="assign-panel"]`)
 	named("assign conflict", c)
-	if !strings.Contains(text(c.Text()), "Assignee: → Uma Rao") || !strings.Contains(text(c.Text()), "You asked to assign it to Uma Rao.") {
+	if !strings.Contains(text(c.Text()), "Assignee: Nobody → Uma Rao") || !strings.Contains(text(c.Text()), "You asked to assign it to Uma Rao.") {
 		t.Errorf("assign conflict: %q", text(c.Text()))
 	}
 	// The changed-notice of an open form names her too.
