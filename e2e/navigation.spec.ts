@@ -33,6 +33,9 @@ test("keyboard: / searches, j and k move between rows, Enter opens, ? lists the 
   const help = page.getByRole("dialog", { name: "Keyboard shortcuts" });
   await expect(help).toBeVisible();
   for (const key of ["/", "j", "k", "Enter", "?", "Esc"]) await expect(help.locator("kbd", { hasText: new RegExp(`^${key.replace("?", "\\?")}$`) })).toHaveCount(1);
+  // It says which keys are the list's (on a loan page they do nothing).
+  await expect(help.getByRole("heading", { name: "On the applications list" })).toBeVisible();
+  await expect(help.getByRole("heading", { name: "On every page" })).toBeVisible();
   await page.keyboard.press("j"); // the dialog has the keyboard
   await expect(link(0)).not.toBeFocused();
   await page.keyboard.press("Escape");

@@ -514,7 +514,7 @@ func shortcutsHelp() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "<footer class=\"mx-auto hidden max-w-7xl px-4 pb-6 text-sm sm:block print:hidden\"><button type=\"button\" class=\"hidden text-slate-600 underline hover:text-slate-900\" data-shortcuts-open data-testid=\"shortcuts-button\">Keyboard shortcuts (?)</button></footer><dialog id=\"shortcuts-help\" aria-labelledby=\"shortcuts-title\" class=\"card max-w-md text-slate-900\" data-testid=\"shortcuts-help\"><h2 id=\"shortcuts-title\" class=\"text-lg font-semibold\">Keyboard shortcuts</h2><dl class=\"mt-3 grid grid-cols-[auto_1fr] gap-x-4 gap-y-2 text-sm\"><dt><kbd class=\"kbd\">/</kbd></dt><dd>Search the applications</dd><dt><kbd class=\"kbd\">j</kbd> <kbd class=\"kbd\">k</kbd></dt><dd>Next and previous application in the list</dd><dt><kbd class=\"kbd\">Enter</kbd></dt><dd>Open the application you are on</dd><dt><kbd class=\"kbd\">?</kbd></dt><dd>Show these shortcuts</dd><dt><kbd class=\"kbd\">Esc</kbd></dt><dd>Close this, or cancel an open edit</dd></dl><p class=\"mt-3 text-xs text-slate-600\">Shortcuts do nothing while you type in a field.</p><form method=\"dialog\" class=\"mt-4\"><button type=\"submit\" class=\"btn-secondary\" data-testid=\"shortcuts-close\">Close</button></form></dialog>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "<footer class=\"mx-auto hidden max-w-7xl px-4 pb-6 text-sm sm:block print:hidden\"><button type=\"button\" class=\"hidden text-slate-600 underline hover:text-slate-900\" data-shortcuts-open data-testid=\"shortcuts-button\">Keyboard shortcuts (?)</button></footer><dialog id=\"shortcuts-help\" aria-labelledby=\"shortcuts-title\" class=\"card max-w-md text-slate-900\" data-testid=\"shortcuts-help\"><h2 id=\"shortcuts-title\" class=\"text-lg font-semibold\">Keyboard shortcuts</h2><h3 class=\"mt-3 text-xs font-medium uppercase tracking-wide text-slate-500\">On the applications list</h3><dl class=\"mt-2 grid grid-cols-[auto_1fr] gap-x-4 gap-y-2 text-sm\"><dt><kbd class=\"kbd\">/</kbd></dt><dd>Search the applications</dd><dt><kbd class=\"kbd\">j</kbd> <kbd class=\"kbd\">k</kbd></dt><dd>Next and previous application in the list</dd><dt><kbd class=\"kbd\">Enter</kbd></dt><dd>Open the application you are on</dd></dl><h3 class=\"mt-3 text-xs font-medium uppercase tracking-wide text-slate-500\">On every page</h3><dl class=\"mt-2 grid grid-cols-[auto_1fr] gap-x-4 gap-y-2 text-sm\"><dt><kbd class=\"kbd\">?</kbd></dt><dd>Show these shortcuts</dd><dt><kbd class=\"kbd\">Esc</kbd></dt><dd>Close this, or cancel an open edit</dd></dl><p class=\"mt-3 text-xs text-slate-600\">Shortcuts do nothing while you type in a field.</p><form method=\"dialog\" class=\"mt-4\"><button type=\"submit\" class=\"btn-secondary\" data-testid=\"shortcuts-close\">Close</button></form></dialog>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -604,7 +604,7 @@ func flash(msg string) templ.Component {
 			var templ_7745c5c3_Var29 string
 			templ_7745c5c3_Var29, templ_7745c5c3_Err = templ.JoinStringErrs(msg)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/layout.templ`, Line: 117, Col: 188}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/layout.templ`, Line: 123, Col: 188}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var29))
 			if templ_7745c5c3_Err != nil {
