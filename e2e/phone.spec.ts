@@ -86,3 +86,18 @@ async function firstLoan(page: Page, base: string, status: string): Promise<stri
   await page.goto(`${base}/loans?status=${status}`);
   return (await page.getByTestId("loan-row").first().getByRole("link").first().textContent())!.trim();
 }
+
+test("at 390 px a loan page starts with its status and assignee, before its sections; at desktop size they stay in the side column", async ({ page, server, problems }) => {
+  await signIn(page, server);
+  const loan = await firstLoan(page, server.url, "under_review");
+  await page.goto(`${server.url}/loans/${loan}`);
+  const top = async (id: string) => (await page.getByTestId(id).boundingBox())!.y;
+  expect(await top("status-panel")).toBeLessThan(await top("assign-panel"));
+  expect(await top("assign-panel")).toBeLessThan(await top("section-applicant"));
+  expect(await top("section-applicant")).toBeLessThan(await top("documents-panel"));
+  await page.setViewportSize({ width: 1280, height: 900 });
+  const left = async (id: string) => (await page.getByTestId(id).boundingBox())!.x;
+  expect(await left("status-panel")).toBeGreaterThan(await left("section-applicant"));
+  expect(await top("section-applicant")).toBeLessThan(await top("documents-panel"));
+  expect(problems).toEqual([]);
+});
