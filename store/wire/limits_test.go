@@ -221,11 +221,22 @@ func TestServer_ByteBudget(t *testing.T) {
 	waitFor(t, func() bool { return srv.BufferedBytes() == 0 })
 
 	// Messages waiting when the server shuts down do not hold up the
-	// shutdown (the cleanup's).
+	// shutdown (the cleanup's). On a server of its own whose messages
+	// may take a minute, so the three held stay held until then (with
+	// the 1 s above, a loaded machine saw the first released before the
+	// third was held, and the budget never full at once).
+	var began time.Time
+	t.Cleanup(func() { // runs after the server's own cleanup (registered below) has shut it down
+		if d := time.Since(began); d > 30*time.Second {
+			t.Errorf("the shutdown waited %s for messages still arriving", d.Round(time.Second))
+		}
+	})
+	srv = wiretest.Start(t, wire.Config{MaxMessageBytes: 1 << 20, MaxBufferedBytes: budget, MessageTimeout: time.Minute})
 	for range 4 {
 		almostWhole(t, srv.Addr, size)
 	}
 	waitFor(t, func() bool { return srv.BufferedBytes() == 3*size })
+	began = time.Now()
 }
 
 // openAfter reports whether c stays open and silent for d.

@@ -509,7 +509,7 @@ func (c *conn) refuse() {
 	e := errorf(codeTooManyConnections, "too many open connections to loandesk db (the limit is %d)", s.cfg.MaxConnections)
 	op := wiremessage.OpCode(binary.LittleEndian.Uint32(hdr[12:]))
 	_, _ = c.nc.Write(errorReply(op, int32(binary.LittleEndian.Uint32(hdr[4:])), e))
-	c.drain(min(int64(int32(binary.LittleEndian.Uint32(hdr[:4])))-16, MaxMessageBytes))
+	c.drain(min(int64(int32(binary.LittleEndian.Uint32(hdr[:4])))-16, MaxMessageBytes), drainQuiet)
 }
 
 // read returns the next whole message and its request id. A message over
@@ -544,7 +544,16 @@ func (c *conn) read() ([]byte, int32, error) {
 	if e != nil {
 		_ = c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		_, _ = c.nc.Write(errorReply(op, reqID, e))
-		c.drain(int64(length) - 16)
+		// A signed-in client (or any, without users) is drained while it
+		// keeps sending, up to the message's own transfer time: on a
+		// loaded machine a 48 MB message can take longer than 2 s, and
+		// closing with its bytes unread resets the connection and loses
+		// the reply. A stranger gets the short drain.
+		within := drainQuiet
+		if !preAuth {
+			within = s.transferTime(int(length))
+		}
+		c.drain(int64(length)-16, within)
 		return nil, 0, fmt.Errorf("%w: %s", errBadMessage, e.msg)
 	}
 	_ = c.nc.SetReadDeadline(c.capped(time.Now().Add(s.transferTime(int(length)))))
@@ -672,15 +681,32 @@ func (s *Server) evict(nc *conn) bool {
 	return true
 }
 
+// drainQuiet is how long drain waits for more bytes before it closes,
+// and all a stranger's refused message is drained for.
+const drainQuiet = 2 * time.Second
+
 // drain half-closes the connection and discards up to n bytes the
-// client is still sending (for at most two seconds), so the error reply
-// reaches it instead of a reset.
-func (c *conn) drain(n int64) {
+// client is still sending, so the error reply reaches it instead of a
+// reset: while bytes keep arriving (each read within drainQuiet) and
+// for at most within in all.
+func (c *conn) drain(n int64, within time.Duration) {
 	if tc, ok := c.nc.(interface{ CloseWrite() error }); ok {
 		_ = tc.CloseWrite()
 	}
-	_ = c.nc.SetReadDeadline(time.Now().Add(2 * time.Second))
-	_, _ = io.CopyN(io.Discard, c.nc, n)
+	end := time.Now().Add(within)
+	buf := make([]byte, 32<<10)
+	for n > 0 {
+		next := time.Now().Add(drainQuiet)
+		if next.After(end) {
+			next = end
+		}
+		_ = c.nc.SetReadDeadline(next)
+		k, err := c.nc.Read(buf[:min(n, int64(len(buf)))])
+		n -= int64(k)
+		if err != nil {
+			return
+		}
+	}
 }
 
 // handle runs one message and returns the reply (nil: none) and whether
