@@ -217,7 +217,7 @@ func Score(l model.Loan, docs []model.Document, policy CreditPolicy, today time.
 	// Size of the loan against a year's income.
 	if income > 0 {
 		yearly := income * 12
-		times := fmt.Sprintf("%d.%d", l.Terms.Amount/yearly, (l.Terms.Amount%yearly)*10/yearly)
+		times := amountTimes(l.Terms.Amount, yearly)
 		switch {
 		case l.Terms.Amount <= 3*yearly:
 			add("amount", 20, "The amount is %s× the yearly income (at most 3×).", times)
@@ -359,6 +359,22 @@ func ScoreIsCurrent(l model.Loan) bool {
 		}
 	}
 	return true
+}
+
+// amountTimes shows amount ÷ yearly (paise over paise) to two decimals,
+// cut, never rounded up past a band's edge: a ratio just over 3 or 5
+// that shows as the edge says "over", and one under a hundredth says so
+// (a tester saw ₹3,77,000 against ₹42,24,000 a year shown as "0.0×").
+func amountTimes(amount, yearly int64) string {
+	h := amount * 100 / yearly
+	exact := amount*100%yearly == 0
+	switch {
+	case h == 0 && amount > 0:
+		return "under 0.01"
+	case !exact && (h == 300 || h == 500):
+		return fmt.Sprintf("over %d.%02d", h/100, h%100)
+	}
+	return fmt.Sprintf("%d.%02d", h/100, h%100)
 }
 
 func percent(bps int) string { return fmt.Sprintf("%d.%02d %%", bps/100, bps%100) }

@@ -67,13 +67,20 @@ func TestScore_NoIncome(t *testing.T) {
 	}
 }
 
-// The amount against a year's income is shown to one decimal, truncated.
+// The amount against a year's income (₹12,00,000 here) is shown to two
+// decimals, cut: never rounded past a band's edge (just over 3× says
+// "over 3.00×"), never shown as 0 when it is not.
 func TestScore_AmountTimesText(t *testing.T) {
 	t.Parallel()
 	for amount, want := range map[int64]string{
-		42_00_000_00: "The amount is 3.5× the yearly income (3–5×).",
-		47_99_999_99: "The amount is 3.9× the yearly income (3–5×).",
-		6_00_000_00:  "The amount is 0.5× the yearly income (at most 3×).",
+		42_00_000_00: "The amount is 3.50× the yearly income (3–5×).",
+		47_99_999_99: "The amount is 3.99× the yearly income (3–5×).",
+		6_00_000_00:  "The amount is 0.50× the yearly income (at most 3×).",
+		1_06_800_00:  "The amount is 0.08× the yearly income (at most 3×).",
+		36_00_000_00: "The amount is 3.00× the yearly income (at most 3×).",
+		36_00_000_01: "The amount is over 3.00× the yearly income (3–5×).",
+		60_00_000_01: "The amount is over 5.00× the yearly income (above 5×).",
+		1:            "The amount is under 0.01× the yearly income (at most 3×).",
 	} {
 		l := applicant(1_00_000_00, 0, amount, 60, 1500)
 		l.Terms.Product = "business"

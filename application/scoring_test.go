@@ -110,7 +110,7 @@ func TestScore_AmountAgainstYearlyIncome(t *testing.T) {
 		points int
 		text   string
 	}{
-		{36_00_000_00, 20, "3.0×"}, {36_00_000_01, 10, "3.0×"}, {60_00_000_00, 10, "5.0×"}, {60_00_000_01, 0, "5.0×"},
+		{36_00_000_00, 20, "is 3.00×"}, {36_00_000_01, 10, "is over 3.00×"}, {60_00_000_00, 10, "is 5.00×"}, {60_00_000_01, 0, "is over 5.00×"},
 	} {
 		l := applicant(1_00_000_00, 0, tc.amount, 60, 1050)
 		l.Terms.Product = "business" // up to ₹50,00,000 at 14–26 %; the band does not care

@@ -191,6 +191,8 @@ test("a panel kept for its typing says it changed meanwhile, and shows the lates
   await page.getByTestId("loan-row").first().getByRole("link").first().click();
   const status = page.getByTestId("status-panel");
   await status.getByLabel("Reason").fill("Typed while the other admin acted");
+  const notes = page.getByTestId("notes-panel");
+  await notes.getByLabel("Add a note").fill("A draft the refresh must not flag");
 
   const other = await browser.newContext();
   const b = await other.newPage();
@@ -207,6 +209,10 @@ test("a panel kept for its typing says it changed meanwhile, and shows the lates
   await expect(status.getByTestId("panel-changed")).toContainText("This changed meanwhile");
   await expect(status.getByLabel("Reason")).toHaveValue("Typed while the other admin acted");
   await expect(page.getByTestId("loan-status")).toHaveText("Under review");
+  // The notes did not change: their panel, kept for its draft, says
+  // nothing (a tester saw it flagged by a status change).
+  await expect(notes.getByLabel("Add a note")).toHaveValue("A draft the refresh must not flag");
+  await expect(notes.getByTestId("panel-changed")).toHaveCount(0);
   // Show the latest: it asks first (the typing would be lost); No keeps it.
   page.once("dialog", (d) => void d.dismiss());
   await status.getByRole("button", { name: "Show the latest" }).click();

@@ -106,7 +106,7 @@ test("without JavaScript the edit page opens with its first field focused", asyn
   await context.close();
 });
 
-test("focus lands where the work is after a refused upload, a note added, an assignment, a status move and a refused filter (never on the page's body)", async ({ page, server, problems }) => {
+test("focus lands where the work is after a refused upload, a note added, a refused status move, an assignment, a status move and a refused filter (never on the page's body)", async ({ page, server, problems }) => {
   await signIn(page, server);
   await openFirst(page, server.url, "under_review");
   const focused = () => page.evaluate(() => {
@@ -126,6 +126,10 @@ test("focus lands where the work is after a refused upload, a note added, an ass
   await page.getByTestId("add-note").click();
   await expect(page.getByTestId("note-notice")).toBeVisible();
   await expect.poll(focused).toBe("notes-heading");
+  // A refused status move (Reject without a reason): its message.
+  await page.getByTestId("status-panel").getByTestId("status-rejected").click();
+  await expect(page.getByTestId("status-error")).toBeVisible();
+  await expect.poll(focused).toBe("status-error");
   // An assignment and a status move reload the page: what was done.
   await page.getByTestId("assign-panel").getByRole("combobox").selectOption({ index: 1 });
   await page.getByTestId("assign").click();

@@ -626,6 +626,20 @@ func replacedLine(del model.DocumentDeletion, by, when string) string {
 	return "Replaced with " + del.ReplacedWith + " by " + by + " on " + when + ". Reason: " + del.Reason
 }
 
+// readHow says how a document was read, for staff: the tools' names
+// (ocr.Result.Method) are for admins' logs.
+func readHow(method string) string {
+	switch method {
+	case "pdftotext":
+		return "Read from the PDF's text"
+	case "tesseract":
+		return "Read from the image (OCR)"
+	case "pdftotext+tesseract":
+		return "Read from the PDF's text and its scanned pages (OCR)"
+	}
+	return "Read"
+}
+
 var documentStatusLabels = map[string]string{
 	model.DocumentPending: "Waiting", model.DocumentProcessing: "Reading", model.DocumentDone: "Read", model.DocumentFailed: "Failed",
 }
@@ -645,9 +659,9 @@ func ocrSummary(o model.OCRResult) string {
 		parts = append(parts, money.FormatINR(p))
 	}
 	if len(parts) == 0 {
-		return fmt.Sprintf("Read by %s; no PAN, name or amount found.", o.Method)
+		return readHow(o.Method) + "; no PAN, name or amount found."
 	}
-	return "Read by " + o.Method + ": " + strings.Join(parts, ", ")
+	return readHow(o.Method) + ": " + strings.Join(parts, ", ")
 }
 
 func kindChoices() []views.Choice {

@@ -179,6 +179,12 @@
     // other panel says here that it is behind, and keeps the latest.
     if (!(t.id && t.id.indexOf("section-") === 0)) keepLatest(t, e.detail.fragment);
   });
+  function shownText(el) {
+    var copy = el.cloneNode(true);
+    var note = copy.querySelector("[data-panel-changed]");
+    if (note) note.remove();
+    return copy.textContent.replace(/\s+/g, " ").trim();
+  }
   // keepLatest marks a panel kept as it was for its typing: a notice at
   // its top says it changed meanwhile, with a button that shows the
   // latest (asking first, as the typing there is then lost).
@@ -187,6 +193,10 @@
     if (!latest) return;
     latest.removeAttribute("hx-swap-oob");
     panel._latest = latest;
+    // The same text as shown (a refresh of everything, this panel
+    // unchanged): nothing to say. Typing is not in the text (a field's
+    // typed value is not its content).
+    if (shownText(panel) === shownText(latest)) return;
     if (panel.querySelector("[data-panel-changed]")) return;
     var note = document.createElement("p");
     note.setAttribute("role", "status");

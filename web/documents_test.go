@@ -134,7 +134,7 @@ func TestUpload_ReadAndScored(t *testing.T) {
 	var page string
 	for waiting := true; waiting; {
 		page = get(t, uw, f.url+"/loans/"+f.loan.HumanID).body
-		if strings.Count(page, "Read by") == 2 && strings.Contains(page, `data-testid="score-recommendation"`) {
+		if strings.Count(page, `data-testid="document-read"`) == 2 && strings.Contains(page, `data-testid="score-recommendation"`) {
 			break
 		}
 		select {
@@ -143,7 +143,7 @@ func TestUpload_ReadAndScored(t *testing.T) {
 			waiting = false // the checks below say what is missing
 		}
 	}
-	for _, want := range []string{"Read by tesseract: PAN ABCPV1234K, name Asha Verma", "Read by pdftotext: PAN ABCPV1234K", "₹85,000",
+	for _, want := range []string{"Read from the image (OCR): PAN ABCPV1234K, name Asha Verma", "Read from the PDF&#39;s text: PAN ABCPV1234K", "₹85,000",
 		"PAN ABCPV1234K on the application matches", "Refer to an underwriter", "Reading a document", "Scoring the application"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("loan page lacks %q", want)
