@@ -56,3 +56,22 @@ func TestService_DecidedApplicationsTakeNoDocumentsOrScores(t *testing.T) {
 		t.Fatalf("a decided application was scored again: version %d→%d, score %+v → %+v", l.Version, after.Version, before, after.Score)
 	}
 }
+
+// An edit calls for scoring again only when it saved a new version of an
+// application scored before.
+func TestRescoreAfterEdit(t *testing.T) {
+	t.Parallel()
+	scored := model.Loan{Score: &model.LoanScore{Version: 1}}
+	for _, tc := range []struct {
+		res  application.Result
+		want bool
+	}{
+		{application.Result{Loan: scored, Saved: true}, true},
+		{application.Result{Loan: scored, Saved: false}, false},
+		{application.Result{Loan: model.Loan{}, Saved: true}, false},
+	} {
+		if got := application.RescoreAfterEdit(tc.res); got != tc.want {
+			t.Errorf("saved %v, scored %v: %v, want %v", tc.res.Saved, tc.res.Loan.Score != nil, got, tc.want)
+		}
+	}
+}

@@ -135,6 +135,13 @@ func Undecided(status string) bool {
 	return status == model.StatusSubmitted || status == model.StatusUnderReview || status == model.StatusOnHold
 }
 
+// RescoreAfterEdit reports whether an edit's result calls for the
+// application to be scored again: a new version was saved of one scored
+// before (its score is now of an older version, and approving would be
+// refused as stale); one never scored is left to its documents and
+// Score now. Scoring itself skips decided applications.
+func RescoreAfterEdit(res Result) bool { return res.Saved && res.Loan.Score != nil }
+
 // DocumentRefusal says, for people, why role may not upload a document to
 // an application in status ("" when it may): like edits, only staff who
 // work applications, and only before the decision.

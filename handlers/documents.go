@@ -579,7 +579,7 @@ func (a *App) documentsPanel(ctx context.Context, l model.Loan, user auth.User) 
 			by := names.name(del.By)
 			row.Deleted = "Deleted by " + by + " on " + a.formatDateTime(del.At) + ". Reason: " + del.Reason
 			if !del.ReplacedBy.IsZero() {
-				row.Deleted = replacedLine(*del, by, a.formatDateTime(del.At))
+				row.Deleted = "Replaced " + replacedText(*del, by, a.formatDateTime(del.At))
 			}
 			row.Status, row.StatusLabel, row.Error, row.Read = "deleted", "Deleted", "", ""
 			d.Rows = append(d.Rows, row)
@@ -611,19 +611,20 @@ func (a *App) goneMessage(ctx context.Context, d model.Document) string {
 	}
 	by := a.staffNames(ctx).name(del.By)
 	if !del.ReplacedBy.IsZero() {
-		return d.Filename + " was r" + strings.TrimPrefix(replacedLine(*del, by, a.formatDateTime(del.At)), "R")
+		return d.Filename + " was replaced " + replacedText(*del, by, a.formatDateTime(del.At))
 	}
 	return d.Filename + " was deleted already by " + by + " (" + a.formatDateTime(del.At) + "). Reason: " + del.Reason
 }
 
-// replacedLine says what replaced a document, who, when and why (a
-// replacement recorded before its reason was asked has its new file's
-// name in the reason: "Replaced by <name>").
-func replacedLine(del model.DocumentDeletion, by, when string) string {
+// replacedText says with what, by whom, when and why a document was
+// replaced, to follow "Replaced" or "… was replaced" (a replacement
+// recorded before its reason was asked has its new file's name in the
+// reason: "Replaced by <name>").
+func replacedText(del model.DocumentDeletion, by, when string) string {
 	if del.ReplacedWith == "" {
-		return "Replaced with " + strings.TrimPrefix(del.Reason, "Replaced by ") + " by " + by + " on " + when + "."
+		return "with " + strings.TrimPrefix(del.Reason, "Replaced by ") + " by " + by + " on " + when + "."
 	}
-	return "Replaced with " + del.ReplacedWith + " by " + by + " on " + when + ". Reason: " + del.Reason
+	return "with " + del.ReplacedWith + " by " + by + " on " + when + ". Reason: " + del.Reason
 }
 
 // readHow says how a document was read, for staff: the tools' names

@@ -100,14 +100,11 @@ func sectionInput(r *http.Request, section application.Section) map[string]strin
 	return raw
 }
 
-// rescoreEdited asks for an application scored before to be scored again
-// once an edit saved a new version: a score of an older version is
-// stale, and approving then would be offered and refused (found by a
-// new-user check: income edited, the old decline still shown, Approve
-// refused with "the score is stale"). Once per version (its dedupe key);
-// an application never scored is left to its documents and Score now.
+// rescoreEdited asks for the application to be scored again when the
+// loan service says an edit calls for it (application.RescoreAfterEdit),
+// once per version (its dedupe key).
 func (a *App) rescoreEdited(r *http.Request, res application.Result) {
-	if !res.Saved || res.Loan.Score == nil {
+	if !application.RescoreAfterEdit(res) {
 		return
 	}
 	a.rescore(r, res.Loan, "edited (version "+strconv.FormatInt(res.Loan.Version, 10)+")", res.Loan.HumanID+"@v"+strconv.FormatInt(res.Loan.Version, 10))
