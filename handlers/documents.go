@@ -573,7 +573,7 @@ func (a *App) documentsPanel(ctx context.Context, l model.Loan, user auth.User) 
 			KindValue: doc.Kind,
 		}
 		if del := doc.Deleted; del != nil {
-			if names == nil {
+			if names.dir == nil {
 				names = a.staffNames(ctx)
 			}
 			by := names.name(del.By)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/a-h/templ"
@@ -36,7 +37,7 @@ type UserStore interface {
 	UserGet(ctx context.Context, id primitive.ObjectID) (store.User, error)
 	UserByEmail(ctx context.Context, email string) (store.User, error)
 	UserList(ctx context.Context) ([]store.User, error)
-	UserListByRole(ctx context.Context, roles ...string) ([]store.User, error)
+	StaffDirectory(ctx context.Context) (*store.StaffDirectory, error)
 	UserCreate(ctx context.Context, p store.UserCreateParams) (store.User, error)
 	UserSetPassword(ctx context.Context, id primitive.ObjectID, passwordHash []byte, mustChange bool, at time.Time) error
 	UserChangeAccess(ctx context.Context, id primitive.ObjectID, c store.UserAccessChange, at time.Time) (store.User, error)
@@ -98,6 +99,10 @@ type App struct {
 	// SecureCookies: the site is served over HTTPS, so the device cookie
 	// is Secure and __Host- prefixed like the session cookie.
 	SecureCookies bool
+
+	// staffChoices holds the assignee choices made from the last staff
+	// directory (loan_list.go).
+	staffChoices atomic.Pointer[staffChoices]
 }
 
 func (a *App) now() time.Time {

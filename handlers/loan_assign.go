@@ -92,9 +92,6 @@ func (a *App) assignPanel(ctx context.Context, l model.Loan, user auth.User) vie
 	}
 	ap.CanAssign = true
 	opts := []views.Choice{{Value: "", Label: "Nobody"}}
-	for _, u := range a.staff(ctx) {
-		opts = append(opts, views.Choice{Value: u.Email, Label: u.Name + " (" + u.Email + ")"})
-	}
-	ap.Choices = choices(opts, l.Assignee)
+	ap.Choices = choices(append(opts, a.choicesOfStaff(ctx).withEmail...), l.Assignee)
 	return ap
 }

@@ -104,12 +104,7 @@ func assignedText(l model.Loan, names staffNames) string {
 
 // isStaff reports whether email is a user applications can be assigned to.
 func (a *App) isStaff(r *http.Request, email string) bool {
-	for _, u := range a.staff(r.Context()) {
-		if u.Email == email {
-			return true
-		}
-	}
-	return false
+	return a.staff(r.Context()).Has(email)
 }
 
 // ShowBulkAssign is GET /loans/bulk-assign: the results exist only as

@@ -8,6 +8,7 @@ import (
 	"loandesk/application"
 	"loandesk/auth"
 	"loandesk/model"
+	"loandesk/store"
 	"loandesk/views"
 )
 
@@ -105,21 +106,15 @@ func cmpOr(s, fallback string) string {
 	return s
 }
 
-// staffNames maps staff e-mails to their names, for the history: people
-// read names, auditors the e-mail (shown as the name's tooltip).
-type staffNames map[string]string
+// staffNames gives staff e-mails their names, for the history: people
+// read names, auditors the e-mail (shown as the name's tooltip). The
+// zero value knows no names.
+type staffNames struct{ dir *store.StaffDirectory }
 
 // staffNames are the current admins' and underwriters' names (the same
 // short-lived list as the assignee choices).
 func (a *App) staffNames(ctx context.Context) staffNames {
-	users := a.staff(ctx)
-	out := make(staffNames, len(users))
-	for _, u := range users {
-		if u.Name != "" {
-			out[u.Email] = u.Name
-		}
-	}
-	return out
+	return staffNames{a.staff(ctx)}
 }
 
 // who is how an entry by email names its author: the name recorded with
@@ -127,7 +122,7 @@ func (a *App) staffNames(ctx context.Context) staffNames {
 // itself; and the e-mail for the tooltip when the name is shown ("" when
 // there is no e-mail to add: "seed", the e-mail itself).
 func (n staffNames) who(email, recorded string) (who, title string) {
-	who = cmpOr(recorded, n[email])
+	who = cmpOr(recorded, n.dir.Name(email))
 	if who == "" || who == email {
 		return email, ""
 	}

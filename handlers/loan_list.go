@@ -570,31 +570,50 @@ func pager(q listQuery, p loanPage) views.Pager {
 // then every user who works applications.
 func (a *App) assigneeChoices(ctx context.Context, selected string) []views.Choice {
 	out := []views.Choice{{Value: "", Label: "Anyone"}, {Value: "me", Label: "Assigned to me"}, {Value: store.AssigneeNone, Label: "Unassigned"}}
-	for _, u := range a.staff(ctx) {
-		out = append(out, views.Choice{Value: u.Email, Label: u.Name})
-	}
-	return choices(out, selected)
+	return choices(append(out, a.choicesOfStaff(ctx).byName...), selected)
 }
 
 // bulkAssignees are the bulk form's choices: every member of staff,
 // then nobody.
 func (a *App) bulkAssignees(ctx context.Context) []views.Choice {
-	var out []views.Choice
-	for _, u := range a.staff(ctx) {
-		out = append(out, views.Choice{Value: u.Email, Label: u.Name + " (" + u.Email + ")"})
+	staff := a.choicesOfStaff(ctx).withEmail
+	out := make([]views.Choice, 0, len(staff)+1)
+	return append(append(out, staff...), views.Choice{Value: "", Label: "Nobody (unassign)"})
+}
+
+// staffChoices are a staff directory's members as choices, made once per
+// directory (a new one comes every staffCacheFor at most) instead of on
+// every list and loan page: by name (the filter), and by name with the
+// e-mail (assigning, where two people may share a name). Shared: callers
+// copy before changing (choices does).
+type staffChoices struct {
+	dir               *store.StaffDirectory
+	byName, withEmail []views.Choice
+}
+
+func (a *App) choicesOfStaff(ctx context.Context) *staffChoices {
+	dir := a.staff(ctx)
+	if held := a.staffChoices.Load(); held != nil && held.dir == dir {
+		return held
 	}
-	return append(out, views.Choice{Value: "", Label: "Nobody (unassign)"})
+	c := &staffChoices{dir: dir}
+	for u := range dir.Users() {
+		c.byName = append(c.byName, views.Choice{Value: u.Email, Label: u.Name})
+		c.withEmail = append(c.withEmail, views.Choice{Value: u.Email, Label: u.Name + " (" + u.Email + ")"})
+	}
+	a.staffChoices.Store(c)
+	return c
 }
 
 // staff are the users applications can be assigned to; on error the list
 // is empty (the filters still work by email).
-func (a *App) staff(ctx context.Context) []store.User {
-	users, err := a.Users.UserListByRole(ctx, auth.RoleAdmin, auth.RoleUnderwriter)
+func (a *App) staff(ctx context.Context) *store.StaffDirectory {
+	dir, err := a.Users.StaffDirectory(ctx)
 	if err != nil {
 		a.Logger.Warn("listing users for the assignee choices failed", "err", err)
 		return nil
 	}
-	return users
+	return dir
 }
 
 func choices(cs []views.Choice, selected string) []views.Choice {

@@ -81,7 +81,7 @@ func (a *App) notesPanel(ctx context.Context, l model.Loan, user auth.User) view
 	}
 	var names staffNames
 	for _, n := range notes {
-		if n.ByName == "" && names == nil {
+		if n.ByName == "" && names.dir == nil {
 			names = a.staffNames(ctx) // once, for notes recorded without a name
 		}
 		// By name, the e-mail as its tooltip, as the history names them.

@@ -22,7 +22,7 @@ func TestStaffCache_HoldsForItsTimeAndRoles(t *testing.T) {
 	if ok {
 		t.Fatal("an empty cache answered")
 	}
-	c.put(staff, []User{{Email: "a@x.com"}}, at, gen)
+	c.put(staff, newStaffDirectory([]User{{Email: "a@x.com", Name: "A"}}), at, gen)
 	for _, tc := range []struct {
 		name  string
 		roles []string
@@ -35,7 +35,7 @@ func TestStaffCache_HoldsForItsTimeAndRoles(t *testing.T) {
 		{"a clock that went back", staff, at.Add(-time.Second), false},
 		{"other roles", []string{auth.RoleAdmin}, at, false},
 	} {
-		if got, _, ok := c.get(tc.roles, tc.now); ok != tc.want || (ok && (len(got) != 1 || got[0].Email != "a@x.com")) {
+		if got, _, ok := c.get(tc.roles, tc.now); ok != tc.want || (ok && got.Name("a@x.com") != "A") {
 			t.Errorf("%s: got %v %v, want held=%v", tc.name, got, ok, tc.want)
 		}
 	}
@@ -45,17 +45,19 @@ func TestStaffCache_HoldsForItsTimeAndRoles(t *testing.T) {
 
 	// A caller changing what it got does not change what others get.
 	got, _, _ := c.get(staff, at)
-	got[0].Email = "changed@x.com"
-	if again, _, _ := c.get(staff, at); again[0].Email != "a@x.com" {
-		t.Errorf("a caller's change reached the cache: %v", again)
+	for u := range got.Users() {
+		u.Email = "changed@x.com"
+	}
+	if again, _, _ := c.get(staff, at); !again.Has("a@x.com") || again.Has("changed@x.com") {
+		t.Errorf("a caller's change reached the cache: %v", again.users)
 	}
 
 	// A read that started before a change is not kept after it.
 	_, gen, _ = c.get(nil, at)
 	c.forget()
-	c.put(staff, []User{{Email: "stale@x.com"}}, at, gen)
+	c.put(staff, newStaffDirectory([]User{{Email: "stale@x.com"}}), at, gen)
 	if got, _, ok := c.get(staff, at); ok {
-		t.Errorf("a list read before forget was kept: %v", got)
+		t.Errorf("a list read before forget was kept: %v", got.users)
 	}
 }
 
@@ -122,5 +124,39 @@ func TestStore_UserListByRoleSeesOwnChangesAtOnce(t *testing.T) {
 			t.Fatalf("another process's change not seen after %v: %v", staffCacheFor, staff())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// The directory names each listed user by e-mail, knows who is listed,
+// yields them in the order read, and a nil directory is empty.
+func TestStaffDirectory_NamesAndMembers(t *testing.T) {
+	t.Parallel()
+	d := newStaffDirectory([]User{{Email: "a@x.com", Name: "Asha"}, {Email: "b@x.com"}, {Email: "c@x.com", Name: "Chitra"}})
+	for email, want := range map[string]string{"a@x.com": "Asha", "b@x.com": "", "c@x.com": "Chitra", "z@x.com": ""} {
+		if got := d.Name(email); got != want {
+			t.Errorf("Name(%q) = %q, want %q", email, got, want)
+		}
+	}
+	for email, want := range map[string]bool{"a@x.com": true, "b@x.com": true, "c@x.com": true, "z@x.com": false, "": false} {
+		if got := d.Has(email); got != want {
+			t.Errorf("Has(%q) = %v, want %v", email, got, want)
+		}
+	}
+	var order []string
+	for u := range d.Users() {
+		order = append(order, u.Email)
+		if u.Email == "b@x.com" {
+			break
+		}
+	}
+	if !slices.Equal(order, []string{"a@x.com", "b@x.com"}) {
+		t.Errorf("Users() stopped at b@x.com gave %v", order)
+	}
+	var none *StaffDirectory
+	if none.Name("a@x.com") != "" || none.Has("a@x.com") {
+		t.Error("a nil directory knows someone")
+	}
+	for u := range none.Users() {
+		t.Errorf("a nil directory yielded %v", u)
 	}
 }

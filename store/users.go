@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -177,17 +178,35 @@ func (s *Store) UserList(ctx context.Context) ([]User, error) {
 // the cache keeps it by wall-clock time, not the store's clock, so a test
 // clock that stands still cannot make it last.
 func (s *Store) UserListByRole(ctx context.Context, roles ...string) ([]User, error) {
+	dir, err := s.directory(ctx, roles)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(dir.users), nil
+}
+
+// StaffDirectory is the users who work applications (admins and
+// underwriters, active or not), as UserListByRole answers for those
+// roles, shared read-only: see StaffDirectory's type. Errors: the
+// database's.
+func (s *Store) StaffDirectory(ctx context.Context) (*StaffDirectory, error) {
+	return s.directory(ctx, []string{auth.RoleAdmin, auth.RoleUnderwriter})
+}
+
+// directory answers UserListByRole from the cache or the database.
+func (s *Store) directory(ctx context.Context, roles []string) (*StaffDirectory, error) {
 	now := time.Now()
-	if users, _, ok := s.staff.get(roles, now); ok {
-		return users, nil
+	if dir, _, ok := s.staff.get(roles, now); ok {
+		return dir, nil
 	}
 	_, gen, _ := s.staff.get(nil, now)
 	users, err := s.userListByRole(ctx, roles)
 	if err != nil {
 		return nil, err
 	}
-	s.staff.put(roles, users, now, gen)
-	return users, nil
+	dir := newStaffDirectory(users)
+	s.staff.put(roles, dir, now, gen)
+	return dir, nil
 }
 
 // userListByRole reads UserListByRole's answer from the database.
