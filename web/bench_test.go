@@ -160,13 +160,23 @@ func BenchmarkListAPIvsEngine(b *testing.B) {
 			var apiRate, engineRate, apiCPU float64
 			b.Run("api_list", func(b *testing.B) {
 				cpu := startCPU()
+				// The request as net/http hands it over (no parsing from
+				// text into a fresh 4 KB reader, as httptest.NewRequest
+				// does for each one) and an answer written to a reused
+				// writer (net/http's buffers are pooled): the figure is
+				// the app's work, not the harness's.
+				w := &reusedWriter{header: http.Header{}}
 				for b.Loop() {
-					req := httptest.NewRequest(http.MethodGet, "/api/applications", nil)
+					req, err := http.NewRequest(http.MethodGet, "/api/applications", nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+					req.RemoteAddr = "192.0.2.1:1234"
 					req.Header.Set("Authorization", "Bearer "+benchToken)
-					rec := httptest.NewRecorder()
-					handler.ServeHTTP(rec, req)
-					if rec.Code != http.StatusOK {
-						b.Fatalf("status %d", rec.Code)
+					w.reset()
+					handler.ServeHTTP(w, req)
+					if w.code != http.StatusOK || w.bytes == 0 {
+						b.Fatalf("status %d, %d bytes", w.code, w.bytes)
 					}
 				}
 				apiRate = float64(b.N) / b.Elapsed().Seconds()
@@ -274,4 +284,32 @@ func find360(b *testing.B, st *store.Store) string {
 	}
 	b.Fatal("no 360-month loan seeded")
 	return ""
+}
+
+// reusedWriter is an http.ResponseWriter kept from one request to the
+// next, as a server's connection keeps its buffers: it counts the
+// bytes of the answer and drops them.
+type reusedWriter struct {
+	header http.Header
+	code   int
+	bytes  int
+}
+
+func (w *reusedWriter) reset() {
+	clear(w.header)
+	w.code, w.bytes = 0, 0
+}
+
+func (w *reusedWriter) Header() http.Header { return w.header }
+
+func (w *reusedWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+}
+
+func (w *reusedWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	w.bytes += len(p)
+	return len(p), nil
 }
