@@ -11,6 +11,7 @@ import (
 	"loandesk/application"
 	"loandesk/auth"
 	"loandesk/model"
+	"loandesk/store"
 	"loandesk/views"
 )
 
@@ -52,13 +53,19 @@ func (a *App) BulkAssignLoans(w http.ResponseWriter, r *http.Request) {
 	case len(picks) > bulkMax:
 		a.bulkRefused(w, r, user, false, "Too many selected: assign at most "+strconv.Itoa(bulkMax)+" applications at a time.")
 		return
-	case to != "" && !a.isStaff(r, to):
+	case to == "":
+		a.bulkRefused(w, r, user, false, "Nothing was assigned: choose whom to assign them to (or Nobody to unassign them), then choose Assign selected.")
+		return
+	case to != store.AssigneeNone && !a.isStaff(r, to):
 		// The list again with the ticks and filters (the choice may have
 		// left the staff, or changed role, while the list was open).
 		a.bulkRefused(w, r, user, false, "Nothing was assigned: "+to+" is not an admin or underwriter (any more). Choose one from the list.")
 		return
 	}
 
+	if to == store.AssigneeNone {
+		to = "" // unassign
+	}
 	names := a.staffNames(r.Context())
 	res := views.BulkResults{Back: back}
 	res.To, res.ToEmail = names.person(to)

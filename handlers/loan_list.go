@@ -573,12 +573,15 @@ func (a *App) assigneeChoices(ctx context.Context, selected string) []views.Choi
 	return choices(append(out, a.choicesOfStaff(ctx).byName...), selected)
 }
 
-// bulkAssignees are the bulk form's choices: every member of staff,
-// then nobody.
+// bulkAssignees are the bulk form's choices: first a prompt to choose
+// (the form starts on it, so Assign selected never assigns to whoever
+// happens to sort first), every member of staff, then nobody
+// (store.AssigneeNone: unassign).
 func (a *App) bulkAssignees(ctx context.Context) []views.Choice {
 	staff := a.choicesOfStaff(ctx).withEmail
-	out := make([]views.Choice, 0, len(staff)+1)
-	return append(append(out, staff...), views.Choice{Value: "", Label: "Nobody (unassign)"})
+	out := make([]views.Choice, 0, len(staff)+2)
+	out = append(out, views.Choice{Value: "", Label: "Choose who…"})
+	return append(append(out, staff...), views.Choice{Value: store.AssigneeNone, Label: "Nobody (unassign)"})
 }
 
 // staffChoices are a staff directory's members as choices, made once per

@@ -113,6 +113,11 @@ func TestLoanBulkAssign(t *testing.T) {
 		"viewer":    {viewer, url.Values{"assignee": {""}, "row-LN-2026-000044": {"2"}}, http.StatusForbidden},
 		"nothing":   {uw, url.Values{"assignee": {""}}, http.StatusUnprocessableEntity},
 		"not staff": {uw, url.Values{"assignee": {"viewer@example.com"}, "row-LN-2026-000044": {"2"}}, http.StatusUnprocessableEntity},
+		// Nobody chosen (the form starts on "Choose who…"): never read as
+		// unassign, nor as whoever sorts first.
+		"not chosen":   {uw, url.Values{"assignee": {""}, "row-LN-2026-000044": {"2"}}, http.StatusUnprocessableEntity},
+		"not sent":     {uw, url.Values{"row-LN-2026-000044": {"2"}}, http.StatusUnprocessableEntity},
+		"blank spaces": {uw, url.Values{"assignee": {"   "}, "row-LN-2026-000044": {"2"}}, http.StatusUnprocessableEntity},
 	} {
 		if res := send(t, tc.c, http.MethodPost, f.url, "/loans/bulk-assign", tc.form, false); res.status != tc.status {
 			t.Errorf("%s: %d, want %d", name, res.status, tc.status)
@@ -120,5 +125,27 @@ func TestLoanBulkAssign(t *testing.T) {
 	}
 	if l, _ := f.store.LoanGet(ctx, "LN-2026-000044"); l.Version != 2 || l.Assignee != "uw@example.com" {
 		t.Errorf("44 after the refusals: version %d assignee %q", l.Version, l.Assignee)
+	}
+	res = send(t, uw, http.MethodPost, f.url, "/loans/bulk-assign", url.Values{"assignee": {""}, "row-LN-2026-000044": {"2"}}, false)
+	if msg := strings.TrimSpace(parse(t, res.body).Find(`[data-testid="bulk-error"]`).Text()); msg != "Nothing was assigned: choose whom to assign them to (or Nobody to unassign them), then choose Assign selected." {
+		t.Errorf("not chosen: the message is %q", msg)
+	}
+
+	// The form starts on the prompt, not on a person; Nobody is offered
+	// last, and unassigns.
+	var options []string
+	parse(t, get(t, uw, f.url+"/loans?status=submitted").body).Find(`#bulk-assignee option`).Each(func(_ int, s *goquery.Selection) {
+		_, selected := s.Attr("selected")
+		options = append(options, s.AttrOr("value", "?")+"="+s.Text()+map[bool]string{true: " (selected)"}[selected])
+	})
+	if len(options) < 3 || options[0] != "=Choose who…" || options[len(options)-1] != "none=Nobody (unassign)" || strings.Contains(strings.Join(options, ","), "(selected)") {
+		t.Errorf("the bulk form's choices: %q", options)
+	}
+	res = send(t, uw, http.MethodPost, f.url, "/loans/bulk-assign", url.Values{"assignee": {"none"}, "row-LN-2026-000044": {"2"}}, false)
+	if o := parse(t, res.body).Find(`[data-testid="bulk-result"]`).AttrOr("data-outcome", ""); res.status != http.StatusOK || o != "assigned" {
+		t.Errorf("unassign: %d %q", res.status, o)
+	}
+	if l, _ := f.store.LoanGet(ctx, "LN-2026-000044"); l.Version != 3 || l.Assignee != "" {
+		t.Errorf("44 after Nobody: version %d assignee %q, want 3 and nobody", l.Version, l.Assignee)
 	}
 }
