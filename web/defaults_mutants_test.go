@@ -86,6 +86,27 @@ func TestLogin_DefaultLimits(t *testing.T) {
 			t.Fatalf("101st attempt: status %d Retry-After %q, want 429 within 70 minutes", res.status, res.header.Get("Retry-After"))
 		}
 	})
+
+	// A hundred failures for one account from unknown browsers are
+	// checked in an hour, whatever the addresses (one each, so no pair
+	// and no address waits); the hundred-and-first waits.
+	t.Run("HundredPerAccount", func(t *testing.T) {
+		t.Parallel()
+		b, _ := limitsFixture(t) // web.DefaultConfig's limits, behind a trusted proxy
+		b.createUser(t, "asha@example.com", auth.RoleViewer)
+		for i := 1; i <= 100; i++ {
+			addr := "10.0." + strconv.Itoa(i/256) + "." + strconv.Itoa(i%256)
+			if res := loginFrom(t, newClient(t), b.url, addr, "asha@example.com", "wrong password"); res.status != http.StatusUnauthorized {
+				t.Fatalf("failure %d (from %s): status %d, want 401", i, addr, res.status)
+			}
+		}
+		res := loginFrom(t, newClient(t), b.url, "10.1.0.1", "asha@example.com", testPassword)
+		retry, err := strconv.Atoi(res.header.Get("Retry-After"))
+		if res.status != http.StatusTooManyRequests || err != nil || retry < 1 || retry > 70*60 {
+			t.Fatalf("101st attempt for the account (right password, new address): status %d Retry-After %q, want 429 within 70 minutes",
+				res.status, res.header.Get("Retry-After"))
+		}
+	})
 }
 
 // A successful sign-in forgets the pair's failures (its owner may mistype
