@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -99,6 +100,27 @@ func TestStore_Doctor(t *testing.T) {
 			if name != "connect and ping" && c.Status != CheckFail {
 				t.Errorf("%s: %s, want fail", name, c.Status)
 			}
+		}
+		// The figures vary, but they must add up: what was lost is what
+		// was answered as applied less what was kept.
+		var lost, writers, ops, won, moved, shared int64
+		if _, err := fmt.Sscanf(byName["versioned update race"].Detail,
+			"%d LOST UPDATES: %d writers × %d: %d updates answered as applied, the version moved %d; %d versions won by more than one writer",
+			&lost, &writers, &ops, &won, &moved, &shared); err != nil ||
+			writers != 8 || ops != 25 || lost != won-moved || lost < 1 || shared < 1 || shared > lost {
+			t.Errorf("versioned update race: figures that do not add up (%v): %q", err, byName["versioned update race"].Detail)
+		}
+		var incs, kept int64
+		if _, err := fmt.Sscanf(byName["concurrent $inc"].Detail, "%d LOST UPDATES: %d concurrent $inc kept %d", &lost, &incs, &kept); err != nil ||
+			incs != 200 || lost != incs-kept || lost < 1 {
+			t.Errorf("concurrent $inc: figures that do not add up (%v): %q", err, byName["concurrent $inc"].Detail)
+		}
+		var dup, events, workers, claims, distinct, unclaimed int64
+		if _, err := fmt.Sscanf(byName["exactly-once claims (findAndModify)"].Detail,
+			"%d DUPLICATE CLAIMS: %d events, %d workers: %d claims of %d distinct events, %d left unclaimed",
+			&dup, &events, &workers, &claims, &distinct, &unclaimed); err != nil ||
+			events != 100 || workers != 8 || dup != claims-distinct {
+			t.Errorf("claims: figures that do not add up (%v): %q", err, byName["exactly-once claims (findAndModify)"].Detail)
 		}
 		if c := byName["durability"]; c.Status != CheckWarn || !strings.Contains(c.Detail, "standalone") {
 			t.Errorf("durability: %s %q, want a warning about a standalone server", c.Status, c.Detail)
