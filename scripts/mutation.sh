@@ -13,9 +13,10 @@
 #   SKIP='OverWire|FerretDB' scripts/mutation.sh store:ledger.go  # go test -skip
 #   RUN='Matcher|Differential' scripts/mutation.sh store/embedded:match.go  # go test -run
 #   OMIT=store/embedded/bench_test.go scripts/mutation.sh store/embedded  # leave files out
+#   DIFF=3111906 scripts/mutation.sh application:scoring.go  # lines changed since then only
 #
 # Settings: WORKERS (default 2), COEFFICIENT (timeout coefficient, default
-# 10), OUT, SHORT, SKIP, RUN, OMIT. Install gremlins with
+# 10), OUT, SHORT, SKIP, RUN, OMIT, DIFF. Install gremlins with
 #   go install github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
 #
 # Reliability on a small, shared machine:
@@ -81,6 +82,22 @@ git ls-files -z --cached --others --exclude-standard |
 for f in ${OMIT:-}; do
   rm -f "$snap/$f"
 done
+# DIFF=commit: only the mutants on lines changed since that commit
+# (gremlins --diff: the hunks of `git diff --merge-base commit`, which
+# runs in the snapshot, so it gets a copy of .git). For a file set
+# measured before at that commit, whose other lines have not changed.
+# Added files count whole, so a commit whose tree lacks some files (and
+# the unmeasured end of another) measures just those in one run.
+diff_args=()
+if [ -n "${DIFF:-}" ]; then
+  git rev-parse --verify -q "$DIFF^{commit}" >/dev/null || { echo "mutation.sh: DIFF=$DIFF is no commit" >&2; exit 1; }
+  cp -a "$(git rev-parse --git-dir)" "$snap/.git"
+  # HEAD at that commit, so that the merge base gremlins takes is the
+  # commit itself (it may be one made only for this: a tree without the
+  # lines still to measure, whose diff to the work tree is those lines).
+  git -C "$snap" update-ref --no-deref HEAD "$(git rev-parse "$DIFF^{commit}")"
+  diff_args=(--diff "$DIFF")
+fi
 # gremlins' copies of the tree go beside it (not inside: it copies the
 # whole module), and are removed with it.
 export TMPDIR="$base/tmp"
@@ -119,7 +136,7 @@ for arg in "${packages[@]}"; do
   printf '\n==> %s\n' "$arg"
   start=$(date +%s)
   (cd "$snap" && exec setsid nice -n 19 gremlins unleash --workers "$WORKERS" \
-    --timeout-coefficient "$COEFFICIENT" "${excludes[@]}" "./$pkg") >"$log" 2>&1 &
+    --timeout-coefficient "$COEFFICIENT" "${diff_args[@]}" "${excludes[@]}" "./$pkg") >"$log" 2>&1 &
   gpid=$!
   wait "$gpid" || true
   gpid=""
