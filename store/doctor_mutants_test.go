@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -61,5 +63,46 @@ func TestDoctor_ExactFigures(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDoctor_ClosedStoreAnswersTheDropError: on a store closed before
+// it runs every check fails, each naming what failed, and so does the
+// drop of every scratch collection, which is the doctor's error.
+func TestDoctor_ClosedStoreAnswersTheDropError(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := setup(t).store
+	if err := st.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checks, err := st.Doctor(ctx, DoctorParams{Writers: 1, Ops: 5})
+	scratch := regexp.MustCompile(DoctorScratchPrefix + `[0-9a-f]{24}_`)
+	norm := func(s string) string { return scratch.ReplaceAllString(s, DoctorScratchPrefix+"X_") }
+	var drops []string
+	for _, c := range []string{"indexes", "versions", "counter", "claims", "unique"} {
+		drops = append(drops, "store: doctor: drop scratch collection "+DoctorScratchPrefix+"X_"+c+": embedded: engine closed")
+	}
+	if err == nil || norm(err.Error()) != strings.Join(drops, "\n") {
+		t.Errorf("error %v, want the five drops refused", err)
+	}
+	want := []Check{
+		{"connect and ping", CheckFail, "store: ping: embedded: engine closed"},
+		{"durability", CheckPass, "every commit is synced to disk before it is answered"},
+		{"app's indexes and queries at start", CheckPass, "every index created as asked; findAndModify projections, $elemMatch ranges and transactions answered right"},
+		{"unique, partial and TTL indexes", CheckFail, "unique refused (embedded: engine closed); partial unique refused (embedded: engine closed); TTL refused (embedded: engine closed)"},
+		{"versioned update race", CheckFail, "insert: embedded: engine closed"},
+		{"concurrent $inc", CheckFail, "insert: embedded: engine closed"},
+		{"exactly-once claims (findAndModify)", CheckFail, "insert 2: embedded: engine closed"},
+		{"unique index under an insert race", CheckFail, "create the unique index: embedded: engine closed"},
+		{"distributed lock and fencing", CheckFail, "1 errors, the first: store: lock " + DoctorScratchPrefix + "X_lock: fencing token: embedded: engine closed"},
+	}
+	if len(checks) != len(want) {
+		t.Fatalf("%d checks, want %d", len(checks), len(want))
+	}
+	for i, c := range checks {
+		if c.Detail = norm(c.Detail); c != want[i] {
+			t.Errorf("check %d: %+v, want %+v", i, c, want[i])
+		}
 	}
 }
