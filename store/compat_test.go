@@ -33,3 +33,17 @@ func TestMongoClientOptions(t *testing.T) {
 		}
 	}
 }
+
+// With PoolMax unset the driver keeps its own pool size (100): a
+// maxPoolSize of 0 would mean no limit at all.
+func TestMongoClientOptions_PoolMaxUnset(t *testing.T) {
+	t.Parallel()
+	uri := "mongodb://db.example:27017/loandesk"
+	cs, err := connstring.ParseAndValidate(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts := mongoClientOptions(Config{MongoURI: uri, ConnectTimeout: time.Second}, cs); opts.MaxPoolSize != nil {
+		t.Errorf("pool %d, want the driver's default (unset)", *opts.MaxPoolSize)
+	}
+}
