@@ -1,7 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,5 +85,22 @@ func TestFerretDB_StoreSweepsOnItsOwn(t *testing.T) {
 			t.Fatal("the expired sign-in counter is still there after 30 s of 20 ms sweeps")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestOpen_LogsToTheGivenLogger: the store logs to Config.Logger (here
+// the warning for each feature FerretDB lacks), not to a discarding one.
+func TestOpen_LogsToTheGivenLogger(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, nil))
+	st, err := Open(ctx, Config{MongoURI: ferrettest.Start(t, "loandesk"), Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close(ctx) })
+	if got := strings.Count(buf.String(), "the database lacks a feature Loan Desk relies on; degraded"); got != len(st.Degraded()) || got != 11 {
+		t.Errorf("%d degradation warnings logged for %d degradations, want 11:\n%s", got, len(st.Degraded()), buf.String())
 	}
 }

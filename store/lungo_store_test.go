@@ -425,3 +425,17 @@ func sameDocs(a, b bsonkit.List) bool {
 	}
 	return true
 }
+
+// A namespace emptied or filled in one commit: every document of the
+// old set deleted, or every one of the new set put.
+func TestChangedDocs_EmptySides(t *testing.T) {
+	t.Parallel()
+	a, b := bsonkit.Doc(&bson.D{{Key: "_id", Value: 1}}), bsonkit.Doc(&bson.D{{Key: "_id", Value: 2}})
+	full, empty := bsonkit.NewSet(bsonkit.List{a, b}), bsonkit.NewSet(nil)
+	if puts, deletes := changedDocs(full, empty); len(puts) != 0 || !sameDocs(deletes, bsonkit.List{a, b}) {
+		t.Errorf("emptied: puts %v, deletes %v; want none and both", puts, deletes)
+	}
+	if puts, deletes := changedDocs(empty, full); !sameDocs(puts, bsonkit.List{a, b}) || len(deletes) != 0 {
+		t.Errorf("filled: puts %v, deletes %v; want both and none", puts, deletes)
+	}
+}
