@@ -75,3 +75,20 @@ func TestRescoreAfterEdit(t *testing.T) {
 		}
 	}
 }
+
+// A deleted (or replaced) document opens for admins only; everyone
+// else is told why.
+func TestDeletedDocumentRefusal(t *testing.T) {
+	t.Parallel()
+	const refused = "This document was deleted; it is kept for audit and only an admin can open it."
+	for role, want := range map[string]string{
+		auth.RoleAdmin:       "",
+		auth.RoleUnderwriter: refused,
+		auth.RoleViewer:      refused,
+		"":                   refused,
+	} {
+		if got := application.DeletedDocumentRefusal(role); got != want {
+			t.Errorf("%q: %q, want %q", role, got, want)
+		}
+	}
+}
