@@ -14,6 +14,8 @@ import (
 
 	"loandesk/clock"
 	"loandesk/ferrettest"
+	"loandesk/store/wire"
+	"loandesk/store/wire/wiretest"
 )
 
 // TestSweepExpired_HonoursExpireAfterSeconds: a TTL index the server
@@ -102,5 +104,24 @@ func TestOpen_LogsToTheGivenLogger(t *testing.T) {
 	t.Cleanup(func() { _ = st.Close(ctx) })
 	if got := strings.Count(buf.String(), "the database lacks a feature Loan Desk relies on; degraded"); got != len(st.Degraded()) || got != 11 {
 		t.Errorf("%d degradation warnings logged for %d degradations, want 11:\n%s", got, len(st.Degraded()), buf.String())
+	}
+}
+
+// TestOpenMongo_DatabaseFromTheURI: MONGO_URI's database is the one
+// used; a URI that names none uses DefaultDatabase.
+func TestOpenMongo_DatabaseFromTheURI(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := wiretest.Start(t, wire.Config{})
+	base := strings.TrimSuffix(srv.URI, "/loandesk")
+	for uri, want := range map[string]string{base + "/branch_7": "branch_7", base + "/": DefaultDatabase, base: DefaultDatabase} {
+		st, err := Open(ctx, Config{MongoURI: uri, ConnectTimeout: 10 * time.Second})
+		if err != nil {
+			t.Fatalf("%s: %v", uri, err)
+		}
+		if got := st.db.Name(); got != want {
+			t.Errorf("%s: database %q, want %q", uri, got, want)
+		}
+		_ = st.Close(ctx)
 	}
 }
