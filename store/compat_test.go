@@ -47,3 +47,17 @@ func TestMongoClientOptions_PoolMaxUnset(t *testing.T) {
 		t.Errorf("pool %d, want the driver's default (unset)", *opts.MaxPoolSize)
 	}
 }
+
+// Connection errors name the server without its credentials.
+func TestRedactURI(t *testing.T) {
+	t.Parallel()
+	for uri, want := range map[string]string{
+		"mongodb://asha:s3cret@db.example:27017/loandesk?authSource=admin": "mongodb://REDACTED@db.example:27017/loandesk?authSource=admin",
+		"mongodb://db.example:27017/loandesk":                              "mongodb://db.example:27017/loandesk",
+		"mongodb://db.example:27017/%zz":                                   "(unparseable URI)",
+	} {
+		if got := redactURI(uri); got != want {
+			t.Errorf("%s: %q, want %q", uri, got, want)
+		}
+	}
+}
