@@ -96,6 +96,11 @@ if [ -n "${DIFF:-}" ]; then
   # commit itself (it may be one made only for this: a tree without the
   # lines still to measure, whose diff to the work tree is those lines).
   git -C "$snap" update-ref --no-deref HEAD "$(git rev-parse "$DIFF^{commit}")"
+  # gremlins names a package's files relative to the package (backup.go)
+  # and the diff's relative to the repository (store/backup.go), so
+  # nothing would match: git diff runs in the package's directory with
+  # paths relative to it (diff.relative), and gremlins is started there.
+  git -C "$snap" config diff.relative true
   diff_args=(--diff "$DIFF")
 fi
 # gremlins' copies of the tree go beside it (not inside: it copies the
@@ -135,8 +140,10 @@ for arg in "${packages[@]}"; do
   log="$OUT/$(echo "$arg" | tr '/:,' '___').txt"
   printf '\n==> %s\n' "$arg"
   start=$(date +%s)
-  (cd "$snap" && exec setsid nice -n 19 gremlins unleash --workers "$WORKERS" \
-    --timeout-coefficient "$COEFFICIENT" "${diff_args[@]}" "${excludes[@]}" "./$pkg") >"$log" 2>&1 &
+  from=$snap target=./$pkg
+  [ -z "${DIFF:-}" ] || { from=$snap/$pkg target=$snap/$pkg; }
+  (cd "$from" && exec setsid nice -n 19 gremlins unleash --workers "$WORKERS" \
+    --timeout-coefficient "$COEFFICIENT" "${diff_args[@]}" "${excludes[@]}" "$target") >"$log" 2>&1 &
   gpid=$!
   wait "$gpid" || true
   gpid=""
