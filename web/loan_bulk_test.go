@@ -127,8 +127,14 @@ func TestLoanBulkAssign(t *testing.T) {
 		t.Errorf("44 after the refusals: version %d assignee %q", l.Version, l.Assignee)
 	}
 	res = send(t, uw, http.MethodPost, f.url, "/loans/bulk-assign", url.Values{"assignee": {""}, "row-LN-2026-000044": {"2"}}, false)
-	if msg := strings.TrimSpace(parse(t, res.body).Find(`[data-testid="bulk-error"]`).Text()); msg != "Nothing was assigned: choose whom to assign them to (or Nobody to unassign them), then choose Assign selected." {
+	msgEl := parse(t, res.body).Find(`[data-testid="bulk-error"]`)
+	if msg := strings.TrimSpace(msgEl.Text()); msg != "Nothing was assigned: choose whom to assign them to (or Nobody to unassign them), then choose Assign selected." {
 		t.Errorf("not chosen: the message is %q", msg)
+	}
+	// The browser lands on the message (below the filters: off a phone's
+	// screen otherwise).
+	if _, focused := msgEl.Attr("autofocus"); !focused || msgEl.AttrOr("tabindex", "") != "-1" {
+		t.Error("the refusal's message does not take the focus")
 	}
 
 	// The form starts on the prompt, not on a person; Nobody is offered
