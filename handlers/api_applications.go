@@ -305,7 +305,7 @@ func (a *App) APIListApplications(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, _ := auth.UserFrom(r.Context())
-	page, err := a.loanPage(r.Context(), q, user)
+	page, err := a.loanPage(r.Context(), q, user, false)
 	if err != nil {
 		a.APIServerError(w, r, err)
 		return

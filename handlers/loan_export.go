@@ -95,18 +95,9 @@ func csvCell(s string) string {
 	return s
 }
 
-// matching counts the loans f matches (the tab counts, remembered by the
-// store until the loans change).
+// matching counts the loans f matches: one count, not the tabs'.
 func (a *App) matching(r *http.Request, f store.LoanFilter) (int64, error) {
-	counts, err := a.Loans.LoanCountByStatus(r.Context(), f)
-	if f.Status != "" {
-		return counts[f.Status], err
-	}
-	var n int64
-	for _, c := range counts {
-		n += c
-	}
-	return n, err
+	return a.Loans.LoanCountMatching(r.Context(), f)
 }
 
 func firstError(errs map[string]string) string {

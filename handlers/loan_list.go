@@ -366,7 +366,7 @@ func hasEmptyValue(v url.Values) bool {
 // loanListView is the list page for q as user sees it; selectAll ticks
 // every row of the bulk form.
 func (a *App) loanListView(ctx context.Context, q listQuery, user auth.User, selectAll bool) (views.LoanList, error) {
-	page, err := a.loanPage(ctx, q, user)
+	page, err := a.loanPage(ctx, q, user, true)
 	if err != nil {
 		return views.LoanList{}, err
 	}
@@ -469,30 +469,43 @@ func queueView(q listQuery) views.WorkQueue {
 // loanPage is one page of the list with the counts around it.
 type loanPage struct {
 	Loans    []model.Loan
-	Counts   map[string]int64 // per status, under the search and assignee
-	Total    int64            // under the search and assignee, every status
+	Counts   map[string]int64 // per status, under the search and assignee (tabs only)
+	Total    int64            // under the search and assignee, every status (tabs only)
 	Matching int64            // in the chosen tab
 	Page     int              // clamped to the last page
 	Pages    int
 }
 
-func (a *App) loanPage(ctx context.Context, q listQuery, user auth.User) (loanPage, error) {
+// loanPage reads one page of the list q asks for. With tabs it counts
+// every status (the list page's tabs); without (the API, which shows only
+// the total) it counts just the loans matching, once.
+func (a *App) loanPage(ctx context.Context, q listQuery, user auth.User, tabs bool) (loanPage, error) {
 	f := q.filter(user, a.now())
-	counts, err := a.Loans.LoanCountByStatus(ctx, f)
-	if err != nil {
-		return loanPage{}, err
-	}
-	p := loanPage{Counts: counts}
-	for _, c := range counts {
-		p.Total += c
-	}
-	p.Matching = p.Total
-	if q.Status != "" {
-		p.Matching = counts[q.Status]
+	var p loanPage
+	if tabs {
+		counts, err := a.Loans.LoanCountByStatus(ctx, f)
+		if err != nil {
+			return loanPage{}, err
+		}
+		p.Counts = counts
+		for _, c := range counts {
+			p.Total += c
+		}
+		p.Matching = p.Total
+		if q.Status != "" {
+			p.Matching = counts[q.Status]
+		}
+	} else {
+		n, err := a.Loans.LoanCountMatching(ctx, f)
+		if err != nil {
+			return loanPage{}, err
+		}
+		p.Matching = n
 	}
 	size := max(q.Size, 1)
 	p.Pages = max(1, int((p.Matching+int64(size)-1)/int64(size)))
 	p.Page = min(q.Page, p.Pages)
+	var err error
 	p.Loans, err = a.Loans.LoanList(ctx, store.LoanListParams{
 		LoanFilter: f, Sort: q.Sort, Skip: (p.Page - 1) * size, Limit: size,
 	})

@@ -207,6 +207,19 @@ func (f LoanFilter) Query() bson.M {
 	return q
 }
 
+// LoanCountMatching returns how many loans f matches, f.Status included:
+// the size of a list whose tab counts are not shown (the API's total, an
+// export's rows). One count where the tabs take one per status; on the
+// embedded engine a filter of plain equalities (a status, an assignee) is
+// an index range's size, remembered until the loans change.
+func (s *Store) LoanCountMatching(ctx context.Context, f LoanFilter) (int64, error) {
+	n, err := s.loans.CountDocuments(ctx, s.loanQuery(f))
+	if err != nil {
+		return 0, fmt.Errorf("store: count loans: %w", err)
+	}
+	return n, nil
+}
+
 // LoanCountByStatus returns how many loans f matches in each status
 // (f.Status is ignored: these are the tab counts).
 //

@@ -58,7 +58,8 @@ func TestStore_LoanListFields(t *testing.T) {
 
 // TestStore_LoanCountByStatusWithSearch: with a search (and an assignee
 // filter), the one-pass tab counts equal a count per status of the same
-// filter, on 600 seeded loans and searches that match many, few and no
+// filter, and LoanCountMatching (one count, with or without a status)
+// equals them and their sum, on 600 seeded loans and searches that match many, few and no
 // loans.
 func TestStore_LoanCountByStatusWithSearch(t *testing.T) {
 	t.Parallel()
@@ -72,6 +73,7 @@ func TestStore_LoanCountByStatusWithSearch(t *testing.T) {
 		t.Fatal(err)
 	}
 	searches := [][]string{
+		nil, // no search: a count per status
 		SearchTokens(some[0].Applicant.City),
 		SearchTokens(strings.Fields(some[1].Applicant.Name)[0]), // a first name: many loans
 		SearchTokens(some[1].Applicant.Name),
@@ -95,7 +97,14 @@ func TestStore_LoanCountByStatusWithSearch(t *testing.T) {
 				if got[status] != want {
 					t.Errorf("search %v, assignee %q: %s counted %d, want %d", words, assignee, status, got[status], want)
 				}
+				if n, err := st.LoanCountMatching(ctx, f); err != nil || n != want {
+					t.Errorf("search %v, assignee %q: LoanCountMatching in %s = %d, %v; want %d", words, assignee, status, n, err, want)
+				}
 				total += want
+			}
+			f.Status = ""
+			if n, err := st.LoanCountMatching(ctx, f); err != nil || n != total {
+				t.Errorf("search %v, assignee %q: LoanCountMatching over every status = %d, %v; want %d", words, assignee, n, err, total)
 			}
 			if len(got) != len(model.LoanStatuses) {
 				t.Errorf("search %v: %d statuses counted, want all %d", words, len(got), len(model.LoanStatuses))

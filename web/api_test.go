@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
 	"loandesk/auth"
+	"loandesk/model"
+	"loandesk/store"
 )
 
 const apiToken = "test-token-0123456789abcdef0123456789abcdef"
@@ -190,4 +193,62 @@ func TestAPI(t *testing.T) {
 			t.Fatalf("viewer patch: %d", res.status)
 		}
 	})
+}
+
+// TestAPI_ListTotalIsTheMatchingCount: the list API's total and pages are
+// those of the loans its filters match (one count, not the tabs'), equal
+// to the store's tab counts for the same filter, summed over every status
+// or taken for the one asked, on 300 seeded loans; a page past the last
+// is the last.
+func TestAPI_ListTotalIsTheMatchingCount(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.seedLoans(t, 300)
+	if err := b.store.APITokenSet(context.Background(), "ADMIN_TOKEN", apiToken, auth.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	some, err := b.store.LoanList(ctx, store.LoanListParams{Limit: 1})
+	if err != nil || len(some) != 1 {
+		t.Fatalf("no loans: %v", err)
+	}
+	name := strings.Fields(some[0].Applicant.Name)[0] // a first name: many loans
+	c := newClient(t)
+	for _, tc := range []struct {
+		query  string
+		filter store.LoanFilter
+		size   int
+	}{
+		{"", store.LoanFilter{}, 25},
+		{"status=submitted", store.LoanFilter{Status: model.StatusSubmitted}, 25},
+		{"status=submitted&size=50&page=999", store.LoanFilter{Status: model.StatusSubmitted}, 50},
+		{"q=" + url.QueryEscape(name), store.LoanFilter{Search: store.SearchTokens(name)}, 25},
+		{"q=" + url.QueryEscape(name) + "&status=under_review", store.LoanFilter{Search: store.SearchTokens(name), Status: model.StatusUnderReview}, 25},
+		{"assignee=none&size=100", store.LoanFilter{Assignee: store.AssigneeNone}, 100},
+	} {
+		counts, err := b.store.LoanCountByStatus(ctx, tc.filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want int64
+		for status, n := range counts {
+			if tc.filter.Status == "" || status == tc.filter.Status {
+				want += n
+			}
+		}
+		if want == 0 {
+			t.Fatalf("%q matches no loan: the case proves nothing", tc.query)
+		}
+		status, body, _ := api(t, c, http.MethodGet, b.url+"/api/applications?"+tc.query, apiToken, "")
+		if status != http.StatusOK {
+			t.Fatalf("%q: status %d %v", tc.query, status, body)
+		}
+		pages := int((want + int64(tc.size) - 1) / int64(tc.size))
+		if body["total"].(float64) != float64(want) || body["pages"].(float64) != float64(pages) || body["pageSize"].(float64) != float64(tc.size) {
+			t.Errorf("%q: total %v, pages %v, pageSize %v; want %d, %d, %d", tc.query, body["total"], body["pages"], body["pageSize"], want, pages, tc.size)
+		}
+		if strings.Contains(tc.query, "page=999") && body["page"].(float64) != float64(pages) {
+			t.Errorf("%q: page %v, want the last, %d", tc.query, body["page"], pages)
+		}
+	}
 }
