@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/256dpi/lungo/bsonkit"
 	"github.com/256dpi/lungo/mongokit"
 	"go.mongodb.org/mongo-driver/bson"
 )
@@ -149,5 +150,51 @@ func TestUpdate_ReplacementKeepsTheID(t *testing.T) {
 	}
 	if got, _ := findIDs(t, e, Query{}); !slices.Equal(got, ints(1)) {
 		t.Fatalf("ids after the replacements: %v", got)
+	}
+}
+
+// An update that moves a document into or out of a partial index's filter
+// without changing its keys adds it to or removes it from the index: a
+// unique partial index then refuses (or stops refusing) the same key
+// elsewhere. (Kills the swap that keeps entries whenever the keys are
+// equal: `inOld != inNext` → `==` in index.swap.)
+func TestIndex_PartialIndexFollowsUpdatesAcrossItsFilter(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := engineWith(t, []mongokit.IndexConfig{{
+		Key:     dp(bson.D{{Key: "key", Value: int32(1)}}),
+		Unique:  true,
+		Partial: dp(bson.D{{Key: "live", Value: true}}),
+	}}, []bson.D{
+		{{Key: "_id", Value: int64(1)}, {Key: "key", Value: "k"}, {Key: "live", Value: false}},
+		{{Key: "_id", Value: int64(2)}, {Key: "key", Value: "k"}, {Key: "live", Value: false}},
+	})
+	set := func(id int64, live bool) error {
+		_, err := e.Update(ctx, "t.c", UpdateSpec{
+			Filter: dp(bson.D{{Key: "_id", Value: id}}),
+			Update: dp(bson.D{{Key: "$set", Value: bson.D{{Key: "live", Value: live}}}}),
+		})
+		return err
+	}
+	// In: 1 becomes live, so 2 may not.
+	if err := set(1, true); err != nil {
+		t.Fatalf("1 goes live: %v", err)
+	}
+	var dup *DuplicateKeyError
+	if err := set(2, true); !errors.As(err, &dup) {
+		t.Fatalf("2 goes live beside live 1 with the same key: %v, want a duplicate key error", err)
+	}
+	// Out: 1 leaves the filter, so 2 (and a new live document) may.
+	if err := set(1, false); err != nil {
+		t.Fatalf("1 leaves: %v", err)
+	}
+	if err := set(2, true); err != nil {
+		t.Fatalf("2 goes live after 1 left the index: %v", err)
+	}
+	if err := set(2, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Insert(ctx, "t.c", []bsonkit.Doc{dp(bson.D{{Key: "_id", Value: int64(3)}, {Key: "key", Value: "k"}, {Key: "live", Value: true}})}); err != nil {
+		t.Fatalf("a new live document after both left: %v", err)
 	}
 }
