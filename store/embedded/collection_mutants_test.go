@@ -198,3 +198,44 @@ func TestIndex_PartialIndexFollowsUpdatesAcrossItsFilter(t *testing.T) {
 		t.Fatalf("a new live document after both left: %v", err)
 	}
 }
+
+// An update that shortens (or lengthens) an indexed array leaves the
+// index with exactly the new elements: the dropped ones find nothing, the
+// kept and added ones find the document. (Kills swapping entries when the
+// tuple counts differ: `len(before) != len(after)` → `==` in index.swap.)
+func TestIndex_UpdatedArrayKeepsExactlyItsElements(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	docs := []bson.D{{{Key: "_id", Value: int64(1)}, {Key: "tags", Value: bson.A{"a", "b", "c"}}}}
+	for i := range 50 { // others, so that a tag's range is worth walking
+		docs = append(docs, bson.D{{Key: "_id", Value: int64(100 + i)}, {Key: "tags", Value: bson.A{"z"}}})
+	}
+	e := engineWith(t, []mongokit.IndexConfig{{Key: dp(bson.D{{Key: "tags", Value: int32(1)}})}}, docs)
+	for _, step := range []struct {
+		tags       bson.A
+		find, miss []string
+	}{
+		{bson.A{"a"}, []string{"a"}, []string{"b", "c"}},
+		{bson.A{"a", "d"}, []string{"a", "d"}, []string{"b", "c"}},
+	} {
+		if _, err := e.Update(ctx, "t.c", UpdateSpec{
+			Filter: dp(bson.D{{Key: "_id", Value: int64(1)}}),
+			Update: dp(bson.D{{Key: "$set", Value: bson.D{{Key: "tags", Value: step.tags}}}}),
+		}); err != nil {
+			t.Fatalf("set tags %v: %v", step.tags, err)
+		}
+		for _, tag := range step.find {
+			if got, plan := findIDs(t, e, Query{Filter: dp(bson.D{{Key: "tags", Value: tag}})}); !slices.Equal(got, ints(1)) || plan.Index == "" {
+				t.Errorf("tags %v: find %q gave %v by index %q, want [1] by the index", step.tags, tag, got, plan.Index)
+			}
+		}
+		for _, tag := range step.miss {
+			if got, _ := findIDs(t, e, Query{Filter: dp(bson.D{{Key: "tags", Value: tag}})}); len(got) != 0 {
+				t.Errorf("tags %v: find %q gave %v, want none", step.tags, tag, got)
+			}
+			if n, _, err := e.Count(ctx, "t.c", dp(bson.D{{Key: "tags", Value: tag}})); err != nil || n != 0 {
+				t.Errorf("tags %v: count %q = %d, %v; want 0", step.tags, tag, n, err)
+			}
+		}
+	}
+}
