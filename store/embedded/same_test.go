@@ -21,7 +21,8 @@ func sameBytes(a, b bson.D) bool {
 // sameValues are values that encode alike or almost alike: each pair
 // drawn from them tests a boundary of the comparison (types that encode
 // the same, 0 and -0, NaNs, null spellings, empty and nil containers,
-// regex options in another order, binary subtypes, a key with a NUL).
+// regex options in another order, binary subtypes, a key with a NUL,
+// at its end or its start).
 var sameValues = []any{
 	nil, primitive.Null{}, primitive.Undefined{},
 	int32(1), int64(1), float64(1), 1, int32(0), int64(0),
@@ -33,7 +34,7 @@ var sameValues = []any{
 	primitive.Binary{Subtype: 0, Data: []byte("x")}, primitive.Binary{Subtype: 4, Data: []byte("x")}, primitive.Binary{Data: nil}, primitive.Binary{Data: []byte{}},
 	primitive.Regex{Pattern: "a", Options: "im"}, primitive.Regex{Pattern: "a", Options: "mi"},
 	primitive.MinKey{}, primitive.MaxKey{}, primitive.JavaScript("x"), primitive.Symbol("x"),
-	bson.D{}, bson.D(nil), bson.D{{Key: "a", Value: int32(1)}}, bson.D{{Key: "a", Value: int64(1)}}, bson.D{{Key: "a\x00", Value: int32(1)}},
+	bson.D{}, bson.D(nil), bson.D{{Key: "a", Value: int32(1)}}, bson.D{{Key: "a", Value: int64(1)}}, bson.D{{Key: "a\x00", Value: int32(1)}}, bson.D{{Key: "\x00a", Value: int32(1)}},
 	bson.A{}, bson.A(nil), bson.A{int32(1)}, bson.A{int32(1), "a"}, bson.A{bson.D{{Key: "x", Value: nil}}},
 	make(chan int), // cannot be encoded
 }
