@@ -201,6 +201,16 @@ func newIndex(name string, config mongokit.IndexConfig) (*index, error) {
 	if config.Expiry > 0 && len(columns) > 1 {
 		return nil, fmt.Errorf("index %s: a TTL index has one field", name)
 	}
+	// What MongoDB refuses too: a path with an empty field name (".a",
+	// "a..b") names no field a document can hold, and _id cannot expire.
+	for _, col := range columns {
+		if slices.Contains(strings.Split(col.Path, "."), "") {
+			return nil, fmt.Errorf("index %s: an empty field name in %q", name, col.Path)
+		}
+	}
+	if config.Expiry > 0 && columns[0].Path == "_id" {
+		return nil, fmt.Errorf("index %s: the _id field does not support TTL indexes", name)
+	}
 	ix := &index{name: name, config: config, columns: columns}
 	ix.idLast = len(columns) > 1 && columns[len(columns)-1].Path == "_id"
 	ix.tree = btree.NewBTreeGOptions(ix.less, btree.Options{Degree: 16})

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/256dpi/lungo/bsonkit"
 	"github.com/256dpi/lungo/mongokit"
@@ -236,6 +237,34 @@ func TestIndex_UpdatedArrayKeepsExactlyItsElements(t *testing.T) {
 			if n, _, err := e.Count(ctx, "t.c", dp(bson.D{{Key: "tags", Value: tag}})); err != nil || n != 0 {
 				t.Errorf("tags %v: count %q = %d, %v; want 0", step.tags, tag, n, err)
 			}
+		}
+	}
+}
+
+// CreateIndex refuses what MongoDB refuses: a key path with an empty
+// field name (it names no field a document can hold) and a TTL index on
+// _id; the paths and TTL indexes next to them are taken.
+func TestCreateIndex_RefusesEmptyFieldNamesAndTTLOnID(t *testing.T) {
+	t.Parallel()
+	e := engineWith(t, nil, nil)
+	for _, tc := range []struct {
+		key    bson.D
+		expiry time.Duration
+		ok     bool
+	}{
+		{bson.D{{Key: ".a", Value: int32(1)}}, 0, false},
+		{bson.D{{Key: "a.", Value: int32(1)}}, 0, false},
+		{bson.D{{Key: "a..b", Value: int32(1)}}, 0, false},
+		{bson.D{{Key: "b", Value: int32(1)}, {Key: ".c", Value: int32(1)}}, 0, false},
+		{bson.D{{Key: "_id", Value: int32(1)}}, time.Hour, false},
+		{bson.D{{Key: "a.b", Value: int32(1)}}, 0, true},
+		{bson.D{{Key: "at", Value: int32(1)}}, time.Hour, true},
+		{bson.D{{Key: "x", Value: int32(1)}, {Key: "_id", Value: int32(1)}}, 0, true},
+		{bson.D{{Key: "_id", Value: int32(-1)}}, 0, true}, // _id descending, no TTL
+	} {
+		_, err := e.CreateIndex("t.c", "", mongokit.IndexConfig{Key: dp(tc.key), Expiry: tc.expiry})
+		if (err == nil) != tc.ok {
+			t.Errorf("index %v (TTL %v): error %v, want refused %v", tc.key, tc.expiry, err, !tc.ok)
 		}
 	}
 }

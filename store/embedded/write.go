@@ -312,9 +312,10 @@ func (t *txn) expire(now time.Time) (int, error) {
 			// Dates sort together (by type, then value): start at the
 			// earliest possible date, stop at the first key not an expired date.
 			ix.tree.Ascend(newEntry([]any{primitive.DateTime(-1 << 63)}, lowest), func(e entry) bool {
-				k, ok := e.k0.(primitive.DateTime)
+				key := ix.key(e, 0)
+				k, ok := key.(primitive.DateTime)
 				if !ok {
-					if tm, isTime := e.k0.(time.Time); isTime {
+					if tm, isTime := key.(time.Time); isTime {
 						k, ok = primitive.NewDateTimeFromTime(tm), true
 					}
 				}
