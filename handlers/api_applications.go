@@ -274,13 +274,51 @@ func mayNeedHTMLEscape(s string) bool {
 }
 
 // appendJSONTime appends t as time.Time's MarshalJSON does (RFC 3339
-// with nanoseconds), with its error for a year outside 0–9999.
+// with nanoseconds, trailing zeros of the fraction dropped), with its
+// error for a year outside 0–9999. A UTC time (every stored one: BSON
+// dates decode to UTC) is written digit by digit, the same bytes in about
+// a third of AppendText's time (50 of them on every list page); any other
+// zone goes to AppendText.
 func appendJSONTime(b []byte, t time.Time) ([]byte, error) {
-	b, err := t.AppendText(append(b, '"'))
-	if err != nil {
-		return nil, err
+	year := t.Year()
+	if t.Location() != time.UTC || year < 0 || year > 9999 {
+		b, err := t.AppendText(append(b, '"'))
+		if err != nil {
+			return nil, err
+		}
+		return append(b, '"'), nil
 	}
-	return append(b, '"'), nil
+	month, day := t.Month(), t.Day()
+	hour, minute, second := t.Clock()
+	b = append(b, '"')
+	b = appendDigits(b, year, 4)
+	b = appendDigits(append(b, '-'), int(month), 2)
+	b = appendDigits(append(b, '-'), day, 2)
+	b = appendDigits(append(b, 'T'), hour, 2)
+	b = appendDigits(append(b, ':'), minute, 2)
+	b = appendDigits(append(b, ':'), second, 2)
+	if ns := t.Nanosecond(); ns != 0 {
+		digits := 9
+		for ns%10 == 0 {
+			ns /= 10
+			digits--
+		}
+		b = appendDigits(append(b, '.'), ns, digits)
+	}
+	return append(b, 'Z', '"'), nil
+}
+
+// appendDigits appends n (≥ 0) in exactly width decimal digits.
+func appendDigits(b []byte, n, width int) []byte {
+	start := len(b)
+	for range width {
+		b = append(b, 0)
+	}
+	for i := len(b) - 1; i >= start; i-- {
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return b
 }
 
 type apiList struct {

@@ -160,3 +160,47 @@ func TestAPIListItemJSON(t *testing.T) {
 		t.Error("encoding/json no longer refuses year 10000: the writer's 500 has no reason")
 	}
 }
+
+// TestAppendJSONTime_SameBytesAsMarshalJSON: the digit-by-digit writer
+// gives time.Time.MarshalJSON's bytes (and its error) for UTC times at
+// every width of the fraction, at the ends of the years it writes and
+// past them, on random instants, and for times in other zones.
+func TestAppendJSONTime_SameBytesAsMarshalJSON(t *testing.T) {
+	t.Parallel()
+	ist := time.FixedZone("IST", 5*3600+1800)
+	times := []time.Time{
+		{}, // year 1
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(2026, 12, 2, 9, 5, 7, 0, time.UTC),
+		time.Date(2026, 12, 2, 9, 5, 7, 0, ist),
+		time.Date(2026, 12, 2, 9, 5, 7, 120_000_000, ist),
+		time.Date(2026, 12, 2, 9, 5, 7, 1, time.Local),
+	}
+	for digits, ns := 0, 100_000_000; ns >= 1; digits, ns = digits+1, ns/10 {
+		times = append(times, time.Date(2026, 3, 4, 5, 6, 7, ns, time.UTC), time.Date(2026, 3, 4, 5, 6, 7, ns*9+ns/3, time.UTC))
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 20_000 {
+		at := time.Unix(rng.Int64N(253402300800), 0).UTC() // up to the end of 9999
+		switch rng.IntN(3) {
+		case 0:
+			at = at.Add(time.Duration(rng.IntN(1000)) * time.Millisecond) // BSON dates: milliseconds
+		case 1:
+			at = at.Add(time.Duration(rng.IntN(1_000_000_000)))
+		}
+		times = append(times, at)
+	}
+	for _, at := range times {
+		want, wantErr := at.MarshalJSON()
+		got, err := appendJSONTime([]byte("x"), at)
+		if (err == nil) != (wantErr == nil) {
+			t.Fatalf("%v: error %v, MarshalJSON's %v", at, err, wantErr)
+		}
+		if err == nil && string(got) != "x"+string(want) {
+			t.Fatalf("%v: %s, want x%s", at, got, want)
+		}
+	}
+}
