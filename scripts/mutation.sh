@@ -54,6 +54,29 @@ if [ ${#packages[@]} -eq 0 ]; then
   packages=(application money auth store store/durable store/bsondoc store/embedded)
 fi
 
+# Every package and named file must exist, and DIFF be a commit, before
+# anything is made: a misspelt file would otherwise mutate nothing and
+# still exit 0.
+for arg in "${packages[@]}"; do
+  pkg=${arg%%:*}
+  pkg=${pkg#./}
+  pkg=${pkg%/}
+  [ -d "$pkg" ] || { echo "mutation.sh: no package $pkg" >&2; exit 1; }
+  if [ "$arg" != "${arg#*:}" ]; then
+    IFS=, read -r -a named <<<"${arg#*:}"
+    [ ${#named[@]} -gt 0 ] || { echo "mutation.sh: no files named after $pkg:" >&2; exit 1; }
+    for f in "${named[@]}"; do
+      case "$f" in
+      *_test.go | */* | "") echo "mutation.sh: $pkg:$f is not a file of the package to mutate" >&2; exit 1 ;;
+      esac
+      [ -f "$pkg/$f" ] || { echo "mutation.sh: no file $pkg/$f" >&2; exit 1; }
+    done
+  fi
+done
+if [ -n "${DIFF:-}" ]; then
+  git rev-parse --verify -q "$DIFF^{commit}" >/dev/null || { echo "mutation.sh: DIFF=$DIFF is no commit" >&2; exit 1; }
+fi
+
 WORKERS=${WORKERS:-2}
 COEFFICIENT=${COEFFICIENT:-10}
 OUT=${OUT:-$(mktemp -d /tmp/mutation.XXXXXX)}
