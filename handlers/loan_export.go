@@ -147,7 +147,7 @@ func exportFilename(q listQuery, capped bool, stamp string) string {
 	if q.Days > 0 {
 		add("days", strconv.Itoa(q.Days))
 	}
-	add("search", q.Q)
+	add("search", strings.Join(store.SearchTokens(q.Q), "-")) // the words searched, not the ignored ones
 	if capped {
 		add("first", strconv.Itoa(exportMaxRows))
 	}
