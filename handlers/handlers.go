@@ -58,7 +58,7 @@ type UserStore interface {
 type LoanStore interface {
 	LoanCountByStatus(ctx context.Context, f store.LoanFilter) (map[string]int64, error)
 	LoanCountMatching(ctx context.Context, f store.LoanFilter) (int64, error)
-	LoanList(ctx context.Context, p store.LoanListParams) ([]model.Loan, error)
+	LoanList(ctx context.Context, p store.LoanListParams) ([]model.LoanSummary, error)
 	LoanGet(ctx context.Context, humanID string) (model.Loan, error)
 	LoanEach(ctx context.Context, f store.LoanFilter, sort string, limit int, fn func(model.Loan) error) error
 }

@@ -468,7 +468,7 @@ func queueView(q listQuery) views.WorkQueue {
 
 // loanPage is one page of the list with the counts around it.
 type loanPage struct {
-	Loans    []model.Loan
+	Loans    []model.LoanSummary
 	Counts   map[string]int64 // per status, under the search and assignee (tabs only)
 	Total    int64            // under the search and assignee, every status (tabs only)
 	Matching int64            // in the chosen tab
@@ -529,7 +529,7 @@ func listTabs(q listQuery, counts map[string]int64) []views.StatusTab {
 	return tabs
 }
 
-func (a *App) loanRows(ctx context.Context, loans []model.Loan) []views.LoanRow {
+func (a *App) loanRows(ctx context.Context, loans []model.LoanSummary) []views.LoanRow {
 	rows := make([]views.LoanRow, 0, len(loans))
 	now := a.now()
 	names := a.staffNames(ctx) // the short-lived staff list: no query per row

@@ -55,13 +55,13 @@ func (a *App) listNav(ctx context.Context, r *http.Request, l model.Loan, user a
 	}
 	d.BackURL = q.url(nil)
 	f := q.filter(user, a.now())
-	at := func(skip int) (model.Loan, bool) {
+	at := func(skip int) (model.LoanSummary, bool) {
 		if skip < 0 {
-			return model.Loan{}, false
+			return model.LoanSummary{}, false
 		}
 		rows, err := a.Loans.LoanList(ctx, store.LoanListParams{LoanFilter: f, Sort: q.Sort, Skip: skip, Limit: 1})
 		if err != nil || len(rows) == 0 {
-			return model.Loan{}, false
+			return model.LoanSummary{}, false
 		}
 		return rows[0], true
 	}
@@ -81,7 +81,7 @@ func (a *App) listNav(ctx context.Context, r *http.Request, l model.Loan, user a
 	if i < 0 {
 		return
 	}
-	link := func(n model.Loan, pos int) string {
+	link := func(n model.LoanSummary, pos int) string {
 		page := pos/size + 1
 		// The plain list's query is empty: "?list=" still says "from the list".
 		return loanURL(n.HumanID) + "?list=" + url.QueryEscape(strings.TrimPrefix(q.query(func(t *listQuery) { t.Page = page }), "?"))

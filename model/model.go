@@ -57,12 +57,59 @@ func (l Loan) OpenFlags() []Flag {
 // DaysInStatus is how many whole days (of 24 hours) l has been in its
 // current status at now: 0 on the day it entered it, or when the time it
 // entered is unknown.
-func (l Loan) DaysInStatus(now time.Time) int {
-	if l.StatusAt.IsZero() || now.Before(l.StatusAt) {
+func (l Loan) DaysInStatus(now time.Time) int { return daysSince(l.StatusAt, now) }
+
+// daysSince is how many whole days (of 24 hours) lie between at and now:
+// 0 when at is unknown (zero) or after now.
+func daysSince(at, now time.Time) int {
+	if at.IsZero() || now.Before(at) {
 		return 0
 	}
-	return int(now.Sub(l.StatusAt) / (24 * time.Hour))
+	return int(now.Sub(at) / (24 * time.Hour))
 }
+
+// LoanSummary is an application as a row of a list shows it: the list
+// page, the JSON API's list and the previous/next links read these, not
+// whole Loans. Its fields have Loan's names and stored keys; it holds no
+// slice, map or pointer, so the embedded engine can keep decoded rows and
+// hand out copies (a Loan of 600 bytes cost a list page more to copy and
+// decode than the row it became).
+type LoanSummary struct {
+	HumanID   string           `bson:"humanId"`
+	Version   int64            `bson:"version"`
+	Status    string           `bson:"status"`
+	StatusAt  time.Time        `bson:"statusAt,omitempty"`
+	Applicant SummaryApplicant `bson:"applicant"`
+	Terms     SummaryTerms     `bson:"terms"`
+	Assignee  string           `bson:"assignee,omitempty"` // user email
+	CreatedAt time.Time        `bson:"createdAt"`
+	UpdatedAt time.Time        `bson:"updatedAt"`
+}
+
+// SummaryApplicant is the part of Applicant a list row shows.
+type SummaryApplicant struct {
+	Name string `bson:"name"`
+	City string `bson:"city"`
+}
+
+// SummaryTerms is the part of LoanTerms a list row shows.
+type SummaryTerms struct {
+	Product string `bson:"product"`
+	Amount  int64  `bson:"amount"` // paise
+}
+
+// Summary is l as a list row shows it.
+func (l Loan) Summary() LoanSummary {
+	return LoanSummary{
+		HumanID: l.HumanID, Version: l.Version, Status: l.Status, StatusAt: l.StatusAt,
+		Applicant: SummaryApplicant{Name: l.Applicant.Name, City: l.Applicant.City},
+		Terms:     SummaryTerms{Product: l.Terms.Product, Amount: l.Terms.Amount},
+		Assignee:  l.Assignee, CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt,
+	}
+}
+
+// DaysInStatus is Loan.DaysInStatus for a row.
+func (l LoanSummary) DaysInStatus(now time.Time) int { return daysSince(l.StatusAt, now) }
 
 // Loan statuses, in workflow order.
 const (

@@ -196,7 +196,7 @@ func TestFerretDB(t *testing.T) {
 	})
 }
 
-func humanIDs(loans []model.Loan) string {
+func humanIDs(loans []model.LoanSummary) string {
 	var b bytes.Buffer
 	for i, l := range loans {
 		if i > 0 {

@@ -291,12 +291,10 @@ type LoanListParams struct {
 	Limit int // 1–100; 0 means 25
 }
 
-// LoanList returns one page of the loans p matches, with what a list
-// shows: number, version, status, applicant, terms, assignee and the
-// created/updated stamps. The rest (history, score, flags and their
-// acknowledgements, approvals, disbursement, intake key) is left out:
-// decoding it was most of a list page's cost, and a page that needs it
-// reads the loan with LoanGet.
+// listProjection leaves out of a loan what neither a list row nor an
+// export shows (history, score, flags and their acknowledgements,
+// approvals, disbursement, intake key): decoding it was most of a row's
+// cost.
 var listProjection = bson.D{
 	{Key: "searchKeys", Value: 0}, {Key: "history", Value: 0}, {Key: "score", Value: 0},
 	{Key: "flags", Value: 0}, {Key: "flagAcks", Value: 0}, {Key: "approvals", Value: 0},
@@ -304,9 +302,12 @@ var listProjection = bson.D{
 	{Key: "intakeKey", Value: 0}, {Key: "intakeHash", Value: 0}, {Key: "cityKey", Value: 0},
 }
 
-// LoanList returns one page of the loans p matches (see listProjection
-// for the fields it fills).
-func (s *Store) LoanList(ctx context.Context, p LoanListParams) ([]model.Loan, error) {
+// LoanList returns one page of the loans p matches, as list rows. The
+// documents are read with listProjection, not an inclusion of the row's
+// fields: the embedded engine remembers rows decoded from documents less
+// top-level fields (and only those), so a page of rows it has decoded
+// before costs copies, not decoding.
+func (s *Store) LoanList(ctx context.Context, p LoanListParams) ([]model.LoanSummary, error) {
 	limit := p.Limit
 	if limit <= 0 || limit > 100 {
 		limit = 25
@@ -324,7 +325,7 @@ func (s *Store) LoanList(ctx context.Context, p LoanListParams) ([]model.Loan, e
 	if err != nil {
 		return nil, fmt.Errorf("store: list loans: %w", err)
 	}
-	var loans []model.Loan
+	var loans []model.LoanSummary
 	if err := cur.All(ctx, &loans); err != nil {
 		return nil, fmt.Errorf("store: list loans: %w", err)
 	}

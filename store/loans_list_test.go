@@ -42,17 +42,72 @@ func TestStore_LoanListFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := model.Loan{
-		ID: stored.ID, HumanID: stored.HumanID, Version: stored.Version, Status: stored.Status, Assignee: stored.Assignee,
-		Applicant: stored.Applicant, Terms: stored.Terms,
-		CreatedAt: stored.CreatedAt, CreatedBy: stored.CreatedBy, UpdatedAt: stored.UpdatedAt, UpdatedBy: stored.UpdatedBy,
+	want := model.LoanSummary{
+		HumanID: "LN-2026-000001", Version: 3, Status: model.StatusUnderReview, Assignee: "uw@example.com",
+		Applicant: model.SummaryApplicant{Name: "Asha Iyer", City: "Pune"},
+		Terms:     model.SummaryTerms{Product: "home", Amount: 50_00_000_00},
+		CreatedAt: stored.CreatedAt, UpdatedAt: stored.UpdatedAt,
 		StatusAt: stored.StatusAt, // how long it has been in its status, shown in the list
 	}
-	if !reflect.DeepEqual(page[0], want) {
+	if !reflect.DeepEqual(page[0], want) || stored.StatusAt.IsZero() || !stored.UpdatedAt.Equal(at.Add(time.Hour)) {
 		t.Errorf("list entry\n%+v\nwant\n%+v", page[0], want)
+	}
+	if got := stored.Summary(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Summary()\n%+v\nwant\n%+v", got, want)
 	}
 	if stored.Score == nil || len(stored.History) != 1 || stored.Disbursement == nil {
 		t.Errorf("the stored loan lost fields: %+v", stored)
+	}
+}
+
+// TestStore_LoanListRowsAreTheStoredLoans: on seeded loans (every
+// product and status, assigned or not) and after edits, every row of
+// every page in every order is the stored loan's summary, field for
+// field.
+func TestStore_LoanListRowsAreTheStoredLoans(t *testing.T) {
+	t.Parallel()
+	st := setup(t).store
+	ctx := context.Background()
+	if _, err := seed.Load(ctx, st, 150, 5, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	first, err := st.LoanList(ctx, LoanListParams{Limit: 3})
+	if err != nil || len(first) != 3 {
+		t.Fatalf("%d loans, %v", len(first), err)
+	}
+	for _, row := range first { // an edit: a new version, name, city, amount and assignee
+		l, err := st.LoanGet(ctx, row.HumanID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Applicant.Name, l.Applicant.City, l.Terms.Amount, l.Assignee = l.Applicant.Name+" Rao", "Nashik", l.Terms.Amount+1, "uw@example.com"
+		if _, err := st.LoanUpdate(ctx, l, model.LoanChange{At: time.Now(), By: "test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := 0
+	for _, sort := range []string{SortNewest, SortAmountDesc, SortUpdated} {
+		for skip := 0; skip < 150; skip += 40 {
+			rows, err := st.LoanList(ctx, LoanListParams{Sort: sort, Skip: skip, Limit: 40})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, row := range rows {
+				l, err := st.LoanGet(ctx, row.HumanID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := l.Summary(); !reflect.DeepEqual(row, want) {
+					t.Fatalf("%s row\n%+v\nstored\n%+v", sort, row, want)
+				}
+				if row.Version > 1 && row.Applicant.City == "Nashik" && row.Assignee == "uw@example.com" {
+					seen++
+				}
+			}
+		}
+	}
+	if seen != 3*3 {
+		t.Errorf("the edited loans were listed %d times with their edits, want 9", seen)
 	}
 }
 
@@ -72,12 +127,16 @@ func TestStore_LoanCountByStatusWithSearch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	third, err := st.LoanGet(ctx, some[2].HumanID) // a row has no PAN
+	if err != nil {
+		t.Fatal(err)
+	}
 	searches := [][]string{
 		nil, // no search: a count per status
 		SearchTokens(some[0].Applicant.City),
 		SearchTokens(strings.Fields(some[1].Applicant.Name)[0]), // a first name: many loans
 		SearchTokens(some[1].Applicant.Name),
-		SearchTokens(some[2].Applicant.PAN),
+		SearchTokens(third.Applicant.PAN),
 		SearchTokens("zzzz-nothing"),
 	}
 	for _, words := range searches {

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -265,7 +264,7 @@ func TestLoanList_EachOrderAndItsTies(t *testing.T) {
 		}
 		var ids []string
 		for _, l := range got {
-			ids = append(ids, strconv.Itoa(int(l.ID[11])))
+			ids = append(ids, strings.TrimLeft(strings.TrimPrefix(l.HumanID, "LN-2026-"), "0"))
 		}
 		if s := strings.Join(ids, " "); s != want {
 			t.Errorf("sort %s: %s, want %s", sort, s, want)

@@ -36,7 +36,7 @@ type counter struct {
 
 // storedTypes are the records the store reads from the embedded engine.
 var storedTypes = []any{
-	model.Loan{}, model.Document{}, model.JournalTxn{},
+	model.Loan{}, model.LoanSummary{}, model.Document{}, model.JournalTxn{},
 	store.User{}, store.APIToken{}, store.Lock{}, store.Event{}, store.Worker{},
 	session{}, counter{},
 }
@@ -95,7 +95,7 @@ func TestDecode_MatchesDriver(t *testing.T) {
 // driver: a field type added to a loan that the fast path cannot take
 // would silently bring the round trip back.
 func TestDecode_FastPathCoversTheHotRecords(t *testing.T) {
-	for _, proto := range []any{model.Loan{}, model.Document{}, model.JournalTxn{}, store.User{}, store.APIToken{}, store.Lock{}, session{}, counter{}} {
+	for _, proto := range []any{model.Loan{}, model.LoanSummary{}, model.Document{}, model.JournalTxn{}, store.User{}, store.APIToken{}, store.Lock{}, session{}, counter{}} {
 		if !docdecode.FastPath(reflect.TypeOf(proto)) {
 			t.Errorf("%T goes through the driver", proto)
 		}
