@@ -45,15 +45,17 @@ const (
 	opIn
 	opNin
 	opExists
+	opElemMatch
 )
 
 // predicate is one condition on one field.
 type predicate struct {
 	path    string // dotted
 	op      predOp
-	operand any    // a scalar (see scalarOperand)
-	list    bson.A // $in, $nin: scalars
-	exists  bool   // $exists: the operand's truth, as mongokit reads it
+	operand any         // a scalar (see scalarOperand)
+	list    bson.A      // $in, $nin: scalars
+	exists  bool        // $exists: the operand's truth, as mongokit reads it
+	elem    []predicate // $elemMatch: the conditions one element must meet together
 }
 
 // newMatcher returns a matcher for filter (nil matches everything).
@@ -149,6 +151,23 @@ func compileOperator(path string, o bson.E) (predicate, bool) {
 		p.op, p.operand = opExists, nil
 		p.exists = truthy(o.Value)
 		return p, true
+	case "$elemMatch":
+		// Operators on the elements themselves ({$gte: "asha", $lt:
+		// "ashb"}: a search word's prefix range over searchKeys); a
+		// condition on the elements' fields goes to mongokit.
+		p.op, p.operand = opElemMatch, nil
+		conds, ok := o.Value.(bson.D)
+		if !ok || len(conds) == 0 {
+			return p, false
+		}
+		for _, c := range conds { // a plain key ({b: 1}) is no operator: refused below
+			q, ok := compileOperator("", c)
+			if !ok || q.op == opElemMatch {
+				return p, false
+			}
+			p.elem = append(p.elem, q)
+		}
+		return p, true
 	default:
 		return p, false
 	}
@@ -196,16 +215,58 @@ func (m *matcher) match(doc bsonkit.Doc) (bool, error) {
 		return mongokit.Match(doc, m.filter)
 	}
 	for i := range m.preds {
-		p := &m.preds[i]
-		v, plain := scalarAt(*doc, p.path)
+		holds, plain := m.preds[i].test(*doc)
 		if !plain {
 			return mongokit.Match(doc, m.filter)
 		}
-		if !p.holds(v) {
+		if !holds {
 			return false, nil
 		}
 	}
 	return true, nil
+}
+
+// test evaluates p on doc, or reports (plain false) that the value at its
+// path has a form mongokit decides: a path through an array, a field
+// that is an array or a document, or, for $elemMatch, an array holding
+// arrays or documents.
+func (p *predicate) test(doc bson.D) (holds, plain bool) {
+	if p.op != opElemMatch {
+		v, plain := scalarAt(doc, p.path)
+		return p.holds(v), plain // not plain: the caller asks mongokit
+	}
+	v, plain := valueAt(doc, p.path)
+	if !plain {
+		return false, false
+	}
+	arr, isArray := v.(bson.A)
+	if !isArray {
+		return false, true // $elemMatch matches arrays only (mongokit's matchElem)
+	}
+	for _, item := range arr {
+		switch item.(type) {
+		case bson.A, bson.D:
+			return false, false
+		}
+	}
+	for _, item := range arr {
+		if p.elemHolds(item) {
+			return true, true
+		}
+	}
+	return false, true
+}
+
+// elemHolds reports whether the array element item (a scalar) meets
+// every condition of p's $elemMatch, as mongokit's matchElem evaluates
+// them on the element alone.
+func (p *predicate) elemHolds(item any) bool {
+	for i := range p.elem {
+		if !p.elem[i].holds(item) {
+			return false
+		}
+	}
+	return true
 }
 
 // plainPath reports whether path is dotted field names alone: no empty
@@ -238,6 +299,34 @@ func scalarAt(doc bson.D, path string) (any, bool) {
 			case bson.A, bson.D:
 				return nil, false
 			}
+			return cur, true
+		}
+		switch next := cur.(type) {
+		case bson.D:
+			d, path = next, rest
+		case bson.A:
+			return nil, false
+		default:
+			return bsonkit.Missing, true
+		}
+	}
+}
+
+// valueAt returns the value at the dotted path in doc, whatever it is
+// (bsonkit.Missing when there is none), and false when the path meets an
+// array before its end.
+func valueAt(doc bson.D, path string) (any, bool) {
+	d := doc
+	for {
+		name, rest, nested := strings.Cut(path, ".")
+		var cur any = bsonkit.Missing
+		for _, el := range d {
+			if el.Key == name {
+				cur = el.Value
+				break
+			}
+		}
+		if !nested {
 			return cur, true
 		}
 		switch next := cur.(type) {

@@ -68,7 +68,7 @@ func compiled(filter bsonkit.Doc) *matcher {
 // a document in doc (the matcher hands those to mongokit).
 func firstNonPlain(m *matcher, doc bsonkit.Doc) (int, bool) {
 	for i, p := range m.preds {
-		if _, plain := scalarAt(*doc, p.path); !plain {
+		if _, plain := p.test(*doc); !plain {
 			return i, false
 		}
 	}
@@ -147,7 +147,7 @@ func randomPath(rng *rand.Rand) string {
 	return p
 }
 
-var matchOps = []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$not", "$size", "$type"}
+var matchOps = []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$not", "$size", "$type", "$elemMatch"}
 
 func randomCondition(rng *rand.Rand) any {
 	if rng.IntN(3) == 0 {
@@ -174,6 +174,33 @@ func randomCondition(rng *rand.Rand) any {
 			v = []any{true, false, int32(0), int64(1), 0.0, nil, "no"}[rng.IntN(7)]
 		case "$not":
 			v = bson.D{{Key: "$eq", Value: randomScalar(rng)}}
+		case "$elemMatch":
+			conds := bson.D{}
+			for range 1 + rng.IntN(2) {
+				c := []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$exists"}[rng.IntN(8)]
+				var cv any = randomScalar(rng)
+				switch c {
+				case "$in":
+					cv = bson.A{randomScalar(rng), randomScalar(rng)}
+				case "$exists":
+					cv = rng.IntN(2) == 0
+				}
+				conds = append(conds, bson.E{Key: c, Value: cv})
+			}
+			switch rng.IntN(12) {
+			case 0:
+				conds = bson.D{{Key: "a", Value: randomScalar(rng)}} // a condition on the elements' fields
+			case 1:
+				conds = bson.D{} // matches nothing
+			case 2:
+				conds = append(conds, bson.E{Key: "$not", Value: bson.D{{Key: "$eq", Value: randomScalar(rng)}}})
+			case 3:
+				conds = append(conds, bson.E{Key: "$elemMatch", Value: bson.D{{Key: "$gte", Value: randomScalar(rng)}}})
+			}
+			v = conds
+			if rng.IntN(30) == 0 {
+				v = randomScalar(rng) // not a document: an error
+			}
 		case "$size":
 			v = int32(rng.IntN(2))
 		case "$type":
@@ -208,6 +235,52 @@ func randomFilter(rng *rand.Rand) bson.D {
 	return f
 }
 
+// $elemMatch with operators on the elements: the fast path answers for
+// an array of scalars and for anything that is not an array, and hands
+// mongokit every array of arrays or documents and every path through an
+// array, each answer equal to mongokit's.
+func TestMatcher_ElemMatch(t *testing.T) {
+	t.Parallel()
+	prefix := bson.D{{Key: "$gte", Value: "as"}, {Key: "$lt", Value: "as\U0010ffff"}}
+	for _, tc := range []struct {
+		doc        bson.D
+		path       string
+		want, fast bool
+	}{
+		{bson.D{{Key: "k", Value: bson.A{"pune", "asha"}}}, "k", true, true},
+		{bson.D{{Key: "k", Value: bson.A{"pune", "ashok"}}}, "k", true, true},
+		{bson.D{{Key: "k", Value: bson.A{"pune", "a", "at"}}}, "k", false, true},
+		{bson.D{{Key: "k", Value: bson.A{int64(1), nil, "b"}}}, "k", false, true},
+		{bson.D{{Key: "k", Value: bson.A{}}}, "k", false, true},
+		{bson.D{{Key: "k", Value: "asha"}}, "k", false, true}, // not an array
+		{bson.D{{Key: "k", Value: bson.D{{Key: "x", Value: "asha"}}}}, "k", false, true},
+		{bson.D{{Key: "j", Value: bson.A{"asha"}}}, "k", false, true}, // missing
+		{bson.D{{Key: "k", Value: bson.D{{Key: "w", Value: bson.A{"asha"}}}}}, "k.w", true, true},
+		{bson.D{{Key: "k", Value: bson.A{bson.A{"asha"}}}}, "k", true, false}, // an element array: its elements compared
+		{bson.D{{Key: "k", Value: bson.A{"b", bson.D{{Key: "w", Value: "asha"}}}}}, "k", false, false},
+		{bson.D{{Key: "k", Value: bson.A{bson.D{{Key: "w", Value: bson.A{"b", "asha"}}}}}}, "k.w", true, false},
+		{bson.D{{Key: "k", Value: bson.A{bson.A{"b", "asha"}}}}, "k.0", true, false},
+	} {
+		filter := bson.D{{Key: tc.path, Value: bson.D{{Key: "$elemMatch", Value: prefix}}}}
+		m := compiled(&filter)
+		if !m.fast {
+			t.Fatalf("%v: not compiled for the fast path", filter)
+		}
+		doc := tc.doc
+		want, err := mongokit.Match(&doc, &filter)
+		if err != nil || want != tc.want {
+			t.Fatalf("%v on %v: mongokit %v, %v; the case says %v", filter, doc, want, err, tc.want)
+		}
+		got, err := m.match(&doc)
+		if got != want || err != nil {
+			t.Errorf("%v on %v: matcher %v, %v; mongokit %v", filter, doc, got, err, want)
+		}
+		if _, plain := firstNonPlain(m, &doc); plain != tc.fast {
+			t.Errorf("%v on %v: fast path %v, want %v", filter, doc, plain, tc.fast)
+		}
+	}
+}
+
 // The filters the app sends most take the fast path.
 func TestMatcher_AppFiltersAreFast(t *testing.T) {
 	t.Parallel()
@@ -217,6 +290,11 @@ func TestMatcher_AppFiltersAreFast(t *testing.T) {
 		{{Key: "humanId", Value: "LN-2026-000001"}},
 		{{Key: "role", Value: bson.D{{Key: "$in", Value: bson.A{"admin", "underwriter"}}}}},
 		{{Key: "_id", Value: matchID}, {Key: "sessions.0a1b", Value: bson.D{{Key: "$exists", Value: true}}}},
+		// a search of two words (store/loans.go loanQuery)
+		{{Key: "$and", Value: bson.A{
+			bson.D{{Key: "searchKeys", Value: bson.D{{Key: "$elemMatch", Value: bson.D{{Key: "$gte", Value: "asha"}, {Key: "$lt", Value: "asha\U0010ffff"}}}}}},
+			bson.D{{Key: "searchKeys", Value: bson.D{{Key: "$elemMatch", Value: bson.D{{Key: "$gte", Value: "pune"}, {Key: "$lt", Value: "pune\U0010ffff"}}}}}},
+		}}, {Key: "status", Value: "submitted"}},
 		{{Key: "$and", Value: bson.A{bson.D{{Key: "status", Value: "submitted"}}, bson.D{{Key: "amount", Value: bson.D{{Key: "$gte", Value: int64(100)}, {Key: "$lte", Value: int64(900)}}}}}}},
 	} {
 		if m := compiled(&f); !m.fast {
@@ -227,6 +305,9 @@ func TestMatcher_AppFiltersAreFast(t *testing.T) {
 		{{Key: "$or", Value: bson.A{bson.D{{Key: "a", Value: 1}}}}},
 		{{Key: "a", Value: bson.D{{Key: "$not", Value: bson.D{{Key: "$eq", Value: 1}}}}}},
 		{{Key: "a", Value: bson.D{{Key: "b", Value: 1}}}},
+		{{Key: "a", Value: bson.D{{Key: "$elemMatch", Value: bson.D{{Key: "b", Value: 1}}}}}},
+		{{Key: "a", Value: bson.D{{Key: "$elemMatch", Value: bson.D{}}}}},
+		{{Key: "a", Value: bson.D{{Key: "$elemMatch", Value: bson.D{{Key: "$elemMatch", Value: bson.D{{Key: "$gte", Value: int32(1)}}}}}}}},
 		{{Key: "a", Value: primitive.Regex{Pattern: "x"}}},
 		{{Key: "a", Value: bson.D{{Key: "$in", Value: bson.A{primitive.Regex{Pattern: "x"}}}}}},
 	} {
