@@ -898,13 +898,26 @@ func project(docs []bsonkit.Doc, projection bsonkit.Doc) ([]bsonkit.Doc, error) 
 		return out, nil
 	}
 	keep, withID, inclusion := topLevelInclusion(projection)
+	paths, hideID, dotted := inclusionPaths(projection)
 	for i, d := range docs {
 		if inclusion {
 			if out[i] = only(d, keep, withID); out[i] != nil {
 				continue
 			}
+		} else if dotted {
+			pd, ok, err := included(d, paths, hideID)
+			if err != nil {
+				return nil, fmt.Errorf("embedded: projection: %w", err)
+			}
+			if ok {
+				out[i] = pd
+				continue
+			}
 		}
-		pd, err := mongokit.Project(d, projection)
+		// mongokit puts values inside the ones it shares with the stored
+		// document ({a: 1, "a.l": {$slice: 1}} cut the stored a.l): it
+		// gets a copy.
+		pd, err := mongokit.Project(bsonkit.Clone(d), projection)
 		if err != nil {
 			return nil, fmt.Errorf("embedded: projection: %w", err)
 		}
@@ -969,6 +982,125 @@ func topLevelInclusion(projection bsonkit.Doc) (keep []string, withID, ok bool) 
 		}
 	}
 	return keep, withID, len(keep) > 0
+}
+
+// inclusionPaths reads a projection that keeps fields by path, dotted
+// ones too ({name: 1, "totp.enrolledAt": 1, "sessions.<id>": 1}: the
+// signed-in user every page reads), each given as a 1/true flag, with
+// _id: 0 allowed. Anything else (an exclusion, an operator, a $ in a
+// path, a value that is not a flag, a path inside the _id or inside
+// another path, a path twice) is mongokit's.
+func inclusionPaths(projection bsonkit.Doc) (paths []string, hideID, ok bool) {
+	paths = make([]string, 0, len(*projection))
+	for _, e := range *projection {
+		if e.Key == "" || strings.Contains(e.Key, "$") {
+			return nil, false, false
+		}
+		on, isFlag := flagValue(e.Value)
+		switch {
+		case !isFlag:
+			return nil, false, false
+		case e.Key == "_id" && !on:
+			hideID = true
+		case !on:
+			return nil, false, false
+		default:
+			paths = append(paths, e.Key)
+		}
+	}
+	for i, path := range paths {
+		if strings.HasPrefix(path, "_id.") {
+			return nil, false, false // it would be put inside the stored _id the output starts with
+		}
+		for j, other := range paths {
+			if i != j && len(other) > len(path) && other[len(path)] == '.' && strings.HasPrefix(other, path) {
+				return nil, false, false // other would be put inside path's value: a stored document
+			}
+		}
+	}
+	return paths, hideID, len(paths) > 0
+}
+
+// included is mongokit.Project's inclusion for paths, without its
+// generic path access (which was all of a signed-in user's read): the
+// _id, then each path's value at that path in a new document, in the
+// projection's order, then the _id taken out when hidden. Values are
+// shared with doc, as mongokit's are; the documents holding dotted
+// paths are new. What mongokit decides by rules of its own is left to it
+// (ok false): a path through an array, and a document without an _id (never a stored one: mongokit refuses it);
+// inclusionPaths has left it the paths that nest in one another.
+func included(doc bsonkit.Doc, paths []string, hideID bool) (bsonkit.Doc, bool, error) {
+	id, found := field(*doc, "_id")
+	if !found {
+		return nil, false, nil
+	}
+	out := make(bson.D, 1, len(paths)+1)
+	out[0] = bson.E{Key: "_id", Value: id}
+	for _, path := range paths {
+		v, found, plain := valueOnPath(*doc, path)
+		if !plain {
+			return nil, false, nil
+		}
+		if found {
+			out = putPath(out, path, v)
+		}
+	}
+	if hideID {
+		out = slices.DeleteFunc(out, func(e bson.E) bool { return e.Key == "_id" })
+	}
+	return &out, true, nil
+}
+
+// field returns the first value named key in d.
+func field(d bson.D, key string) (any, bool) {
+	for _, e := range d {
+		if e.Key == key {
+			return e.Value, true
+		}
+	}
+	return nil, false
+}
+
+// valueOnPath finds the value at the dotted path through documents
+// alone: found false when a name is missing or a step is a scalar
+// (mongokit's Missing), plain false when a step is an array.
+func valueOnPath(d bson.D, path string) (v any, found, plain bool) {
+	for {
+		name, rest, nested := strings.Cut(path, ".")
+		v, found = field(d, name)
+		if !nested {
+			return v, found, true
+		}
+		switch next := v.(type) {
+		case bson.D:
+			d, path = next, rest
+		case bson.A:
+			return nil, false, false
+		default:
+			return nil, false, true
+		}
+	}
+}
+
+// putPath returns out with v at the dotted path, making the documents
+// on the way (out's own: included puts no path inside another's value).
+func putPath(out bson.D, path string, v any) bson.D {
+	name, rest, nested := strings.Cut(path, ".")
+	for i, e := range out {
+		if e.Key == name {
+			if nested {
+				sub, _ := e.Value.(bson.D)
+				out[i].Value = putPath(sub, rest, v)
+			} else {
+				out[i].Value = v
+			}
+			return out
+		}
+	}
+	if nested {
+		v = putPath(nil, rest, v)
+	}
+	return append(out, bson.E{Key: name, Value: v})
 }
 
 // flagValue reads a projection value given as 1/0 or true/false.
