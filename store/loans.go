@@ -302,7 +302,10 @@ var listProjection = bson.D{
 	{Key: "intakeKey", Value: 0}, {Key: "intakeHash", Value: 0}, {Key: "cityKey", Value: 0},
 }
 
-// LoanList returns one page of the loans p matches, as list rows. The
+// LoanList returns one page of the loans p matches, as list rows. A
+// loan whose other fields do not decode (data written by something else)
+// is still listed, and its page reports the error: before rows, one such
+// document failed every list page it was on. The
 // documents are read with listProjection, not an inclusion of the row's
 // fields: the embedded engine remembers rows decoded from documents less
 // top-level fields (and only those), so a page of rows it has decoded
