@@ -284,32 +284,12 @@ func plainPath(path string) bool {
 // (bsonkit.Missing when there is none), and false when the path meets an
 // array or ends on an array or a document: mongokit decides those.
 func scalarAt(doc bson.D, path string) (any, bool) {
-	d := doc // the document the next name is looked up in (never boxed: that allocates)
-	for {
-		name, rest, nested := strings.Cut(path, ".")
-		var cur any = bsonkit.Missing
-		for _, el := range d {
-			if el.Key == name {
-				cur = el.Value
-				break
-			}
-		}
-		if !nested {
-			switch cur.(type) {
-			case bson.A, bson.D:
-				return nil, false
-			}
-			return cur, true
-		}
-		switch next := cur.(type) {
-		case bson.D:
-			d, path = next, rest
-		case bson.A:
-			return nil, false
-		default:
-			return bsonkit.Missing, true
-		}
+	v, plain := valueAt(doc, path)
+	switch v.(type) {
+	case bson.A, bson.D:
+		return nil, false
 	}
+	return v, plain
 }
 
 // valueAt returns the value at the dotted path in doc, whatever it is

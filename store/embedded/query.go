@@ -964,24 +964,16 @@ func topLevelExclusion(projection bsonkit.Doc) ([]string, bool) {
 // ({status: 1, _id: 0}: the tab counts under a search read just the
 // status of every match), with _id kept unless it says _id: 0.
 func topLevelInclusion(projection bsonkit.Doc) (keep []string, withID, ok bool) {
-	withID = true
-	for _, e := range *projection {
-		if e.Key == "" || strings.ContainsAny(e.Key, ".$") {
+	paths, hideID, ok := inclusionPaths(projection)
+	if !ok {
+		return nil, false, false
+	}
+	for i, k := range paths {
+		if strings.Contains(k, ".") || k == "_id" || slices.Contains(paths[:i], k) {
 			return nil, false, false
-		}
-		on, isFlag := flagValue(e.Value)
-		switch {
-		case !isFlag:
-			return nil, false, false
-		case e.Key == "_id" && !on:
-			withID = false
-		case e.Key == "_id" || !on || slices.Contains(keep, e.Key):
-			return nil, false, false
-		default:
-			keep = append(keep, e.Key)
 		}
 	}
-	return keep, withID, len(keep) > 0
+	return paths, !hideID, true
 }
 
 // inclusionPaths reads a projection that keeps fields by path, dotted
@@ -989,7 +981,7 @@ func topLevelInclusion(projection bsonkit.Doc) (keep []string, withID, ok bool) 
 // signed-in user every page reads), each given as a 1/true flag, with
 // _id: 0 allowed. Anything else (an exclusion, an operator, a $ in a
 // path, a value that is not a flag, a path inside the _id or inside
-// another path, a path twice) is mongokit's.
+// another path) is mongokit's.
 func inclusionPaths(projection bsonkit.Doc) (paths []string, hideID, ok bool) {
 	paths = make([]string, 0, len(*projection))
 	for _, e := range *projection {
@@ -1030,18 +1022,18 @@ func inclusionPaths(projection bsonkit.Doc) (paths []string, hideID, ok bool) {
 // (ok false): a path through an array, and a document without an _id (never a stored one: mongokit refuses it);
 // inclusionPaths has left it the paths that nest in one another.
 func included(doc bsonkit.Doc, paths []string, hideID bool) (bsonkit.Doc, bool, error) {
-	id, found := field(*doc, "_id")
-	if !found {
+	id, _ := valueAt(*doc, "_id")
+	if id == bsonkit.Missing {
 		return nil, false, nil
 	}
 	out := make(bson.D, 1, len(paths)+1)
 	out[0] = bson.E{Key: "_id", Value: id}
 	for _, path := range paths {
-		v, found, plain := valueOnPath(*doc, path)
+		v, plain := valueAt(*doc, path)
 		if !plain {
 			return nil, false, nil
 		}
-		if found {
+		if v != bsonkit.Missing {
 			out = putPath(out, path, v)
 		}
 	}
@@ -1049,37 +1041,6 @@ func included(doc bsonkit.Doc, paths []string, hideID bool) (bsonkit.Doc, bool, 
 		out = slices.DeleteFunc(out, func(e bson.E) bool { return e.Key == "_id" })
 	}
 	return &out, true, nil
-}
-
-// field returns the first value named key in d.
-func field(d bson.D, key string) (any, bool) {
-	for _, e := range d {
-		if e.Key == key {
-			return e.Value, true
-		}
-	}
-	return nil, false
-}
-
-// valueOnPath finds the value at the dotted path through documents
-// alone: found false when a name is missing or a step is a scalar
-// (mongokit's Missing), plain false when a step is an array.
-func valueOnPath(d bson.D, path string) (v any, found, plain bool) {
-	for {
-		name, rest, nested := strings.Cut(path, ".")
-		v, found = field(d, name)
-		if !nested {
-			return v, found, true
-		}
-		switch next := v.(type) {
-		case bson.D:
-			d, path = next, rest
-		case bson.A:
-			return nil, false, false
-		default:
-			return nil, false, true
-		}
-	}
 }
 
 // putPath returns out with v at the dotted path, making the documents
