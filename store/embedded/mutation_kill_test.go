@@ -84,8 +84,8 @@ func TestPlanner_UniqueIndexInWalksEachKey(t *testing.T) {
 // that only keeps top-level fields gives the same values, shared, either
 // way. An empty key is not a field to keep or leave out: mongokit
 // ignores it, and so must the fast paths (with `e.Key != ""` a lone
-// {"": 0} dropped the field named "", in topLevelInclusion {"": 1} kept
-// it).
+// {"": 0} dropped the field named "", in the inclusion fast path {"": 1}
+// kept it).
 func TestProject_SharesStoredValuesAndIgnoresAnEmptyKey(t *testing.T) {
 	t.Parallel()
 	terms := bson.D{{Key: "amount", Value: int64(50_000_000)}, {Key: "months", Value: int32(36)}}

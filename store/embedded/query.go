@@ -897,19 +897,10 @@ func project(docs []bsonkit.Doc, projection bsonkit.Doc) ([]bsonkit.Doc, error) 
 		withoutAll(docs, drop, out)
 		return out, nil
 	}
-	keep, withID, inclusion := topLevelInclusion(projection)
-	paths, hideID, dotted := inclusionPaths(projection)
+	paths, hideID, inclusion := inclusionPaths(projection)
 	for i, d := range docs {
 		if inclusion {
-			if out[i] = only(d, keep, withID); out[i] != nil {
-				continue
-			}
-		} else if dotted {
-			pd, ok, err := included(d, paths, hideID)
-			if err != nil {
-				return nil, fmt.Errorf("embedded: projection: %w", err)
-			}
-			if ok {
+			if pd, ok := included(d, paths, hideID); ok {
 				out[i] = pd
 				continue
 			}
@@ -960,25 +951,11 @@ func topLevelExclusion(projection bsonkit.Doc) ([]string, bool) {
 	return drop, true
 }
 
-// topLevelInclusion reads a projection that only keeps top-level fields
-// ({status: 1, _id: 0}: the tab counts under a search read just the
-// status of every match), with _id kept unless it says _id: 0.
-func topLevelInclusion(projection bsonkit.Doc) (keep []string, withID, ok bool) {
-	paths, hideID, ok := inclusionPaths(projection)
-	if !ok {
-		return nil, false, false
-	}
-	for i, k := range paths {
-		if strings.Contains(k, ".") || k == "_id" || slices.Contains(paths[:i], k) {
-			return nil, false, false
-		}
-	}
-	return paths, !hideID, true
-}
-
 // inclusionPaths reads a projection that keeps fields by path, dotted
 // ones too ({name: 1, "totp.enrolledAt": 1, "sessions.<id>": 1}: the
-// signed-in user every page reads), each given as a 1/true flag, with
+// signed-in user every page reads; {status: 1, _id: 0}: the tab counts
+// under a search read just the status of every match), each given as a
+// 1/true flag, with
 // _id: 0 allowed. Anything else (an exclusion, an operator, a $ in a
 // path, a value that is not a flag, a path inside the _id or inside
 // another path) is mongokit's.
@@ -1019,19 +996,20 @@ func inclusionPaths(projection bsonkit.Doc) (paths []string, hideID, ok bool) {
 // projection's order, then the _id taken out when hidden. Values are
 // shared with doc, as mongokit's are; the documents holding dotted
 // paths are new. What mongokit decides by rules of its own is left to it
-// (ok false): a path through an array, and a document without an _id (never a stored one: mongokit refuses it);
-// inclusionPaths has left it the paths that nest in one another.
-func included(doc bsonkit.Doc, paths []string, hideID bool) (bsonkit.Doc, bool, error) {
+// (ok false): a path through an array, and a document without an _id
+// (never a stored one: mongokit refuses it); inclusionPaths has left it
+// the paths that nest in one another.
+func included(doc bsonkit.Doc, paths []string, hideID bool) (bsonkit.Doc, bool) {
 	id, _ := valueAt(*doc, "_id")
 	if id == bsonkit.Missing {
-		return nil, false, nil
+		return nil, false
 	}
 	out := make(bson.D, 1, len(paths)+1)
 	out[0] = bson.E{Key: "_id", Value: id}
 	for _, path := range paths {
 		v, plain := valueAt(*doc, path)
 		if !plain {
-			return nil, false, nil
+			return nil, false
 		}
 		if v != bsonkit.Missing {
 			out = putPath(out, path, v)
@@ -1040,7 +1018,7 @@ func included(doc bsonkit.Doc, paths []string, hideID bool) (bsonkit.Doc, bool, 
 	if hideID {
 		out = slices.DeleteFunc(out, func(e bson.E) bool { return e.Key == "_id" })
 	}
-	return &out, true, nil
+	return &out, true
 }
 
 // putPath returns out with v at the dotted path, making the documents
@@ -1077,30 +1055,6 @@ func flagValue(v any) (on, ok bool) {
 		return x, true
 	}
 	return false, false
-}
-
-// only is doc's _id (when withID) and the kept fields it has, in the
-// projection's order, as mongokit.Project gives them; the values are
-// shared with the stored document. A document without an _id (never a
-// stored one) is nil: mongokit refuses it, with its own error.
-func only(doc bsonkit.Doc, keep []string, withID bool) bsonkit.Doc {
-	out := make(bson.D, 0, len(keep)+1)
-	i := slices.IndexFunc(*doc, func(e bson.E) bool { return e.Key == "_id" })
-	if i < 0 {
-		return nil
-	}
-	if withID {
-		out = append(out, (*doc)[i])
-	}
-	for _, k := range keep {
-		for _, e := range *doc {
-			if e.Key == k {
-				out = append(out, e)
-				break
-			}
-		}
-	}
-	return &out
 }
 
 // without is doc less the dropped top-level fields, sharing its values
